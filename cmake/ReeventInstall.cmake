@@ -1,0 +1,2 @@
+# Install rules: headers, libraries, pkg-config files and the CMake package (filled in by
+# the packaging work).

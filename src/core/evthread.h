@@ -1,0 +1,23 @@
+// Process-wide threading hooks from thread.h: the lock and condition callbacks a program
+// may install with evthread_set_lock_callbacks / evthread_set_condition_callbacks, the
+// thread-id callback, and lock debugging.
+//
+// reevent's own objects lock with core::Lock (lock.h) whether or not these are set; the
+// user callbacks matter only for locks the user hands us (evbuffer_enable_locking(buf,
+// lock) with a lock allocated through them). Implemented by the signals/fork/threads work
+// in evthread.cpp.
+#pragma once
+
+namespace reevent::core::evthread {
+
+// True once evthread_set_lock_callbacks installed a lock API.
+bool has_user_locks() noexcept;
+// Lock/unlock a lock allocated by the user's alloc callback (mode: EVTHREAD_READ/WRITE/TRY
+// bits as in thread.h). 0 on success, as the callbacks return.
+int user_lock(unsigned mode, void *lock) noexcept;
+int user_unlock(unsigned mode, void *lock) noexcept;
+
+// The id of the calling thread (the user's id callback if set, else pthread_self).
+unsigned long current_thread_id() noexcept;
+
+}  // namespace reevent::core::evthread
