@@ -1,2 +1,48 @@
-# Install rules: headers, libraries, pkg-config files and the CMake package (filled in by
-# the packaging work).
+# Install rules: headers, the four libraries (shared + static) with their dev links,
+# pkg-config files and a CMake package (find_package(Libevent) -> libevent::core, ::extra,
+# ::pthreads, as libevent's own package exports them).
+include(CMakePackageConfigHelpers)
+
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
+        FILES_MATCHING PATTERN "*.h")
+
+# Exported names: the same for the shared and the static flavour; the package config
+# includes one of the two target files.
+set_target_properties(event_core event_core_static PROPERTIES EXPORT_NAME core)
+set_target_properties(event_extra event_extra_static PROPERTIES EXPORT_NAME extra)
+set_target_properties(event_pthreads event_pthreads_static PROPERTIES EXPORT_NAME pthreads)
+set_target_properties(event event_static PROPERTIES EXPORT_NAME event)
+
+install(TARGETS event_core event_extra event_pthreads event EXPORT LibeventTargetsShared
+        LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+        INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(TARGETS event_core_static event_extra_static event_pthreads_static event_static
+        EXPORT LibeventTargetsStatic
+        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+        INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+
+# Plain dev links (libevent_core.so -> libevent_core-2.1.so.7.0.1), as Debian ships them.
+foreach(name event event_core event_extra event_pthreads)
+  install(CODE "execute_process(COMMAND ${CMAKE_COMMAND} -E create_symlink
+      lib${name}-2.1.so.${REEVENT_SO_VERSION}
+      \$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_LIBDIR}/lib${name}.so)")
+endforeach()
+
+set(cmakedir ${CMAKE_INSTALL_LIBDIR}/cmake/libevent)
+install(EXPORT LibeventTargetsShared NAMESPACE libevent:: DESTINATION ${cmakedir}
+        FILE LibeventTargets-shared.cmake)
+install(EXPORT LibeventTargetsStatic NAMESPACE libevent:: DESTINATION ${cmakedir}
+        FILE LibeventTargets-static.cmake)
+configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/LibeventConfig.cmake.in
+  ${PROJECT_BINARY_DIR}/LibeventConfig.cmake INSTALL_DESTINATION ${cmakedir})
+write_basic_package_version_file(${PROJECT_BINARY_DIR}/LibeventConfigVersion.cmake
+  VERSION ${REEVENT_LIBEVENT_VERSION} COMPATIBILITY SameMajorVersion)
+install(FILES ${PROJECT_BINARY_DIR}/LibeventConfig.cmake
+              ${PROJECT_BINARY_DIR}/LibeventConfigVersion.cmake DESTINATION ${cmakedir})
+
+# pkg-config files.
+foreach(pc libevent libevent_core libevent_extra libevent_pthreads)
+  configure_file(${PROJECT_SOURCE_DIR}/cmake/${pc}.pc.in ${PROJECT_BINARY_DIR}/pkgconfig/${pc}.pc @ONLY)
+  install(FILES ${PROJECT_BINARY_DIR}/pkgconfig/${pc}.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+endforeach()

@@ -1,0 +1,102 @@
+/* Public struct layouts, checked against libevent 2.1.12 on x86-64 (sizes and member
+ * offsets from shared/reference/abi.md). Programs embed struct event by value and read
+ * struct bufferevent fields directly, so these are ABI. Blocks compile when HAVE_<HEADER>
+ * (set by CMake) says our header exists. */
+#include <stddef.h>
+#include <stdio.h>
+
+#define OFF(T, m, v) _Static_assert(offsetof(T, m) == (v), #T "." #m)
+#define SIZE(T, v) _Static_assert(sizeof(T) == (v), "sizeof " #T)
+
+#include <event2/event_struct.h>
+SIZE(struct event_callback, 40);
+OFF(struct event_callback, evcb_active_next, 0);
+OFF(struct event_callback, evcb_flags, 16);
+OFF(struct event_callback, evcb_pri, 18);
+OFF(struct event_callback, evcb_closure, 19);
+OFF(struct event_callback, evcb_cb_union, 24);
+OFF(struct event_callback, evcb_arg, 32);
+SIZE(struct event, 128);
+OFF(struct event, ev_evcallback, 0);
+OFF(struct event, ev_timeout_pos, 40);
+OFF(struct event, ev_timeout_pos.min_heap_idx, 40);
+OFF(struct event, ev_fd, 56);
+OFF(struct event, ev_base, 64);
+OFF(struct event, ev_, 72);
+OFF(struct event, ev_.ev_io.ev_io_next, 72);
+OFF(struct event, ev_.ev_io.ev_timeout, 88);
+OFF(struct event, ev_.ev_signal.ev_signal_next, 72);
+OFF(struct event, ev_.ev_signal.ev_ncalls, 88);
+OFF(struct event, ev_.ev_signal.ev_pncalls, 96);
+OFF(struct event, ev_events, 104);
+OFF(struct event, ev_res, 106);
+OFF(struct event, ev_timeout, 112);
+SIZE(struct event_list, 16);
+SIZE(struct event_dlist, 8);
+
+#if HAVE_EVENT2_BUFFEREVENT_STRUCT_H
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_struct.h>
+SIZE(struct event_watermark, 16);
+SIZE(struct bufferevent, 392);
+OFF(struct bufferevent, ev_base, 0);
+OFF(struct bufferevent, be_ops, 8);
+OFF(struct bufferevent, ev_read, 16);
+OFF(struct bufferevent, ev_write, 144);
+OFF(struct bufferevent, input, 272);
+OFF(struct bufferevent, output, 280);
+OFF(struct bufferevent, wm_read, 288);
+OFF(struct bufferevent, wm_write, 304);
+OFF(struct bufferevent, readcb, 320);
+OFF(struct bufferevent, writecb, 328);
+OFF(struct bufferevent, errorcb, 336);
+OFF(struct bufferevent, cbarg, 344);
+OFF(struct bufferevent, timeout_read, 352);
+OFF(struct bufferevent, timeout_write, 368);
+OFF(struct bufferevent, enabled, 384);
+#endif
+
+#if HAVE_EVENT2_BUFFER_H
+#include <event2/buffer.h>
+SIZE(struct evbuffer_ptr, 24);
+OFF(struct evbuffer_ptr, pos, 0);
+OFF(struct evbuffer_ptr, internal_, 8);
+OFF(struct evbuffer_ptr, internal_.chain, 8);
+OFF(struct evbuffer_ptr, internal_.pos_in_chain, 16);
+SIZE(struct evbuffer_iovec, 16);
+SIZE(struct evbuffer_cb_info, 24);
+OFF(struct evbuffer_cb_info, orig_size, 0);
+OFF(struct evbuffer_cb_info, n_added, 8);
+OFF(struct evbuffer_cb_info, n_deleted, 16);
+#endif
+
+#if HAVE_EVENT2_KEYVALQ_STRUCT_H
+#include <event2/keyvalq_struct.h>
+SIZE(struct evkeyval, 32);
+OFF(struct evkeyval, key, 16);
+OFF(struct evkeyval, value, 24);
+SIZE(struct evkeyvalq, 16);
+#endif
+
+#if HAVE_EVENT2_THREAD_H
+#include <event2/thread.h>
+SIZE(struct evthread_lock_callbacks, 40);
+OFF(struct evthread_lock_callbacks, alloc, 8);
+OFF(struct evthread_lock_callbacks, unlock, 32);
+SIZE(struct evthread_condition_callbacks, 40);
+OFF(struct evthread_condition_callbacks, wait_condition, 32);
+#endif
+
+#include <event2/util.h>
+SIZE(struct evutil_addrinfo, 48);
+OFF(struct evutil_addrinfo, ai_addrlen, 16);
+OFF(struct evutil_addrinfo, ai_addr, 24);
+OFF(struct evutil_addrinfo, ai_canonname, 32);
+SIZE(evutil_socket_t, 4);
+SIZE(ev_ssize_t, 8);
+SIZE(ev_off_t, 8);
+
+int main(void) {
+    puts("layouts ok");
+    return 0;
+}

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Installs the build into a scratch prefix, then builds and runs a C consumer against the
+# installed files: pkg-config shared, pkg-config static, find_package shared and static.
+# Usage: consumer_test.sh BUILD_DIR SOURCE_DIR
+set -euo pipefail
+build=$1 src=$2
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+prefix=$work/prefix
+cmake --install "$build" --prefix "$prefix" >/dev/null
+libdir=$(dirname "$(find "$prefix" -name libevent_core.pc | head -1)")/..
+libdir=$(cd "$libdir" && pwd)
+export PKG_CONFIG_PATH=$libdir/pkgconfig PKG_CONFIG_LIBDIR=$libdir/pkgconfig
+cc=${CC:-cc}
+fail=0
+check() {  # name, binary
+    local out
+    if out=$("$2" 2>&1) && grep -q "consumer: read timer" <<<"$out"; then
+        echo "ok   $1: $out"
+    else
+        echo "FAIL $1: $out"; fail=1
+    fi
+}
+
+# 1. pkg-config, shared: must load the installed libevent-2.1.so.7 (checked with ldd).
+$cc -o "$work/c_shared" "$src/tests/install/consumer.c" $(pkg-config --cflags --libs libevent) \
+    -Wl,-rpath,"$libdir"
+if ! ldd "$work/c_shared" | grep -q "libevent-2.1.so.7 => $libdir/"; then
+    echo "FAIL pkg-config shared: does not resolve to $libdir"; ldd "$work/c_shared"; fail=1
+fi
+check "pkg-config shared" "$work/c_shared"
+
+# 2. pkg-config --static: every libevent library linked in, no libevent*.so needed.
+$cc -o "$work/c_static" "$src/tests/install/consumer.c" $(pkg-config --cflags libevent) \
+    -Wl,-Bstatic $(pkg-config --static --libs-only-L --libs-only-l libevent | sed 's/-lpthread//') \
+    -Wl,-Bdynamic $(pkg-config --static --libs-only-l libevent | grep -o -- '-lpthread' || true)
+if ldd "$work/c_static" | grep -q libevent; then
+    echo "FAIL pkg-config static: still needs a shared libevent"; fail=1
+fi
+check "pkg-config static" "$work/c_static"
+
+# 3. find_package(Libevent), shared and static.
+for flavour in shared static; do
+    cmake -S "$src/tests/install/cmake_consumer" -B "$work/cm_$flavour" -DFLAVOUR=$flavour \
+        -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_C_COMPILER="$cc" >/dev/null
+    cmake --build "$work/cm_$flavour" >/dev/null
+    check "find_package $flavour" "$work/cm_$flavour/consumer"
+done
+exit $fail
