@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 presets=("$@")
 [ ${#presets[@]} -gt 0 ] || presets=(ci asan tsan)
 jobs=${JOBS:-$(nproc)}
+tests/install-deps.sh
 for p in "${presets[@]}"; do
   echo "=== $p ==="
   cmake --preset "$p" >/dev/null
