@@ -46,4 +46,12 @@ for flavour in shared static; do
     cmake --build "$work/cm_$flavour" >/dev/null
     check "find_package $flavour" "$work/cm_$flavour/consumer"
 done
+# 4. The README's example, exactly as printed there.
+sed -n '/^```c$/,/^```$/p' "$src/README.md" | sed '1d;$d' > "$work/readme.c"
+$cc -o "$work/readme" "$work/readme.c" $(pkg-config --cflags --libs libevent) -Wl,-rpath,"$libdir"
+if out=$(timeout 20 "$work/readme") && grep -q "tick, 0 to go" <<<"$out" && grep -q "backend: epoll" <<<"$out"; then
+    echo "ok   README example"
+else
+    echo "FAIL README example: $out"; fail=1
+fi
 exit $fail
