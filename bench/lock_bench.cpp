@@ -23,8 +23,8 @@ void register_all() {
             for (int a : {1, 100}) {
                 if (a > n) continue;
                 for (int locked : {1, 0}) {
-                    std::snprintf(name, sizeof name, "lock/%s/%s/fds:%d/active:%d",
-                                  locked ? "locked" : "nolock", be.label, n, a);
+                    std::snprintf(name, sizeof name, "lock/%s/%s/fds:%d/active:%d", be.label,
+                                  locked ? "locked" : "nolock", n, a);
                     int flags = locked ? 0 : EVENT_BASE_FLAG_NOLOCK;
                     add(name, [be, n, a, flags](benchmark::State &st) {
                         run_chain(st, be, n, a, false, flags);

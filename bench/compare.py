@@ -1,0 +1,766 @@
+#!/usr/bin/env python3
+"""Runs the reevent-vs-libevent comparison and writes docs/benchmarks.md and the plots.
+
+Method (docs/parts/design-bench.md): the two (or three, with the raw-epoll ceiling) sides of
+a workload run in the same session, interleaved A,B | B,A | A,B ... in short slices, every
+slice pinned to the same CPU with taskset. Each slice is one run of a Google Benchmark
+binary over a group of benchmarks with a short --benchmark_min_time. For every benchmark
+the per-slice ratio reevent/libevent is taken between neighbouring slices and the report
+gives the median ratio with its spread (min..max). Times are CPU time per operation.
+Instruction counts come from callgrind with collection toggled around the measured loop.
+An A-vs-A run (libevent against itself) shows what the noise alone does to a ratio.
+
+Only the Python standard library is used; the plots are drawn by gnuplot if present.
+"""
+import argparse
+import datetime
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+# Workload groups: binary stem, the sides it has, the benchmark filter (full / smoke).
+GROUPS = [
+    # name, stem, sides, filter, smoke filter, min_time, rounds
+    ("dispatch", "dispatch", ["reevent", "libevent", "raw"], "^dispatch", "^dispatch/(epoll|poll)/fds:100/active:(1|100)$", 0.02, 4),
+    ("dispatch_timeout", "dispatch", ["reevent", "libevent"], "^dispatch_timeout", "^dispatch_timeout/epoll/fds:100/active:1$", 0.02, 4),
+    ("churn", "dispatch", ["reevent", "libevent"], "^churn", "^churn/epoll/fds:100$", 0.02, 4),
+    ("timers", "timers", ["reevent", "libevent"], "^timers", "^timers/epoll/(readd|del)/", 0.03, 4),
+    ("evbuffer", "evbuffer", ["reevent", "libevent"], "^evbuffer", "^evbuffer/none/(small_appends/n:1000/size:16|readln_short)", 0.02, 4),
+    ("bufferevent", "bufferevent", ["reevent", "libevent"], "^bufferevent", "^bufferevent/epoll/pair/size:64$", 0.02, 4),
+    ("lock", "lock", ["reevent", "libevent"], "^lock", "^lock/epoll/(locked|nolock)/fds:100/active:1$", 0.02, 4),
+]
+
+# Benchmarks measured under callgrind (instructions per op); smoke runs only the first.
+CALLGRIND = [
+    "dispatch/epoll/fds:1000/active:1",
+    "dispatch/epoll/fds:1000/active:100",
+    "dispatch_timeout/epoll/fds:1000/active:100",
+    "churn/epoll/fds:1000",
+    "timers/epoll/add/n:100000",
+    "timers/epoll/readd/n:100000",
+    "timers/epoll/del/n:100000",
+    "timers/epoll/fire/n:100000",
+    "timers/epoll/common_readd/n:100000",
+    "evbuffer/none/small_appends/n:1000/size:16",
+    "evbuffer/none/chunk_add_remove/size:4096",
+    "evbuffer/none/chunk_add_remove/size:65536",
+    "evbuffer/none/readln_short/lines:1000/len:16",
+    "evbuffer/none/readln_long/lines:100/len:1024",
+    "evbuffer/none/readln_split/lines:4000/len:61",
+    "evbuffer/none/search/size:65536",
+    "evbuffer/none/add_buffer_move/size:65536",
+    "evbuffer/none/reserve_commit/size:4096",
+    "evbuffer/none/socket_read_write/size:16384",
+    "bufferevent/epoll/pair/size:64",
+    "bufferevent/epoll/socket/size:64",
+    "bufferevent/epoll/socket/size:16384",
+]
+
+# A-vs-A: the same library against itself, interleaved exactly like A-vs-B.
+AVA_FILTER = "^(dispatch/epoll/fds:1000/active:(1|100)|churn/epoll/fds:1000)$"
+
+ECHO_CONFIGS = [(1, 64), (50, 64), (500, 64), (1, 16384), (50, 16384), (500, 16384)]
+ECHO_DEPTH = {64: 8, 16384: 4}
+
+
+def log(*a):
+    print("[bench]", *a, file=sys.stderr, flush=True)
+
+
+def strip_name(name):
+    return re.sub(r"/(iterations|min_time):[0-9.]+$", "", name)
+
+
+class Runner:
+    def __init__(self, args):
+        self.a = args
+        self.bindir = os.path.join(args.build_dir, "bench")
+        self.cpu = args.cpu
+        self.results = {}  # (group, side) -> {name: [per-slice value dicts]}
+        self.errors = []
+
+    def binary(self, stem, side):
+        p = os.path.join(self.bindir, "bench_%s_%s" % (stem, side))
+        return p if os.path.exists(p) else None
+
+    def taskset(self, cpu):
+        return ["taskset", "-c", str(cpu)] if shutil.which("taskset") else []
+
+    def run_slice(self, exe, flt, min_time):
+        cmd = self.taskset(self.cpu) + [exe, "--benchmark_filter=" + flt,
+                                         "--benchmark_min_time=%g" % min_time,
+                                         "--benchmark_format=json"]
+        try:
+            out = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+        except subprocess.TimeoutExpired:
+            self.errors.append("timeout: " + " ".join(cmd))
+            return {}
+        if out.returncode != 0:
+            self.errors.append("%s exited %d: %s" % (os.path.basename(exe), out.returncode,
+                                                     out.stderr.strip()[-300:]))
+        try:
+            data = json.loads(out.stdout)
+        except ValueError:
+            self.errors.append("%s: no JSON output" % os.path.basename(exe))
+            return {}
+        res = {}
+        for b in data.get("benchmarks", []):
+            if b.get("error_occurred"):
+                self.errors.append("%s %s: %s" % (os.path.basename(exe), b["name"], b.get("error_message")))
+                continue
+            if b.get("run_type", "iteration") != "iteration":
+                continue
+            res[strip_name(b["name"])] = b
+        return res
+
+    def interleave(self, key, exes, flt, min_time, rounds):
+        """exes: list of (side, exe). Returns {side: {name: [bench dicts per round]}}."""
+        out = {side: {} for side, _ in exes}
+        for r in range(rounds):
+            order = exes if r % 2 == 0 else list(reversed(exes))
+            for side, exe in order:
+                for name, b in self.run_slice(exe, flt, min_time).items():
+                    out[side].setdefault(name, []).append(b)
+        return out
+
+    # ---- timed groups ------------------------------------------------------------------
+    def run_groups(self):
+        smoke = self.a.smoke
+        for gname, stem, sides, flt, smoke_flt, min_time, rounds in GROUPS:
+            exes = []
+            for side in sides:
+                exe = os.path.join(self.bindir, "bench_dispatch_raw") if side == "raw" else self.binary(stem, side)
+                if side == "raw" and not os.path.exists(exe):
+                    exe = None
+                if exe:
+                    exes.append((side, exe))
+            if not exes:
+                continue
+            t0 = time.time()
+            res = self.interleave(gname, exes, smoke_flt if smoke else flt,
+                                  0.002 if smoke else min_time, 2 if smoke else rounds)
+            log("%-16s %5.1fs  sides: %s" % (gname, time.time() - t0, ", ".join(s for s, _ in exes)))
+            self.results[gname] = res
+
+    def run_ava(self):
+        exe = self.binary("dispatch", "libevent")
+        if not exe:
+            return
+        res = self.interleave("ava", [("A", exe), ("B", exe)], AVA_FILTER if not self.a.smoke
+                              else "^dispatch/epoll/fds:100/active:1$",
+                              0.002 if self.a.smoke else 0.02, 2 if self.a.smoke else 6)
+        self.results["ava"] = res
+
+    def run_memory(self):
+        res = {}
+        for side in ("reevent", "libevent"):
+            exe = self.binary("memory", side)
+            if exe:
+                res[side] = {k: [v] for k, v in self.run_slice(exe, "^memory" if not self.a.smoke else "^memory/epoll/", 0.001).items()}
+        self.results["memory"] = res
+
+    # ---- callgrind ---------------------------------------------------------------------
+    def callgrind_one(self, exe, name):
+        fd, outfile = tempfile.mkstemp(prefix="cg.", dir=self.a.tmp)
+        os.close(fd)
+        cmd = ["valgrind", "--tool=callgrind", "--collect-atstart=no", "--callgrind-out-file=" + outfile,
+               exe, "--benchmark_filter=^%s(/iterations:[0-9]+)?$" % name, "--benchmark_format=json"]
+        env = dict(os.environ, BENCH_CALLGRIND="1")
+        try:
+            p = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
+        except subprocess.TimeoutExpired:
+            self.errors.append("callgrind timeout: " + name)
+            return None
+        iters = sum(int(m) for m in re.findall(r"^CG_ITERS (\d+)$", p.stderr, re.M))
+        total = None
+        with open(outfile) as f:
+            for line in f:
+                if line.startswith("totals:") or line.startswith("summary:"):
+                    total = int(line.split()[1])
+        os.unlink(outfile)
+        if not iters or total is None:
+            self.errors.append("callgrind %s %s: no data" % (os.path.basename(exe), name))
+            return None
+        ops = 1.0
+        try:
+            for b in json.loads(p.stdout).get("benchmarks", []):
+                ops = float(b.get("cb_seen", b.get("ops", 1.0))) or 1.0
+        except ValueError:
+            pass
+        return total / iters / ops
+
+    def run_callgrind(self):
+        if not shutil.which("valgrind"):
+            self.errors.append("valgrind not installed: no instruction counts")
+            return
+        names = CALLGRIND[:1] if self.a.smoke else CALLGRIND
+        res = {}
+        t0 = time.time()
+        for name in names:
+            stem = {"dispatch_timeout": "dispatch", "churn": "dispatch"}.get(name.split("/")[0], name.split("/")[0])
+            sides = [("reevent", self.binary(stem, "reevent")), ("libevent", self.binary(stem, "libevent"))]
+            if name.startswith("dispatch/"):
+                raw = os.path.join(self.bindir, "bench_dispatch_raw")
+                sides.append(("raw", raw if os.path.exists(raw) else None))
+            for side, exe in sides:
+                if exe:
+                    v = self.callgrind_one(exe, name)
+                    if v is not None:
+                        res.setdefault(name, {})[side] = v
+        log("callgrind        %5.1fs" % (time.time() - t0))
+        self.results["callgrind"] = res
+
+    # ---- echo --------------------------------------------------------------------------
+    def echo_server_cmd(self, side, backend, port):
+        if side == "raw":
+            return [os.path.join(self.bindir, "echo_server_raw"), str(port)]
+        exe = self.binary("echo_server", side)
+        return [exe, str(port), backend] if exe else None
+
+    def free_port(self):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        return port
+
+    def cpu_seconds(self, pid):
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            return None
+
+    def echo_slice(self, side, backend, conns, size, seconds):
+        port = self.free_port()
+        cmd = self.echo_server_cmd(side, backend, port)
+        if not cmd:
+            return None
+        srv = subprocess.Popen(self.taskset(self.cpu) + cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            line = srv.stdout.readline()
+            if not line.startswith("READY"):
+                self.errors.append("echo server %s/%s did not start: %s" % (side, backend, srv.stderr.read()[-200:]))
+                return None
+            cpu0 = self.cpu_seconds(srv.pid)
+            lg = [os.path.join(self.bindir, "echo_loadgen"), str(port), str(conns), str(size),
+                  str(ECHO_DEPTH[size]), "%g" % seconds, "0.2"]
+            other = 0 if self.cpu != 0 else 1
+            p = subprocess.run(self.taskset(other) + lg, capture_output=True, text=True, timeout=120)
+            cpu1 = self.cpu_seconds(srv.pid)
+            if p.returncode != 0:
+                self.errors.append("loadgen %s/%s C=%d S=%d: %s" % (side, backend, conns, size, p.stderr.strip()[-200:]))
+                return None
+            r = json.loads(p.stdout)
+            if cpu0 is not None and cpu1 is not None and r["bytes"]:
+                # server CPU per echoed message, including connection setup and warm-up
+                r["server_cpu_us_per_msg"] = (cpu1 - cpu0) * 1e6 / (r["bytes"] / size)
+            return r
+        finally:
+            srv.send_signal(signal.SIGKILL)
+            srv.wait()
+
+    def run_echo(self):
+        if not os.path.exists(os.path.join(self.bindir, "echo_loadgen")):
+            return
+        smoke = self.a.smoke
+        configs = [(50, 64)] if smoke else ECHO_CONFIGS
+        backends = ["epoll"] if smoke else ["epoll", "poll"]
+        seconds = 0.3 if smoke else 1.0
+        rounds = 1 if smoke else 3
+        res = {}
+        t0 = time.time()
+        for backend in backends:
+            for conns, size in configs:
+                if backend != "epoll" and conns == 1:
+                    continue
+                sides = ["reevent", "libevent"] + (["raw"] if backend == "epoll" else [])
+                sides = [s for s in sides if self.echo_server_cmd(s, backend, 0)]
+                key = "echo/%s/conns:%d/size:%d" % (backend, conns, size)
+                for r in range(rounds):
+                    for side in (sides if r % 2 == 0 else list(reversed(sides))):
+                        v = self.echo_slice(side, backend, conns, size, seconds)
+                        if v:
+                            res.setdefault(key, {}).setdefault(side, []).append(v)
+        log("echo             %5.1fs" % (time.time() - t0))
+        self.results["echo"] = res
+
+
+# ---- analysis ------------------------------------------------------------------------------
+
+def per_op(b):
+    """CPU ns per operation (per callback for dispatch)."""
+    unit = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}[b.get("time_unit", "ns")]
+    ops = b.get("cb_seen") or b.get("ops") or 1.0
+    return b["cpu_time"] * unit / ops
+
+
+def per_iter(b):
+    unit = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}[b.get("time_unit", "ns")]
+    return b["cpu_time"] * unit
+
+
+def ratio_stats(xs, ys):
+    """Per-slice ratios x[i]/y[i] of neighbouring slices: (median, min, max) or None."""
+    rs = [x / y for x, y in zip(xs, ys) if y > 0]
+    if not rs:
+        return None
+    return statistics.median(rs), min(rs), max(rs)
+
+
+def fmt_ns(v):
+    if v is None:
+        return "–"
+    if v >= 1e6:
+        return "%.2f ms" % (v / 1e6)
+    if v >= 1e3:
+        return "%.2f µs" % (v / 1e3)
+    return "%.1f ns" % v
+
+
+def fmt_ratio(st):
+    if not st:
+        return "–"
+    m, lo, hi = st
+    return "**%.2f** (%.2f–%.2f)" % (m, lo, hi)
+
+
+def med(vals):
+    return statistics.median(vals) if vals else None
+
+
+class Report:
+    def __init__(self, runner, args):
+        self.r = runner
+        self.a = args
+        self.lines = []
+        self.targets = []
+        self.date = datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC")
+
+    def w(self, s=""):
+        self.lines.append(s)
+
+    def side_values(self, group, side, name, fn=per_op):
+        bs = self.r.results.get(group, {}).get(side, {}).get(name, [])
+        return [fn(b) for b in bs]
+
+    def names(self, group):
+        seen = []
+        for side in self.r.results.get(group, {}).values():
+            for n in side:
+                if n not in seen:
+                    seen.append(n)
+        return seen
+
+    def group_table(self, group, title, unit_note):
+        names = self.names(group)
+        if not names:
+            return
+        res = self.r.results[group]
+        has_raw = "raw" in res
+        self.w("### %s" % title)
+        self.w()
+        self.w(unit_note)
+        self.w()
+        hdr = "| benchmark | reevent | libevent | reevent/libevent (median, min–max) |"
+        sep = "|---|---:|---:|---:|"
+        if has_raw:
+            hdr += " raw epoll | reevent/raw | libevent/raw |"
+            sep += "---:|---:|---:|"
+        self.w(hdr)
+        self.w(sep)
+        for n in names:
+            re_v = self.side_values(group, "reevent", n)
+            le_v = self.side_values(group, "libevent", n)
+            row = "| `%s` | %s | %s | %s |" % (n, fmt_ns(med(re_v)), fmt_ns(med(le_v)), fmt_ratio(ratio_stats(re_v, le_v)))
+            if has_raw:
+                raw_v = self.side_values(group, "raw", n)
+                row += " %s | %s | %s |" % (fmt_ns(med(raw_v)), fmt_ratio(ratio_stats(re_v, raw_v)),
+                                           fmt_ratio(ratio_stats(le_v, raw_v)))
+            self.w(row)
+        self.w()
+        self.backend_table(group)
+
+    def backend_table(self, group):
+        """The same workload across backends, per library (median CPU time per op)."""
+        names = self.names(group)
+        keyed = {}
+        backends = []
+        for n in names:
+            parts = n.split("/")
+            if len(parts) < 3 or parts[1] == "none":
+                return
+            be = parts[1]
+            if be not in backends:
+                backends.append(be)
+            keyed.setdefault("/".join([parts[0]] + parts[2:]), {})[be] = n
+        if len(backends) < 2:
+            return
+        self.w("Backend comparison (median CPU time per op; reevent / libevent):")
+        self.w()
+        self.w("| workload | " + " | ".join(backends) + " |")
+        self.w("|---|" + "---:|" * len(backends))
+        for k, per_be in keyed.items():
+            cells = []
+            for be in backends:
+                n = per_be.get(be)
+                if not n:
+                    cells.append("–")
+                    continue
+                cells.append("%s / %s" % (fmt_ns(med(self.side_values(group, "reevent", n))),
+                                          fmt_ns(med(self.side_values(group, "libevent", n)))))
+            self.w("| `%s` | %s |" % (k, " | ".join(cells)))
+        self.w()
+
+    def ratio(self, group, name, a="reevent", b="libevent"):
+        return ratio_stats(self.side_values(group, a, name), self.side_values(group, b, name))
+
+    def target(self, what, goal, measured, ok):
+        state = "n/a" if ok is None else ("met" if ok else "**not met**")
+        self.targets.append("| %s | %s | %s | %s |" % (what, goal, measured, state))
+
+    def compute_targets(self):
+        cg = self.r.results.get("callgrind", {})
+        # dispatch vs raw epoll, CPU time and instructions
+        for a in (1, 100):
+            n = "dispatch/epoll/fds:1000/active:%d" % a
+            st = self.ratio("dispatch", n, "reevent", "raw")
+            self.target("dispatch CPU time vs raw epoll (`%s`)" % n, "≤ 1.03", fmt_ratio(st),
+                        None if not st else st[0] <= 1.03)
+            c = cg.get(n, {})
+            if "raw" in c:
+                for side in ("reevent", "libevent"):
+                    if side in c:
+                        x = c[side] / c["raw"]
+                        if side == "reevent":
+                            self.target("dispatch instructions per callback vs raw (`%s`)" % n, "≤ 2×",
+                                        "%.2f× (%.0f vs %.0f Ir)" % (x, c[side], c["raw"]), x <= 2.0)
+                        else:
+                            self.target("(reference) libevent instructions per callback vs raw (`%s`)" % n, "–",
+                                        "%.2f× (%.0f vs %.0f Ir)" % (x, c[side], c["raw"]), None)
+        st = self.ratio("churn", "churn/epoll/fds:1000")
+        self.target("churn del+add vs libevent (`churn/epoll/fds:1000`)", "≤ 0.40", fmt_ratio(st),
+                    None if not st else st[0] <= 0.40)
+        for op in ("readd", "del", "fire"):
+            n = "timers/epoll/%s/n:100000" % op
+            st = self.ratio("timers", n)
+            self.target("timers %s vs libevent (`%s`)" % (op, n), "≤ 0.50 (≥ 2× faster)", fmt_ratio(st),
+                        None if not st else st[0] <= 0.50)
+        ev = self.r.results.get("evbuffer", {})
+        for n in self.names("evbuffer"):
+            st = self.ratio("evbuffer", n)
+            goal = "≤ 0.67 (1.5×)" if ("small_appends" in n or "readln" in n) else "≤ 1.00"
+            lim = 0.67 if goal.startswith("≤ 0.67") else 1.0
+            self.target("evbuffer `%s`" % n, goal, fmt_ratio(st), None if not st else st[0] <= lim)
+        echo = self.r.results.get("echo", {})
+        for key, sides in echo.items():
+            if not key.startswith("echo/epoll/"):
+                continue
+            rv = [x["msgs_per_s"] for x in sides.get("reevent", [])]
+            raw = [x["msgs_per_s"] for x in sides.get("raw", [])]
+            st = ratio_stats(rv, raw)
+            self.target("echo throughput vs raw epoll (`%s`)" % key, "≥ 0.90", fmt_ratio(st),
+                        None if not st else st[0] >= 0.90)
+        mem = self.r.results.get("memory", {})
+        re_m = mem.get("reevent", {}).get("memory/epoll/per_idle_bufferevent")
+        le_m = mem.get("libevent", {}).get("memory/epoll/per_idle_bufferevent")
+        if re_m or le_m:
+            rv = re_m[0]["bytes_hooked"] if re_m else None
+            lv = le_m[0]["bytes_hooked"] if le_m else None
+            self.target("heap per idle bufferevent connection (epoll)", "≤ 600 B",
+                        "reevent %s, libevent %s" % ("%.0f B" % rv if rv is not None else "–",
+                                                     "%.0f B" % lv if lv is not None else "–"),
+                        None if rv is None else rv <= 600)
+        for what in ("per_idle_fd", "per_timer", "per_event"):
+            n = "memory/epoll/%s" % what
+            r_ = mem.get("reevent", {}).get(n)
+            l_ = mem.get("libevent", {}).get(n)
+            if r_ or l_:
+                rv = r_[0]["bytes_hooked"] if r_ else None
+                lv = l_[0]["bytes_hooked"] if l_ else None
+                self.target("heap %s (epoll)" % what, "≤ libevent",
+                            "reevent %s, libevent %s" % ("%.0f B" % rv if rv is not None else "–",
+                                                         "%.0f B" % lv if lv is not None else "–"),
+                            None if rv is None or lv is None else rv <= lv)
+        # the bar for all: ratio <= 1.0 on epoll (and backend-less evbuffer)
+        worst = []
+        for g in ("dispatch", "dispatch_timeout", "churn", "timers", "evbuffer", "bufferevent", "lock"):
+            for n in self.names(g):
+                parts = n.split("/")
+                if len(parts) > 1 and parts[1] in ("epoll", "none") or (g == "lock" and "/epoll/" in n):
+                    st = self.ratio(g, n)
+                    if st:
+                        worst.append((st[0], n))
+        if worst:
+            worst.sort(reverse=True)
+            bad = [w for w in worst if w[0] > 1.0]
+            self.target("bar: every epoll workload reevent/libevent ≤ 1.0", "≤ 1.00",
+                        "worst %.2f (`%s`); %d of %d above 1.0" % (worst[0][0], worst[0][1], len(bad), len(worst)),
+                        not bad)
+
+    def write(self, path):
+        a = self.a
+        self.compute_targets()
+        commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True,
+                                text=True).stdout.strip()
+        sides_file = os.path.join(self.r.bindir, "reevent_sides.txt")
+        sides = open(sides_file).read().strip().splitlines() if os.path.exists(sides_file) else []
+        self.w("# reevent vs libevent 2.1.12: benchmarks")
+        self.w()
+        self.w("Generated by `bench/run.sh%s` on %s, commit `%s`, on %s (%d CPUs, %s). "
+               "Method: `docs/parts/design-bench.md`." % (" --smoke" if a.smoke else "", self.date, commit,
+                                                           os.uname().nodename, os.cpu_count(), os.uname().release))
+        self.w()
+        self.w("How to read: every time is **CPU time per operation** (per callback for the dispatch and lock "
+               "workloads), the median over interleaved slices pinned to CPU %d. A ratio is reevent/libevent "
+               "(below 1.0 = reevent faster), taken slice by slice between neighbouring slices; the "
+               "median is bold and the min–max of the per-slice ratios follows. `raw epoll` is the "
+               "hand-written ceiling in `bench/raw/` and `bench/echo/raw_echo_server.cpp`." % self.r.cpu)
+        self.w()
+        self.w("## Which reevent sides were built")
+        self.w()
+        for s in sides:
+            self.w("- " + s)
+        self.w()
+        self.w("## Targets (%s)" % self.date)
+        self.w()
+        self.w("| target | goal | measured | state |")
+        self.w("|---|---|---|---|")
+        for t in self.targets:
+            self.w(t)
+        self.w()
+        ava = self.r.results.get("ava")
+        if ava:
+            self.w("## Noise: libevent against itself (A-vs-A)")
+            self.w()
+            self.w("The same binary in both slots, interleaved exactly like the comparisons. A "
+                   "ratio's distance from 1.00 here is what noise alone produces on this machine.")
+            self.w()
+            self.w("| benchmark | A | B | A/B (median, min–max) |")
+            self.w("|---|---:|---:|---:|")
+            for n in self.names("ava"):
+                av = self.side_values("ava", "A", n)
+                bv = self.side_values("ava", "B", n)
+                self.w("| `%s` | %s | %s | %s |" % (n, fmt_ns(med(av)), fmt_ns(med(bv)), fmt_ratio(ratio_stats(av, bv))))
+            self.w()
+        self.w("## Workloads")
+        self.w()
+        self.group_table("dispatch", "Dispatch chain (N fds, A active; per callback)",
+                         "One iteration = one `event_base_loop(EVLOOP_ONCE)` round; time per callback.")
+        if os.path.exists(os.path.join(a.plots, "dispatch_active1.png")):
+            self.w("![dispatch, A=1](plots/dispatch_active1.png) ![dispatch, A=100](plots/dispatch_active100.png)")
+            self.w()
+        self.group_table("dispatch_timeout", "Dispatch chain, each callback re-arms a timeout",
+                         "As above; every callback calls `event_add(ev, 10 s)` on itself.")
+        self.group_table("churn", "Event churn: del + add of a registered fd", "Time per del+add pair.")
+        self.group_table("timers", "Timers (100 000)",
+                         "Time per timer (batch workloads divided by 100 000; `readd` and `common_readd` per call).")
+        self.group_table("evbuffer", "evbuffer", "Time per operation (per append, per line, per chunk).")
+        self.group_table("bufferevent", "bufferevent throughput", "Time per message (write on one end until read on the other).")
+        self.group_table("lock", "Locking cost (evthread_use_pthreads; `locked` vs `EVENT_BASE_FLAG_NOLOCK`)",
+                         "Time per callback of the dispatch chain.")
+        self.echo_section()
+        self.memory_section()
+        self.callgrind_section()
+        if self.r.errors:
+            self.w("## Problems during this run")
+            self.w()
+            for e in self.r.errors[:40]:
+                self.w("- " + e.replace("\n", " "))
+            self.w()
+        with open(path, "w") as f:
+            f.write("\n".join(self.lines) + "\n")
+
+    def echo_section(self):
+        echo = self.r.results.get("echo")
+        if not echo:
+            return
+        self.w("### Echo server over loopback (separate load-generator process)")
+        self.w()
+        self.w("Server on `evconnlistener` + socket bufferevents (pinned to CPU %d), load generator "
+               "`echo_loadgen` on the other CPU; C connections each keeping 8 (64 B) or 4 (16 KiB) "
+               "messages in flight. Median messages/s over interleaved slices, server CPU µs per "
+               "message, ratios per slice." % self.r.cpu)
+        self.w()
+        if os.path.exists(os.path.join(self.a.plots, "echo_throughput.png")):
+            self.w("![echo throughput](plots/echo_throughput.png)")
+            self.w()
+        self.w("| workload | reevent msg/s | libevent msg/s | raw msg/s | reevent/libevent | reevent/raw | libevent/raw | MB/s (re / le / raw) | server µs/msg (re / le / raw) |")
+        self.w("|---|---:|---:|---:|---:|---:|---:|---|---|")
+        for key, sides in echo.items():
+            def vals(s, k="msgs_per_s"):
+                return [x[k] for x in sides.get(s, []) if k in x]
+            def m(s, k="msgs_per_s", f="%.0f"):
+                v = med(vals(s, k))
+                return f % v if v is not None else "–"
+            self.w("| `%s` | %s | %s | %s | %s | %s | %s | %s / %s / %s | %s / %s / %s |" % (
+                key, m("reevent"), m("libevent"), m("raw"),
+                fmt_ratio(ratio_stats(vals("reevent"), vals("libevent"))),
+                fmt_ratio(ratio_stats(vals("reevent"), vals("raw"))),
+                fmt_ratio(ratio_stats(vals("libevent"), vals("raw"))),
+                m("reevent", "mb_per_s", "%.1f"), m("libevent", "mb_per_s", "%.1f"), m("raw", "mb_per_s", "%.1f"),
+                m("reevent", "server_cpu_us_per_msg", "%.2f"), m("libevent", "server_cpu_us_per_msg", "%.2f"),
+                m("raw", "server_cpu_us_per_msg", "%.2f")))
+        self.w()
+
+    def memory_section(self):
+        mem = self.r.results.get("memory")
+        if not mem:
+            return
+        self.w("### Memory")
+        self.w()
+        self.w("Bytes per object: heap through `event_set_mem_functions` hooks (block sizes by "
+               "`malloc_usable_size`) and, in brackets, the `mallinfo2()` in-use delta (sees "
+               "allocations that bypass the hooks). 4 000 objects (800 on select).")
+        self.w()
+        self.w("| measurement | reevent | libevent |")
+        self.w("|---|---:|---:|")
+        names = []
+        for side in mem.values():
+            for n in side:
+                if n not in names:
+                    names.append(n)
+        for n in names:
+            cells = []
+            for side in ("reevent", "libevent"):
+                b = mem.get(side, {}).get(n)
+                cells.append("%.0f B (%.0f B)" % (b[0]["bytes_hooked"], b[0]["bytes_heap"]) if b else "–")
+            self.w("| `%s` | %s | %s |" % (n, cells[0], cells[1]))
+        self.w()
+
+    def callgrind_section(self):
+        cg = self.r.results.get("callgrind")
+        if not cg:
+            return
+        self.w("### User-space instructions per operation (callgrind)")
+        self.w()
+        self.w("`valgrind --tool=callgrind --collect-atstart=no`, collection toggled around the measured "
+               "loop (`CALLGRIND_TOGGLE_COLLECT`), fixed iteration counts; instructions per op "
+               "(per callback for dispatch). Deterministic: this is the noise-free view.")
+        self.w()
+        self.w("| benchmark | reevent | libevent | raw epoll | reevent/libevent | reevent/raw |")
+        self.w("|---|---:|---:|---:|---:|---:|")
+        for n, sides in cg.items():
+            def f(s):
+                return "%.0f" % sides[s] if s in sides else "–"
+            rl = "%.2f" % (sides["reevent"] / sides["libevent"]) if "reevent" in sides and "libevent" in sides else "–"
+            rr = "%.2f" % (sides["reevent"] / sides["raw"]) if "reevent" in sides and "raw" in sides else "–"
+            self.w("| `%s` | %s | %s | %s | %s | %s |" % (n, f("reevent"), f("libevent"), f("raw"), rl, rr))
+        self.w()
+
+
+# ---- plots ---------------------------------------------------------------------------------
+
+def plots(runner, outdir, tmp):
+    if not shutil.which("gnuplot"):
+        runner.errors.append("gnuplot not found: no plots")
+        return
+    os.makedirs(outdir, exist_ok=True)
+    disp = runner.results.get("dispatch", {})
+    for a in (1, 100):
+        series = []
+        for side in ("reevent", "libevent", "raw"):
+            for be in ("epoll", "poll", "select"):
+                pts = []
+                for name, bs in disp.get(side, {}).items():
+                    m = re.match(r"dispatch/%s/fds:(\d+)/active:%d$" % (be, a), name)
+                    if m:
+                        pts.append((int(m.group(1)), statistics.median(per_iter(b) for b in bs) / 1e3))
+                if pts:
+                    pts.sort()
+                    dat = os.path.join(tmp, "d_%s_%s_%d.dat" % (side, be, a))
+                    with open(dat, "w") as f:
+                        for x, y in pts:
+                            f.write("%d %g\n" % (x, y))
+                    series.append((dat, "%s %s" % (side, be)))
+        if not series:
+            continue
+        gp = ["set terminal pngcairo size 900,560" if gnuplot_has("pngcairo") else "set terminal png size 900,560",
+              "set output '%s'" % os.path.join(outdir, "dispatch_active%d.png" % a),
+              "set title 'Dispatch round (A=%d active), CPU time per round vs registered fds'" % a,
+              "set logscale xy", "set xlabel 'registered fds (N)'", "set ylabel 'µs per round'",
+              "set key left top", "set grid"]
+        gp.append("plot " + ", ".join("'%s' using 1:2 with linespoints title '%s'" % s for s in series))
+        subprocess.run(["gnuplot"], input="\n".join(gp), text=True, capture_output=True)
+    echo = runner.results.get("echo", {})
+    series = []
+    for size in (64, 16384):
+        for side in ("reevent", "libevent", "raw"):
+            pts = []
+            for key, sides in echo.items():
+                m = re.match(r"echo/epoll/conns:(\d+)/size:%d$" % size, key)
+                if m and sides.get(side):
+                    pts.append((int(m.group(1)), statistics.median(x["mb_per_s"] for x in sides[side])))
+            if pts:
+                pts.sort()
+                dat = os.path.join(tmp, "e_%s_%d.dat" % (side, size))
+                with open(dat, "w") as f:
+                    for x, y in pts:
+                        f.write("%d %g\n" % (x, y))
+                series.append((dat, "%s %s B" % (side, size)))
+    if series:
+        gp = ["set terminal pngcairo size 900,560" if gnuplot_has("pngcairo") else "set terminal png size 900,560",
+              "set output '%s'" % os.path.join(outdir, "echo_throughput.png"),
+              "set title 'Echo over loopback (epoll): throughput vs connections'",
+              "set logscale xy", "set xlabel 'connections'", "set ylabel 'MB/s echoed'",
+              "set key outside right", "set grid"]
+        gp.append("plot " + ", ".join("'%s' using 1:2 with linespoints title '%s'" % s for s in series))
+        subprocess.run(["gnuplot"], input="\n".join(gp), text=True, capture_output=True)
+
+
+def gnuplot_has(term):
+    p = subprocess.run(["gnuplot", "-e", "set terminal"], capture_output=True, text=True)
+    return term in (p.stdout + p.stderr)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build-dir", default=os.path.join(ROOT, "build", "bench"))
+    ap.add_argument("--out", default=os.path.join(ROOT, "docs", "benchmarks.md"))
+    ap.add_argument("--plots", default=os.path.join(ROOT, "docs", "plots"))
+    ap.add_argument("--cpu", type=int, default=1)
+    ap.add_argument("--smoke", action="store_true")
+    ap.add_argument("--only", default="", help="comma list: groups,ava,memory,callgrind,echo")
+    args = ap.parse_args()
+    args.tmp = tempfile.mkdtemp(prefix="reevent-bench.")
+    r = Runner(args)
+    only = set(x for x in args.only.split(",") if x)
+    t0 = time.time()
+    if not only or "groups" in only:
+        r.run_groups()
+    if not only or "ava" in only:
+        r.run_ava()
+    if not only or "memory" in only:
+        r.run_memory()
+    if not only or "echo" in only:
+        r.run_echo()
+    if not only or "callgrind" in only:
+        r.run_callgrind()
+    if not args.smoke:
+        plots(r, args.plots, args.tmp)
+    with open(os.path.join(args.tmp, "results.json"), "w") as f:
+        json.dump(r.results, f)
+    rep = Report(r, args)
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    rep.write(args.out)
+    shutil.copy(os.path.join(args.tmp, "results.json"), os.path.join(args.build_dir, "bench", "results.json"))
+    log("done in %.0fs: %s (%d problems)" % (time.time() - t0, args.out, len(r.errors)))
+    for e in r.errors:
+        log("problem: " + e)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
