@@ -1,0 +1,701 @@
+// Socket bufferevents: reading, writing, watermarks, timeouts, EOF vs error, connects,
+// half-closed and silent peers, large transfers, freeing inside callbacks.
+#include "bufferevent_test_helpers.h"
+
+#include <event2/bufferevent_struct.h>
+
+#include <sys/resource.h>
+
+#include <cstring>
+#include <memory>
+
+namespace {
+
+using bevtest::Recorder;
+using bevtest::run_until;
+
+class BevSocket : public conf::BackendTest {
+protected:
+    bufferevent *make(int fd, int opts = 0) {
+        bufferevent *b = bufferevent_socket_new(base(), fd, opts);
+        EXPECT_NE(b, nullptr);
+        return b;
+    }
+};
+
+TEST_P(BevSocket, ReadCallbackGetsWhatThePeerWrote) {
+    conf::SocketPair sp;
+    bufferevent *bev = make(sp[0]);
+    Recorder rec;
+    rec.attach(bev);
+    ASSERT_EQ(bufferevent_enable(bev, EV_READ), 0);
+    ASSERT_EQ(write(sp[1], "hello", 5), 5);
+    ASSERT_TRUE(run_until(base(), [&] { return rec.data == "hello"; }));
+    EXPECT_GE(rec.reads, 1);
+    EXPECT_TRUE(rec.events.empty());
+    bufferevent_free(bev);
+}
+
+TEST_P(BevSocket, NothingIsReadUntilReadingIsEnabled) {
+    conf::SocketPair sp;
+    bufferevent *bev = make(sp[0]);
+    Recorder rec;
+    rec.attach(bev);
+    ASSERT_EQ(write(sp[1], "abc", 3), 3);
+    bevtest::run_for(base(), 20);
+    EXPECT_EQ(rec.reads, 0);
+    EXPECT_EQ(evbuffer_get_length(bufferevent_get_input(bev)), 0u);
+    bufferevent_enable(bev, EV_READ);
+    ASSERT_TRUE(run_until(base(), [&] { return rec.data == "abc"; }));
+    bufferevent_disable(bev, EV_READ);
+    EXPECT_EQ(bufferevent_get_enabled(bev), EV_WRITE);
+    ASSERT_EQ(write(sp[1], "d", 1), 1);
+    bevtest::run_for(base(), 20);
+    EXPECT_EQ(rec.data, "abc");
+    bufferevent_free(bev);
+}
+
+TEST_P(BevSocket, WriteReachesThePeerAndWriteCallbackRunsWhenDrained) {
+    conf::SocketPair sp;
+    bufferevent *bev = make(sp[0]);
+    Recorder rec;
+    rec.attach(bev);
+    ASSERT_EQ(bufferevent_write(bev, "ping", 4), 0);
+    ASSERT_TRUE(run_until(base(), [&] { return rec.writes > 0; }));
+    EXPECT_EQ(evbuffer_get_length(bufferevent_get_output(bev)), 0u);
+    char buf[16];
+    EXPECT_EQ(read(sp[1], buf, sizeof buf), 4);
+    EXPECT_EQ(std::memcmp(buf, "ping", 4), 0);
+    bufferevent_free(bev);
+}
+
+TEST_P(BevSocket, WriteBufferMovesTheWholeEvbuffer) {
+    conf::SocketPair sp;
+    bufferevent *bev = make(sp[0]);
+    evbuffer *src = evbuffer_new();
+    evbuffer_add(src, "moved", 5);
+    EXPECT_EQ(bufferevent_write_buffer(bev, src), 0);
+    EXPECT_EQ(evbuffer_get_length(src), 0u);
+    Recorder rec;
+    rec.attach(bev);
+    ASSERT_TRUE(run_until(base(), [&] { return rec.writes > 0; }));
+    char buf[16];
+    EXPECT_EQ(read(sp[1], buf, sizeof buf), 5);
+    evbuffer_free(src);
+    bufferevent_free(bev);
+}
+
+TEST_P(BevSocket, ReadAndReadBufferDrainInput) {
+    conf::SocketPair sp;
+    bufferevent *bev = make(sp[0]);
+    Recorder rec;
+    rec.drain = false;
+    rec.attach(bev);
+    bufferevent_enable(bev, EV_READ);
+    ASSERT_EQ(write(sp[1], "0123456789", 10), 10);
+    ASSERT_TRUE(run_until(base(), [&] {
+        return evbuffer_get_length(bufferevent_get_input(bev)) == 10;
+    }));
+    char buf[4];
+    EXPECT_EQ(bufferevent_read(bev, buf, 4), 4u);
+    EXPECT_EQ(std::memcmp(buf, "0123", 4), 0);
+    evbuffer *dst = evbuffer_new();
+    EXPECT_EQ(bufferevent_read_buffer(bev, dst), 0);
+    EXPECT_EQ(evbuffer_get_length(dst), 6u);
+    EXPECT_EQ(bufferevent_read(bev, buf, 4), 0u);
+    evbuffer_free(dst);
+    bufferevent_free(bev);
+}
+
+TEST_P(BevSocket, ReadLowWatermarkDelaysTheReadCallback) {
+    conf::SocketPair sp;
+    bufferevent *bev = make(sp[0]);
+    Recorder rec;
+    rec.attach(bev);
+    bufferevent_setwatermark(bev, EV_READ, 10, 0);
+    bufferevent_enable(bev, EV_READ);
+    ASSERT_EQ(write(sp[1], "12345", 5), 5);
+    bevtest::run_for(base(), 30);
+    EXPECT_EQ(rec.reads, 0);
+    EXPECT_EQ(evbuffer_get_length(bufferevent_get_input(bev)), 5u);
+    ASSERT_EQ(write(sp[1], "67890", 5), 5);
+    ASSERT_TRUE(run_until(base(), [&] { return rec.reads == 1; }));
+    EXPECT_EQ(rec.data, "1234567890");
+    bufferevent_free(bev);
+}
+
+TEST_P(BevSocket, ReadHighWatermarkStopsReadingUntilInputDrains) {
+    conf::SocketPair sp;
+    bufferevent *bev = make(sp[0]);
+    Recorder rec;
+    rec.drain = false;
+    rec.attach(bev);
+    bufferevent_setwatermark(bev, EV_READ, 0, 100);
+    bufferevent_enable(bev, EV_READ);
+    std::string big(1000, 'x');
+    ASSERT_EQ(write(sp[1], big.data(), big.size()), 1000);
+    ASSERT_TRUE(run_until(base(), [&] { return rec.reads > 0; }));
+    bevtest::run_for(base(), 30);
+    evbuffer *in = bufferevent_get_input(bev);
+    EXPECT_EQ(evbuffer_get_length(in), 100u);  // never more than the high mark
+    EXPECT_EQ(bufferevent_get_enabled(bev) & EV_READ, EV_READ);  // still "enabled"
+    evbuffer_drain(in, 100);
+    ASSERT_TRUE(run_until(base(), [&] { return evbuffer_get_length(in) == 100; }));
+    evbuffer_drain(in, 100);
+    size_t total = 200;
+    ASSERT_TRUE(run_until(base(), [&] {
+        size_t n = evbuffer_get_length(in);
+        total += n;
+        evbuffer_drain(in, n);
+        return total >= 1000;
+    }));
+    EXPECT_EQ(total, 1000u);
+    bufferevent_free(bev);
+}
+
+TEST_P(BevSocket, WriteLowWatermarkDecidesWhenTheWriteCallbackRuns) {
+    // A peer that never reads: output grows; the write callback waits until the output
+    // falls to the low mark, which happens only once the peer starts reading.
+    bevtest::TcpPair tp;
+    ASSERT_GE(tp[0], 0);
+    bufferevent *bev = make(tp[0]);
+    Recorder rec;
+    rec.attach(bev);
+    bufferevent_setwatermark(bev, EV_WRITE, 64 * 1024, 0);
+    std::string chunk(16 << 20, 'w');
+    bufferevent_write(bev, chunk.data(), chunk.size());
+    evbuffer *out = bufferevent_get_output(bev);
+    bevtest::run_for(base(), 100);
+    size_t stuck = evbuffer_get_length(out);
+    EXPECT_GT(stuck, 64u * 1024);  // the kernel buffers are full, the rest stays queued
+    EXPECT_EQ(rec.writes, 0);
+    EXPECT_TRUE(rec.events.empty());
+    // Now the peer reads; the write callback fires once output <= 64 KiB.
+    size_t got = 0;
+    char buf[65536];
+    ASSERT_TRUE(run_until(base(), [&] {
+        ssize_t n;
+        while ((n = read(tp[1], buf, sizeof buf)) > 0) got += n;
+        return rec.writes > 0;
+    }, 5000)) << "read " << got << " left " << evbuffer_get_length(out);
+    EXPECT_LE(evbuffer_get_length(out), 64u * 1024);
+    bufferevent_free(bev);
+}
+
+TEST_P(BevSocket, DefaultWriteLowWatermarkMeansOutputEmpty) {
+    bevtest::TcpPair tp;
+    bufferevent *bev = make(tp[0]);
+    Recorder rec;
+    size_t len_at_cb = 12345;
+    rec.on_write = [&](bufferevent *b) { len_at_cb = evbuffer_get_length(bufferevent_get_output(b)); };
+    rec.attach(bev);
+    std::string data(200000, 'q');
+    bufferevent_write(bev, data.data(), data.size());
+    size_t got = 0;
+    char buf[65536];
+    ASSERT_TRUE(run_until(base(), [&] {
+        ssize_t n;
+        while ((n = read(tp[1], buf, sizeof buf)) > 0) got += n;
+        return rec.writes > 0;
+    }));
+    EXPECT_EQ(len_at_cb, 0u);
+    EXPECT_EQ(rec.writes, 1);
+    bufferevent_free(bev);
+}
+
+TEST_P(BevSocket, EofIsReportedWithReading) {
+    conf::SocketPair sp;
+    bufferevent *bev = make(sp[0]);
+    Recorder rec;
+    rec.attach(bev);
+    bufferevent_enable(bev, EV_READ);
+    ASSERT_EQ(write(sp[1], "last", 4), 4);
+    sp.close(1);
+    ASSERT_TRUE(run_until(base(), [&] { return !rec.events.empty(); }));
+    EXPECT_EQ(rec.data, "last");  // data before EOF is delivered first
+    ASSERT_EQ(rec.events.size(), 1u);
+    EXPECT_EQ(rec.events[0], BEV_EVENT_EOF | BEV_EVENT_READING);
+    EXPECT_EQ(bufferevent_get_enabled(bev) & EV_READ, 0);  // reading stops after EOF
+    bufferevent_free(bev);
+}
+
+TEST_P(BevSocket, ResetIsAnErrorWithErrnoPreserved) {
+    bevtest::TcpPair tp;
+    bufferevent *bev = make(tp[0]);
+    Recorder rec;
+    rec.attach(bev);
+    bufferevent_enable(bev, EV_READ);
+    linger lg{1, 0};
+    setsockopt(tp[1], SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    tp.close(1);  // RST
+    ASSERT_TRUE(run_until(base(), [&] { return !rec.events.empty(); }));
+    EXPECT_EQ(rec.events[0], BEV_EVENT_ERROR | BEV_EVENT_READING);
+    EXPECT_EQ(rec.event_errnos[0], ECONNRESET);
+    bufferevent_free(bev);
+}
+
+TEST_P(BevSocket, WriteToAClosedPeerIsAWritingError) {
+    conf::SocketPair sp;
+    bufferevent *bev = make(sp[0]);
+    Recorder rec;
+    rec.attach(bev);
+    sp.close(1);
+    bufferevent_write(bev, "lost", 4);
+    ASSERT_TRUE(run_until(base(), [&] { return !rec.events.empty(); }));
+    EXPECT_EQ(rec.events[0], BEV_EVENT_ERROR | BEV_EVENT_WRITING);
+    EXPECT_EQ(rec.event_errnos[0], EPIPE);
+    EXPECT_EQ(bufferevent_get_enabled(bev) & EV_WRITE, 0);
+    bufferevent_free(bev);
+}
+
+TEST_P(BevSocket, HalfClosedPeerGivesEofButWritingGoesOn) {
+    bevtest::TcpPair tp;
+    bufferevent *bev = make(tp[0]);
+    Recorder rec;
+    rec.attach(bev);
+    bufferevent_enable(bev, EV_READ);
+    ASSERT_EQ(write(tp[1], "bye", 3), 3);
+    shutdown(tp[1], SHUT_WR);
+    ASSERT_TRUE(run_until(base(), [&] { return rec.got(BEV_EVENT_EOF); }));
+    EXPECT_EQ(rec.data, "bye");
+    // The other direction still works.
+    bufferevent_write(bev, "reply", 5);
+    ASSERT_TRUE(run_until(base(), [&] { return rec.writes > 0; }));
+    char buf[16];
+    ASSERT_TRUE(run_until(base(), [&] { return recv(tp[1], buf, sizeof buf, MSG_PEEK) == 5; }));
+    EXPECT_EQ(read(tp[1], buf, sizeof buf), 5);
+    EXPECT_EQ(rec.events.size(), 1u);
+    bufferevent_free(bev);
+}
+
+TEST_P(BevSocket, ReadTimeoutReportsAndDisablesReading) {
+    conf::SocketPair sp;
+    bufferevent *bev = make(sp[0]);
+    Recorder rec;
+    rec.attach(bev);
+    timeval tv = conf::tv_ms(50);
+    bufferevent_set_timeouts(bev, &tv, nullptr);
+    bufferevent_enable(bev, EV_READ);
+    double t0 = conf::now_ms();
+    ASSERT_TRUE(run_until(base(), [&] { return !rec.events.empty(); }));
+    double dt = conf::now_ms() - t0;
+    EXPECT_GE(dt, 45);
+    EXPECT_LT(dt, 1000);
+    EXPECT_EQ(rec.events[0], BEV_EVENT_TIMEOUT | BEV_EVENT_READING);
+    EXPECT_EQ(bufferevent_get_enabled(bev) & EV_READ, 0);
+    bevtest::run_for(base(), 120);
+    EXPECT_EQ(rec.events.size(), 1u);  // stays disabled: no second timeout
+    // Enabling again restarts the timeout.
+    bufferevent_enable(bev, EV_READ);
+    ASSERT_TRUE(run_until(base(), [&] { return rec.events.size() == 2; }));
+    bufferevent_free(bev);
+}
+
+TEST_P(BevSocket, ReadTimeoutRestartsOnEachRead) {
+    conf::SocketPair sp;
+    bufferevent *bev = make(sp[0]);
+    Recorder rec;
+    rec.attach(bev);
+    timeval tv = conf::tv_ms(150);
+    bufferevent_set_timeouts(bev, &tv, nullptr);
+    bufferevent_enable(bev, EV_READ);
+    for (int i = 0; i < 5; ++i) {
+        bevtest::run_for(base(), 60);
+        ASSERT_EQ(write(sp[1], "k", 1), 1);
+    }
+    bevtest::run_for(base(), 20);
+    EXPECT_TRUE(rec.events.empty());  // 300 ms passed, but never 150 ms without data
+    EXPECT_EQ(rec.data, "kkkkk");
+    bufferevent_free(bev);
+}
+
+TEST_P(BevSocket, WriteTimeoutWhenThePeerDoesNotRead) {
+    bevtest::TcpPair tp;
+    bufferevent *bev = make(tp[0]);
+    Recorder rec;
+    rec.attach(bev);
+    timeval tv = conf::tv_ms(100);
+    bufferevent_set_timeouts(bev, nullptr, &tv);
+    std::string big(8 << 20, 'z');
+    bufferevent_write(bev, big.data(), big.size());
+    ASSERT_TRUE(run_until(base(), [&] { return !rec.events.empty(); }));
+    EXPECT_EQ(rec.events[0], BEV_EVENT_TIMEOUT | BEV_EVENT_WRITING);
+    EXPECT_EQ(bufferevent_get_enabled(bev) & EV_WRITE, 0);
+    EXPECT_GT(evbuffer_get_length(bufferevent_get_output(bev)), 0u);
+    bufferevent_free(bev);
+}
+
+TEST_P(BevSocket, NoWriteTimeoutWithNothingToWrite) {
+    conf::SocketPair sp;
+    bufferevent *bev = make(sp[0]);
+    Recorder rec;
+    rec.attach(bev);
+    timeval tv = conf::tv_ms(30);
+    bufferevent_set_timeouts(bev, nullptr, &tv);
+    bevtest::run_for(base(), 100);
+    EXPECT_TRUE(rec.events.empty());
+    bufferevent_free(bev);
+}
+
+TEST_P(BevSocket, ConnectReportsConnected) {
+    bevtest::Listener l;
+    bufferevent *bev = make(-1);
+    Recorder rec;
+    rec.attach(bev);
+    ASSERT_EQ(bufferevent_socket_connect(bev, reinterpret_cast<const sockaddr *>(&l.addr()),
+                                         sizeof(sockaddr_in)), 0);
+    EXPECT_GE(bufferevent_getfd(bev), 0);
+    ASSERT_TRUE(run_until(base(), [&] { return !rec.events.empty(); }));
+    EXPECT_EQ(rec.events[0], BEV_EVENT_CONNECTED);
+    // Data flows both ways after the connect.
+    int peer = l.accept_one();
+    ASSERT_GE(peer, 0);
+    bufferevent_enable(bev, EV_READ);
+    bufferevent_write(bev, "hi", 2);
+    ASSERT_EQ(write(peer, "yo", 2), 2);
+    ASSERT_TRUE(run_until(base(), [&] { return rec.data == "yo"; }));
+    char buf[4];
+    ASSERT_TRUE(run_until(base(), [&] { return recv(peer, buf, sizeof buf, MSG_PEEK) == 2; }));
+    ::close(peer);
+    bufferevent_free(bev);
+}
+
+TEST_P(BevSocket, ConnectedComesBeforeDataEvenWithBothPending) {
+    bevtest::Listener l;
+    bufferevent *bev = make(-1);
+    Recorder rec;
+    std::vector<std::string> order;
+    rec.on_event = [&](bufferevent *, short w) { order.push_back(w & BEV_EVENT_CONNECTED ? "C" : "E"); };
+    rec.on_read = [&](bufferevent *) { order.push_back("R"); };
+    rec.attach(bev);
+    bufferevent_enable(bev, EV_READ);
+    ASSERT_EQ(bufferevent_socket_connect(bev, reinterpret_cast<const sockaddr *>(&l.addr()),
+                                         sizeof(sockaddr_in)), 0);
+    int peer = l.accept_one();
+    ASSERT_EQ(write(peer, "x", 1), 1);
+    ASSERT_TRUE(run_until(base(), [&] { return rec.data == "x"; }));
+    ASSERT_FALSE(order.empty());
+    EXPECT_EQ(order[0], "C");
+    ::close(peer);
+    bufferevent_free(bev);
+}
+
+TEST_P(BevSocket, ConnectToAClosedPortIsConnectionRefused) {
+    sockaddr_in a = bevtest::closed_port_addr();
+    bufferevent *bev = make(-1, BEV_OPT_CLOSE_ON_FREE);
+    Recorder rec;
+    rec.attach(bev);
+    ASSERT_EQ(bufferevent_socket_connect(bev, reinterpret_cast<const sockaddr *>(&a), sizeof a), 0);
+    ASSERT_TRUE(run_until(base(), [&] { return !rec.events.empty(); }));
+    EXPECT_EQ(rec.events[0], BEV_EVENT_ERROR);
+    EXPECT_EQ(rec.event_errnos[0], ECONNREFUSED);
+    bevtest::run_for(base(), 20);
+    EXPECT_EQ(rec.events.size(), 1u);
+    bufferevent_free(bev);
+}
+
+TEST_P(BevSocket, ConnectWithABadAddressFailsAtOnce) {
+    bufferevent *bev = make(-1);
+    Recorder rec;
+    rec.attach(bev);
+    int fds = conf::count_open_fds();
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(1);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    // A socklen too short for AF_INET: connect() fails with EINVAL, no socket is left over.
+    EXPECT_EQ(bufferevent_socket_connect(bev, reinterpret_cast<const sockaddr *>(&a), 4), -1);
+    EXPECT_EQ(conf::count_open_fds(), fds);
+    EXPECT_EQ(bufferevent_getfd(bev), -1);
+    bevtest::run_for(base(), 20);
+    EXPECT_TRUE(rec.events.empty());
+    // No address and no socket: nothing to do.
+    EXPECT_EQ(bufferevent_socket_connect(bev, nullptr, 0), -1);
+    bufferevent_free(bev);
+}
+
+TEST_P(BevSocket, ConnectHostnameNumericLoopback) {
+    bevtest::Listener l;
+    bufferevent *bev = make(-1, BEV_OPT_CLOSE_ON_FREE);
+    Recorder rec;
+    rec.attach(bev);
+    ASSERT_EQ(bufferevent_socket_connect_hostname(bev, nullptr, AF_INET, "127.0.0.1", l.port()), 0);
+    ASSERT_TRUE(run_until(base(), [&] { return !rec.events.empty(); }));
+    EXPECT_EQ(rec.events[0], BEV_EVENT_CONNECTED);
+    EXPECT_EQ(bufferevent_socket_get_dns_error(bev), 0);
+    bufferevent_free(bev);
+}
+
+TEST_P(BevSocket, ConnectHostnameLocalhostClosedPortIsRefused) {
+    sockaddr_in a = bevtest::closed_port_addr();
+    bufferevent *bev = make(-1, BEV_OPT_CLOSE_ON_FREE);
+    Recorder rec;
+    rec.attach(bev);
+    ASSERT_EQ(bufferevent_socket_connect_hostname(bev, nullptr, AF_INET, "127.0.0.1",
+                                                  ntohs(a.sin_port)), 0);
+    ASSERT_TRUE(run_until(base(), [&] { return !rec.events.empty(); }));
+    EXPECT_EQ(rec.events[0], BEV_EVENT_ERROR);
+    EXPECT_EQ(rec.event_errnos[0], ECONNREFUSED);
+    EXPECT_EQ(bufferevent_socket_get_dns_error(bev), 0);
+    bufferevent_free(bev);
+}
+
+TEST_P(BevSocket, ConnectHostnameUnresolvableIsADnsError) {
+    bufferevent *bev = make(-1, BEV_OPT_CLOSE_ON_FREE);
+    Recorder rec;
+    rec.attach(bev);
+    // A numeric-looking but invalid name fails inside the resolver without any network.
+    int r = bufferevent_socket_connect_hostname(bev, nullptr, AF_INET, "999.999.999.999.invalid.", 80);
+    EXPECT_EQ(r, 0);
+    ASSERT_TRUE(run_until(base(), [&] { return !rec.events.empty(); }, 10000));
+    EXPECT_EQ(rec.events[0], BEV_EVENT_ERROR);
+    EXPECT_NE(bufferevent_socket_get_dns_error(bev), 0);
+    bufferevent_free(bev);
+}
+
+TEST_P(BevSocket, ConnectHostnameRejectsBadArguments) {
+    bufferevent *bev = make(-1);
+    EXPECT_EQ(bufferevent_socket_connect_hostname(bev, nullptr, AF_UNIX, "127.0.0.1", 80), -1);
+    EXPECT_EQ(bufferevent_socket_connect_hostname(bev, nullptr, AF_INET, "127.0.0.1", 0), -1);
+    EXPECT_EQ(bufferevent_socket_connect_hostname(bev, nullptr, AF_INET, "127.0.0.1", 70000), -1);
+    bufferevent_free(bev);
+}
+
+TEST_P(BevSocket, CloseOnFreeClosesTheSocket) {
+    conf::SocketPair sp;
+    int fd = sp.release(0);
+    bufferevent *bev = make(fd, BEV_OPT_CLOSE_ON_FREE);
+    bufferevent_free(bev);
+    bevtest::run_for(base(), 10);  // libevent finishes a free from the loop
+    EXPECT_EQ(fcntl(fd, F_GETFD), -1);
+    EXPECT_EQ(errno, EBADF);
+    conf::SocketPair sp2;
+    bufferevent *keep = make(sp2[0]);
+    bufferevent_free(keep);
+    EXPECT_NE(fcntl(sp2[0], F_GETFD), -1);  // without the option the fd stays open
+}
+
+TEST_P(BevSocket, FreeInsideTheReadCallback) {
+    conf::SocketPair sp;
+    int fd = sp.release(0);
+    bufferevent *bev = make(fd, BEV_OPT_CLOSE_ON_FREE);
+    Recorder rec;
+    bool freed = false;
+    rec.on_read = [&](bufferevent *b) { bufferevent_free(b); freed = true; };
+    rec.attach(bev);
+    bufferevent_enable(bev, EV_READ);
+    timeval tv = conf::tv_ms(10);
+    bufferevent_set_timeouts(bev, &tv, &tv);
+    ASSERT_EQ(write(sp[1], "x", 1), 1);
+    ASSERT_TRUE(run_until(base(), [&] { return freed; }));
+    bevtest::run_for(base(), 50);
+    EXPECT_EQ(rec.reads, 1);
+    EXPECT_TRUE(rec.events.empty());  // no timeout or anything after free
+    EXPECT_EQ(fcntl(fd, F_GETFD), -1);
+}
+
+TEST_P(BevSocket, FreeInsideTheEventCallback) {
+    conf::SocketPair sp;
+    bufferevent *bev = make(sp[0]);
+    Recorder rec;
+    rec.on_event = [&](bufferevent *b, short) { bufferevent_free(b); };
+    rec.attach(bev);
+    bufferevent_enable(bev, EV_READ);
+    bufferevent_write(bev, "x", 1);
+    sp.close(1);
+    ASSERT_TRUE(run_until(base(), [&] { return !rec.events.empty(); }));
+    bevtest::run_for(base(), 30);
+    EXPECT_EQ(rec.events.size(), 1u);
+}
+
+TEST_P(BevSocket, FreeInsideTheWriteCallbackWithDeferredCallbacks) {
+    conf::SocketPair sp;
+    bufferevent *bev = make(sp[0], BEV_OPT_DEFER_CALLBACKS);
+    Recorder rec;
+    rec.on_write = [&](bufferevent *b) { bufferevent_free(b); };
+    rec.attach(bev);
+    bufferevent_enable(bev, EV_READ);
+    bufferevent_write(bev, "x", 1);
+    ASSERT_EQ(write(sp[1], "y", 1), 1);
+    ASSERT_TRUE(run_until(base(), [&] { return rec.writes > 0; }));
+    bevtest::run_for(base(), 30);
+    EXPECT_EQ(rec.writes, 1);
+}
+
+TEST_P(BevSocket, NoCallbackAfterFreeEvenWithADeferredOnePending) {
+    conf::SocketPair sp;
+    bufferevent *bev = make(sp[0], BEV_OPT_DEFER_CALLBACKS);
+    Recorder rec;
+    rec.attach(bev);
+    // Queue a deferred callback, then free before the loop runs it.
+    bufferevent_trigger_event(bev, BEV_EVENT_EOF, 0);
+    bufferevent_trigger(bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS);
+    bufferevent_free(bev);
+    bevtest::run_for(base(), 30);
+    EXPECT_TRUE(rec.events.empty());
+    EXPECT_EQ(rec.reads, 0);
+}
+
+TEST_P(BevSocket, DeferredCallbacksRunAfterTheRegularEventsOfTheRound) {
+    conf::SocketPair sp;
+    bufferevent *bev = make(sp[0], BEV_OPT_DEFER_CALLBACKS);
+    Recorder rec;
+    std::vector<std::string> order;
+    rec.on_read = [&](bufferevent *) { order.push_back("bev"); };
+    rec.attach(bev);
+    bufferevent_enable(bev, EV_READ);
+    // A plain event on the same fd, readable in the same round, added after the bev.
+    struct Ctx { std::vector<std::string> *order; } ctx{&order};
+    event *plain = event_new(base(), sp[0], EV_READ, [](evutil_socket_t, short, void *p) {
+        static_cast<Ctx *>(p)->order->push_back("plain");
+    }, &ctx);
+    event_add(plain, nullptr);
+    ASSERT_EQ(write(sp[1], "z", 1), 1);
+    ASSERT_TRUE(run_until(base(), [&] { return order.size() >= 2; }));
+    EXPECT_EQ(order[0], "plain");
+    EXPECT_EQ(order[1], "bev");
+    event_free(plain);
+    bufferevent_free(bev);
+}
+
+TEST_P(BevSocket, DeferredEventCallbackKeepsErrno) {
+    sockaddr_in a = bevtest::closed_port_addr();
+    bufferevent *bev = make(-1, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+    Recorder rec;
+    rec.attach(bev);
+    ASSERT_EQ(bufferevent_socket_connect(bev, reinterpret_cast<const sockaddr *>(&a), sizeof a), 0);
+    ASSERT_TRUE(run_until(base(), [&] { return !rec.events.empty(); }));
+    EXPECT_EQ(rec.events[0], BEV_EVENT_ERROR);
+    EXPECT_EQ(rec.event_errnos[0], ECONNREFUSED);
+    bufferevent_free(bev);
+}
+
+TEST_P(BevSocket, TriggerRunsCallbacksHonouringWatermarks) {
+    conf::SocketPair sp;
+    bufferevent *bev = make(sp[0]);
+    Recorder rec;
+    rec.drain = false;
+    rec.attach(bev);
+    bufferevent_setwatermark(bev, EV_READ, 5, 0);
+    bufferevent_trigger(bev, EV_READ, 0);  // input empty < 5: nothing
+    EXPECT_EQ(rec.reads, 0);
+    bufferevent_trigger(bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS);
+    EXPECT_EQ(rec.reads, 1);  // immediate without DEFER
+    bufferevent_trigger(bev, EV_WRITE, 0);  // output empty <= 0: runs
+    EXPECT_EQ(rec.writes, 1);
+    bufferevent_trigger(bev, EV_READ | EV_WRITE, BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+    EXPECT_EQ(rec.reads, 1);
+    EXPECT_EQ(rec.writes, 1);
+    ASSERT_TRUE(run_until(base(), [&] { return rec.reads == 2 && rec.writes == 2; }));
+    bufferevent_trigger_event(bev, BEV_EVENT_EOF | BEV_EVENT_READING, 0);
+    ASSERT_EQ(rec.events.size(), 1u);
+    EXPECT_EQ(rec.events[0], BEV_EVENT_EOF | BEV_EVENT_READING);
+    bufferevent_trigger_event(bev, BEV_EVENT_ERROR, BEV_TRIG_DEFER_CALLBACKS);
+    EXPECT_EQ(rec.events.size(), 1u);
+    ASSERT_TRUE(run_until(base(), [&] { return rec.events.size() == 2; }));
+    EXPECT_EQ(rec.events[1], BEV_EVENT_ERROR);
+    bufferevent_free(bev);
+}
+
+TEST_P(BevSocket, EnablingWriteWithEmptyOutputRunsTheWriteCallbackOnce) {
+    conf::SocketPair sp;
+    bufferevent *bev = make(sp[0]);
+    Recorder rec;
+    rec.attach(bev);
+    bufferevent_disable(bev, EV_WRITE);
+    bufferevent_enable(bev, EV_WRITE);
+    bevtest::run_for(base(), 30);
+    EXPECT_EQ(rec.writes, 1);
+    bufferevent_free(bev);
+}
+
+TEST_P(BevSocket, DisabledWriteHoldsOutputBack) {
+    conf::SocketPair sp;
+    bufferevent *bev = make(sp[0]);
+    Recorder rec;
+    rec.attach(bev);
+    bufferevent_disable(bev, EV_WRITE);
+    bufferevent_write(bev, "held", 4);
+    bevtest::run_for(base(), 30);
+    char buf[8];
+    EXPECT_EQ(read(sp[1], buf, sizeof buf), -1);
+    bufferevent_enable(bev, EV_WRITE);
+    ASSERT_TRUE(run_until(base(), [&] { return recv(sp[1], buf, sizeof buf, MSG_PEEK) == 4; }));
+    bufferevent_free(bev);
+}
+
+TEST_P(BevSocket, FlushOnASocketIsANoOp) {
+    conf::SocketPair sp;
+    bufferevent *bev = make(sp[0]);
+    bufferevent_write(bev, "x", 1);
+    EXPECT_EQ(bufferevent_flush(bev, EV_WRITE, BEV_FLUSH), 0);
+    bufferevent_free(bev);
+}
+
+// 100 MB over loopback TCP on epoll (16 MB on the others to keep the run short).
+TEST_P(BevSocket, LargeTransferOverLoopbackKeepsEveryByte) {
+    const uint64_t total = is_epoll() ? (100u << 20) : (16u << 20);
+    bevtest::TcpPair tp;
+    bufferevent *tx = make(tp[0]);
+    bufferevent *rx = make(tp[1]);
+    uint64_t sent = 0, received = 0, h_tx = bevtest::kFnvInit, h_rx = bevtest::kFnvInit;
+    Recorder wr, rd;
+    rd.drain = false;
+    auto refill = [&](bufferevent *b) {
+        evbuffer *out = bufferevent_get_output(b);
+        while (sent < total && evbuffer_get_length(out) < (1u << 20)) {
+            uint8_t chunk[65536];
+            size_t n = static_cast<size_t>(std::min<uint64_t>(sizeof chunk, total - sent));
+            for (size_t i = 0; i < n; ++i) chunk[i] = bevtest::pattern_byte(sent + i);
+            h_tx = bevtest::fnv(h_tx, chunk, n);
+            evbuffer_add(out, chunk, n);
+            sent += n;
+        }
+    };
+    wr.on_write = refill;
+    rd.on_read = [&](bufferevent *b) {
+        evbuffer *in = bufferevent_get_input(b);
+        size_t n = evbuffer_get_length(in);
+        const uint8_t *p = evbuffer_pullup(in, -1);
+        h_rx = bevtest::fnv(h_rx, p, n);
+        received += n;
+        evbuffer_drain(in, n);
+    };
+    wr.attach(tx);
+    rd.attach(rx);
+    bufferevent_setwatermark(tx, EV_WRITE, 256 * 1024, 0);
+    bufferevent_enable(rx, EV_READ);
+    refill(tx);
+    ASSERT_TRUE(run_until(base(), [&] { return received == total; }, 60000));
+    EXPECT_EQ(sent, total);
+    EXPECT_EQ(h_rx, h_tx);
+    EXPECT_TRUE(wr.events.empty());
+    EXPECT_TRUE(rd.events.empty());
+    bufferevent_free(tx);
+    bufferevent_free(rx);
+}
+
+TEST_P(BevSocket, ThreadsafeBuffereventWorks) {
+    conf::SocketPair sp;
+    evthread_use_pthreads();
+    bufferevent *bev = make(sp[0], BEV_OPT_THREADSAFE | BEV_OPT_DEFER_CALLBACKS |
+                                       BEV_OPT_UNLOCK_CALLBACKS);
+    Recorder rec;
+    rec.on_read = [&](bufferevent *b) { bufferevent_write(b, "echo", 4); };
+    rec.attach(bev);
+    bufferevent_enable(bev, EV_READ);
+    ASSERT_EQ(write(sp[1], "q", 1), 1);
+    char buf[8];
+    ASSERT_TRUE(run_until(base(), [&] { return recv(sp[1], buf, sizeof buf, MSG_PEEK) == 4; }));
+    bufferevent_free(bev);
+}
+
+TEST_P(BevSocket, NewWithBadArgumentsFails) {
+    // A NULL base is allowed only through bufferevent_new (the current base); the
+    // constructors of the other kinds refuse a NULL underlying/pair.
+    EXPECT_EQ(bufferevent_filter_new(nullptr, nullptr, nullptr, 0, nullptr, nullptr), nullptr);
+}
+
+CONF_INSTANTIATE_BACKENDS(BevSocket);
+
+}  // namespace
