@@ -11,8 +11,10 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/resource.h>
 
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -30,6 +32,10 @@ void on_event(bufferevent *bev, short what, void *) {
 
 void on_accept(evconnlistener *, evutil_socket_t fd, sockaddr *, int, void *arg) {
     event_base *base = static_cast<event_base *>(arg);
+    // Nagle off on every server (raw too): the benchmark measures the loop, not the
+    // delayed-ACK interplay of partial writes.
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     bufferevent *bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
     if (!bev) {
         evutil_closesocket(fd);
@@ -46,6 +52,7 @@ int main(int argc, char **argv) {
         std::fprintf(stderr, "usage: %s <port> <epoll|poll|select>\n", argv[0]);
         return 2;
     }
+    std::signal(SIGPIPE, SIG_IGN);  // a peer that closes must not kill the process
     rlimit rl{};
     getrlimit(RLIMIT_NOFILE, &rl);
     rl.rlim_cur = rl.rlim_max;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -50,6 +51,7 @@ int main(int argc, char **argv) {
     int depth = std::atoi(argv[4]);
     double seconds = std::atof(argv[5]);
     double warmup = argc > 6 ? std::atof(argv[6]) : 0.3;
+    std::signal(SIGPIPE, SIG_IGN);  // a peer that closes must not kill the process
     rlimit rl{};
     getrlimit(RLIMIT_NOFILE, &rl);
     rl.rlim_cur = rl.rlim_max;

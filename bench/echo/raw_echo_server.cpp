@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -37,6 +38,7 @@ int main(int argc, char **argv) {
         std::fprintf(stderr, "usage: %s <port>\n", argv[0]);
         return 2;
     }
+    std::signal(SIGPIPE, SIG_IGN);  // a peer that closes must not kill the process
     rlimit rl{};
     getrlimit(RLIMIT_NOFILE, &rl);
     rl.rlim_cur = rl.rlim_max;
@@ -70,6 +72,8 @@ int main(int argc, char **argv) {
                 for (;;) {
                     int fd = accept4(lfd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
                     if (fd < 0) break;
+                    int one = 1;
+                    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
                     Conn *nc = new Conn{fd, {}, 0};
                     epoll_event ev{};
                     ev.events = EPOLLIN;
