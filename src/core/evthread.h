@@ -8,6 +8,9 @@
 // in evthread.cpp.
 #pragma once
 
+struct evthread_lock_callbacks;
+struct evthread_condition_callbacks;
+
 namespace reevent::core::evthread {
 
 // True once evthread_set_lock_callbacks installed a lock API.
@@ -19,5 +22,15 @@ int user_unlock(unsigned mode, void *lock) noexcept;
 
 // The id of the calling thread (the user's id callback if set, else pthread_self).
 unsigned long current_thread_id() noexcept;
+
+// True after evthread_enable_lock_debugging(); core::Lock objects created from then on
+// check their use (see lock.h).
+bool lock_debugging_enabled() noexcept;
+
+// The thread.h entry points (thread_capi.cpp forwards to these).
+int set_lock_callbacks(const evthread_lock_callbacks *cbs) noexcept;
+int set_condition_callbacks(const evthread_condition_callbacks *cbs) noexcept;
+void set_id_callback(unsigned long (*id_fn)()) noexcept;
+void enable_lock_debugging() noexcept;
 
 }  // namespace reevent::core::evthread

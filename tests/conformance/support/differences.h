@@ -16,3 +16,17 @@ inline constexpr bool kIsReevent = CONFORMANCE_IS_REEVENT != 0;
 inline constexpr bool kSignalsOnEveryBase = kIsReevent;
 
 }  // namespace conf
+
+namespace conf {
+// libevent parses the port of evutil_parse_sockaddr_port with atoi, so "1.2.3.4:4294967376"
+// wraps to port 80; reevent rejects ports that are not 1..65535 as written.
+inline constexpr bool kStrictSockaddrPort = kIsReevent;
+}  // namespace conf
+
+// libevent 2.1 asserts (aborts) when a signal event with a signum outside 1..NSIG-1 is added;
+// reevent refuses it: event_add returns -1.
+namespace conf { inline constexpr bool kBadSignumAddFails = kIsReevent; }
+
+// libevent 2.1 unlinks a pair silently when one side is freed; reevent also gives the
+// surviving side BEV_EVENT_EOF|BEV_EVENT_READING, as a socketpair would (issue #93).
+namespace conf { inline constexpr bool kPairFreeGivesPartnerEof = kIsReevent; }

@@ -1,0 +1,29 @@
+// C API of event2/thread.h (libevent_core part): thin shims over core::evthread.
+#include <event2/thread.h>
+
+#include "core/evthread.h"
+
+namespace ev = reevent::core::evthread;
+
+extern "C" {
+
+int evthread_set_lock_callbacks(const struct evthread_lock_callbacks *cbs) {
+    return ev::set_lock_callbacks(cbs);
+}
+
+int evthread_set_condition_callbacks(const struct evthread_condition_callbacks *cbs) {
+    return ev::set_condition_callbacks(cbs);
+}
+
+void evthread_set_id_callback(unsigned long (*id_fn)(void)) { ev::set_id_callback(id_fn); }
+
+void evthread_enable_lock_debugging(void) { ev::enable_lock_debugging(); }
+
+// The misspelled 2.0 name, still exported by 2.1.12.
+void evthread_enable_lock_debuging(void) { ev::enable_lock_debugging(); }
+
+// Every reevent base owns a wake-up fd from birth (cross-thread event_add/active/loopbreak
+// wake it), so there is nothing left to set up: only a NULL base is an error.
+int evthread_make_base_notifiable(struct event_base *base) { return base ? 0 : -1; }
+
+}  // extern "C"

@@ -1,0 +1,188 @@
+// Threading hooks of thread.h and the debug bookkeeping of core::Lock.
+//
+// The user's lock/condition/id callbacks are copied into process-wide tables once, before
+// any base exists (as thread.h asks); they are published with release stores and read with
+// acquire loads, so a thread that sees "installed" also sees the function pointers.
+// Installing a different table once one is set is refused with a warning, as libevent does;
+// installing the same one again is accepted (evthread_use_pthreads() twice is harmless).
+#include "core/evthread.h"
+
+#include "core/lock.h"
+#include "core/log.h"
+
+#include <event2/thread.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <pthread.h>
+
+namespace reevent::core {
+namespace evthread {
+namespace {
+
+pthread_mutex_t g_setup_mutex = PTHREAD_MUTEX_INITIALIZER;
+evthread_lock_callbacks g_lock_cbs = {};
+evthread_condition_callbacks g_cond_cbs = {};
+std::atomic<bool> g_have_locks{false};
+std::atomic<bool> g_have_conds{false};
+std::atomic<unsigned long (*)()> g_id_fn{nullptr};
+std::atomic<bool> g_lock_debugging{false};
+
+class SetupGuard {
+public:
+    SetupGuard() noexcept { pthread_mutex_lock(&g_setup_mutex); }
+    ~SetupGuard() { pthread_mutex_unlock(&g_setup_mutex); }
+    SetupGuard(const SetupGuard &) = delete;
+    SetupGuard &operator=(const SetupGuard &) = delete;
+};
+
+bool same_locks(const evthread_lock_callbacks &a, const evthread_lock_callbacks &b) noexcept {
+    return a.lock_api_version == b.lock_api_version &&
+           a.supported_locktypes == b.supported_locktypes && a.alloc == b.alloc &&
+           a.free == b.free && a.lock == b.lock && a.unlock == b.unlock;
+}
+
+bool same_conds(const evthread_condition_callbacks &a,
+                const evthread_condition_callbacks &b) noexcept {
+    return a.condition_api_version == b.condition_api_version &&
+           a.alloc_condition == b.alloc_condition && a.free_condition == b.free_condition &&
+           a.signal_condition == b.signal_condition && a.wait_condition == b.wait_condition;
+}
+
+unsigned long self_id() noexcept { return static_cast<unsigned long>(pthread_self()); }
+
+}  // namespace
+
+bool has_user_locks() noexcept { return g_have_locks.load(std::memory_order_acquire); }
+
+int user_lock(unsigned mode, void *lock) noexcept {
+    if (!lock || !has_user_locks()) return 0;
+    return g_lock_cbs.lock(mode, lock);
+}
+
+int user_unlock(unsigned mode, void *lock) noexcept {
+    if (!lock || !has_user_locks()) return 0;
+    return g_lock_cbs.unlock(mode, lock);
+}
+
+unsigned long current_thread_id() noexcept {
+    if (auto fn = g_id_fn.load(std::memory_order_acquire)) return fn();
+    return self_id();
+}
+
+bool lock_debugging_enabled() noexcept {
+    return g_lock_debugging.load(std::memory_order_acquire);
+}
+
+int set_lock_callbacks(const evthread_lock_callbacks *cbs) noexcept {
+    SetupGuard guard;
+    const bool have = g_have_locks.load(std::memory_order_relaxed);
+    if (!cbs) {
+        if (have)
+            log::warn("Disabling lock callbacks after they were set up is unlikely to work: "
+                      "locks already allocated keep using them.");
+        g_have_locks.store(false, std::memory_order_release);
+        g_lock_cbs = {};
+        return 0;
+    }
+    if (have) {
+        if (same_locks(g_lock_cbs, *cbs)) return 0;
+        log::warn("Can't change lock callbacks once they have been initialized.");
+        return -1;
+    }
+    if (!cbs->alloc || !cbs->free || !cbs->lock || !cbs->unlock) return -1;
+    g_lock_cbs = *cbs;
+    g_have_locks.store(true, std::memory_order_release);
+    return 0;
+}
+
+int set_condition_callbacks(const evthread_condition_callbacks *cbs) noexcept {
+    SetupGuard guard;
+    const bool have = g_have_conds.load(std::memory_order_relaxed);
+    if (!cbs) {
+        if (have)
+            log::warn("Disabling condition callbacks after they were set up is unlikely to "
+                      "work.");
+        g_have_conds.store(false, std::memory_order_release);
+        g_cond_cbs = {};
+        return 0;
+    }
+    if (have) {
+        if (same_conds(g_cond_cbs, *cbs)) return 0;
+        log::warn("Can't change condition callbacks once they have been initialized.");
+        return -1;
+    }
+    // An incomplete set installs nothing but, as in libevent, is not reported as an error.
+    if (!cbs->alloc_condition || !cbs->free_condition || !cbs->signal_condition ||
+        !cbs->wait_condition)
+        return 0;
+    g_cond_cbs = *cbs;
+    g_have_conds.store(true, std::memory_order_release);
+    return 0;
+}
+
+void set_id_callback(unsigned long (*id_fn)()) noexcept {
+    g_id_fn.store(id_fn, std::memory_order_release);
+}
+
+void enable_lock_debugging() noexcept {
+    g_lock_debugging.store(true, std::memory_order_release);
+}
+
+}  // namespace evthread
+
+// ---- core::Lock debug bookkeeping ----------------------------------------------------------
+// Owners are named by pthread_self(), not the user's id callback: the check must not depend
+// on a callback that may be unset or wrong.
+
+namespace {
+unsigned long me() noexcept { return static_cast<unsigned long>(pthread_self()); }
+}  // namespace
+
+void Lock::debug_note_locked() noexcept {
+    if (depth_.load(std::memory_order_relaxed) > 0) {
+        // Re-entry: only the holder can have got here (the mutex is ours).
+        REEVENT_ASSERT(owner_.load(std::memory_order_relaxed) == me());
+    } else {
+        owner_.store(me(), std::memory_order_relaxed);
+    }
+    depth_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Lock::debug_note_unlocking() noexcept {
+    // Unlocking a lock this thread does not hold.
+    REEVENT_ASSERT(depth_.load(std::memory_order_relaxed) > 0);
+    REEVENT_ASSERT(owner_.load(std::memory_order_relaxed) == me());
+    if (depth_.fetch_sub(1, std::memory_order_relaxed) == 1)
+        owner_.store(0, std::memory_order_relaxed);
+}
+
+void Lock::debug_check_free() noexcept {
+    // Freeing a lock somebody still holds.
+    REEVENT_ASSERT(depth_.load(std::memory_order_relaxed) == 0);
+}
+
+bool Lock::held() const noexcept {
+    if (!debug_) return true;
+    return depth_.load(std::memory_order_relaxed) > 0 &&
+           owner_.load(std::memory_order_relaxed) == me();
+}
+
+int Lock::wait(pthread_cond_t *cond, const timespec *abstime) noexcept {
+    if (debug_) {
+        // Waiting with the lock held recursively would release one level only: deadlock.
+        REEVENT_ASSERT(owner_.load(std::memory_order_relaxed) == me());
+        REEVENT_ASSERT(depth_.load(std::memory_order_relaxed) == 1);
+        depth_.store(0, std::memory_order_relaxed);
+        owner_.store(0, std::memory_order_relaxed);
+    }
+    int r = abstime ? pthread_cond_timedwait(cond, &m_, abstime) : pthread_cond_wait(cond, &m_);
+    if (debug_) {
+        owner_.store(me(), std::memory_order_relaxed);
+        depth_.store(1, std::memory_order_relaxed);
+    }
+    return r;
+}
+
+}  // namespace reevent::core

@@ -1,0 +1,271 @@
+// Unit tests of the process-wide signal hub (src/core/signal_hub.cpp) through SignalPort:
+// counting, fan-out to every watching port, handler install/restore, a full pipe, errno,
+// fork, and a randomized run against a simple model.
+#include "core/signal_hub.h"
+
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <map>
+#include <random>
+#include <thread>
+#include <vector>
+
+using reevent::core::SignalPort;
+
+namespace {
+
+std::atomic<int> g_prev_calls{0};
+void prev_handler(int) { g_prev_calls.fetch_add(1); }
+
+void set_handler(int sig, void (*fn)(int)) {
+    struct sigaction sa = {};
+    sa.sa_handler = fn;
+    sigemptyset(&sa.sa_mask);
+    sigaction(sig, &sa, nullptr);
+}
+void (*handler_of(int sig))(int) {
+    struct sigaction sa = {};
+    sigaction(sig, nullptr, &sa);
+    return sa.sa_handler;
+}
+
+// signum -> total count reported by drain.
+std::map<int, int> drain(SignalPort &p) {
+    std::map<int, int> got;
+    p.drain([](void *ctx, int sig, int n) { (*static_cast<std::map<int, int> *>(ctx))[sig] += n; },
+            &got);
+    return got;
+}
+
+bool readable(int fd) {
+    int avail = 0;
+    return ioctl(fd, FIONREAD, &avail) == 0 && avail > 0;
+}
+
+class SignalHubTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        set_handler(SIGUSR1, prev_handler);
+        set_handler(SIGUSR2, prev_handler);
+        g_prev_calls = 0;
+    }
+    void TearDown() override {
+        set_handler(SIGUSR1, SIG_DFL);
+        set_handler(SIGUSR2, SIG_DFL);
+    }
+};
+
+TEST_F(SignalHubTest, OpenMakesNonBlockingCloexecPipe) {
+    SignalPort p;
+    EXPECT_FALSE(p.is_open());
+    ASSERT_EQ(p.open(), 0);
+    ASSERT_TRUE(p.is_open());
+    int fl = fcntl(p.read_fd(), F_GETFL);
+    EXPECT_TRUE(fl & O_NONBLOCK);
+    EXPECT_TRUE(fcntl(p.read_fd(), F_GETFD) & FD_CLOEXEC);
+    p.close();
+    EXPECT_FALSE(p.is_open());
+}
+
+TEST_F(SignalHubTest, CountsEveryArrivalAndWakesThePipe) {
+    SignalPort p;
+    ASSERT_EQ(p.open(), 0);
+    ASSERT_EQ(p.watch(SIGUSR1), 0);
+    EXPECT_TRUE(drain(p).empty());
+    raise(SIGUSR1);
+    raise(SIGUSR1);
+    raise(SIGUSR1);
+    EXPECT_TRUE(readable(p.read_fd()));
+    auto got = drain(p);
+    EXPECT_EQ(got[SIGUSR1], 3);
+    EXPECT_FALSE(readable(p.read_fd()));
+    EXPECT_TRUE(drain(p).empty());
+    EXPECT_EQ(g_prev_calls.load(), 0);
+}
+
+TEST_F(SignalHubTest, EveryWatchingPortGetsEverySignal) {
+    SignalPort a, b, c;
+    ASSERT_EQ(a.open(), 0);
+    ASSERT_EQ(b.open(), 0);
+    ASSERT_EQ(c.open(), 0);
+    ASSERT_EQ(a.watch(SIGUSR1), 0);
+    ASSERT_EQ(b.watch(SIGUSR1), 0);
+    ASSERT_EQ(c.watch(SIGUSR2), 0);
+    raise(SIGUSR1);
+    raise(SIGUSR1);
+    EXPECT_EQ(drain(a)[SIGUSR1], 2);
+    EXPECT_EQ(drain(b)[SIGUSR1], 2);
+    EXPECT_FALSE(readable(c.read_fd())) << "woke a port that does not watch the signal";
+    EXPECT_TRUE(drain(c).empty());
+}
+
+TEST_F(SignalHubTest, PreviousHandlerRestoredByLastUnwatchAndByClose) {
+    SignalPort a, b;
+    ASSERT_EQ(a.open(), 0);
+    ASSERT_EQ(b.open(), 0);
+    ASSERT_EQ(a.watch(SIGUSR1), 0);
+    ASSERT_EQ(b.watch(SIGUSR1), 0);
+    EXPECT_NE(handler_of(SIGUSR1), &prev_handler);
+    a.unwatch(SIGUSR1);
+    EXPECT_NE(handler_of(SIGUSR1), &prev_handler);
+    b.close();
+    EXPECT_EQ(handler_of(SIGUSR1), &prev_handler);
+    raise(SIGUSR1);
+    EXPECT_EQ(g_prev_calls.load(), 1);
+}
+
+TEST_F(SignalHubTest, WatchIsIdempotentPerPort) {
+    SignalPort a;
+    ASSERT_EQ(a.open(), 0);
+    ASSERT_EQ(a.watch(SIGUSR1), 0);
+    ASSERT_EQ(a.watch(SIGUSR1), 0);
+    a.unwatch(SIGUSR1);
+    EXPECT_EQ(handler_of(SIGUSR1), &prev_handler);
+    a.unwatch(SIGUSR1);  // harmless
+    EXPECT_EQ(handler_of(SIGUSR1), &prev_handler);
+}
+
+TEST_F(SignalHubTest, SignalsBeforeWatchAreNotReported) {
+    SignalPort a, b;
+    ASSERT_EQ(a.open(), 0);
+    ASSERT_EQ(b.open(), 0);
+    ASSERT_EQ(a.watch(SIGUSR1), 0);
+    raise(SIGUSR1);
+    ASSERT_EQ(b.watch(SIGUSR1), 0);
+    EXPECT_TRUE(drain(b).empty());
+    EXPECT_EQ(drain(a)[SIGUSR1], 1);
+}
+
+TEST_F(SignalHubTest, BadSignalsAreRefused) {
+    SignalPort a;
+    ASSERT_EQ(a.open(), 0);
+    for (int sig : {0, -1, SIGKILL, SIGSTOP, NSIG, NSIG + 1, 1 << 20}) {
+        errno = 0;
+        EXPECT_EQ(a.watch(sig), -1) << sig;
+        EXPECT_EQ(errno, EINVAL) << sig;
+    }
+    SignalPort closed;
+    EXPECT_EQ(closed.watch(SIGUSR1), -1);
+}
+
+TEST_F(SignalHubTest, FullPipeLosesNoCountAndNeverBlocks) {
+    SignalPort a;
+    ASSERT_EQ(a.open(), 0);
+    ASSERT_EQ(a.watch(SIGUSR1), 0);
+    const int n = 200000;  // far more than a pipe holds
+    for (int i = 0; i < n; ++i) raise(SIGUSR1);
+    EXPECT_EQ(drain(a)[SIGUSR1], n);
+}
+
+TEST_F(SignalHubTest, HandlerPreservesErrno) {
+    SignalPort a;
+    ASSERT_EQ(a.open(), 0);
+    ASSERT_EQ(a.watch(SIGUSR1), 0);
+    // Fill the pipe so the handler's own write fails with EAGAIN.
+    for (int i = 0; i < 100000; ++i) raise(SIGUSR1);
+    errno = ERANGE;
+    raise(SIGUSR1);
+    EXPECT_EQ(errno, ERANGE);
+}
+
+TEST_F(SignalHubTest, SignalsFromOtherThreadsAreCounted) {
+    SignalPort a;
+    ASSERT_EQ(a.open(), 0);
+    ASSERT_EQ(a.watch(SIGUSR2), 0);
+    std::vector<std::thread> ts;
+    for (int t = 0; t < 4; ++t)
+        ts.emplace_back([] {
+            for (int i = 0; i < 1000; ++i) raise(SIGUSR2);
+        });
+    for (auto &t : ts) t.join();
+    EXPECT_EQ(drain(a)[SIGUSR2], 4000);
+}
+
+TEST_F(SignalHubTest, ReinitAfterForkGivesChildItsOwnPipe) {
+    SignalPort a;
+    ASSERT_EQ(a.open(), 0);
+    ASSERT_EQ(a.watch(SIGUSR1), 0);
+    const int parent_read = a.read_fd();
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        struct stat before, after;
+        fstat(parent_read, &before);
+        if (a.reinit_after_fork() != 0) _exit(1);
+        fstat(a.read_fd(), &after);
+        if (before.st_ino == after.st_ino) _exit(2);
+        raise(SIGUSR1);
+        auto got = drain(a);
+        if (got[SIGUSR1] != 1) _exit(3);
+        a.close();
+        _exit(handler_of(SIGUSR1) == &prev_handler ? 0 : 4);
+    }
+    int st = 0;
+    ASSERT_EQ(waitpid(pid, &st, 0), pid);
+    ASSERT_TRUE(WIFEXITED(st));
+    EXPECT_EQ(WEXITSTATUS(st), 0);
+    // The child's signal neither woke nor counted here.
+    EXPECT_FALSE(readable(a.read_fd()));
+    EXPECT_TRUE(drain(a).empty());
+}
+
+TEST_F(SignalHubTest, RandomOperationsMatchModel) {
+    std::mt19937 rng(42);
+    constexpr int kPorts = 4;
+    const int sigs[] = {SIGUSR1, SIGUSR2};
+    SignalPort ports[kPorts];
+    bool watching[kPorts][2] = {};
+    int expect[kPorts][2] = {};
+    for (auto &p : ports) ASSERT_EQ(p.open(), 0);
+    for (int step = 0; step < 5000; ++step) {
+        int p = rng() % kPorts, s = rng() % 2;
+        switch (rng() % 4) {
+            case 0:
+                ASSERT_EQ(ports[p].watch(sigs[s]), 0);
+                watching[p][s] = true;
+                break;
+            case 1:
+                ports[p].unwatch(sigs[s]);
+                if (watching[p][s]) {
+                    // Counts not yet drained for an unwatched signal are dropped.
+                    expect[p][s] = 0;
+                }
+                watching[p][s] = false;
+                break;
+            case 2: {
+                raise(sigs[s]);
+                bool any = false;
+                for (int q = 0; q < kPorts; ++q)
+                    if (watching[q][s]) {
+                        ++expect[q][s];
+                        any = true;
+                    }
+                if (!any) {
+                    ASSERT_EQ(handler_of(sigs[s]), &prev_handler);
+                }
+                break;
+            }
+            default: {
+                auto got = drain(ports[p]);
+                for (int k = 0; k < 2; ++k) {
+                    ASSERT_EQ(got[sigs[k]], expect[p][k]) << "step " << step;
+                    expect[p][k] = 0;
+                }
+            }
+        }
+    }
+    for (auto &p : ports) p.close();
+    EXPECT_EQ(handler_of(SIGUSR1), &prev_handler);
+    EXPECT_EQ(handler_of(SIGUSR2), &prev_handler);
+}
+
+}  // namespace
