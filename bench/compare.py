@@ -138,6 +138,8 @@ class Runner:
     def run_groups(self):
         smoke = self.a.smoke
         for gname, stem, sides, flt, smoke_flt, min_time, rounds in GROUPS:
+            if self.a.group and gname not in self.a.group.split(","):
+                continue
             exes = []
             for side in sides:
                 exe = os.path.join(self.bindir, "bench_dispatch_raw") if side == "raw" else self.binary(stem, side)
@@ -205,6 +207,8 @@ class Runner:
             self.errors.append("valgrind not installed: no instruction counts")
             return
         names = CALLGRIND[:1] if self.a.smoke else CALLGRIND
+        if self.a.group:
+            names = [n for n in names if n.split("/")[0] in self.a.group.split(",")]
         res = {}
         t0 = time.time()
         for name in names:
@@ -733,6 +737,7 @@ def main():
     ap.add_argument("--cpu", type=int, default=1)
     ap.add_argument("--smoke", action="store_true")
     ap.add_argument("--only", default="", help="comma list: groups,ava,memory,callgrind,echo")
+    ap.add_argument("--group", default="", help="comma list of workload groups (default: all)")
     args = ap.parse_args()
     args.tmp = tempfile.mkdtemp(prefix="reevent-bench.")
     r = Runner(args)
