@@ -30,3 +30,15 @@ namespace conf { inline constexpr bool kBadSignumAddFails = kIsReevent; }
 // libevent 2.1 unlinks a pair silently when one side is freed; reevent also gives the
 // surviving side BEV_EVENT_EOF|BEV_EVENT_READING, as a socketpair would (issue #93).
 namespace conf { inline constexpr bool kPairFreeGivesPartnerEof = kIsReevent; }
+
+// evbuffer_add_buffer / prepend_buffer / remove_buffer of a buffer into itself: libevent
+// returns 0 and does nothing; reevent reports the misuse with -1 (buffer unchanged too).
+namespace conf {
+inline constexpr bool kBufferSelfAddFails = kIsReevent;
+}  // namespace conf
+
+namespace conf {
+// evutil_inet_ntop(AF_INET6) with a buffer exactly one byte short (room for the text but not
+// its NUL): libevent returns a silently truncated string; reevent returns NULL.
+inline constexpr bool kStrictInetNtopLength = kIsReevent;
+}  // namespace conf
