@@ -641,16 +641,20 @@ TEST_P(BevSocket, LargeTransferOverLoopbackKeepsEveryByte) {
     uint64_t sent = 0, received = 0, h_tx = bevtest::kFnvInit, h_rx = bevtest::kFnvInit;
     Recorder wr, rd;
     rd.drain = false;
+    bool filling = false;  // the write callback may run from inside evbuffer_add
     auto refill = [&](bufferevent *b) {
+        if (filling) return;
+        filling = true;
         evbuffer *out = bufferevent_get_output(b);
         while (sent < total && evbuffer_get_length(out) < (1u << 20)) {
             uint8_t chunk[65536];
             size_t n = static_cast<size_t>(std::min<uint64_t>(sizeof chunk, total - sent));
             for (size_t i = 0; i < n; ++i) chunk[i] = bevtest::pattern_byte(sent + i);
             h_tx = bevtest::fnv(h_tx, chunk, n);
-            evbuffer_add(out, chunk, n);
             sent += n;
+            evbuffer_add(out, chunk, n);
         }
+        filling = false;
     };
     wr.on_write = refill;
     rd.on_read = [&](bufferevent *b) {

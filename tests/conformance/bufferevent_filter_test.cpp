@@ -1,0 +1,272 @@
+// Filtering bufferevents: transformations on input and output, NEED_MORE, stacking on
+// pairs, sockets and other filters, and what freeing a filter does to the underlying one.
+#include "bufferevent_test_helpers.h"
+
+#include <cctype>
+
+namespace {
+
+using bevtest::Recorder;
+using bevtest::run_until;
+
+// Copies src to dst in upper case.
+bufferevent_filter_result upcase(evbuffer *src, evbuffer *dst, ev_ssize_t, bufferevent_flush_mode,
+                                 void *ctx) {
+    size_t n = evbuffer_get_length(src);
+    if (n == 0) return BEV_NEED_MORE;
+    std::string s(n, '\0');
+    evbuffer_remove(src, s.data(), n);
+    for (char &c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    evbuffer_add(dst, s.data(), n);
+    if (ctx) ++*static_cast<int *>(ctx);
+    return BEV_OK;
+}
+
+// rot13 (its own inverse).
+bufferevent_filter_result rot13(evbuffer *src, evbuffer *dst, ev_ssize_t, bufferevent_flush_mode,
+                                void *) {
+    size_t n = evbuffer_get_length(src);
+    if (n == 0) return BEV_NEED_MORE;
+    std::string s(n, '\0');
+    evbuffer_remove(src, s.data(), n);
+    for (char &c : s) {
+        if (c >= 'a' && c <= 'z') c = static_cast<char>('a' + (c - 'a' + 13) % 26);
+        else if (c >= 'A' && c <= 'Z') c = static_cast<char>('A' + (c - 'A' + 13) % 26);
+    }
+    evbuffer_add(dst, s.data(), n);
+    return BEV_OK;
+}
+
+// Passes only whole lines.
+bufferevent_filter_result lines(evbuffer *src, evbuffer *dst, ev_ssize_t, bufferevent_flush_mode,
+                                void *) {
+    bool any = false;
+    size_t len;
+    while (char *line = evbuffer_readln(src, &len, EVBUFFER_EOL_LF)) {
+        evbuffer_add(dst, line, len);
+        evbuffer_add(dst, "\n", 1);
+        free(line);
+        any = true;
+    }
+    return any ? BEV_OK : BEV_NEED_MORE;
+}
+
+class BevFilter : public conf::BackendTest {
+protected:
+    void make_pair() { ASSERT_EQ(bufferevent_pair_new(base(), 0, p_), 0); }
+    void TearDown() override {
+        for (auto *&b : p_)
+            if (b) bufferevent_free(b);
+        conf::BackendTest::TearDown();
+    }
+    bufferevent *p_[2] = {nullptr, nullptr};
+};
+
+TEST_P(BevFilter, InputFilterTransformsWhatArrives) {
+    make_pair();
+    int calls = 0;
+    bufferevent *f = bufferevent_filter_new(p_[1], upcase, nullptr, 0, nullptr, &calls);
+    ASSERT_NE(f, nullptr);
+    EXPECT_EQ(bufferevent_get_underlying(f), p_[1]);
+    Recorder rec;
+    rec.attach(f);
+    bufferevent_enable(f, EV_READ);
+    bufferevent_write(p_[0], "hello", 5);
+    ASSERT_TRUE(run_until(base(), [&] { return rec.data == "HELLO"; }));
+    EXPECT_GE(calls, 1);
+    bufferevent_free(f);
+}
+
+TEST_P(BevFilter, OutputFilterTransformsWhatLeaves) {
+    make_pair();
+    bufferevent *f = bufferevent_filter_new(p_[0], nullptr, rot13, 0, nullptr, nullptr);
+    ASSERT_NE(f, nullptr);
+    Recorder frec, rec;
+    frec.attach(f);
+    rec.attach(p_[1]);
+    bufferevent_enable(p_[1], EV_READ);
+    bufferevent_write(f, "Hello", 5);
+    ASSERT_TRUE(run_until(base(), [&] { return rec.data == "Uryyb"; }));
+    ASSERT_TRUE(run_until(base(), [&] { return frec.writes > 0; }));
+    bufferevent_free(f);
+}
+
+TEST_P(BevFilter, NullFiltersPassBytesThrough) {
+    make_pair();
+    bufferevent *f = bufferevent_filter_new(p_[1], nullptr, nullptr, 0, nullptr, nullptr);
+    ASSERT_NE(f, nullptr);
+    Recorder rec;
+    rec.attach(f);
+    bufferevent_enable(f, EV_READ);
+    bufferevent_write(p_[0], "as is", 5);
+    ASSERT_TRUE(run_until(base(), [&] { return rec.data == "as is"; }));
+    bufferevent_write(f, "back", 4);
+    Recorder r0;
+    r0.attach(p_[0]);
+    bufferevent_enable(p_[0], EV_READ);
+    ASSERT_TRUE(run_until(base(), [&] { return r0.data == "back"; }));
+    bufferevent_free(f);
+}
+
+TEST_P(BevFilter, NeedMoreHoldsPartialInput) {
+    make_pair();
+    bufferevent *f = bufferevent_filter_new(p_[1], lines, nullptr, 0, nullptr, nullptr);
+    ASSERT_NE(f, nullptr);
+    Recorder rec;
+    rec.attach(f);
+    bufferevent_enable(f, EV_READ);
+    bufferevent_write(p_[0], "ab", 2);
+    bevtest::run_for(base(), 20);
+    EXPECT_EQ(rec.reads, 0);
+    bufferevent_write(p_[0], "c\nde", 4);
+    ASSERT_TRUE(run_until(base(), [&] { return rec.data == "abc\n"; }));
+    bufferevent_write(p_[0], "f\n", 2);
+    ASSERT_TRUE(run_until(base(), [&] { return rec.data == "abc\ndef\n"; }));
+    bufferevent_free(f);
+}
+
+TEST_P(BevFilter, FiltersStackOnFilters) {
+    make_pair();
+    // p_[0] -> rot13 -> rot13 : the peer sees the original text.
+    bufferevent *f1 = bufferevent_filter_new(p_[0], nullptr, rot13, 0, nullptr, nullptr);
+    bufferevent *f2 = bufferevent_filter_new(f1, nullptr, rot13, 0, nullptr, nullptr);
+    ASSERT_NE(f2, nullptr);
+    EXPECT_EQ(bufferevent_get_underlying(f2), f1);
+    // p_[1] -> upcase input.
+    bufferevent *g = bufferevent_filter_new(p_[1], upcase, nullptr, 0, nullptr, nullptr);
+    Recorder rec;
+    rec.attach(g);
+    bufferevent_enable(g, EV_READ);
+    bufferevent_write(f2, "stacked", 7);
+    ASSERT_TRUE(run_until(base(), [&] { return rec.data == "STACKED"; }));
+    bufferevent_free(f2);
+    bufferevent_free(f1);
+    bufferevent_free(g);
+}
+
+TEST_P(BevFilter, FilterOverASocket) {
+    conf::SocketPair sp;
+    bufferevent *s = bufferevent_socket_new(base(), sp[0], 0);
+    bufferevent *f = bufferevent_filter_new(s, upcase, upcase, 0, nullptr, nullptr);
+    ASSERT_NE(f, nullptr);
+    Recorder rec;
+    rec.attach(f);
+    bufferevent_enable(f, EV_READ);
+    bufferevent_write(f, "out", 3);
+    char buf[8];
+    ASSERT_TRUE(run_until(base(), [&] { return recv(sp[1], buf, sizeof buf, MSG_PEEK) == 3; }));
+    EXPECT_EQ(read(sp[1], buf, sizeof buf), 3);
+    EXPECT_EQ(std::string(buf, 3), "OUT");
+    ASSERT_EQ(write(sp[1], "in", 2), 2);
+    ASSERT_TRUE(run_until(base(), [&] { return rec.data == "IN"; }));
+    // EOF of the socket reaches the filter's event callback.
+    sp.close(1);
+    ASSERT_TRUE(run_until(base(), [&] { return rec.got(BEV_EVENT_EOF); }));
+    bufferevent_free(f);
+    bufferevent_free(s);
+}
+
+TEST_P(BevFilter, GetfdReachesTheUnderlyingSocket) {
+    conf::SocketPair sp;
+    bufferevent *s = bufferevent_socket_new(base(), sp[0], 0);
+    bufferevent *f = bufferevent_filter_new(s, nullptr, nullptr, 0, nullptr, nullptr);
+    EXPECT_EQ(bufferevent_getfd(f), sp[0]);
+    bufferevent_free(f);
+    bufferevent_free(s);
+}
+
+TEST_P(BevFilter, CloseOnFreeFreesTheUnderlying) {
+    conf::SocketPair sp;
+    int fd = sp.release(0);
+    bufferevent *s = bufferevent_socket_new(base(), fd, BEV_OPT_CLOSE_ON_FREE);
+    bool ctx_freed = false;
+    bufferevent *f = bufferevent_filter_new(s, nullptr, nullptr, BEV_OPT_CLOSE_ON_FREE,
+                                            [](void *p) { *static_cast<bool *>(p) = true; },
+                                            &ctx_freed);
+    ASSERT_NE(f, nullptr);
+    bufferevent_free(f);
+    bevtest::run_for(base(), 10);
+    EXPECT_TRUE(ctx_freed);
+    EXPECT_EQ(fcntl(fd, F_GETFD), -1);
+}
+
+TEST_P(BevFilter, WithoutCloseOnFreeTheUnderlyingLivesOn) {
+    make_pair();
+    bool ctx_freed = false;
+    bufferevent *f = bufferevent_filter_new(p_[1], upcase, nullptr, 0,
+                                            [](void *p) { *static_cast<bool *>(p) = true; },
+                                            &ctx_freed);
+    bufferevent_free(f);
+    bevtest::run_for(base(), 10);
+    EXPECT_TRUE(ctx_freed);
+    bufferevent_data_cb r = nullptr;
+    bufferevent_event_cb e = nullptr;
+    bufferevent_getcb(p_[1], &r, nullptr, &e, nullptr);
+    EXPECT_EQ(r, nullptr);  // the filter's hooks are gone
+    EXPECT_EQ(e, nullptr);
+    Recorder rec;
+    rec.attach(p_[1]);
+    bufferevent_enable(p_[1], EV_READ);
+    bufferevent_write(p_[0], "raw", 3);
+    ASSERT_TRUE(run_until(base(), [&] { return rec.data == "raw"; }));
+}
+
+TEST_P(BevFilter, FreeFilterInsideItsReadCallback) {
+    make_pair();
+    bufferevent *f = bufferevent_filter_new(p_[1], upcase, nullptr, 0, nullptr, nullptr);
+    Recorder rec;
+    bool freed = false;
+    rec.on_read = [&](bufferevent *b) { bufferevent_free(b); freed = true; };
+    rec.attach(f);
+    bufferevent_enable(f, EV_READ);
+    bufferevent_write(p_[0], "x", 1);
+    ASSERT_TRUE(run_until(base(), [&] { return freed; }));
+    bufferevent_write(p_[0], "y", 1);
+    bevtest::run_for(base(), 20);
+    EXPECT_EQ(rec.reads, 1);
+}
+
+TEST_P(BevFilter, LargeTransferThroughFilteredPair) {
+    make_pair();
+    bufferevent *ftx = bufferevent_filter_new(p_[0], nullptr, rot13, 0, nullptr, nullptr);
+    bufferevent *frx = bufferevent_filter_new(p_[1], rot13, nullptr, 0, nullptr, nullptr);
+    const uint64_t total = 8u << 20;
+    uint64_t sent = 0, received = 0, h_tx = bevtest::kFnvInit, h_rx = bevtest::kFnvInit;
+    Recorder wr, rd;
+    rd.drain = false;
+    bool filling = false;  // a filter may run the write callback from inside evbuffer_add
+    auto refill = [&](bufferevent *b) {
+        if (filling) return;
+        filling = true;
+        evbuffer *out = bufferevent_get_output(b);
+        while (sent < total && evbuffer_get_length(out) < (256u << 10)) {
+            uint8_t chunk[16384];
+            size_t n = static_cast<size_t>(std::min<uint64_t>(sizeof chunk, total - sent));
+            for (size_t i = 0; i < n; ++i) chunk[i] = static_cast<uint8_t>('a' + (sent + i) % 26);
+            h_tx = bevtest::fnv(h_tx, chunk, n);
+            sent += n;
+            evbuffer_add(out, chunk, n);
+        }
+        filling = false;
+    };
+    wr.on_write = refill;
+    rd.on_read = [&](bufferevent *b) {
+        evbuffer *in = bufferevent_get_input(b);
+        size_t n = evbuffer_get_length(in);
+        h_rx = bevtest::fnv(h_rx, evbuffer_pullup(in, -1), n);
+        received += n;
+        evbuffer_drain(in, n);
+    };
+    wr.attach(ftx);
+    rd.attach(frx);
+    bufferevent_enable(frx, EV_READ);
+    refill(ftx);
+    ASSERT_TRUE(run_until(base(), [&] { return received == total; }, 3000)) << "received " << received << " sent " << sent;
+    EXPECT_EQ(h_rx, h_tx);
+    bufferevent_free(ftx);
+    bufferevent_free(frx);
+}
+
+CONF_INSTANTIATE_BACKENDS(BevFilter);
+
+}  // namespace

@@ -1,0 +1,196 @@
+// Paired bufferevents: bytes written on one side arrive on the other without a socket.
+#include "bufferevent_test_helpers.h"
+
+#include <event2/bufferevent_struct.h>
+
+namespace {
+
+using bevtest::Recorder;
+using bevtest::run_until;
+
+class BevPair : public conf::BackendTest {
+protected:
+    void make(int opts = 0) {
+        ASSERT_EQ(bufferevent_pair_new(base(), opts, p_), 0);
+        ASSERT_NE(p_[0], nullptr);
+        ASSERT_NE(p_[1], nullptr);
+    }
+    void TearDown() override {
+        for (auto *&b : p_)
+            if (b) bufferevent_free(b);
+        conf::BackendTest::TearDown();
+    }
+    bufferevent *p_[2] = {nullptr, nullptr};
+};
+
+TEST_P(BevPair, PartnersKnowEachOther) {
+    make();
+    EXPECT_EQ(bufferevent_pair_get_partner(p_[0]), p_[1]);
+    EXPECT_EQ(bufferevent_pair_get_partner(p_[1]), p_[0]);
+    EXPECT_EQ(bufferevent_getfd(p_[0]), -1);
+    EXPECT_EQ(bufferevent_get_underlying(p_[0]), nullptr);
+    EXPECT_EQ(bufferevent_get_base(p_[1]), base());
+    EXPECT_EQ(bufferevent_get_enabled(p_[0]), EV_WRITE);
+    bufferevent *sock = bufferevent_socket_new(base(), -1, 0);
+    EXPECT_EQ(bufferevent_pair_get_partner(sock), nullptr);
+    bufferevent_free(sock);
+}
+
+TEST_P(BevPair, DataWrittenOnOneSideIsReadOnTheOther) {
+    make();
+    Recorder r0, r1;
+    r0.attach(p_[0]);
+    r1.attach(p_[1]);
+    bufferevent_enable(p_[1], EV_READ);
+    bufferevent_enable(p_[0], EV_READ);
+    bufferevent_write(p_[0], "ping", 4);
+    ASSERT_TRUE(run_until(base(), [&] { return r1.data == "ping"; }));
+    bufferevent_write(p_[1], "pong", 4);
+    ASSERT_TRUE(run_until(base(), [&] { return r0.data == "pong"; }));
+    EXPECT_GE(r0.writes, 1);
+    EXPECT_TRUE(r0.events.empty());
+    EXPECT_TRUE(r1.events.empty());
+}
+
+TEST_P(BevPair, NothingMovesUntilTheReaderEnablesReading) {
+    make();
+    Recorder r1;
+    r1.attach(p_[1]);
+    bufferevent_write(p_[0], "wait", 4);
+    bevtest::run_for(base(), 20);
+    EXPECT_EQ(r1.reads, 0);
+    EXPECT_EQ(evbuffer_get_length(bufferevent_get_output(p_[0])), 4u);
+    bufferevent_enable(p_[1], EV_READ);
+    ASSERT_TRUE(run_until(base(), [&] { return r1.data == "wait"; }));
+    EXPECT_EQ(evbuffer_get_length(bufferevent_get_output(p_[0])), 0u);
+}
+
+TEST_P(BevPair, ReadHighWatermarkLimitsTheTransfer) {
+    make();
+    Recorder r1;
+    r1.drain = false;
+    r1.attach(p_[1]);
+    bufferevent_setwatermark(p_[1], EV_READ, 0, 10);
+    bufferevent_enable(p_[1], EV_READ);
+    bufferevent_write(p_[0], "0123456789abcdefghij", 20);
+    ASSERT_TRUE(run_until(base(), [&] { return r1.reads > 0; }));
+    evbuffer *in = bufferevent_get_input(p_[1]);
+    EXPECT_EQ(evbuffer_get_length(in), 10u);
+    EXPECT_EQ(evbuffer_get_length(bufferevent_get_output(p_[0])), 10u);
+    evbuffer_drain(in, 10);
+    ASSERT_TRUE(run_until(base(), [&] { return evbuffer_get_length(in) == 10; }));
+    EXPECT_EQ(evbuffer_get_length(bufferevent_get_output(p_[0])), 0u);
+}
+
+TEST_P(BevPair, FlushFinishedGivesThePartnerEof) {
+    make();
+    Recorder r1;
+    r1.attach(p_[1]);
+    bufferevent_enable(p_[1], EV_READ);
+    bufferevent_write(p_[0], "end", 3);
+    ASSERT_TRUE(run_until(base(), [&] { return r1.data == "end"; }));
+    EXPECT_GE(bufferevent_flush(p_[0], EV_WRITE, BEV_FINISHED), 0);
+    ASSERT_TRUE(run_until(base(), [&] { return !r1.events.empty(); }));
+    EXPECT_TRUE(r1.events[0] & BEV_EVENT_EOF);
+}
+
+TEST_P(BevPair, FreeingOneSideUnlinksThePartner) {
+    make();
+    Recorder r1;
+    r1.attach(p_[1]);
+    bufferevent_enable(p_[1], EV_READ);
+    bufferevent_free(p_[0]);
+    p_[0] = nullptr;
+    bevtest::run_for(base(), 20);
+    EXPECT_EQ(bufferevent_pair_get_partner(p_[1]), nullptr);
+    if (conf::kPairFreeGivesPartnerEof) {
+        ASSERT_EQ(r1.events.size(), 1u);
+        EXPECT_EQ(r1.events[0], BEV_EVENT_EOF | BEV_EVENT_READING);
+    } else {
+        EXPECT_TRUE(r1.events.empty());
+    }
+    // Writing to a side without partner just queues.
+    EXPECT_EQ(bufferevent_write(p_[1], "x", 1), 0);
+}
+
+TEST_P(BevPair, DeferredCallbacksRunFromTheLoop) {
+    make(BEV_OPT_DEFER_CALLBACKS);
+    Recorder r1;
+    r1.attach(p_[1]);
+    bufferevent_enable(p_[1], EV_READ);
+    bufferevent_write(p_[0], "later", 5);
+    EXPECT_EQ(r1.reads, 0);  // not from inside bufferevent_write
+    ASSERT_TRUE(run_until(base(), [&] { return r1.data == "later"; }));
+}
+
+TEST_P(BevPair, ThreadsafePairSharesALock) {
+    evthread_use_pthreads();
+    make(BEV_OPT_THREADSAFE);
+    bufferevent_lock(p_[0]);
+    bufferevent_lock(p_[1]);
+    bufferevent_unlock(p_[1]);
+    bufferevent_unlock(p_[0]);
+    Recorder r1;
+    r1.attach(p_[1]);
+    bufferevent_enable(p_[1], EV_READ);
+    bufferevent_write(p_[0], "safe", 4);
+    ASSERT_TRUE(run_until(base(), [&] { return r1.data == "safe"; }));
+}
+
+TEST_P(BevPair, FreeInsideTheReadCallback) {
+    make();
+    Recorder r1;
+    r1.on_read = [&](bufferevent *b) { bufferevent_free(b); p_[1] = nullptr; };
+    r1.attach(p_[1]);
+    bufferevent_enable(p_[1], EV_READ);
+    bufferevent_write(p_[0], "boom", 4);
+    ASSERT_TRUE(run_until(base(), [&] { return p_[1] == nullptr; }));
+    bevtest::run_for(base(), 10);
+    EXPECT_EQ(r1.reads, 1);
+    EXPECT_EQ(bufferevent_write(p_[0], "more", 4), 0);
+    bevtest::run_for(base(), 10);
+}
+
+// 100 MB through a pair (16 MB on the non-epoll backends), checksum equal.
+TEST_P(BevPair, LargeTransferKeepsEveryByte) {
+    make();
+    const uint64_t total = is_epoll() ? (100u << 20) : (16u << 20);
+    uint64_t sent = 0, received = 0, h_tx = bevtest::kFnvInit, h_rx = bevtest::kFnvInit;
+    Recorder wr, rd;
+    rd.drain = false;
+    bool filling = false;  // the write callback may run from inside evbuffer_add
+    auto refill = [&](bufferevent *b) {
+        if (filling) return;
+        filling = true;
+        evbuffer *out = bufferevent_get_output(b);
+        while (sent < total && evbuffer_get_length(out) < (1u << 20)) {
+            uint8_t chunk[65536];
+            size_t n = static_cast<size_t>(std::min<uint64_t>(sizeof chunk, total - sent));
+            for (size_t i = 0; i < n; ++i) chunk[i] = bevtest::pattern_byte(sent + i);
+            h_tx = bevtest::fnv(h_tx, chunk, n);
+            sent += n;
+            evbuffer_add(out, chunk, n);
+        }
+        filling = false;
+    };
+    wr.on_write = refill;
+    rd.on_read = [&](bufferevent *b) {
+        evbuffer *in = bufferevent_get_input(b);
+        size_t n = evbuffer_get_length(in);
+        const uint8_t *p = evbuffer_pullup(in, -1);
+        h_rx = bevtest::fnv(h_rx, p, n);
+        received += n;
+        evbuffer_drain(in, n);
+    };
+    wr.attach(p_[0]);
+    rd.attach(p_[1]);
+    bufferevent_setwatermark(p_[1], EV_READ, 0, 512 * 1024);
+    bufferevent_enable(p_[1], EV_READ);
+    refill(p_[0]);
+    ASSERT_TRUE(run_until(base(), [&] { return received == total; }, 60000));
+    EXPECT_EQ(h_rx, h_tx);
+}
+
+CONF_INSTANTIATE_BACKENDS(BevPair);
+
+}  // namespace
