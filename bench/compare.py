@@ -32,7 +32,7 @@ ROOT = os.path.dirname(HERE)
 # Workload groups: binary stem, the sides it has, the benchmark filter (full / smoke).
 GROUPS = [
     # name, stem, sides, filter, smoke filter, min_time, rounds
-    ("dispatch", "dispatch", ["reevent", "libevent", "raw"], "^dispatch", "^dispatch/(epoll|poll)/fds:100/active:(1|100)$", 0.02, 4),
+    ("dispatch", "dispatch", ["reevent", "libevent", "raw"], "^dispatch/", "^dispatch/(epoll|poll)/fds:100/active:(1|100)$", 0.02, 4),
     ("dispatch_timeout", "dispatch", ["reevent", "libevent"], "^dispatch_timeout", "^dispatch_timeout/epoll/fds:100/active:1$", 0.02, 4),
     ("churn", "dispatch", ["reevent", "libevent"], "^churn", "^churn/epoll/fds:100$", 0.02, 4),
     ("timers", "timers", ["reevent", "libevent"], "^timers", "^timers/epoll/(readd|del)/", 0.03, 4),
@@ -150,6 +150,10 @@ class Runner:
             if not exes:
                 continue
             t0 = time.time()
+            if self.a.min_time:
+                min_time = self.a.min_time
+            if self.a.rounds:
+                rounds = self.a.rounds
             res = self.interleave(gname, exes, smoke_flt if smoke else flt,
                                   0.002 if smoke else min_time, 2 if smoke else rounds)
             log("%-16s %5.1fs  sides: %s" % (gname, time.time() - t0, ", ".join(s for s, _ in exes)))
@@ -737,6 +741,8 @@ def main():
     ap.add_argument("--cpu", type=int, default=1)
     ap.add_argument("--smoke", action="store_true")
     ap.add_argument("--only", default="", help="comma list: groups,ava,memory,callgrind,echo")
+    ap.add_argument("--min-time", type=float, default=0, help="override --benchmark_min_time per slice")
+    ap.add_argument("--rounds", type=int, default=0, help="override the number of interleaved rounds")
     ap.add_argument("--group", default="", help="comma list of workload groups (default: all)")
     args = ap.parse_args()
     args.tmp = tempfile.mkdtemp(prefix="reevent-bench.")

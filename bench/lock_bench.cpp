@@ -19,7 +19,7 @@ void register_all() {
     char name[128];
     for (const Backend &be : kBackends) {
         for (int n : {100, 1000}) {
-            if (is_select(be) && n >= kSelectFdLimit) continue;
+            if (is_select(be) && n > kSelectFdLimit) continue;
             for (int a : {1, 100}) {
                 if (a > n) continue;
                 for (int locked : {1, 0}) {

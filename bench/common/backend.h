@@ -23,7 +23,7 @@ inline constexpr Backend kPoll{"poll", "poll", 0};
 inline constexpr Backend kSelect{"select", "select", 0};
 inline const std::vector<Backend> kBackends{kEpoll, kPoll, kSelect};
 
-// Highest fd number a select benchmark may reach: select is only measured below FD_SETSIZE.
+// Largest N a select benchmark registers: select is only measured below FD_SETSIZE (1024).
 inline constexpr int kSelectFdLimit = 1000;
 
 inline bool is_select(const Backend &b) { return std::strcmp(b.method, "select") == 0; }
@@ -37,7 +37,8 @@ inline event_base *new_base(const Backend &b, int extra_flags = 0) {
     event_config_set_flag(cfg, EVENT_BASE_FLAG_IGNORE_ENV | b.flags | extra_flags);
     event_base *base = event_base_new_with_config(cfg);
     event_config_free(cfg);
-    if (base && std::strcmp(event_base_get_method(base), b.method) != 0) {
+    // Prefix match: libevent names the changelist variant "epoll (with changelist)".
+    if (base && std::strncmp(event_base_get_method(base), b.method, std::strlen(b.method)) != 0) {
         event_base_free(base);
         return nullptr;
     }
