@@ -35,6 +35,7 @@ GROUPS = [
     ("dispatch", "dispatch", ["reevent", "libevent", "raw"], "^dispatch/", "^dispatch/(epoll|poll)/fds:100/active:(1|100)$", 0.02, 4),
     ("dispatch_timeout", "dispatch", ["reevent", "libevent"], "^dispatch_timeout", "^dispatch_timeout/epoll/fds:100/active:1$", 0.02, 4),
     ("churn", "dispatch", ["reevent", "libevent"], "^churn", "^churn/epoll/fds:100$", 0.02, 4),
+    ("overhead", "dispatch", ["reevent", "libevent"], "^overhead", "^overhead/epoll/event_active:100$", 0.02, 4),
     ("timers", "timers", ["reevent", "libevent"], "^timers", "^timers/epoll/(readd|del)/", 0.03, 4),
     ("evbuffer", "evbuffer", ["reevent", "libevent"], "^evbuffer", "^evbuffer/none/(small_appends/n:1000/size:16|readln_short)", 0.02, 4),
     ("bufferevent", "bufferevent", ["reevent", "libevent"], "^bufferevent", "^bufferevent/epoll/pair/size:64$", 0.02, 4),
@@ -47,6 +48,8 @@ CALLGRIND = [
     "dispatch/epoll/fds:1000/active:100",
     "dispatch_timeout/epoll/fds:1000/active:100",
     "churn/epoll/fds:1000",
+    "overhead/epoll/event_active:100",
+    "overhead/epoll/timer_add_del",
     "timers/epoll/add/n:100000",
     "timers/epoll/readd/n:100000",
     "timers/epoll/del/n:100000",
@@ -216,7 +219,7 @@ class Runner:
         res = {}
         t0 = time.time()
         for name in names:
-            stem = {"dispatch_timeout": "dispatch", "churn": "dispatch"}.get(name.split("/")[0], name.split("/")[0])
+            stem = {"dispatch_timeout": "dispatch", "churn": "dispatch", "overhead": "dispatch"}.get(name.split("/")[0], name.split("/")[0])
             sides = [("reevent", self.binary(stem, "reevent")), ("libevent", self.binary(stem, "libevent"))]
             if name.startswith("dispatch/"):
                 raw = os.path.join(self.bindir, "bench_dispatch_raw")
@@ -504,7 +507,7 @@ class Report:
                             None if rv is None or lv is None else rv <= lv)
         # the bar for all: ratio <= 1.0 on epoll (and backend-less evbuffer)
         worst = []
-        for g in ("dispatch", "dispatch_timeout", "churn", "timers", "evbuffer", "bufferevent", "lock"):
+        for g in ("dispatch", "dispatch_timeout", "churn", "overhead", "timers", "evbuffer", "bufferevent", "lock"):
             for n in self.names(g):
                 parts = n.split("/")
                 if len(parts) > 1 and parts[1] in ("epoll", "none") or (g == "lock" and "/epoll/" in n):
@@ -573,12 +576,20 @@ class Report:
         self.group_table("dispatch_timeout", "Dispatch chain, each callback re-arms a timeout",
                          "As above; every callback calls `event_add(ev, 10 s)` on itself.")
         self.group_table("churn", "Event churn: del + add of a registered fd", "Time per del+add pair.")
+        self.group_table("overhead", "Library overhead without syscalls",
+                         "`event_active:100`: 100 `event_active` calls + one non-blocking loop pass, time per "
+                         "callback; `timer_add_del`: `event_add` + `event_del` of a timer, time per pair. Each "
+                         "library with its default locking (reevent locks by default; libevent without "
+                         "`evthread_use_pthreads` does not).")
         self.group_table("timers", "Timers (100 000)",
                          "Time per timer (batch workloads divided by 100 000; `readd` and `common_readd` per call).")
         self.group_table("evbuffer", "evbuffer", "Time per operation (per append, per line, per chunk).")
         self.group_table("bufferevent", "bufferevent throughput", "Time per message (write on one end until read on the other).")
         self.group_table("lock", "Locking cost (evthread_use_pthreads; `locked` vs `EVENT_BASE_FLAG_NOLOCK`)",
-                         "Time per callback of the dispatch chain.")
+                         "Both libraries after `evthread_use_pthreads()`: `locked` is a default base, `nolock` "
+                         "a base with `EVENT_BASE_FLAG_NOLOCK`. Time per callback (dispatch chain, "
+                         "`event_active:100`) or per add+del pair (`timer_add_del`).")
+        self.lock_summary()
         self.echo_section()
         self.memory_section()
         self.callgrind_section()
@@ -590,6 +601,29 @@ class Report:
             self.w()
         with open(path, "w") as f:
             f.write("\n".join(self.lines) + "\n")
+
+    def lock_summary(self):
+        """Cost of the lock itself: locked/nolock per library, per workload."""
+        names = [n for n in self.names("lock") if "/locked/" in n]
+        if not names:
+            return
+        self.w("Lock cost per library (median CPU time, locked − nolock, and locked/nolock):")
+        self.w()
+        self.w("| workload | reevent locked − nolock | reevent locked/nolock | libevent locked − nolock | libevent locked/nolock |")
+        self.w("|---|---:|---:|---:|---:|")
+        for n in names:
+            u = n.replace("/locked/", "/nolock/")
+            cells = []
+            for side in ("reevent", "libevent"):
+                lv = self.side_values("lock", side, n)
+                uv = self.side_values("lock", side, u)
+                if lv and uv:
+                    cells.append(fmt_ns(med(lv) - med(uv)) if med(lv) >= med(uv) else "−" + fmt_ns(med(uv) - med(lv)))
+                    cells.append(fmt_ratio(ratio_stats(lv, uv)))
+                else:
+                    cells += ["–", "–"]
+            self.w("| `%s` | %s |" % (n.replace("/locked", ""), " | ".join(cells)))
+        self.w()
 
     def echo_section(self):
         echo = self.r.results.get("echo")

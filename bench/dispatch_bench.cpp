@@ -1,5 +1,6 @@
 // Dispatch benchmarks: the dispatch chain (N fds, A active), the same chain with a timeout
-// re-armed by every callback, and del+add churn of registered fds, on every backend.
+// re-armed by every callback, del+add churn of registered fds, and the library's own
+// overhead without syscalls (event_active callbacks, timer add+del), on every backend.
 #include "dispatch_chain.h"
 
 #include <cstdio>
@@ -59,6 +60,13 @@ void register_all() {
                 add(name, [be, n, a](benchmark::State &st) { run_chain(st, be, n, a, true); });
             }
         }
+    }
+    for (const Backend &be : kBackends) {
+        // Library overhead without syscalls, each library with its default locking.
+        std::snprintf(name, sizeof name, "overhead/%s/event_active:100", be.label);
+        add(name, [be](benchmark::State &st) { run_active(st, be, 100); });
+        std::snprintf(name, sizeof name, "overhead/%s/timer_add_del", be.label);
+        add(name, [be](benchmark::State &st) { run_add_del(st, be); }, 20000);
     }
     for (const Backend &be : {kEpoll, kEpollChangelist, kPoll, kSelect}) {
         for (int n : {100, 1000, 10000}) {

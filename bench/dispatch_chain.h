@@ -87,4 +87,52 @@ inline void run_chain(benchmark::State &st, const Backend &be, int nfds, int act
                                                 benchmark::Counter::kAvgIterations);
 }
 
+// Library overhead without syscalls: `count` events made active with event_active, then one
+// non-blocking loop pass runs their callbacks. Per iteration: count activations + callbacks.
+inline void run_active(benchmark::State &st, const Backend &be, int count, int base_flags = 0) {
+    event_base *base = new_base(be, base_flags);
+    if (!base) {
+        st.SkipWithError("backend unavailable");
+        return;
+    }
+    int64_t fired = 0;
+    std::vector<event *> evs(static_cast<size_t>(count));
+    for (auto &e : evs)
+        e = event_new(base, -1, 0, [](evutil_socket_t, short, void *arg) { ++*static_cast<int64_t *>(arg); },
+                      &fired);
+    {
+        Measured m(st);
+        for (auto _ : st) {
+            for (event *e : evs) event_active(e, EV_TIMEOUT, 1);
+            event_base_loop(base, EVLOOP_NONBLOCK);
+        }
+    }
+    st.counters["ops"] = count;
+    if (fired != static_cast<int64_t>(count) * st.iterations()) st.SkipWithError("lost activations");
+    for (event *e : evs) event_free(e);
+    event_base_free(base);
+}
+
+// event_add + event_del of a pending timer (no fd, no syscall): the cost of the base lock
+// and the timer structure per call pair.
+inline void run_add_del(benchmark::State &st, const Backend &be, int base_flags = 0) {
+    event_base *base = new_base(be, base_flags);
+    if (!base) {
+        st.SkipWithError("backend unavailable");
+        return;
+    }
+    event *ev = event_new(base, -1, 0, [](evutil_socket_t, short, void *) {}, nullptr);
+    timeval tv{5, 0};
+    {
+        Measured m(st);
+        for (auto _ : st) {
+            event_add(ev, &tv);
+            event_del(ev);
+        }
+    }
+    st.counters["ops"] = 1;
+    event_free(ev);
+    event_base_free(base);
+}
+
 }  // namespace bench

@@ -18,6 +18,14 @@ namespace bench {
 void register_all() {
     char name[128];
     for (const Backend &be : kBackends) {
+        for (int locked : {1, 0}) {
+            const char *mode = locked ? "locked" : "nolock";
+            int flags = locked ? 0 : EVENT_BASE_FLAG_NOLOCK;
+            std::snprintf(name, sizeof name, "lock/%s/%s/event_active:100", be.label, mode);
+            add(name, [be, flags](benchmark::State &st) { run_active(st, be, 100, flags); });
+            std::snprintf(name, sizeof name, "lock/%s/%s/timer_add_del", be.label, mode);
+            add(name, [be, flags](benchmark::State &st) { run_add_del(st, be, flags); }, 20000);
+        }
         for (int n : {100, 1000}) {
             if (is_select(be) && n > kSelectFdLimit) continue;
             for (int a : {1, 100}) {
