@@ -17,6 +17,7 @@ import datetime
 import json
 import os
 import re
+import select
 import shutil
 import signal
 import socket
@@ -81,6 +82,21 @@ def log(*a):
     print("[bench]", *a, file=sys.stderr, flush=True)
 
 
+def parse_partial_json(text):
+    """Google Benchmark's JSON; if the binary died mid-run, keep the complete entries."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    cut = text.rfind("\n    }")
+    if cut < 0:
+        return None
+    try:
+        return json.loads(text[:cut + 6] + "\n  ]\n}")
+    except ValueError:
+        return None
+
+
 def strip_name(name):
     return re.sub(r"/(iterations|min_time):[0-9.]+$", "", name)
 
@@ -92,6 +108,7 @@ class Runner:
         self.cpu = args.cpu
         self.results = {}  # (group, side) -> {name: [per-slice value dicts]}
         self.errors = []
+        self.timed_out = False
 
     def binary(self, stem, side):
         p = os.path.join(self.bindir, "bench_%s_%s" % (stem, side))
@@ -100,22 +117,24 @@ class Runner:
     def taskset(self, cpu):
         return ["taskset", "-c", str(cpu)] if shutil.which("taskset") else []
 
-    def run_slice(self, exe, flt, min_time):
+    def run_slice(self, exe, flt, min_time, timeout=240):
         cmd = self.taskset(self.cpu) + [exe, "--benchmark_filter=" + flt,
                                          "--benchmark_min_time=%g" % min_time,
                                          "--benchmark_format=json"]
         try:
-            out = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
-        except subprocess.TimeoutExpired:
-            self.errors.append("timeout: " + " ".join(cmd))
-            return {}
-        if out.returncode != 0:
-            self.errors.append("%s exited %d: %s" % (os.path.basename(exe), out.returncode,
-                                                     out.stderr.strip()[-300:]))
-        try:
-            data = json.loads(out.stdout)
-        except ValueError:
-            self.errors.append("%s: no JSON output" % os.path.basename(exe))
+            out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+            stdout, rc, stderr = out.stdout, out.returncode, out.stderr
+        except subprocess.TimeoutExpired as e:
+            self.errors.append("timeout (%ds): %s" % (timeout, " ".join(cmd[-4:])))
+            stdout = e.stdout.decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
+            rc, stderr = -1, ""
+            self.timed_out = True
+        if rc not in (0, -1):
+            self.errors.append("%s exited %d (filter %s): %s" % (os.path.basename(exe), rc, flt,
+                                                                 stderr.strip()[-300:]))
+        data = parse_partial_json(stdout)
+        if data is None:
+            self.errors.append("%s: no JSON output (filter %s)" % (os.path.basename(exe), flt))
             return {}
         res = {}
         for b in data.get("benchmarks", []):
@@ -130,10 +149,17 @@ class Runner:
     def interleave(self, key, exes, flt, min_time, rounds):
         """exes: list of (side, exe). Returns {side: {name: [bench dicts per round]}}."""
         out = {side: {} for side, _ in exes}
+        dead = set()  # a side that hung once is not run again in this group
         for r in range(rounds):
             order = exes if r % 2 == 0 else list(reversed(exes))
             for side, exe in order:
-                for name, b in self.run_slice(exe, flt, min_time).items():
+                if side in dead:
+                    continue
+                self.timed_out = False
+                got = self.run_slice(exe, flt, min_time)
+                if self.timed_out:
+                    dead.add(side)
+                for name, b in got.items():
                     out[side].setdefault(name, []).append(b)
         return out
 
@@ -261,15 +287,21 @@ class Runner:
             return None
         srv = subprocess.Popen(self.taskset(self.cpu) + cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
-            line = srv.stdout.readline()
+            ready, _, _ = select.select([srv.stdout], [], [], 10)
+            line = srv.stdout.readline() if ready else ""
             if not line.startswith("READY"):
+                srv.kill()
                 self.errors.append("echo server %s/%s did not start: %s" % (side, backend, srv.stderr.read()[-200:]))
                 return None
             cpu0 = self.cpu_seconds(srv.pid)
             lg = [os.path.join(self.bindir, "echo_loadgen"), str(port), str(conns), str(size),
                   str(ECHO_DEPTH[size]), "%g" % seconds, "0.2"]
             other = 0 if self.cpu != 0 else 1
-            p = subprocess.run(self.taskset(other) + lg, capture_output=True, text=True, timeout=120)
+            try:
+                p = subprocess.run(self.taskset(other) + lg, capture_output=True, text=True, timeout=seconds + 60)
+            except subprocess.TimeoutExpired:
+                self.errors.append("loadgen timeout %s/%s C=%d S=%d" % (side, backend, conns, size))
+                return None
             cpu1 = self.cpu_seconds(srv.pid)
             if p.returncode != 0:
                 self.errors.append("loadgen %s/%s C=%d S=%d: %s" % (side, backend, conns, size, p.stderr.strip()[-200:]))
