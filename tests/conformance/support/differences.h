@@ -42,3 +42,17 @@ namespace conf {
 // its NUL): libevent returns a silently truncated string; reevent returns NULL.
 inline constexpr bool kStrictInetNtopLength = kIsReevent;
 }  // namespace conf
+
+// evbuffer_add_file / evbuffer_file_segment_new with length -1: libevent uses the file's
+// size as the length even when offset > 0 (the tail reads as zeros); reevent takes the
+// bytes from offset to the end of the file.
+namespace conf {
+inline constexpr bool kFileToEndIsSizeMinusOffset = kIsReevent;
+}  // namespace conf
+
+namespace conf {
+// When accept() fails with EMFILE/ENFILE, libevent runs the error callback and retries at
+// once, spinning at 100% CPU; reevent runs the error callback, pauses the listener with a
+// growing delay (a few ms up to 100 ms) and resumes by itself.
+inline constexpr bool kListenerBacksOffOnEmfile = kIsReevent;
+}  // namespace conf

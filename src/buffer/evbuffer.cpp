@@ -1,0 +1,785 @@
+// The evbuffer data path: the segment ring, adding, draining, copying out, pullup,
+// prepend, reserve/commit and moves between buffers. Every operation that can fail does
+// all of its allocation before it changes anything, so a failure leaves the buffer as it
+// was.
+#include "buffer/evbuffer.h"
+
+#include "core/log.h"
+#include "core/mm.h"
+
+#include <climits>
+#include <cstdio>
+#include <cstring>
+
+namespace reevent::buffer {
+
+namespace {
+// The largest length a buffer may hold (lengths are reported as ev_ssize_t).
+constexpr size_t kMaxLength = size_t(SSIZE_MAX);
+// Blocks kept for reuse after they drained (bigger ones go back to malloc).
+constexpr size_t kKeepSpare = 16 * 1024;
+// Partial moves of at most this many bytes copy instead of sharing the block.
+constexpr size_t kCopyPartial = 512;
+// Small tails are moved to the front of their block instead of starting a new block.
+constexpr size_t kRealignMax = 256;
+
+bool would_overflow(size_t have, size_t add) noexcept {
+    return add > kMaxLength || have > kMaxLength - add;
+}
+}  // namespace
+
+// ---- ring ----------------------------------------------------------------------------
+
+bool Buffer::ring_reserve(size_t extra) noexcept {
+    if (count_ + extra <= cap_) return true;
+    size_t cap = cap_ ? cap_ : 8;
+    while (cap < count_ + extra) {
+        if (cap > SIZE_MAX / 2 / sizeof(Segment)) return false;
+        cap *= 2;
+    }
+    auto *ring = static_cast<Segment *>(mm::malloc(cap * sizeof(Segment)));
+    if (!ring) return false;
+    for (size_t i = 0; i < count_; ++i) ring[i] = seg(i);
+    mm::free(ring_);
+    ring_ = ring;
+    cap_ = cap;
+    head_ = 0;
+    return true;
+}
+
+size_t Buffer::tail_space() const noexcept {
+    if (!count_) return 0;
+    const Segment &s = seg(count_ - 1);
+    const Block *b = s.block;
+    if (!b->owned() || b->refs.load(std::memory_order_acquire) != 1) return 0;
+    return b->cap - (s.off + s.len);
+}
+
+unsigned char *Buffer::tail_ptr() noexcept {
+    Segment &s = seg(count_ - 1);
+    return s.block->data + s.off + s.len;
+}
+
+Block *Buffer::take_block(size_t need) noexcept {
+    for (Block *&sp : spare_) {
+        if (sp && sp->cap >= need) {
+            Block *b = sp;
+            sp = nullptr;
+            return b;
+        }
+    }
+    Block *b = block_new_owned(need > next_block_ ? need : next_block_);
+    if (b && next_block_ < kMaxAutoBlock / 2) next_block_ *= 2;
+    return b;
+}
+
+void Buffer::give_back(Block *b) noexcept {
+    if (b->owned() && b->cap <= kKeepSpare && b->refs.load(std::memory_order_acquire) == 1) {
+        for (Block *&sp : spare_) {
+            if (!sp) {
+                sp = b;
+                return;
+            }
+        }
+    }
+    block_unref(b);
+}
+
+void Buffer::free_all_segments() noexcept {
+    while (count_) {
+        Block *b = seg(0).block;
+        pop_front();
+        block_unref(b);
+    }
+}
+
+bool Buffer::has_views_or_files() const noexcept {
+    for (size_t i = 0; i < count_; ++i) {
+        const Segment &s = seg(i);
+        if ((s.flags & kSegView) || s.block->kind == BlockKind::kFile) return true;
+    }
+    return false;
+}
+
+size_t Buffer::contiguous_space() const noexcept {
+    return count_ ? seg(0).len : 0;
+}
+
+// ---- positions ---------------------------------------------------------------------
+
+void Buffer::locate(size_t pos, size_t *idx, size_t *off) const noexcept {
+    if (pos >= total_) {
+        *idx = count_;
+        *off = 0;
+        return;
+    }
+    // Segments are ordered by stream position: binary search for the last one that
+    // starts at or before pos.
+    uint64_t target = front_abs_ + pos;
+    size_t lo = 0, hi = count_ - 1;
+    while (lo < hi) {
+        size_t mid = (lo + hi + 1) / 2;
+        if (seg(mid).abs - front_abs_ <= target - front_abs_)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    *idx = lo;
+    *off = size_t(target - seg(lo).abs);
+}
+
+bool Buffer::ptr_to_location(const evbuffer_ptr *p, size_t *idx, size_t *off) const noexcept {
+    if (p->pos < 0 || size_t(p->pos) > total_) return false;
+    size_t pos = size_t(p->pos);
+    size_t i = size_t(reinterpret_cast<uintptr_t>(p->internal_.chain) - front_seq_);
+    size_t o = p->internal_.pos_in_chain;
+    if (i < count_ && o < seg(i).len && seg(i).abs + o == front_abs_ + pos) {
+        *idx = i;
+        *off = o;
+        return true;
+    }
+    locate(pos, idx, off);
+    return true;
+}
+
+evbuffer_ptr Buffer::make_ptr(size_t pos, size_t idx, size_t off) const noexcept {
+    evbuffer_ptr p;
+    p.pos = ssize_t(pos);
+    p.internal_.chain = reinterpret_cast<void *>(uintptr_t(front_seq_ + idx));
+    p.internal_.pos_in_chain = off;
+    return p;
+}
+
+bool Buffer::materialize_range(size_t from, size_t len) noexcept {
+    if (!len) return true;
+    size_t idx, off;
+    locate(from, &idx, &off);
+    size_t left = len;
+    for (size_t i = idx; i < count_ && left; ++i) {
+        Segment &s = seg(i);
+        if (!block_materialize(s.block)) return false;
+        size_t n = s.len - off;
+        left -= n < left ? n : left;
+        off = 0;
+    }
+    return true;
+}
+
+void Buffer::copy_bytes(size_t from, void *out, size_t len) noexcept {
+    size_t idx, off;
+    locate(from, &idx, &off);
+    auto *dst = static_cast<unsigned char *>(out);
+    for (size_t i = idx; i < count_ && len; ++i) {
+        const Segment &s = seg(i);
+        size_t n = s.len - off;
+        if (n > len) n = len;
+        std::memcpy(dst, s.block->data + s.off + off, n);
+        dst += n;
+        len -= n;
+        off = 0;
+    }
+}
+
+// ---- adding ----------------------------------------------------------------------------
+
+bool Buffer::append_bytes(const void *data, size_t len) noexcept {
+    auto *src = static_cast<const unsigned char *>(data);
+    size_t space = tail_space();
+    if (len <= space) {
+        std::memcpy(tail_ptr(), src, len);
+        seg(count_ - 1).len += len;
+        total_ += len;
+        return true;
+    }
+    // A short remainder at the end of a block: slide it to the front of its block when
+    // that makes room, rather than starting a new block.
+    if (count_) {
+        Segment &l = seg(count_ - 1);
+        Block *b = l.block;
+        if (b->owned() && l.off && l.len <= kRealignMax && l.len + len <= b->cap &&
+            b->refs.load(std::memory_order_acquire) == 1) {
+            std::memmove(b->data, b->data + l.off, l.len);
+            l.off = 0;
+            std::memcpy(b->data + l.len, src, len);
+            l.len += len;
+            total_ += len;
+            return true;
+        }
+    }
+    size_t rest = len - space;
+    if (!ring_reserve(1)) return false;
+    Block *b = take_block(rest);
+    if (!b) return false;
+    if (space) {
+        std::memcpy(tail_ptr(), src, space);
+        seg(count_ - 1).len += space;
+        total_ += space;
+    }
+    std::memcpy(b->data, src + space, rest);
+    push_back(Segment{b, 0, rest, 0, 0});
+    return true;
+}
+
+int Buffer::add(const void *data, size_t len) noexcept {
+    Guard g(this);
+    if (freeze_back_) return -1;
+    if (!len) return 0;
+    if (!data || would_overflow(total_, len)) return -1;
+    if (!append_bytes(data, len)) return -1;
+    note_added(len);
+    invoke_callbacks();
+    return 0;
+}
+
+int Buffer::expand(size_t len) noexcept {
+    Guard g(this);
+    if (len > kMaxLength) return -1;
+    size_t space = tail_space();
+    if (len <= space) return 0;
+    if (!ring_reserve(1)) return -1;
+    size_t rest = len - space;
+    for (Block *sp : spare_)
+        if (sp && sp->cap >= rest) return 0;
+    Block *b = block_new_owned(rest);
+    if (!b) return -1;
+    // Keep it where take_block finds it.
+    if (!spare_[0]) {
+        spare_[0] = b;
+    } else if (!spare_[1]) {
+        spare_[1] = b;
+    } else {
+        Block *old = spare_[0];
+        spare_[0] = b;
+        block_unref(old);
+    }
+    return 0;
+}
+
+size_t Buffer::add_iovec(const iovec *vec, int n) noexcept {
+    Guard g(this);
+    if (freeze_back_ || !vec || n <= 0) return 0;
+    size_t sum = 0;
+    for (int i = 0; i < n; ++i) {
+        if (vec[i].iov_len && !vec[i].iov_base) return 0;
+        if (would_overflow(sum, vec[i].iov_len)) return 0;
+        sum += vec[i].iov_len;
+    }
+    if (!sum) return 0;
+    if (would_overflow(total_, sum)) return 0;
+    // One block for everything that does not fit the tail, so nothing can fail midway.
+    size_t space = tail_space();
+    Block *b = nullptr;
+    if (sum > space) {
+        if (!ring_reserve(1)) return 0;
+        b = take_block(sum - space);
+        if (!b) return 0;
+    }
+    size_t done = 0;
+    for (int i = 0; i < n; ++i) {
+        auto *src = static_cast<const unsigned char *>(vec[i].iov_base);
+        size_t len = vec[i].iov_len;
+        while (len) {
+            if (space) {
+                size_t k = len < space ? len : space;
+                std::memcpy(tail_ptr(), src, k);
+                seg(count_ - 1).len += k;
+                total_ += k;
+                space -= k;
+                src += k;
+                len -= k;
+                done += k;
+                continue;
+            }
+            // The rest goes to the new block, which becomes the tail.
+            push_back(Segment{b, 0, 0, 0, 0});
+            b = nullptr;
+            space = tail_space();
+        }
+    }
+    if (b) give_back(b);
+    note_added(done);
+    invoke_callbacks();
+    return done;
+}
+
+int Buffer::add_vprintf(const char *fmt, va_list ap) noexcept {
+    Guard g(this);
+    if (freeze_back_ || !fmt) return -1;
+    size_t space = tail_space();
+    va_list aq;
+    va_copy(aq, ap);
+    int n = std::vsnprintf(space ? reinterpret_cast<char *>(tail_ptr()) : nullptr, space,
+                           fmt, aq);
+    va_end(aq);
+    if (n < 0) return -1;
+    size_t len = size_t(n);
+    if (would_overflow(total_, len)) return -1;
+    if (len < space) {
+        seg(count_ - 1).len += len;
+        total_ += len;
+    } else {
+        if (!ring_reserve(1)) return -1;
+        Block *b = take_block(len + 1);
+        if (!b) return -1;
+        va_copy(aq, ap);
+        std::vsnprintf(reinterpret_cast<char *>(b->data), len + 1, fmt, aq);
+        va_end(aq);
+        if (len)
+            push_back(Segment{b, 0, len, 0, 0});
+        else
+            give_back(b);
+    }
+    if (len) {
+        note_added(len);
+        invoke_callbacks();
+    }
+    return n;
+}
+
+int Buffer::add_reference(const void *data, size_t len, evbuffer_ref_cleanup_cb cb,
+                          void *arg) noexcept {
+    Guard g(this);
+    if (freeze_back_) return -1;
+    if (len && !data) return -1;
+    if (would_overflow(total_, len)) return -1;
+    if (!len) {
+        // Nothing to hold on to: the memory is released at once.
+        if (cb) cb(data, 0, arg);
+        return 0;
+    }
+    if (!ring_reserve(1)) return -1;
+    Block *b = block_new_reference(data, len, cb, arg);
+    if (!b) return -1;
+    push_back(Segment{b, 0, len, 0, 0});
+    note_added(len);
+    invoke_callbacks();
+    return 0;
+}
+
+int Buffer::prepend(const void *data, size_t len) noexcept {
+    Guard g(this);
+    if (freeze_front_) return -1;
+    if (!len) return 0;
+    if (!data || would_overflow(total_, len)) return -1;
+    if (count_) {
+        Segment &f = seg(0);
+        Block *b = f.block;
+        if (b->owned() && f.off >= len && b->refs.load(std::memory_order_acquire) == 1) {
+            f.off -= len;
+            f.len += len;
+            f.abs -= len;
+            front_abs_ -= len;
+            total_ += len;
+            std::memcpy(b->data + f.off, data, len);
+            note_added(len);
+            invoke_callbacks();
+            return 0;
+        }
+    }
+    if (!ring_reserve(1)) return -1;
+    Block *b = take_block(len);
+    if (!b) return -1;
+    // Data at the end of the block leaves room for further prepends.
+    size_t off = b->cap - len;
+    std::memcpy(b->data + off, data, len);
+    push_front(Segment{b, off, len, 0, 0});
+    note_added(len);
+    invoke_callbacks();
+    return 0;
+}
+
+// ---- reserve / commit -------------------------------------------------------------------
+
+int Buffer::reserve_space(ssize_t size, iovec *vec, int n_vec) noexcept {
+    Guard g(this);
+    if (freeze_back_ || size < 0 || n_vec < 1 || !vec) return -1;
+    size_t want = size_t(size);
+    if (would_overflow(total_, want)) return -1;
+    // Commit may need up to two ring slots: make sure it cannot fail for that.
+    if (!ring_reserve(2)) return -1;
+    size_t space = tail_space();
+    if (space && space >= want) {
+        vec[0].iov_base = tail_ptr();
+        vec[0].iov_len = space;
+        return 1;
+    }
+    size_t rest = (n_vec >= 2 && space) ? want - space : want;
+    if (expand_spare(rest) < 0) return -1;
+    Block *b = (spare_[0] && spare_[0]->cap >= rest) ? spare_[0] : spare_[1];
+    if (n_vec >= 2 && space) {
+        vec[0].iov_base = tail_ptr();
+        vec[0].iov_len = space;
+        vec[1].iov_base = b->data;
+        vec[1].iov_len = b->cap;
+        return 2;
+    }
+    vec[0].iov_base = b->data;
+    vec[0].iov_len = b->cap;
+    return 1;
+}
+
+// Makes sure a spare block with at least `need` bytes exists (spare_[0] preferred).
+int Buffer::expand_spare(size_t need) noexcept {
+    if (spare_[0] && spare_[0]->cap >= need) return 0;
+    if (spare_[1] && spare_[1]->cap >= need) return 0;
+    Block *b = block_new_owned(need > next_block_ ? need : next_block_);
+    if (!b) return -1;
+    if (spare_[0] && !spare_[1]) {
+        spare_[1] = b;
+    } else {
+        if (spare_[0]) block_unref(spare_[0]);
+        spare_[0] = b;
+    }
+    return 0;
+}
+
+int Buffer::commit_space(const iovec *vec, int n_vec) noexcept {
+    Guard g(this);
+    if (freeze_back_ || n_vec < 0 || n_vec > 2) return -1;
+    if (!n_vec) return 0;
+    if (!vec) return -1;
+    // Check everything first: each extent must continue the current end of the buffer
+    // (the free tail of the last block, or a reserved spare block).
+    struct Step {
+        int spare;  // -1: extend the tail
+        size_t len;
+    } steps[2];
+    unsigned char *tail = count_ ? tail_ptr() : nullptr;
+    size_t space = tail_space();
+    bool used[2] = {false, false};
+    size_t sum = 0;
+    for (int i = 0; i < n_vec; ++i) {
+        auto *base = static_cast<unsigned char *>(vec[i].iov_base);
+        size_t len = vec[i].iov_len;
+        steps[i] = Step{-1, 0};
+        if (!len) continue;
+        if (space && base == tail && len <= space) {
+            steps[i] = Step{-1, len};
+        } else {
+            int k = -1;
+            for (int j = 0; j < 2; ++j)
+                if (spare_[j] && !used[j] && base == spare_[j]->data && len <= spare_[j]->cap)
+                    k = j;
+            if (k < 0) return -1;
+            used[k] = true;
+            steps[i] = Step{k, len};
+            space = spare_[k]->cap;
+            tail = spare_[k]->data;
+        }
+        tail += len;
+        space -= len;
+        sum += len;
+    }
+    if (would_overflow(total_, sum)) return -1;
+    if (!ring_reserve(2)) return -1;
+    for (int i = 0; i < n_vec; ++i) {
+        if (!steps[i].len) continue;
+        if (steps[i].spare < 0) {
+            seg(count_ - 1).len += steps[i].len;
+            total_ += steps[i].len;
+        } else {
+            Block *b = spare_[steps[i].spare];
+            spare_[steps[i].spare] = nullptr;
+            push_back(Segment{b, 0, steps[i].len, 0, 0});
+        }
+    }
+    if (sum) {
+        note_added(sum);
+        invoke_callbacks();
+    }
+    return 0;
+}
+
+// ---- removing ----------------------------------------------------------------------------
+
+void Buffer::drain_bytes(size_t len) noexcept {
+    while (len && count_) {
+        Segment &s = seg(0);
+        if (len >= s.len) {
+            len -= s.len;
+            Block *b = s.block;
+            pop_front();
+            give_back(b);
+        } else {
+            s.off += len;
+            s.len -= len;
+            s.abs += len;
+            total_ -= len;
+            front_abs_ += len;
+            len = 0;
+        }
+    }
+}
+
+int Buffer::drain(size_t len) noexcept {
+    Guard g(this);
+    if (freeze_front_) return -1;
+    size_t n = len < total_ ? len : total_;
+    if (!n) return 0;
+    drain_bytes(n);
+    note_deleted(n);
+    invoke_callbacks();
+    return 0;
+}
+
+int Buffer::remove(void *out, size_t len) noexcept {
+    Guard g(this);
+    if (freeze_front_) return -1;
+    if (len && !out) return -1;
+    size_t n = len < total_ ? len : total_;
+    if (n > size_t(INT_MAX)) n = size_t(INT_MAX);
+    if (!n) return 0;
+    if (!materialize_range(0, n)) return -1;
+    copy_bytes(0, out, n);
+    drain_bytes(n);
+    note_deleted(n);
+    invoke_callbacks();
+    return int(n);
+}
+
+ssize_t Buffer::copyout_from(const evbuffer_ptr *pos, void *out, size_t len) noexcept {
+    Guard g(this);
+    // libevent treats copying out as a front operation: refused while the front is frozen.
+    if (freeze_front_) return -1;
+    size_t from = 0;
+    if (pos) {
+        if (pos->pos < 0 || size_t(pos->pos) > total_) return -1;
+        from = size_t(pos->pos);
+    }
+    if (len && !out) return -1;
+    size_t n = total_ - from;
+    if (len < n) n = len;
+    if (n > kMaxLength) n = kMaxLength;
+    if (!n) return 0;
+    if (!materialize_range(from, n)) return -1;
+    copy_bytes(from, out, n);
+    return ssize_t(n);
+}
+
+unsigned char *Buffer::pullup(ssize_t size) noexcept {
+    Guard g(this);
+    size_t want = size < 0 ? total_ : size_t(size);
+    if (want > total_) return nullptr;
+    if (!want) {
+        // Nothing to make contiguous; give the front if there is one.
+        if (!count_ || !block_materialize(seg(0).block)) return nullptr;
+        return seg(0).block->data + seg(0).off;
+    }
+    Segment &f = seg(0);
+    if (f.len >= want) {
+        if (!block_materialize(f.block)) return nullptr;
+        return f.block->data + f.off;
+    }
+    if (!materialize_range(0, want)) return nullptr;
+    // The first block can take the rest when it is ours alone and has the room after
+    // its data; otherwise the bytes go to a new block.
+    Block *fb = f.block;
+    if (fb->owned() && fb->refs.load(std::memory_order_acquire) == 1 &&
+        fb->cap - f.off >= want) {
+        size_t have = f.len;
+        unsigned char *dst = fb->data + f.off + have;
+        size_t left = want - have;
+        // Copy from the following segments, then drop what was copied.
+        for (size_t i = 1; i < count_ && left; ++i) {
+            const Segment &s = seg(i);
+            size_t n = s.len < left ? s.len : left;
+            std::memcpy(dst, s.block->data + s.off, n);
+            dst += n;
+            left -= n;
+        }
+        size_t moved = want - have;
+        // Remove `moved` bytes from segments 1.. and add them to segment 0.
+        while (moved) {
+            Segment &s = seg(1);
+            if (moved >= s.len) {
+                moved -= s.len;
+                Block *b = s.block;
+                // Remove ring slot 1 by shifting seg(0) forward.
+                Segment first = seg(0);
+                seg(1) = first;
+                head_ = (head_ + 1) & mask();
+                --count_;
+                ++front_seq_;
+                give_back(b);
+            } else {
+                s.off += moved;
+                s.len -= moved;
+                s.abs += moved;
+                moved = 0;
+            }
+        }
+        seg(0).len = want;
+        return seg(0).block->data + seg(0).off;
+    }
+    Block *b = block_new_owned(want);
+    if (!b) return nullptr;
+    copy_bytes(0, b->data, want);
+    size_t saved_total = total_;
+    uint64_t saved_abs = front_abs_;
+    drain_bytes(want);
+    // drain_bytes freed at least one slot, so there is room in front.
+    push_front(Segment{b, 0, want, 0, 0});
+    REEVENT_ASSERT(total_ == saved_total && front_abs_ == saved_abs);
+    return b->data;
+}
+
+// ---- between buffers ---------------------------------------------------------------------
+
+namespace {
+// Locks two distinct buffers in address order.
+class Guard2 {
+public:
+    Guard2(Buffer *a, Buffer *b) noexcept : a_(a < b ? a : b), b_(a < b ? b : a) {
+        a_->lock();
+        b_->lock();
+    }
+    ~Guard2() {
+        b_->unlock();
+        a_->unlock();
+    }
+
+private:
+    Buffer *a_;
+    Buffer *b_;
+};
+}  // namespace
+
+int Buffer::add_buffer(Buffer *out, Buffer *in) noexcept {
+    if (out == in) return -1;
+    Guard2 g(out, in);
+    if (in->freeze_front_ || out->freeze_back_) return -1;
+    size_t n = in->total_;
+    if (!n) return 0;
+    if (would_overflow(out->total_, n)) return -1;
+    // A few bytes are cheaper to copy into the free tail than to move as a segment.
+    if (n <= kCopyPartial && n <= out->tail_space() && in->materialize_range(0, n)) {
+        in->copy_bytes(0, out->tail_ptr(), n);
+        out->seg(out->count_ - 1).len += n;
+        out->total_ += n;
+        in->drain_bytes(n);
+    } else {
+        if (!out->ring_reserve(in->count_)) return -1;
+        while (in->count_) {
+            Segment s = in->seg(0);
+            in->pop_front();
+            out->push_back(s);
+        }
+    }
+    in->note_deleted(n);
+    out->note_added(n);
+    in->invoke_callbacks();
+    out->invoke_callbacks();
+    return 0;
+}
+
+int Buffer::prepend_buffer(Buffer *dst, Buffer *src) noexcept {
+    if (dst == src) return -1;
+    Guard2 g(dst, src);
+    if (src->freeze_front_ || dst->freeze_front_) return -1;
+    size_t n = src->total_;
+    if (!n) return 0;
+    if (would_overflow(dst->total_, n)) return -1;
+    if (!dst->ring_reserve(src->count_)) return -1;
+    while (src->count_) {
+        Segment s = src->seg(src->count_ - 1);
+        --src->count_;
+        src->total_ -= s.len;
+        dst->push_front(s);
+    }
+    src->front_abs_ += n;
+    src->head_ = 0;
+    src->note_deleted(n);
+    dst->note_added(n);
+    src->invoke_callbacks();
+    dst->invoke_callbacks();
+    return 0;
+}
+
+int Buffer::add_buffer_reference(Buffer *out, Buffer *in) noexcept {
+    if (out == in) return -1;
+    Guard2 g(out, in);
+    if (out->freeze_back_) return -1;
+    if (in->has_views_or_files()) return -1;
+    size_t n = in->total_;
+    if (!n) return 0;
+    if (would_overflow(out->total_, n)) return -1;
+    if (!out->ring_reserve(in->count_)) return -1;
+    for (size_t i = 0; i < in->count_; ++i) {
+        Segment s = in->seg(i);
+        block_ref(s.block);
+        s.flags |= kSegView;
+        out->push_back(s);
+    }
+    out->note_added(n);
+    out->invoke_callbacks();
+    return 0;
+}
+
+int Buffer::remove_buffer(Buffer *src, Buffer *dst, size_t len) noexcept {
+    if (src == dst) return -1;
+    Guard2 g(src, dst);
+    if (src->freeze_front_ || dst->freeze_back_) return -1;
+    size_t n = len < src->total_ ? len : src->total_;
+    if (n > size_t(INT_MAX)) n = size_t(INT_MAX);
+    if (!n) return 0;
+    if (would_overflow(dst->total_, n)) return -1;
+    // Whole segments move; a partial last one is copied when short, shared when long.
+    size_t idx, off;
+    src->locate(n, &idx, &off);
+    size_t whole = idx;
+    size_t part = off;
+    if (!dst->ring_reserve(whole + 1)) return -1;
+    Block *copy_to = nullptr;
+    bool copy_part = false;
+    if (part) {
+        const Segment &p = src->seg(whole);
+        copy_part = part <= kCopyPartial && block_readable(p.block);
+        if (copy_part) {
+            // Room for the copy: the tail the buffer will have after the move, or a block.
+            size_t tail_after = whole ? 0 : dst->tail_space();
+            if (whole) {
+                const Segment &lastmoved = src->seg(whole - 1);
+                const Block *lb = lastmoved.block;
+                if (lb->owned() && lb->refs.load(std::memory_order_acquire) == 1)
+                    tail_after = lb->cap - (lastmoved.off + lastmoved.len);
+            }
+            if (tail_after < part) {
+                copy_to = dst->take_block(part);
+                if (!copy_to) return -1;
+            }
+        }
+    }
+    for (size_t i = 0; i < whole; ++i) {
+        Segment s = src->seg(0);
+        src->pop_front();
+        dst->push_back(s);
+    }
+    if (part) {
+        Segment &p = src->seg(0);
+        if (copy_part) {
+            if (copy_to) {
+                std::memcpy(copy_to->data, p.block->data + p.off, part);
+                dst->push_back(Segment{copy_to, 0, part, 0, 0});
+            } else {
+                std::memcpy(dst->tail_ptr(), p.block->data + p.off, part);
+                dst->seg(dst->count_ - 1).len += part;
+                dst->total_ += part;
+            }
+        } else {
+            block_ref(p.block);
+            dst->push_back(Segment{p.block, p.off, part, 0, p.flags});
+        }
+        p.off += part;
+        p.len -= part;
+        p.abs += part;
+        src->total_ -= part;
+        src->front_abs_ += part;
+    }
+    src->note_deleted(n);
+    dst->note_added(n);
+    src->invoke_callbacks();
+    dst->invoke_callbacks();
+    return int(n);
+}
+
+}  // namespace reevent::buffer

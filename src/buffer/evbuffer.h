@@ -1,0 +1,301 @@
+// The evbuffer: a ring of segments (see block.h) plus length, freeze state, callbacks, lock
+// and the deferred-callback hook.
+//
+// This header is also the internal interface for the bufferevent area. What it may use:
+//   - Buffer::from(evbuffer*) / the public evbuffer_* functions;
+//   - use_lock(): make the buffer use the bufferevent's lock (shared, not owned);
+//   - read_from_fd()/write_to_fd(): the I/O paths of evbuffer_read/_write_atmost;
+//   - freeze()/unfreeze()/frozen_front()/frozen_back();
+//   - incref()/decref(): keep a buffer alive across a deferred callback;
+//   - add_cb(..., kCbNoDefer) through set_cb_flags: a callback that runs immediately even
+//     when the buffer defers its callbacks.
+// All methods lock internally (the lock is recursive); callers may hold lock() around a
+// sequence of calls.
+#pragma once
+
+#include <event2/buffer.h>
+#include <event2/buffer_compat.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <sys/types.h>
+
+#include "buffer/block.h"
+#include "core/lock.h"
+
+namespace reevent::core {
+class Deferred;
+}
+
+namespace reevent::buffer {
+
+// Callback flags: EVBUFFER_CB_ENABLED is public; the others are ours.
+inline constexpr uint32_t kCbEnabled = EVBUFFER_CB_ENABLED;
+inline constexpr uint32_t kCbNoDefer = 2;    // runs immediately even in deferred mode
+inline constexpr uint32_t kCbObsolete = 4;   // an evbuffer_setcb (old-style) callback
+inline constexpr uint32_t kCbRemoved = 8;    // unlinked while callbacks were running
+inline constexpr uint32_t kCbPublicFlags = kCbEnabled;
+
+class Buffer;
+
+}  // namespace reevent::buffer
+
+// One registered callback (the public handle is a pointer to this).
+struct evbuffer_cb_entry {
+    evbuffer_cb_entry *next;
+    union {
+        evbuffer_cb_func fn;
+        evbuffer_cb obsolete;
+    } cb;
+    void *arg;
+    uint32_t flags;
+};
+
+namespace reevent::buffer {
+
+class Buffer {
+public:
+    Buffer() noexcept = default;
+    ~Buffer();
+    Buffer(const Buffer &) = delete;
+    Buffer &operator=(const Buffer &) = delete;
+
+    // ---- lifetime ---------------------------------------------------------------------
+    void incref() noexcept;
+    // Drops a reference; destroys the buffer on the last. Call unlocked.
+    void decref() noexcept;
+    // evbuffer_free: marks the buffer dead (no more callbacks) and drops the owner's ref.
+    void release() noexcept;
+
+    // ---- locking ----------------------------------------------------------------------
+    int enable_locking(void *user_lock) noexcept;
+    void use_lock(core::Lock *shared) noexcept;  // bufferevent: share its lock
+    void lock() noexcept;
+    void unlock() noexcept;
+    bool locking() const noexcept { return lock_ != nullptr || user_lock_ != nullptr; }
+
+    // ---- flags and state --------------------------------------------------------------
+    int set_flags(uint64_t f) noexcept;
+    int clear_flags(uint64_t f) noexcept;
+    uint64_t flags() const noexcept { return flags_; }
+    int freeze(bool at_front) noexcept;
+    int unfreeze(bool at_front) noexcept;
+    bool frozen_front() const noexcept { return freeze_front_; }
+    bool frozen_back() const noexcept { return freeze_back_; }
+    size_t length() const noexcept { return total_; }
+    size_t contiguous_space() const noexcept;
+
+    // ---- adding -----------------------------------------------------------------------
+    int add(const void *data, size_t len) noexcept;
+    size_t add_iovec(const iovec *vec, int n) noexcept;
+    int add_vprintf(const char *fmt, va_list ap) noexcept;
+    int add_reference(const void *data, size_t len, evbuffer_ref_cleanup_cb cb,
+                      void *arg) noexcept;
+    int add_file_segment(FileSegment *seg, off_t offset, off_t length) noexcept;
+    int prepend(const void *data, size_t len) noexcept;
+    int expand(size_t len) noexcept;
+    int reserve_space(ssize_t size, iovec *vec, int n_vec) noexcept;
+    int commit_space(const iovec *vec, int n_vec) noexcept;
+
+    // ---- between buffers (static: two locks, taken in address order) ----------------------
+    static int add_buffer(Buffer *out, Buffer *in) noexcept;
+    static int add_buffer_reference(Buffer *out, Buffer *in) noexcept;
+    static int prepend_buffer(Buffer *dst, Buffer *src) noexcept;
+    static int remove_buffer(Buffer *src, Buffer *dst, size_t len) noexcept;
+
+    // ---- removing and reading ---------------------------------------------------------
+    int drain(size_t len) noexcept;
+    int remove(void *out, size_t len) noexcept;
+    ssize_t copyout_from(const evbuffer_ptr *pos, void *out, size_t len) noexcept;
+    unsigned char *pullup(ssize_t size) noexcept;
+    char *readln(size_t *n_read_out, evbuffer_eol_style style) noexcept;
+    unsigned char *find(const unsigned char *what, size_t len) noexcept;
+
+    // ---- positions --------------------------------------------------------------------
+    int ptr_set(evbuffer_ptr *ptr, size_t position, evbuffer_ptr_how how) noexcept;
+    evbuffer_ptr search_range(const char *what, size_t len, const evbuffer_ptr *start,
+                              const evbuffer_ptr *end) noexcept;
+    evbuffer_ptr search_eol(const evbuffer_ptr *start, size_t *eol_len_out,
+                            evbuffer_eol_style style) noexcept;
+    int peek(ssize_t len, const evbuffer_ptr *start, iovec *vec, int n_vec) noexcept;
+
+    // ---- file descriptors -------------------------------------------------------------
+    // howmuch < 0: as much as convenient. Bytes read, 0 on EOF, -1 with errno.
+    int read_from_fd(int fd, int howmuch) noexcept;
+    // howmuch < 0: everything. Bytes written or -1 with errno.
+    int write_to_fd(int fd, ssize_t howmuch) noexcept;
+
+    // ---- callbacks --------------------------------------------------------------------
+    evbuffer_cb_entry *add_cb(evbuffer_cb_func fn, void *arg) noexcept;
+    int remove_cb_entry(evbuffer_cb_entry *ent) noexcept;
+    int remove_cb(evbuffer_cb_func fn, void *arg) noexcept;
+    int cb_set_flags(evbuffer_cb_entry *ent, uint32_t flags) noexcept;
+    int cb_clear_flags(evbuffer_cb_entry *ent, uint32_t flags) noexcept;
+    int setcb(evbuffer_cb fn, void *arg) noexcept;
+    int defer_callbacks(event_base *base) noexcept;
+
+private:
+    friend class Guard;
+    // Ring access.
+    size_t mask() const noexcept { return cap_ - 1; }
+    Segment &seg(size_t i) noexcept { return ring_[(head_ + i) & mask()]; }
+    const Segment &seg(size_t i) const noexcept { return ring_[(head_ + i) & mask()]; }
+    Segment *last() noexcept { return count_ ? &seg(count_ - 1) : nullptr; }
+    bool ring_reserve(size_t extra) noexcept;  // room for `extra` more segments
+    // Both take a segment whose len is set; they fix abs and total_.
+    void push_back(Segment s) noexcept {
+        s.abs = front_abs_ + total_;
+        total_ += s.len;
+        seg(count_++) = s;
+    }
+    void push_front(Segment s) noexcept {
+        head_ = (head_ - 1) & mask();
+        ++count_;
+        --front_seq_;
+        front_abs_ -= s.len;
+        s.abs = front_abs_;
+        total_ += s.len;
+        ring_[head_] = s;
+    }
+    // Removes seg(0) from the ring (fixing total_ and front_abs_); the caller releases its
+    // block.
+    void pop_front() noexcept {
+        total_ -= ring_[head_].len;
+        front_abs_ += ring_[head_].len;
+        head_ = (head_ + 1) & mask();
+        --count_;
+        ++front_seq_;
+    }
+    // Free room after the last segment's data, 0 if that block cannot grow.
+    size_t tail_space() const noexcept;
+    unsigned char *tail_ptr() noexcept;
+    // An owned block for `need` bytes: a spare or a new one (sized by the growth rule).
+    Block *take_block(size_t need) noexcept;
+    void give_back(Block *b) noexcept;
+    int expand_spare(size_t need) noexcept;
+    bool would_overflow_len(size_t add) const noexcept;  // drained block: keep as spare or free
+    // Appends bytes; the caller checked freeze and overflow. False if allocation failed
+    // (buffer unchanged).
+    bool append_bytes(const void *data, size_t len) noexcept;
+    void drain_bytes(size_t len) noexcept;
+    void copy_bytes(size_t from, void *out, size_t len) noexcept;  // needs materialized
+    bool materialize_range(size_t from, size_t len) noexcept;
+    // Locates byte position pos: segment index and offset in it (idx == count_ at end).
+    void locate(size_t pos, size_t *idx, size_t *off) const noexcept;
+    bool ptr_to_location(const evbuffer_ptr *p, size_t *idx, size_t *off) const noexcept;
+    evbuffer_ptr make_ptr(size_t pos, size_t idx, size_t off) const noexcept;
+    void free_all_segments() noexcept;
+    bool has_views_or_files() const noexcept;
+    // Scanning (positions.cpp). A cursor is (segment index, offset in it, byte position);
+    // scanning makes file data readable as it enters a segment.
+    struct Cursor {
+        size_t i, o, pos;
+    };
+    const unsigned char *seg_bytes(size_t i) noexcept;  // nullptr if unreadable
+    // Moves c to the first byte equal to c1 or c2 before `limit`; false if none.
+    bool find_bytes(Cursor &c, size_t limit, unsigned char c1, unsigned char c2) noexcept;
+    bool match_at(Cursor c, const unsigned char *what, size_t len) noexcept;
+    int byte_after(Cursor c) noexcept;  // the byte after c, -1 at the end
+    void advance(Cursor &c, size_t n) const noexcept;
+    bool find_eol(Cursor &c, evbuffer_eol_style style, size_t *eol_len) noexcept;
+
+    // Callbacks.
+    void note_added(size_t n) noexcept { n_added_ += n; }
+    void note_deleted(size_t n) noexcept { n_deleted_ += n; }
+    void invoke_callbacks() noexcept;
+    void run_callbacks(bool running_deferred) noexcept;
+    void sweep_callbacks() noexcept;
+    static void deferred_cb(core::Deferred *d, void *arg) noexcept;
+
+    Segment *ring_ = nullptr;
+    size_t cap_ = 0;     // power of two (0 until the first segment)
+    size_t head_ = 0;
+    size_t count_ = 0;
+    size_t total_ = 0;
+    uintptr_t front_seq_ = 1;  // sequence number of seg(0), for evbuffer_ptr hints
+    // Stream position of the first byte: grows as bytes are drained, shrinks on prepend.
+    // Every segment records its own, so a position hint can be checked exactly and a byte
+    // position found by binary search.
+    uint64_t front_abs_ = 0;
+    Block *spare_[2] = {nullptr, nullptr};
+    size_t next_block_ = kMinBlockData;  // growth rule for new owned blocks
+    size_t read_hint_ = 4096;            // adaptive readv size
+
+    uint64_t flags_ = 0;
+    bool freeze_front_ = false;
+    bool freeze_back_ = false;
+    bool dead_ = false;
+    std::atomic<uint32_t> refs_{1};
+
+    core::Lock *lock_ = nullptr;
+    bool own_lock_ = false;
+    void *user_lock_ = nullptr;
+
+    evbuffer_cb_entry *callbacks_ = nullptr;
+    size_t n_added_ = 0;
+    size_t n_deleted_ = 0;
+    int cb_running_ = 0;
+    bool cb_needs_sweep_ = false;
+    bool deferred_cbs_ = false;
+    core::Deferred *deferred_ = nullptr;  // allocated by defer_callbacks
+};
+
+// Scoped buffer lock.
+class Guard {
+public:
+    explicit Guard(Buffer *b) noexcept : b_(b) { b_->lock(); }
+    ~Guard() { b_->unlock(); }
+    Guard(const Guard &) = delete;
+    Guard &operator=(const Guard &) = delete;
+
+private:
+    Buffer *b_;
+};
+
+// A file range shared by buffers (the public evbuffer_file_segment).
+class FileSegment {
+public:
+    static FileSegment *create(int fd, off_t offset, off_t length, unsigned flags) noexcept;
+    void ref() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
+    void unref() noexcept;
+    void set_cleanup(evbuffer_file_segment_cleanup_cb cb, void *arg) noexcept {
+        cleanup_ = cb;
+        cleanup_arg_ = arg;
+    }
+    // Makes the bytes readable (mmap, or pread into memory). Thread-safe.
+    unsigned char *data() noexcept;
+    int fd() const noexcept { return fd_; }
+    off_t offset() const noexcept { return offset_; }
+    size_t length() const noexcept { return length_; }
+    unsigned flags() const noexcept { return flags_; }
+    bool can_sendfile() const noexcept { return !(flags_ & EVBUF_FS_DISABLE_SENDFILE); }
+    // Leaves the fd open when the segment goes (evbuffer_add_file failed: caller keeps it).
+    void forget_fd() noexcept { flags_ &= ~unsigned(EVBUF_FS_CLOSE_ON_FREE); }
+
+    FileSegment() noexcept = default;
+    ~FileSegment();
+
+private:
+    std::atomic<uint32_t> refs_{1};
+    int fd_ = -1;
+    off_t offset_ = 0;
+    size_t length_ = 0;
+    unsigned flags_ = 0;
+    unsigned char *data_ = nullptr;  // readable bytes of the range
+    void *map_ = nullptr;            // mmap base (page aligned) when mapped
+    size_t map_len_ = 0;
+    evbuffer_file_segment_cleanup_cb cleanup_ = nullptr;
+    void *cleanup_arg_ = nullptr;
+    core::Lock lock_;
+};
+
+}  // namespace reevent::buffer
+
+// The public handles are our types.
+struct evbuffer final : reevent::buffer::Buffer {};
+struct evbuffer_file_segment final : reevent::buffer::FileSegment {};
+
+namespace reevent::buffer {
+inline Buffer *from(evbuffer *b) noexcept { return b; }
+inline evbuffer *to_handle(Buffer *b) noexcept { return static_cast<evbuffer *>(b); }
+}  // namespace reevent::buffer

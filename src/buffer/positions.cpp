@@ -1,0 +1,310 @@
+// Positions in an evbuffer: evbuffer_ptr arithmetic, searching for strings and line ends
+// across segment boundaries, readln, peek and the old evbuffer_find.
+#include "buffer/evbuffer.h"
+
+#include "core/mm.h"
+
+#include <climits>
+#include <cstring>
+
+namespace reevent::buffer {
+
+namespace {
+evbuffer_ptr not_found() noexcept {
+    evbuffer_ptr p;
+    p.pos = -1;
+    p.internal_.chain = nullptr;
+    p.internal_.pos_in_chain = 0;
+    return p;
+}
+}  // namespace
+
+const unsigned char *Buffer::seg_bytes(size_t i) noexcept {
+    Segment &s = seg(i);
+    if (!block_materialize(s.block)) return nullptr;
+    return s.block->data + s.off;
+}
+
+void Buffer::advance(Cursor &c, size_t n) const noexcept {
+    c.pos += n;
+    while (n && c.i < count_) {
+        size_t left = seg(c.i).len - c.o;
+        if (n < left) {
+            c.o += n;
+            return;
+        }
+        n -= left;
+        ++c.i;
+        c.o = 0;
+    }
+}
+
+bool Buffer::find_bytes(Cursor &c, size_t limit, unsigned char c1, unsigned char c2) noexcept {
+    while (c.pos < limit && c.i < count_) {
+        const unsigned char *d = seg_bytes(c.i);
+        if (!d) return false;
+        size_t span = seg(c.i).len - c.o;
+        if (span > limit - c.pos) span = limit - c.pos;
+        const unsigned char *from = d + c.o;
+        auto *p = static_cast<const unsigned char *>(std::memchr(from, c1, span));
+        if (c2 != c1) {
+            size_t span2 = p ? size_t(p - from) : span;
+            auto *q = static_cast<const unsigned char *>(std::memchr(from, c2, span2));
+            if (q) p = q;
+        }
+        if (p) {
+            size_t k = size_t(p - from);
+            c.o += k;
+            c.pos += k;
+            return true;
+        }
+        c.pos += span;
+        if (c.o + span < seg(c.i).len) return false;  // stopped by limit
+        ++c.i;
+        c.o = 0;
+    }
+    return false;
+}
+
+bool Buffer::match_at(Cursor c, const unsigned char *what, size_t len) noexcept {
+    if (c.pos + len > total_) return false;
+    while (len) {
+        const unsigned char *d = seg_bytes(c.i);
+        if (!d) return false;
+        size_t n = seg(c.i).len - c.o;
+        if (n > len) n = len;
+        if (std::memcmp(d + c.o, what, n) != 0) return false;
+        what += n;
+        len -= n;
+        ++c.i;
+        c.o = 0;
+    }
+    return true;
+}
+
+int Buffer::byte_after(Cursor c) noexcept {
+    advance(c, 1);
+    if (c.i >= count_) return -1;
+    const unsigned char *d = seg_bytes(c.i);
+    return d ? d[c.o] : -1;
+}
+
+// Finds the next line end at or after c (see evbuffer_eol_style).
+bool Buffer::find_eol(Cursor &c, evbuffer_eol_style style, size_t *eol_len) noexcept {
+    switch (style) {
+    case EVBUFFER_EOL_LF:
+        if (!find_bytes(c, total_, '\n', '\n')) return false;
+        *eol_len = 1;
+        return true;
+    case EVBUFFER_EOL_NUL:
+        if (!find_bytes(c, total_, '\0', '\0')) return false;
+        *eol_len = 1;
+        return true;
+    case EVBUFFER_EOL_CRLF_STRICT:
+        while (find_bytes(c, total_, '\r', '\r')) {
+            int next = byte_after(c);
+            if (next == '\n') {
+                *eol_len = 2;
+                return true;
+            }
+            if (next < 0) return false;
+            advance(c, 1);
+        }
+        return false;
+    case EVBUFFER_EOL_CRLF:
+        while (find_bytes(c, total_, '\r', '\n')) {
+            const unsigned char *d = seg_bytes(c.i);
+            if (d[c.o] == '\n') {
+                *eol_len = 1;
+                return true;
+            }
+            int next = byte_after(c);
+            if (next == '\n') {
+                *eol_len = 2;
+                return true;
+            }
+            if (next < 0) return false;
+            advance(c, 1);
+        }
+        return false;
+    case EVBUFFER_EOL_ANY: {
+        if (!find_bytes(c, total_, '\r', '\n')) return false;
+        // The terminator is the whole run of CR and LF characters.
+        Cursor e = c;
+        size_t n = 0;
+        while (e.i < count_) {
+            const unsigned char *d = seg_bytes(e.i);
+            if (!d) break;
+            unsigned char ch = d[e.o];
+            if (ch != '\r' && ch != '\n') break;
+            ++n;
+            advance(e, 1);
+        }
+        *eol_len = n;
+        return true;
+    }
+    }
+    return false;
+}
+
+// ---- public operations ----------------------------------------------------------------
+
+int Buffer::ptr_set(evbuffer_ptr *ptr, size_t position, evbuffer_ptr_how how) noexcept {
+    Guard g(this);
+    if (!ptr) return -1;
+    size_t target;
+    if (how == EVBUFFER_PTR_SET) {
+        target = position;
+    } else if (how == EVBUFFER_PTR_ADD) {
+        if (ptr->pos < 0 || size_t(ptr->pos) > total_) return -1;
+        if (position > size_t(SSIZE_MAX) - size_t(ptr->pos)) return -1;
+        target = size_t(ptr->pos) + position;
+        // Fast path: move forward from a valid location.
+        size_t idx, off;
+        if (target <= total_ && ptr_to_location(ptr, &idx, &off)) {
+            Cursor c{idx, off, size_t(ptr->pos)};
+            advance(c, position);
+            if (c.i >= count_) c.o = 0;
+            *ptr = make_ptr(target, c.i, c.o);
+            return 0;
+        }
+    } else {
+        return -1;
+    }
+    if (target > total_) {
+        *ptr = not_found();
+        return -1;
+    }
+    size_t idx, off;
+    locate(target, &idx, &off);
+    *ptr = make_ptr(target, idx, off);
+    return 0;
+}
+
+evbuffer_ptr Buffer::search_range(const char *what, size_t len, const evbuffer_ptr *start,
+                                  const evbuffer_ptr *end) noexcept {
+    Guard g(this);
+    Cursor c{0, 0, 0};
+    if (start) {
+        if (!ptr_to_location(start, &c.i, &c.o)) return not_found();
+        c.pos = size_t(start->pos);
+    } else if (!count_) {
+        c.i = count_;
+    }
+    size_t limit = total_;
+    if (end) {
+        if (end->pos < 0) return not_found();
+        if (size_t(end->pos) < limit) limit = size_t(end->pos);
+    }
+    if (len && !what) return not_found();
+    if (c.pos > limit || len > limit - c.pos) return not_found();
+    if (!len) return make_ptr(c.pos, c.i, c.o);
+    const auto *w = reinterpret_cast<const unsigned char *>(what);
+    // Candidates are positions where the whole string still fits before limit.
+    size_t last_start = limit - len + 1;
+    while (find_bytes(c, last_start, w[0], w[0])) {
+        if (match_at(c, w, len)) return make_ptr(c.pos, c.i, c.o);
+        advance(c, 1);
+    }
+    return not_found();
+}
+
+evbuffer_ptr Buffer::search_eol(const evbuffer_ptr *start, size_t *eol_len_out,
+                                evbuffer_eol_style style) noexcept {
+    Guard g(this);
+    Cursor c{0, 0, 0};
+    if (start) {
+        if (!ptr_to_location(start, &c.i, &c.o)) {
+            if (eol_len_out) *eol_len_out = 0;
+            return not_found();
+        }
+        c.pos = size_t(start->pos);
+    } else if (!count_) {
+        c.i = count_;
+    }
+    size_t eol = 0;
+    if (!find_eol(c, style, &eol)) {
+        if (eol_len_out) *eol_len_out = 0;
+        return not_found();
+    }
+    if (eol_len_out) *eol_len_out = eol;
+    return make_ptr(c.pos, c.i, c.o);
+}
+
+char *Buffer::readln(size_t *n_read_out, evbuffer_eol_style style) noexcept {
+    Guard g(this);
+    if (n_read_out) *n_read_out = 0;
+    if (freeze_front_) return nullptr;
+    if (unsigned(style) > unsigned(EVBUFFER_EOL_NUL)) return nullptr;
+    Cursor c{count_ ? 0 : count_, 0, 0};
+    size_t eol = 0;
+    if (!find_eol(c, style, &eol)) return nullptr;
+    size_t n = c.pos;
+    auto *line = static_cast<char *>(mm::malloc(n + 1));
+    if (!line) return nullptr;
+    // The line lies in the segments the scan made readable.
+    copy_bytes(0, line, n);
+    line[n] = '\0';
+    if (n_read_out) *n_read_out = n;
+    // Two changes, as libevent reports them: the line, then its terminator.
+    if (n) {
+        drain_bytes(n);
+        note_deleted(n);
+        invoke_callbacks();
+    }
+    drain_bytes(eol);
+    note_deleted(eol);
+    invoke_callbacks();
+    return line;
+}
+
+int Buffer::peek(ssize_t len, const evbuffer_ptr *start, iovec *vec, int n_vec) noexcept {
+    Guard g(this);
+    if (n_vec < 0) return -1;
+    if (n_vec > 0 && !vec) return -1;
+    size_t idx = 0, off = 0;
+    if (start) {
+        if (!ptr_to_location(start, &idx, &off)) return -1;
+    }
+    if (len < 0 && n_vec == 0) len = ssize_t(total_);
+    int n = 0;
+    size_t so_far = 0;
+    if (start && idx < count_) {
+        // The first extent starts inside a segment.
+        if (n_vec > 0) {
+            const unsigned char *d = seg_bytes(idx);
+            if (!d) return -1;
+            vec[0].iov_base = const_cast<unsigned char *>(d + off);
+            vec[0].iov_len = seg(idx).len - off;
+        }
+        so_far = seg(idx).len - off;
+        n = 1;
+        ++idx;
+    }
+    for (size_t i = idx; i < count_; ++i) {
+        if (len >= 0 && so_far >= size_t(len)) break;
+        if (n < n_vec) {
+            const unsigned char *d = seg_bytes(i);
+            if (!d) return -1;
+            vec[n].iov_base = const_cast<unsigned char *>(d);
+            vec[n].iov_len = seg(i).len;
+        } else if (len < 0) {
+            break;
+        }
+        if (n == INT_MAX) break;
+        ++n;
+        so_far += seg(i).len;
+    }
+    return n;
+}
+
+unsigned char *Buffer::find(const unsigned char *what, size_t len) noexcept {
+    Guard g(this);
+    if (!what) return nullptr;
+    evbuffer_ptr p = search_range(reinterpret_cast<const char *>(what), len, nullptr, nullptr);
+    if (p.pos < 0) return nullptr;
+    unsigned char *d = pullup(p.pos + ssize_t(len));
+    return d ? d + p.pos : nullptr;
+}
+
+}  // namespace reevent::buffer
