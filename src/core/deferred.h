@@ -31,6 +31,8 @@ public:
     bool cancel() noexcept;
     bool scheduled() const noexcept;
     event_base *base() const noexcept { return base_; }
+    // Calls fn(this, arg); used by the loop when the callback's turn comes.
+    void run() noexcept;
 
     // The base's view of this object (intrusive queue link, flags, priority); the core
     // casts between Deferred and its event_callback through these, nobody else should.

@@ -1,0 +1,201 @@
+// The epoll backend.
+//
+// Kernel behaviour this file copes with:
+// - epoll registers a (file, fd number) pair. close() removes it only when the last fd of the
+//   file is closed, so a dup()ed fd keeps a registration alive that can no longer be
+//   removed by number: in immediate mode (the default) every change is made at once, before
+//   the program can close the fd, exactly like libevent.
+// - A closed fd whose number is reused: MOD fails with ENOENT -> retry as ADD; ADD fails
+//   with EEXIST -> retry as MOD. Readiness queued for the old file is recognised by a
+//   generation counter stored next to the fd in epoll_event.data and dropped.
+// - Regular files and directories cannot be watched: ADD fails with EPERM; reported as an
+//   error of event_add (as libevent does).
+// - EPOLLRDHUP gives EV_CLOSED (peer shut down writing) without a read.
+// - EPOLLERR/EPOLLHUP arrive whatever was asked: they wake both readers and writers.
+// - epoll_wait's timeout is in milliseconds: we round up (a timer never fires early) and
+//   use epoll_pwait2 (nanoseconds, Linux 5.11+) when the kernel has it.
+// - The result array is reused and doubled when a wait fills it (up to 4096 entries).
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <ctime>
+
+#include "backends/backend.h"
+#include "core/base.h"
+#include "core/log.h"
+#include "core/mm.h"
+
+namespace reevent::backends {
+namespace {
+
+constexpr int kInitialEvents = 32;
+constexpr int kMaxEvents = 4096;
+
+// 0 unknown, 1 epoll_pwait2 works, -1 the kernel lacks it (shared by all bases).
+int g_have_pwait2 = 0;
+
+struct EpollState {
+    int epfd = -1;
+    int nevents = 0;    // results of the last wait
+    int cap = 0;
+    epoll_event *events = nullptr;
+};
+
+uint32_t to_epoll(unsigned mask) {
+    uint32_t e = 0;
+    if (mask & kRead) e |= EPOLLIN;
+    if (mask & kWrite) e |= EPOLLOUT;
+    if (mask & kClosed) e |= EPOLLRDHUP;
+    if (mask & kEdge) e |= EPOLLET;
+    return e;
+}
+
+void *epoll_create_state(event_base *, int) {
+    int fd = epoll_create1(EPOLL_CLOEXEC);
+    if (fd < 0) {
+        if (errno != ENOSYS) log::warn_errno("epoll_create1");
+        return nullptr;
+    }
+    auto *st = mm::make<EpollState>();
+    if (st) st->events = static_cast<epoll_event *>(mm::calloc(kInitialEvents, sizeof(epoll_event)));
+    if (!st || !st->events) {
+        if (st) mm::destroy(st);
+        ::close(fd);
+        errno = ENOMEM;
+        return nullptr;
+    }
+    st->epfd = fd;
+    st->cap = kInitialEvents;
+    return st;
+}
+
+void epoll_destroy(void *p) {
+    auto *st = static_cast<EpollState *>(p);
+    if (!st) return;
+    if (st->epfd >= 0) ::close(st->epfd);
+    mm::free(st->events);
+    mm::destroy(st);
+}
+
+int ctl(int epfd, int op, int fd, uint32_t events, uint32_t gen) {
+    epoll_event ev{};
+    ev.events = events;
+    ev.data.u64 = static_cast<uint32_t>(fd) | (static_cast<uint64_t>(gen) << 32);
+    return epoll_ctl(epfd, op, fd, &ev);
+}
+
+int epoll_apply(void *p, int fd, core::FdSlot &slot, unsigned old_mask, unsigned new_mask) {
+    auto *st = static_cast<EpollState *>(p);
+    if (new_mask == 0) {
+        if (old_mask == 0) return 0;
+        // A closed fd (EBADF) or one the kernel already dropped (ENOENT) is gone anyway.
+        if (ctl(st->epfd, EPOLL_CTL_DEL, fd, 0, slot.gen) < 0 && errno != EBADF &&
+            errno != ENOENT && errno != EPERM) {
+            log::warn_errno("Epoll DEL on fd %d failed", fd);
+            ++slot.gen;
+            return -1;
+        }
+        ++slot.gen;  // anything still queued for the old registration is stale
+        return 0;
+    }
+    uint32_t ev = to_epoll(new_mask);
+    if (old_mask == 0) {
+        ++slot.gen;
+        if (ctl(st->epfd, EPOLL_CTL_ADD, fd, ev, slot.gen) == 0) return 0;
+        if (errno == EEXIST && ctl(st->epfd, EPOLL_CTL_MOD, fd, ev, slot.gen) == 0) return 0;
+    } else {
+        if (ctl(st->epfd, EPOLL_CTL_MOD, fd, ev, slot.gen) == 0) return 0;
+        if (errno == ENOENT) {
+            // The fd was closed and its number reused: register the new file.
+            ++slot.gen;
+            if (ctl(st->epfd, EPOLL_CTL_ADD, fd, ev, slot.gen) == 0) return 0;
+        }
+    }
+    log::warn_errno("Epoll %s(%d) on fd %d failed", old_mask ? "MOD" : "ADD", (int)ev, fd);
+    return -1;
+}
+
+int epoll_wait_for(void *p, int64_t timeout_ns) {
+    auto *st = static_cast<EpollState *>(p);
+    int n;
+    if (g_have_pwait2 >= 0) {
+        timespec ts;
+        timespec *tsp = nullptr;
+        if (timeout_ns >= 0) {
+            ts.tv_sec = static_cast<time_t>(timeout_ns / 1000000000);
+            ts.tv_nsec = static_cast<long>(timeout_ns % 1000000000);
+            tsp = &ts;
+        }
+        n = epoll_pwait2(st->epfd, st->events, st->cap, tsp, nullptr);
+        if (n < 0 && errno == ENOSYS) {
+            g_have_pwait2 = -1;
+        } else {
+            g_have_pwait2 = 1;
+            goto done;
+        }
+    }
+    {
+        int ms;
+        if (timeout_ns < 0)
+            ms = -1;
+        else if (timeout_ns > 2000000000LL * 1000000LL)
+            ms = 2000000000;
+        else
+            ms = static_cast<int>((timeout_ns + 999999) / 1000000);  // round up
+        n = epoll_wait(st->epfd, st->events, st->cap, ms);
+    }
+done:
+    if (n < 0) {
+        st->nevents = 0;
+        if (errno == EINTR) return 0;
+        log::warn_errno("epoll_wait");
+        return -1;
+    }
+    st->nevents = n;
+    return 0;
+}
+
+void epoll_report(void *p, event_base *base) {
+    auto *st = static_cast<EpollState *>(p);
+    const int n = st->nevents;
+    for (int i = 0; i < n; ++i) {
+        const uint32_t what = st->events[i].events;
+        const uint64_t data = st->events[i].data.u64;
+        const int fd = static_cast<int>(data & 0xffffffffu);
+        core::FdSlot *slot = base->io_.find(fd);
+        if (!slot || slot->gen != static_cast<uint32_t>(data >> 32)) continue;  // stale
+        unsigned res = 0;
+        if (what & (EPOLLHUP | EPOLLERR)) {
+            res = kRead | kWrite;
+        } else {
+            if (what & EPOLLIN) res |= kRead;
+            if (what & EPOLLOUT) res |= kWrite;
+            if (what & EPOLLRDHUP) res |= kClosed;
+        }
+        if (res) core::base_io_ready(base, fd, res);
+    }
+    if (n == st->cap && st->cap < kMaxEvents) {
+        void *bigger = mm::realloc(st->events, sizeof(epoll_event) * st->cap * 2);
+        if (bigger) {
+            st->events = static_cast<epoll_event *>(bigger);
+            st->cap *= 2;
+        }
+    }
+    st->nevents = 0;
+}
+
+}  // namespace
+
+const Ops kEpollOps = {
+    "epoll",
+    EV_FEATURE_ET | EV_FEATURE_O1 | EV_FEATURE_EARLY_CLOSE,
+    epoll_create_state,
+    epoll_destroy,
+    epoll_apply,
+    epoll_wait_for,
+    epoll_report,
+    true,
+};
+
+}  // namespace reevent::backends

@@ -1,0 +1,307 @@
+// struct event_base: the C++ object behind the opaque C handle, and the core's internal API.
+//
+// One base owns: the backend (epoll/poll/select), the fd map, the signal map, the timer heap
+// and common-timeout queues, the active queues (one per priority, plus the "later" queue for
+// deferred callbacks), the notification fd that wakes the loop from other threads, and the
+// loop state. All per-event state lives in the caller's struct event (event_struct.h): the
+// base keeps no side table of events, so a program may free an event's memory after
+// event_del without telling us.
+//
+// Locking: every entry point takes lock_ (a recursive mutex, absent with
+// EVENT_BASE_FLAG_NOLOCK); the loop drops it while waiting in the kernel and while a user
+// callback runs. See docs/parts/design-core.md for the full lock plan.
+#pragma once
+
+#include <event2/event.h>
+#include <event2/event_struct.h>
+
+#include <pthread.h>
+
+#include <cstdint>
+
+#include "backends/backend.h"
+#include "core/io_map.h"
+#include "core/lock.h"
+#include "core/mm.h"
+#include "core/quad_heap.h"
+#include "core/signal_hub.h"
+
+namespace reevent::core {
+
+// evcb_closure values: how the loop runs a callback (libevent's numbering).
+enum Closure : uint8_t {
+    kClosureEvent = 0,
+    kClosureSignal = 1,
+    kClosurePersist = 2,
+    kClosureCbSelf = 3,
+    kClosureCbFinalize = 4,
+    kClosureEventFinalize = 5,
+    kClosureEventFinalizeFree = 6,
+};
+
+// Common timeouts: the duration timeval handed to the user carries this in tv_usec.
+inline constexpr long kCommonMask = 0xf0000000;
+inline constexpr long kCommonMagic = 0x50000000;
+inline constexpr long kCommonIdxMask = 0x0ff00000;
+inline constexpr int kCommonIdxShift = 20;
+inline constexpr long kUsecMask = 0x000fffff;
+inline constexpr int kMaxCommonTimeouts = 256;
+
+// The deadline of a timed event lives in ev_timeout: tv_sec holds monotonic nanoseconds,
+// tv_usec a FIFO sequence number for the heap (>= 0), or -(queue index + 1) when the event
+// sits in a common-timeout queue instead of the heap.
+inline int64_t &deadline_of(event *ev) noexcept {
+    return reinterpret_cast<int64_t &>(ev->ev_timeout.tv_sec);
+}
+inline int64_t deadline_of(const event *ev) noexcept {
+    return static_cast<int64_t>(ev->ev_timeout.tv_sec);
+}
+inline long &timer_tag(event *ev) noexcept { return ev->ev_timeout.tv_usec; }
+
+struct TimerHooks {
+    static bool less(const event *a, const event *b) noexcept {
+        if (a->ev_timeout.tv_sec != b->ev_timeout.tv_sec)
+            return a->ev_timeout.tv_sec < b->ev_timeout.tv_sec;
+        return a->ev_timeout.tv_usec < b->ev_timeout.tv_usec;
+    }
+    static int &index(event *e) noexcept { return e->ev_timeout_pos.min_heap_idx; }
+};
+using TimerHeap = QuadHeap<event, TimerHooks>;
+
+// An intrusive FIFO of callbacks linked through evcb_active_next (TAILQ layout).
+struct CallbackQueue {
+    event_callback *first = nullptr;
+    event_callback **last = &first;
+
+    bool empty() const noexcept { return first == nullptr; }
+    void init() noexcept {
+        first = nullptr;
+        last = &first;
+    }
+    void push_back(event_callback *cb) noexcept {
+        cb->evcb_active_next.tqe_next = nullptr;
+        cb->evcb_active_next.tqe_prev = last;
+        *last = cb;
+        last = &cb->evcb_active_next.tqe_next;
+    }
+    void remove(event_callback *cb) noexcept {
+        event_callback *next = cb->evcb_active_next.tqe_next;
+        if (next)
+            next->evcb_active_next.tqe_prev = cb->evcb_active_next.tqe_prev;
+        else
+            last = cb->evcb_active_next.tqe_prev;
+        *cb->evcb_active_next.tqe_prev = next;
+    }
+};
+
+// A FIFO of events linked through ev_timeout_pos.ev_next_with_common_timeout.
+struct CommonTimeout {
+    int64_t duration_ns;
+    timeval duration;  // as the user gave it, with the magic bits in tv_usec
+    event *first;
+    event **last;
+    event timer;       // internal event in the heap, due when `first` is due
+    event_base *base;
+};
+
+// An event_base_once allocation (freed after its callback, or by event_base_free).
+struct OnceEvent {
+    event ev;
+    event_callback_fn cb;
+    void *arg;
+    OnceEvent *next;
+    OnceEvent **prev;
+};
+
+// Per-signal list of events (linked through ev_.ev_signal.ev_signal_next).
+struct SignalSlot {
+    event *head;
+    int count;
+};
+
+}  // namespace reevent::core
+
+// The configuration object of event_config_new.
+struct event_config {
+    static constexpr int kMaxAvoid = 8;
+    char *avoid[kMaxAvoid];
+    int n_avoid;
+    int require_features;
+    int flags;
+    int n_cpus_hint;
+    timeval max_dispatch_interval;  // tv_sec -1: unlimited
+    int max_dispatch_callbacks;
+    int limit_callbacks_after_prio;
+};
+
+struct event_base {
+    event_base() noexcept = default;
+    event_base(const event_base &) = delete;
+    event_base &operator=(const event_base &) = delete;
+
+    // ---- configuration
+    int flags_ = 0;
+    const reevent::backends::Ops *ops_ = nullptr;
+    const char *method_name_ = nullptr;  // what event_base_get_method reports
+    void *bstate_ = nullptr;
+    bool immediate_ = false;  // apply fd changes at once (epoll without the changelist)
+    reevent::core::Lock lock_obj_;
+    reevent::core::Lock *lock_ = nullptr;  // &lock_obj_ unless EVENT_BASE_FLAG_NOLOCK
+    pthread_cond_t current_cond_;
+
+    // ---- queues
+    reevent::core::CallbackQueue *activeq_ = nullptr;
+    int nactiveq_ = 0;
+    reevent::core::CallbackQueue later_;
+    int n_active_ = 0;       // callbacks on activeq_ and later_ (incl. internal)
+    int n_added_ = 0;        // queue memberships of non-internal events (libevent's count)
+    int n_virtual_ = 0;
+    int max_active_ = 0, max_added_ = 0, max_virtual_ = 0;
+    uint64_t timer_seq_ = 0;
+    reevent::core::TimerHeap heap_;
+    reevent::core::CommonTimeout **common_ = nullptr;
+    int n_common_ = 0;
+    reevent::core::IoMap io_;
+    reevent::core::SignalSlot *sigs_ = nullptr;  // NSIG entries, allocated on first use
+    reevent::core::OnceEvent *once_ = nullptr;
+
+    // ---- loop state
+    bool running_ = false;
+    bool gotterm_ = false;
+    bool break_ = false;
+    bool continue_ = false;
+    int running_priority_ = -1;
+    int n_deferreds_queued_ = 0;
+    event_callback *current_ = nullptr;
+    int current_waiters_ = 0;
+    pthread_t loop_thread_{};
+    int64_t cached_ns_ = 0;  // 0: no cached time
+    int64_t max_dispatch_ns_ = -1;
+    int max_callbacks_ = 0x7fffffff;
+    int limit_after_prio_ = 0x7fffffff;
+
+    // ---- notification (wakes the loop from other threads)
+    int notify_fd_ = -1;
+    bool notify_pending_ = false;
+    event notify_ev_{};
+
+    // ---- signals
+    reevent::core::SignalPort sigport_;
+    event sig_ev_{};
+    bool sig_ev_added_ = false;
+};
+
+namespace reevent::core {
+
+// ---- base lifetime and configuration (base.cpp)
+event_base *base_new(const event_config *cfg) noexcept;
+void base_free(event_base *base, bool run_finalizers) noexcept;
+int base_reinit(event_base *base) noexcept;
+int base_priority_init(event_base *base, int n) noexcept;
+// Makes sure the base can be woken from other threads (creates the notification fd if the
+// base has none, e.g. with EVENT_BASE_FLAG_NOLOCK). 0 or -1.
+int make_notifiable(event_base *base) noexcept;
+const char **supported_methods() noexcept;
+event_base *current_base() noexcept;          // the base of event_init (may be null)
+void set_current_base(event_base *base) noexcept;
+
+// ---- event_config (config.cpp)
+event_config *config_new() noexcept;
+void config_free(event_config *cfg) noexcept;
+int config_avoid_method(event_config *cfg, const char *method) noexcept;
+int config_set_max_dispatch_interval(event_config *cfg, const timeval *max_interval,
+                                     int max_callbacks, int min_priority) noexcept;
+
+// ---- events (event_ops.cpp); all take the base lock themselves
+int assign(event *ev, event_base *base, int fd, short events, event_callback_fn cb,
+           void *arg) noexcept;
+int add(event *ev, const timeval *tv) noexcept;
+enum class DelMode { kAuto, kBlock, kNoBlock, kEvenIfFinalizing };
+int del(event *ev, DelMode mode) noexcept;
+int remove_timer(event *ev) noexcept;
+void activate(event *ev, int res, short ncalls) noexcept;
+int pending(const event *ev, short what, timeval *tv) noexcept;
+int finalize(unsigned flags, event *ev, event_finalize_callback_fn cb, bool free_it) noexcept;
+int once(event_base *base, int fd, short events, event_callback_fn cb, void *arg,
+         const timeval *tv) noexcept;
+int priority_set(event *ev, int pri) noexcept;
+int base_set(event_base *base, event *ev) noexcept;
+void *self_cbarg_marker() noexcept;  // what event_self_cbarg() returns
+
+// ---- the same, for callers that already hold the base lock
+int add_nolock(event *ev, const timeval *tv, bool tv_is_absolute) noexcept;
+int del_nolock(event *ev, DelMode mode) noexcept;
+void activate_nolock(event *ev, int res, short ncalls) noexcept;
+void callback_activate_nolock(event_base *base, event_callback *cb) noexcept;
+bool callback_activate_later_nolock(event_base *base, event_callback *cb) noexcept;
+bool callback_cancel_nolock(event_base *base, event_callback *cb, bool even_if_finalizing) noexcept;
+
+// ---- loop (loop.cpp)
+int loop(event_base *base, int flags) noexcept;
+int loopexit(event_base *base, const timeval *tv) noexcept;
+int loopbreak(event_base *base) noexcept;
+int loopcontinue(event_base *base) noexcept;
+// Called by a backend's wait() for every ready fd (what: EV_READ|EV_WRITE|EV_CLOSED bits).
+void base_io_ready(event_base *base, int fd, unsigned what) noexcept;
+// Wakes the loop if it sleeps in another thread (call with the lock held).
+void notify_if_needed(event_base *base) noexcept;
+bool in_loop_thread(const event_base *base) noexcept;
+
+// ---- time (timers.cpp)
+int64_t now_ns(event_base *base) noexcept;      // cached monotonic time, or the clock
+int64_t clock_ns() noexcept;                     // the monotonic clock itself
+void update_time_cache(event_base *base) noexcept;
+void clear_time_cache(event_base *base) noexcept;
+int64_t wall_minus_mono_ns() noexcept;
+const timeval *init_common_timeout(event_base *base, const timeval *duration) noexcept;
+int common_index(const event_base *base, const timeval *tv) noexcept;  // -1: not common
+void timer_insert(event_base *base, event *ev, int common_idx) noexcept;
+void timer_remove(event_base *base, event *ev) noexcept;
+int64_t next_timeout_ns(event_base *base) noexcept;  // -1 when no timer is pending
+void process_timeouts(event_base *base) noexcept;
+
+// ---- queue bookkeeping (event_ops.cpp)
+void count_added(event_base *base, const event_callback *cb) noexcept;
+void uncount_added(event_base *base, const event_callback *cb) noexcept;
+void insert_active(event_base *base, event_callback *cb) noexcept;
+void remove_active(event_base *base, event_callback *cb) noexcept;
+void insert_active_later(event_base *base, event_callback *cb) noexcept;
+void remove_active_later(event_base *base, event_callback *cb) noexcept;
+// Relative timeval -> nanoseconds, saturating (an enormous timeout never expires).
+int64_t tv_to_ns(const timeval &tv) noexcept;
+
+// ---- signals (event_ops.cpp; no-ops without the signal hub)
+int sigmap_add(event_base *base, event *ev) noexcept;
+void sigmap_del(event_base *base, event *ev) noexcept;
+void activate_by_signal(event_base *base, int sig, int count) noexcept;
+
+// ---- inspection (inspect.cpp)
+int num_events(event_base *base, unsigned what) noexcept;
+int max_events(event_base *base, unsigned what, bool clear) noexcept;
+int foreach_event(event_base *base, event_base_foreach_event_cb fn, void *arg) noexcept;
+void dump_events(event_base *base, FILE *out) noexcept;
+void active_by_fd(event_base *base, int fd, short events) noexcept;
+void active_by_signal(event_base *base, int sig) noexcept;
+
+// ---- debug mode (debug_mode.cpp)
+namespace debug {
+extern bool g_on;
+extern bool g_too_late;  // an event or a base exists: enabling debug mode now is an error
+void enable() noexcept;
+void note_setup(const event *ev) noexcept;
+void note_teardown(const event *ev) noexcept;
+void note_add(const event *ev) noexcept;
+void note_del(const event *ev) noexcept;
+void assert_is_setup(const event *ev, const char *fn) noexcept;
+void assert_not_added(const event *ev, const char *fn) noexcept;
+void unassign(event *ev) noexcept;
+void shutdown() noexcept;
+}  // namespace debug
+
+// Lock helpers for other areas (bufferevent, evbuffer): the base lock, or nullptr.
+inline Lock *base_lock(event_base *base) noexcept { return base ? base->lock_ : nullptr; }
+
+inline event *to_event(event_callback *cb) noexcept { return reinterpret_cast<event *>(cb); }
+inline event_callback *to_callback(event *ev) noexcept { return &ev->ev_evcallback; }
+
+}  // namespace reevent::core

@@ -1,0 +1,172 @@
+// Looking into a base: event counts, event_base_foreach_event, event_base_dump_events, and
+// activating events by fd or signal from outside the kernel.
+//
+// foreach visits each user event once: those on fds (by fd number), those on signals, pure
+// timers (heap, then common-timeout queues), then events that are only active. Internal
+// events (the wakeup fd, the signal pipe, common-timeout timers) are not shown.
+#include <csignal>
+#include <cstdio>
+
+#include "core/base.h"
+
+namespace reevent::core {
+
+int num_events(event_base *base, unsigned what) noexcept {
+    LockGuard g(base->lock_);
+    int r = 0;
+    if (what & EVENT_BASE_COUNT_ACTIVE) r += base->n_active_;
+    if (what & EVENT_BASE_COUNT_VIRTUAL) r += base->n_virtual_;
+    if (what & EVENT_BASE_COUNT_ADDED) r += base->n_added_;
+    return r;
+}
+
+int max_events(event_base *base, unsigned what, bool clear) noexcept {
+    LockGuard g(base->lock_);
+    int r = 0;
+    if (what & EVENT_BASE_COUNT_ACTIVE) {
+        r += base->max_active_;
+        if (clear) base->max_active_ = base->n_active_;
+    }
+    if (what & EVENT_BASE_COUNT_VIRTUAL) {
+        r += base->max_virtual_;
+        if (clear) base->max_virtual_ = base->n_virtual_;
+    }
+    if (what & EVENT_BASE_COUNT_ADDED) {
+        r += base->max_added_;
+        if (clear) base->max_added_ = base->n_added_;
+    }
+    return r;
+}
+
+namespace {
+
+bool internal(const event *ev) { return ev->ev_evcallback.evcb_flags & EVLIST_INTERNAL; }
+
+int foreach_nolock(event_base *base, event_base_foreach_event_cb fn, void *arg) {
+    int r;
+    for (size_t fd = 0; fd < base->io_.size(); ++fd) {
+        for (event *ev = base->io_[fd].head; ev; ev = ev->ev_.ev_io.ev_io_next.le_next)
+            if (!internal(ev) && (r = fn(base, ev, arg)) != 0) return r;
+    }
+    if (base->sigs_) {
+        for (int s = 1; s < NSIG; ++s)
+            for (event *ev = base->sigs_[s].head; ev; ev = ev->ev_.ev_signal.ev_signal_next.le_next)
+                if (!internal(ev) && (r = fn(base, ev, arg)) != 0) return r;
+    }
+    for (size_t i = 0; i < base->heap_.size(); ++i) {
+        event *ev = base->heap_.at(i);
+        if (internal(ev) || (ev->ev_evcallback.evcb_flags & EVLIST_INSERTED)) continue;
+        if ((r = fn(base, ev, arg)) != 0) return r;
+    }
+    for (int i = 0; i < base->n_common_; ++i) {
+        for (event *ev = base->common_[i]->first; ev;
+             ev = ev->ev_timeout_pos.ev_next_with_common_timeout.tqe_next) {
+            if (internal(ev) || (ev->ev_evcallback.evcb_flags & EVLIST_INSERTED)) continue;
+            if ((r = fn(base, ev, arg)) != 0) return r;
+        }
+    }
+    auto visit_queue = [&](CallbackQueue &q) -> int {
+        for (event_callback *cb = q.first; cb; cb = cb->evcb_active_next.tqe_next) {
+            if ((cb->evcb_flags & (EVLIST_INIT | EVLIST_INSERTED | EVLIST_TIMEOUT | EVLIST_INTERNAL)) !=
+                EVLIST_INIT)
+                continue;
+            int rr = fn(base, to_event(cb), arg);
+            if (rr) return rr;
+        }
+        return 0;
+    };
+    for (int i = 0; i < base->nactiveq_; ++i)
+        if ((r = visit_queue(base->activeq_[i])) != 0) return r;
+    return visit_queue(base->later_);
+}
+
+struct DumpCtx {
+    FILE *out;
+    int64_t wall_offset;
+};
+
+int dump_inserted(const event_base *, const event *e, void *arg) {
+    auto *ctx = static_cast<DumpCtx *>(arg);
+    const short f = e->ev_evcallback.evcb_flags;
+    if (!(f & (EVLIST_INSERTED | EVLIST_TIMEOUT))) return 0;
+    const short ev = e->ev_events;
+    std::fprintf(ctx->out, "  %p [%s %d]%s%s%s%s%s%s%s", static_cast<const void *>(e),
+                 (ev & EV_SIGNAL) ? "sig" : "fd ", e->ev_fd, (ev & EV_READ) ? " Read" : "",
+                 (ev & EV_WRITE) ? " Write" : "", (ev & EV_CLOSED) ? " EOF" : "",
+                 (ev & EV_SIGNAL) ? " Signal" : "", (ev & EV_PERSIST) ? " Persist" : "",
+                 (ev & EV_ET) ? " ET" : "", (f & EVLIST_INTERNAL) ? " Internal" : "");
+    if (f & EVLIST_TIMEOUT) {
+        int64_t wall = deadline_of(e) + ctx->wall_offset;
+        std::fprintf(ctx->out, " Timeout=%ld.%06d", static_cast<long>(wall / 1000000000),
+                     static_cast<int>((wall % 1000000000) / 1000));
+    }
+    std::fputc('\n', ctx->out);
+    return 0;
+}
+
+int dump_active(const event_base *, const event *e, void *arg) {
+    auto *ctx = static_cast<DumpCtx *>(arg);
+    const short f = e->ev_evcallback.evcb_flags;
+    if (!(f & (EVLIST_ACTIVE | EVLIST_ACTIVE_LATER))) return 0;
+    const short res = e->ev_res;
+    std::fprintf(ctx->out, "  %p [%s %d, priority=%d]%s%s%s%s%s active%s%s\n",
+                 static_cast<const void *>(e), (e->ev_events & EV_SIGNAL) ? "sig" : "fd ", e->ev_fd,
+                 e->ev_evcallback.evcb_pri, (res & EV_READ) ? " Read" : "",
+                 (res & EV_WRITE) ? " Write" : "", (res & EV_CLOSED) ? " EOF" : "",
+                 (res & EV_SIGNAL) ? " Signal" : "", (res & EV_TIMEOUT) ? " Timeout" : "",
+                 (f & EVLIST_INTERNAL) ? " [Internal]" : "",
+                 (f & EVLIST_ACTIVE_LATER) ? " [NextTime]" : "");
+    return 0;
+}
+
+// The active-only pass of foreach skips inserted/timed events, but dump wants every active
+// event, so it walks the queues itself.
+void dump_active_queues(event_base *base, DumpCtx *ctx) {
+    auto walk = [&](CallbackQueue &q) {
+        for (event_callback *cb = q.first; cb; cb = cb->evcb_active_next.tqe_next)
+            if ((cb->evcb_flags & EVLIST_INIT) && !(cb->evcb_flags & EVLIST_INTERNAL))
+                dump_active(base, to_event(cb), ctx);
+    };
+    for (int i = 0; i < base->nactiveq_; ++i) walk(base->activeq_[i]);
+    walk(base->later_);
+}
+
+}  // namespace
+
+int foreach_event(event_base *base, event_base_foreach_event_cb fn, void *arg) noexcept {
+    LockGuard g(base->lock_);
+    return foreach_nolock(base, fn, arg);
+}
+
+void dump_events(event_base *base, FILE *out) noexcept {
+    LockGuard g(base->lock_);
+    DumpCtx ctx{out, wall_minus_mono_ns()};
+    std::fprintf(out, "Inserted events:\n");
+    foreach_nolock(base, dump_inserted, &ctx);
+    std::fprintf(out, "Active events:\n");
+    dump_active_queues(base, &ctx);
+}
+
+void active_by_fd(event_base *base, int fd, short events) noexcept {
+    LockGuard g(base->lock_);
+    if (!(events & EV_TIMEOUT)) {
+        base_io_ready(base, fd, static_cast<unsigned>(events & (EV_READ | EV_WRITE | EV_CLOSED)));
+        return;
+    }
+    // Timers: activate every timed event on that fd, wherever it waits.
+    for (size_t i = 0; i < base->heap_.size(); ++i) {
+        event *ev = base->heap_.at(i);
+        if (ev->ev_fd == fd && !internal(ev)) activate_nolock(ev, EV_TIMEOUT, 1);
+    }
+    for (int i = 0; i < base->n_common_; ++i)
+        for (event *ev = base->common_[i]->first; ev;
+             ev = ev->ev_timeout_pos.ev_next_with_common_timeout.tqe_next)
+            if (ev->ev_fd == fd) activate_nolock(ev, EV_TIMEOUT, 1);
+}
+
+void active_by_signal(event_base *base, int sig) noexcept {
+    LockGuard g(base->lock_);
+    activate_by_signal(base, sig, 1);
+}
+
+}  // namespace reevent::core

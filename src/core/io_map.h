@@ -1,0 +1,86 @@
+// The fd map: what the base wants from the kernel for each file descriptor.
+//
+// An array indexed by fd number (O(1) lookup, no hashing). Each slot holds the head of the
+// intrusive list of events on that fd (linked through the events' own ev_io_next), how
+// many of them want read / write / closed / edge-triggered, the mask the backend currently
+// has, and the backend's own small scratch fields (epoll generation, poll array index).
+// 32 bytes per slot; libevent spends a pointer per fd plus a heap block per used fd.
+//
+// Changes are coalesced: a slot whose wanted mask differs from the backend's goes on the
+// dirty list once; flush() hands each dirty fd to the backend with (old, new) mask, so a
+// del+add of the same fd inside one iteration costs no system call at all.
+#pragma once
+
+#include <event2/event_struct.h>
+
+#include <cstdint>
+
+#include "core/mm.h"
+
+namespace reevent::core {
+
+struct FdSlot {
+    event *head;        // events on this fd
+    uint16_t nread;
+    uint16_t nwrite;
+    uint16_t nclose;
+    uint16_t net;       // events with EV_ET
+    uint8_t kmask;      // mask the backend has (EV_READ|EV_WRITE|EV_CLOSED|EV_ET)
+    uint8_t dirty;      // on the dirty list
+    uint8_t reopened;   // a fresh assignment named this fd while a change was pending
+    uint8_t pad_;
+    uint32_t gen;       // epoll: generation stored in epoll_event.data
+    int32_t bidx;       // poll: index in the pollfd array, -1 when absent
+    uint32_t pad2_;
+};
+static_assert(sizeof(FdSlot) == 32, "keep the fd slot small");
+
+inline unsigned wanted_mask(const FdSlot &s) noexcept {
+    unsigned m = (s.nread ? 0x02u : 0u) | (s.nwrite ? 0x04u : 0u) | (s.nclose ? 0x80u : 0u);
+    if (m && s.net) m |= 0x20u;
+    return m;
+}
+
+class IoMap {
+public:
+    IoMap() noexcept = default;
+    IoMap(const IoMap &) = delete;
+    IoMap &operator=(const IoMap &) = delete;
+
+    size_t size() const noexcept { return slots_.size(); }
+    FdSlot *find(int fd) noexcept {
+        return fd >= 0 && static_cast<size_t>(fd) < slots_.size() ? &slots_[fd] : nullptr;
+    }
+    // The slot for fd, growing the map; nullptr when out of memory.
+    FdSlot *get(int fd) noexcept {
+        if (static_cast<size_t>(fd) >= slots_.size()) {
+            size_t n = slots_.size() ? slots_.size() : 32;
+            while (n <= static_cast<size_t>(fd)) n *= 2;
+            FdSlot blank{};
+            blank.bidx = -1;
+            if (!slots_.resize(n, blank)) return nullptr;
+        }
+        return &slots_[fd];
+    }
+    FdSlot &operator[](size_t fd) noexcept { return slots_[fd]; }
+
+    // Remembers fd for the next flush (once).
+    [[nodiscard]] bool mark_dirty(int fd) noexcept {
+        FdSlot &s = slots_[fd];
+        if (s.dirty) return true;
+        if (!dirty_.push_back(fd)) return false;
+        s.dirty = 1;
+        return true;
+    }
+    mm::Vec<int> &dirty() noexcept { return dirty_; }
+    void reset() noexcept {
+        slots_.reset();
+        dirty_.reset();
+    }
+
+private:
+    mm::Vec<FdSlot> slots_;
+    mm::Vec<int> dirty_;
+};
+
+}  // namespace reevent::core

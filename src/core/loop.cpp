@@ -1,0 +1,317 @@
+// The event loop: wait for the kernel, turn readiness and expired timers into active
+// callbacks, run the callbacks of the most important non-empty priority, repeat.
+//
+// One iteration:
+//   1. stop if loopexit/loopbreak was requested, or (unless EVLOOP_NO_EXIT_ON_EMPTY) if no
+//      event is pending or active;
+//   2. move deferred ("later") callbacks onto their active queues;
+//   3. hand the iteration's coalesced fd changes to the backend (queued mode);
+//   4. wait (unlocked) until an fd is ready or the first timer is due (0 if something is
+//      already active or with EVLOOP_NONBLOCK);
+//   5. cache the time, collect ready fds and expired timers;
+//   6. run the callbacks of the first non-empty priority queue (each with no lock held),
+//      within the max-dispatch limits; EVLOOP_ONCE stops after a round that ran callbacks.
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "core/base.h"
+#include "core/log.h"
+
+namespace reevent::core {
+
+namespace {
+
+void unlock(event_base *base) noexcept {
+    if (base->lock_) base->lock_->unlock();
+}
+void relock(event_base *base) noexcept {
+    if (base->lock_) base->lock_->lock();
+}
+
+void make_later_events_active(event_base *base) noexcept {
+    while (event_callback *cb = base->later_.first) {
+        base->later_.remove(cb);
+        cb->evcb_flags = static_cast<short>((cb->evcb_flags & ~EVLIST_ACTIVE_LATER) | EVLIST_ACTIVE);
+        int pri = cb->evcb_pri < base->nactiveq_ ? cb->evcb_pri : base->nactiveq_ - 1;
+        base->activeq_[pri].push_back(cb);
+    }
+}
+
+void flush_changes(event_base *base) noexcept {
+    auto &dirty = base->io_.dirty();
+    if (dirty.empty()) return;
+    for (int fd : dirty) {
+        FdSlot &s = base->io_[static_cast<size_t>(fd)];
+        s.dirty = 0;
+        unsigned want = wanted_mask(s);
+        if (want != s.kmask || (s.reopened && want)) {
+            if (base->ops_->apply(base->bstate_, fd, s, s.kmask, want) == 0)
+                s.kmask = static_cast<uint8_t>(want);
+        }
+        s.reopened = 0;
+    }
+    dirty.clear();
+}
+
+// EV_PERSIST with a timeout: the timeout restarts whenever the callback runs. After a
+// timeout it counts from the old deadline (no drift), otherwise from now.
+void persist_rearm(event_base *base, event *ev) noexcept {
+    const timeval &rel = ev->ev_.ev_io.ev_timeout;
+    if (rel.tv_sec == 0 && rel.tv_usec == 0) return;
+    const int64_t now = now_ns(base);
+    int common = common_index(base, &rel);
+    int64_t delay = common >= 0 ? base->common_[common]->duration_ns : tv_to_ns(rel);
+    int64_t run_at = (ev->ev_res & EV_TIMEOUT) ? deadline_of(ev) + delay : now + delay;
+    if (run_at < now) run_at = now + delay;
+    timeval abs;
+    abs.tv_sec = static_cast<time_t>(run_at);
+    abs.tv_usec = common;
+    add_nolock(ev, &abs, true);
+}
+
+// Signals: the callback runs once per delivery; event_del from the callback (through
+// ev_pncalls) or loopbreak stops the remaining calls. Entered and left with the lock held.
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12
+// ev_pncalls points at our local only while this function runs; every exit path resets it.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdangling-pointer"
+#endif
+void run_signal_closure(event_base *base, event *ev) noexcept {
+    short ncalls = ev->ev_.ev_signal.ev_ncalls;
+    if (ncalls) ev->ev_.ev_signal.ev_pncalls = &ncalls;
+    const event_callback_fn fn = ev->ev_evcallback.evcb_cb_union.evcb_callback;
+    const int fd = ev->ev_fd;
+    const short res = ev->ev_res;
+    void *const arg = ev->ev_evcallback.evcb_arg;
+    while (ncalls) {
+        ncalls--;
+        ev->ev_.ev_signal.ev_ncalls = ncalls;
+        if (ncalls == 0) ev->ev_.ev_signal.ev_pncalls = nullptr;
+        unlock(base);
+        fn(fd, res, arg);
+        relock(base);
+        // event_del inside the callback zeroes ncalls through ev_pncalls, and then the event
+        // may be gone: do not touch it again.
+        if (base->break_) {
+            if (ncalls) ev->ev_.ev_signal.ev_pncalls = nullptr;
+            return;
+        }
+    }
+}
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12
+#pragma GCC diagnostic pop
+#endif
+
+// Runs the callbacks queued on q; returns how many non-internal ones ran, or -1 when
+// loopbreak was called. Entered and left with the lock held.
+int run_queue(event_base *base, CallbackQueue &q, int max_to_run, int64_t endtime) noexcept {
+    int count = 0;
+    for (event_callback *cb = q.first; cb; cb = q.first) {
+        event *ev = nullptr;
+        if (cb->evcb_flags & EVLIST_INIT) {
+            ev = to_event(cb);
+            if ((ev->ev_events & EV_PERSIST) || (cb->evcb_flags & EVLIST_FINALIZING))
+                remove_active(base, cb);
+            else
+                del_nolock(ev, DelMode::kNoBlock);  // a one-shot event stops being pending
+        } else {
+            remove_active(base, cb);
+        }
+        if (!(cb->evcb_flags & EVLIST_INTERNAL)) ++count;
+        base->current_ = cb;
+        base->current_waiters_ = 0;
+
+        switch (cb->evcb_closure) {
+            case kClosureSignal:
+                run_signal_closure(base, ev);
+                break;
+            case kClosurePersist:
+                persist_rearm(base, ev);
+                [[fallthrough]];
+            case kClosureEvent: {
+                const event_callback_fn fn = cb->evcb_cb_union.evcb_callback;
+                const int fd = ev->ev_fd;
+                const short res = ev->ev_res;
+                void *const arg = cb->evcb_arg;
+                unlock(base);
+                fn(fd, res, arg);
+                relock(base);
+                break;
+            }
+            case kClosureCbSelf: {
+                auto fn = cb->evcb_cb_union.evcb_selfcb;
+                void *arg = cb->evcb_arg;
+                unlock(base);
+                fn(cb, arg);
+                relock(base);
+                break;
+            }
+            case kClosureEventFinalize:
+            case kClosureEventFinalizeFree: {
+                const bool free_it = cb->evcb_closure == kClosureEventFinalizeFree;
+                auto fin = cb->evcb_cb_union.evcb_evfinalize;
+                void *arg = cb->evcb_arg;
+                base->current_ = nullptr;
+                unlock(base);
+                fin(ev, arg);
+                if (debug::g_on) debug::note_teardown(ev);
+                if (free_it) mm::free(ev);
+                relock(base);
+                break;
+            }
+            case kClosureCbFinalize: {
+                auto fin = cb->evcb_cb_union.evcb_cbfinalize;
+                void *arg = cb->evcb_arg;
+                base->current_ = nullptr;
+                unlock(base);
+                fin(cb, arg);
+                relock(base);
+                break;
+            }
+            default:
+                log::fatal(0xdeaddead, "%s: unknown closure %d", __func__, cb->evcb_closure);
+        }
+
+        base->current_ = nullptr;
+        if (base->current_waiters_) {
+            base->current_waiters_ = 0;
+            pthread_cond_broadcast(&base->current_cond_);
+        }
+        if (base->break_) return -1;
+        if (count >= max_to_run) return count;
+        if (count && endtime >= 0) {
+            update_time_cache(base);
+            if (now_ns(base) >= endtime) return count;
+        }
+        if (base->continue_) break;
+    }
+    return count;
+}
+
+// Runs the most important non-empty priority queue (internal-only queues do not count).
+int process_active(event_base *base) noexcept {
+    int64_t endtime = -1;
+    if (base->max_dispatch_ns_ >= 0) {
+        update_time_cache(base);
+        endtime = now_ns(base) + base->max_dispatch_ns_;
+    }
+    int c = 0;
+    for (int i = 0; i < base->nactiveq_; ++i) {
+        if (base->activeq_[i].empty()) continue;
+        base->running_priority_ = i;
+        if (i < base->limit_after_prio_)
+            c = run_queue(base, base->activeq_[i], 0x7fffffff, -1);
+        else
+            c = run_queue(base, base->activeq_[i], base->max_callbacks_, endtime);
+        if (c != 0) break;
+    }
+    base->running_priority_ = -1;
+    return c;
+}
+
+void loopexit_cb(evutil_socket_t, short, void *arg) {
+    auto *base = static_cast<event_base *>(arg);
+    LockGuard g(base->lock_);
+    base->gotterm_ = true;
+}
+
+}  // namespace
+
+void base_io_ready(event_base *base, int fd, unsigned what) noexcept {
+    FdSlot *s = base->io_.find(fd);
+    if (!s) return;
+    for (event *ev = s->head; ev;) {
+        event *next = ev->ev_.ev_io.ev_io_next.le_next;
+        short r = static_cast<short>(ev->ev_events & what);
+        if (r) activate_nolock(ev, r, 1);
+        ev = next;
+    }
+}
+
+void notify_if_needed(event_base *base) noexcept {
+    if (!base->running_ || base->notify_fd_ < 0 || base->notify_pending_) return;
+    if (pthread_equal(base->loop_thread_, pthread_self())) return;
+    base->notify_pending_ = true;
+    uint64_t one = 1;
+    ssize_t r;
+    do {
+        r = ::write(base->notify_fd_, &one, sizeof one);
+    } while (r < 0 && errno == EINTR);
+}
+
+int loop(event_base *base, int flags) noexcept {
+    relock(base);
+    if (base->running_) {
+        log::warn("%s: reentrant invocation.  Only one event_base_loop can run on each event_base at once.",
+                  "event_base_loop");
+        unlock(base);
+        return -1;
+    }
+    base->running_ = true;
+    base->loop_thread_ = pthread_self();
+    clear_time_cache(base);
+    base->gotterm_ = base->break_ = false;
+
+    int retval = 0;
+    bool done = false;
+    while (!done) {
+        base->continue_ = false;
+        base->n_deferreds_queued_ = 0;
+        if (base->gotterm_ || base->break_) break;
+
+        if (!(flags & EVLOOP_NO_EXIT_ON_EMPTY) && base->n_added_ == 0 && base->n_virtual_ == 0 &&
+            base->n_active_ == 0) {
+            retval = 1;
+            break;
+        }
+        make_later_events_active(base);
+        if (!base->immediate_) flush_changes(base);
+
+        clear_time_cache(base);
+        int64_t timeout = 0;
+        if (base->n_active_ == 0 && !(flags & EVLOOP_NONBLOCK)) timeout = next_timeout_ns(base);
+
+        unlock(base);
+        int r = base->ops_->wait(base->bstate_, timeout);
+        relock(base);
+        if (r < 0) {
+            retval = -1;
+            break;
+        }
+        update_time_cache(base);
+        base->ops_->report(base->bstate_, base);
+        process_timeouts(base);
+
+        if (base->n_active_) {
+            int n = process_active(base);
+            if ((flags & EVLOOP_ONCE) && base->n_active_ == 0 && n != 0) done = true;
+        } else if (flags & EVLOOP_NONBLOCK) {
+            done = true;
+        }
+    }
+    clear_time_cache(base);
+    base->running_ = false;
+    unlock(base);
+    return retval;
+}
+
+int loopexit(event_base *base, const timeval *tv) noexcept {
+    return once(base, -1, EV_TIMEOUT, loopexit_cb, base, tv);
+}
+
+int loopbreak(event_base *base) noexcept {
+    LockGuard g(base->lock_);
+    base->break_ = true;
+    notify_if_needed(base);
+    return 0;
+}
+
+int loopcontinue(event_base *base) noexcept {
+    LockGuard g(base->lock_);
+    base->continue_ = true;
+    return 0;
+}
+
+}  // namespace reevent::core

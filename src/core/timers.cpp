@@ -1,0 +1,206 @@
+// Time and timers: the monotonic clock with its per-iteration cache, the 4-ary timer heap
+// (quad_heap.h) and common-timeout queues.
+//
+// Deadlines are monotonic nanoseconds stored in the event's own ev_timeout (see base.h), so
+// a pending timer costs one pointer in the heap array and nothing else. Ties are broken by
+// a per-base sequence number: timers with the same deadline fire in the order they were
+// added. Common timeouts put every event with one duration into a FIFO whose head alone
+// sits in the heap (through an internal event), so adding such a timer is O(1).
+#include <cerrno>
+#include <cstddef>
+#include <ctime>
+
+#include "core/base.h"
+#include "core/log.h"
+
+namespace reevent::core {
+
+int64_t clock_ns() noexcept {
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+int64_t now_ns(event_base *base) noexcept {
+    if (base->cached_ns_) return base->cached_ns_;
+    return clock_ns();
+}
+
+void update_time_cache(event_base *base) noexcept {
+    base->cached_ns_ = 0;
+    if (!(base->flags_ & EVENT_BASE_FLAG_NO_CACHE_TIME)) base->cached_ns_ = clock_ns();
+}
+
+void clear_time_cache(event_base *base) noexcept { base->cached_ns_ = 0; }
+
+int64_t wall_minus_mono_ns() noexcept {
+    timespec w, m;
+    clock_gettime(CLOCK_REALTIME, &w);
+    clock_gettime(CLOCK_MONOTONIC, &m);
+    return (static_cast<int64_t>(w.tv_sec) - m.tv_sec) * 1000000000 + (w.tv_nsec - m.tv_nsec);
+}
+
+// ---- common timeouts -------------------------------------------------------------------
+
+int common_index(const event_base *base, const timeval *tv) noexcept {
+    if ((tv->tv_usec & kCommonMask) != kCommonMagic) return -1;
+    int idx = static_cast<int>((tv->tv_usec & kCommonIdxMask) >> kCommonIdxShift);
+    if (idx >= base->n_common_) return -1;
+    const timeval &d = base->common_[idx]->duration;
+    if (d.tv_sec != tv->tv_sec || d.tv_usec != tv->tv_usec) return -1;
+    return idx;
+}
+
+namespace {
+
+void common_timer_cb(evutil_socket_t, short, void *arg);
+
+// (Re)arms the queue's internal heap timer for its first event.
+void common_schedule(event_base *base, CommonTimeout *ct) noexcept {
+    event *t = &ct->timer;
+    if (t->ev_evcallback.evcb_flags & EVLIST_TIMEOUT) {
+        base->heap_.erase(t);
+        t->ev_evcallback.evcb_flags &= ~EVLIST_TIMEOUT;
+    }
+    if (!ct->first) return;
+    deadline_of(t) = deadline_of(ct->first);
+    timer_tag(t) = static_cast<long>(base->timer_seq_++);
+    if (base->heap_.push(t)) t->ev_evcallback.evcb_flags |= EVLIST_TIMEOUT;
+}
+
+void common_timer_cb(evutil_socket_t, short, void *arg) {
+    auto *ct = static_cast<CommonTimeout *>(arg);
+    event_base *base = ct->base;
+    LockGuard g(base->lock_);
+    const int64_t now = now_ns(base);
+    while (event *ev = ct->first) {
+        if (deadline_of(ev) > now) break;
+        del_nolock(ev, DelMode::kNoBlock);
+        activate_nolock(ev, EV_TIMEOUT, 1);
+    }
+    common_schedule(base, ct);
+}
+
+}  // namespace
+
+const timeval *init_common_timeout(event_base *base, const timeval *duration) noexcept {
+    LockGuard g(base->lock_);
+    timeval d = *duration;
+    if (d.tv_usec > 1000000) {
+        d.tv_sec += d.tv_usec / 1000000;
+        d.tv_usec %= 1000000;
+    }
+    if (d.tv_sec < 0 || d.tv_usec < 0) return nullptr;
+    for (int i = 0; i < base->n_common_; ++i) {
+        CommonTimeout *ct = base->common_[i];
+        if (ct->duration.tv_sec == d.tv_sec && (ct->duration.tv_usec & kUsecMask) == d.tv_usec)
+            return &ct->duration;
+    }
+    if (base->n_common_ == kMaxCommonTimeouts) {
+        log::warn("%s: Too many common timeouts already in use; we only support %d per event_base",
+                  __func__, kMaxCommonTimeouts);
+        return nullptr;
+    }
+    if (!base->common_) {
+        base->common_ = static_cast<CommonTimeout **>(
+            mm::calloc(kMaxCommonTimeouts, sizeof(CommonTimeout *)));
+        if (!base->common_) return nullptr;
+    }
+    auto *ct = static_cast<CommonTimeout *>(mm::calloc(1, sizeof(CommonTimeout)));
+    if (!ct) return nullptr;
+    int idx = base->n_common_;
+    ct->duration_ns = static_cast<int64_t>(d.tv_sec) * 1000000000 + d.tv_usec * 1000;
+    ct->duration.tv_sec = d.tv_sec;
+    ct->duration.tv_usec = d.tv_usec | kCommonMagic | (static_cast<long>(idx) << kCommonIdxShift);
+    ct->first = nullptr;
+    ct->last = &ct->first;
+    ct->base = base;
+    assign(&ct->timer, base, -1, 0, common_timer_cb, ct);
+    ct->timer.ev_evcallback.evcb_flags |= EVLIST_INTERNAL;
+    ct->timer.ev_evcallback.evcb_pri = 0;
+    base->common_[idx] = ct;
+    base->n_common_ = idx + 1;
+    return &ct->duration;
+}
+
+// ---- heap / queue membership ---------------------------------------------------------------
+
+void timer_insert(event_base *base, event *ev, int common_idx) noexcept {
+    count_added(base, to_callback(ev));
+    ev->ev_evcallback.evcb_flags |= EVLIST_TIMEOUT;
+    if (common_idx >= 0) {
+        CommonTimeout *ct = base->common_[common_idx];
+        timer_tag(ev) = -(common_idx + 1);
+        auto &link = ev->ev_timeout_pos.ev_next_with_common_timeout;
+        // Same duration for everyone: appending keeps the queue sorted, except when the
+        // cached clock went backwards relative to an earlier add; walk back in that case.
+        event **pos = ct->last;
+        if (ct->first) {
+            auto *tail = reinterpret_cast<event *>(reinterpret_cast<char *>(ct->last) -
+                                                   offsetof(event, ev_timeout_pos));
+            if (deadline_of(tail) > deadline_of(ev)) {
+                pos = &ct->first;
+                while (*pos && deadline_of(*pos) <= deadline_of(ev))
+                    pos = &(*pos)->ev_timeout_pos.ev_next_with_common_timeout.tqe_next;
+            }
+        }
+        link.tqe_next = *pos;
+        link.tqe_prev = pos;
+        if (*pos)
+            (*pos)->ev_timeout_pos.ev_next_with_common_timeout.tqe_prev = &link.tqe_next;
+        else
+            ct->last = &link.tqe_next;
+        *pos = ev;
+        if (ct->first == ev) common_schedule(base, ct);
+        return;
+    }
+    timer_tag(ev) = static_cast<long>(base->timer_seq_++);
+    if (!base->heap_.push(ev)) {
+        // add_nolock reserved room before getting here; this cannot fail.
+        log::fatal(ENOMEM, "timer heap allocation failed");
+    }
+}
+
+void timer_remove(event_base *base, event *ev) noexcept {
+    uncount_added(base, to_callback(ev));
+    ev->ev_evcallback.evcb_flags &= ~EVLIST_TIMEOUT;
+    long tag = timer_tag(ev);
+    if (tag < 0) {
+        int idx = static_cast<int>(-tag - 1);
+        CommonTimeout *ct = base->common_[idx];
+        auto &link = ev->ev_timeout_pos.ev_next_with_common_timeout;
+        bool was_first = ct->first == ev;
+        if (link.tqe_next)
+            link.tqe_next->ev_timeout_pos.ev_next_with_common_timeout.tqe_prev = link.tqe_prev;
+        else
+            ct->last = link.tqe_prev;
+        *link.tqe_prev = link.tqe_next;
+        ev->ev_timeout_pos.min_heap_idx = -1;
+        ev->ev_timeout_pos.ev_next_with_common_timeout.tqe_prev = nullptr;
+        timer_tag(ev) = 0;
+        if (was_first) common_schedule(base, ct);
+        return;
+    }
+    base->heap_.erase(ev);
+}
+
+int64_t next_timeout_ns(event_base *base) noexcept {
+    event *top = base->heap_.top();
+    if (!top) return -1;
+    int64_t now = now_ns(base);
+    int64_t d = deadline_of(top) - now;
+    return d > 0 ? d : 0;
+}
+
+void process_timeouts(event_base *base) noexcept {
+    if (base->heap_.empty()) return;
+    const int64_t now = now_ns(base);
+    while (event *ev = base->heap_.top()) {
+        if (deadline_of(ev) > now) break;
+        // A timeout deletes the event entirely (all its other conditions too).
+        del_nolock(ev, DelMode::kNoBlock);
+        activate_nolock(ev, EV_TIMEOUT, 1);
+    }
+}
+
+}  // namespace reevent::core
