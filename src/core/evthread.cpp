@@ -52,17 +52,65 @@ bool same_conds(const evthread_condition_callbacks &a,
 
 unsigned long self_id() noexcept { return static_cast<unsigned long>(pthread_self()); }
 
+// Lock debugging for locks the program hands us (allocated by its own callbacks): we cannot
+// embed bookkeeping in them, so owner and depth live in a small side table keyed by the
+// lock's address. A lock that does not fit is simply not checked.
+struct UserLockRecord {
+    void *lock;
+    unsigned long owner;
+    int depth;
+};
+constexpr int kUserLockRecords = 64;
+UserLockRecord g_user_records[kUserLockRecords] = {};
+pthread_mutex_t g_user_records_mutex = PTHREAD_MUTEX_INITIALIZER;
+
+// The record of `lock`, creating one if `create`; nullptr if absent or the table is full.
+// Under g_user_records_mutex.
+UserLockRecord *user_record(void *lock, bool create) noexcept {
+    UserLockRecord *free_slot = nullptr;
+    for (auto &r : g_user_records) {
+        if (r.lock == lock) return &r;
+        if (!r.lock && !free_slot) free_slot = &r;
+    }
+    if (!create || !free_slot) return nullptr;
+    *free_slot = {lock, 0, 0};
+    return free_slot;
+}
+
+void debug_user_locked(void *lock) noexcept {
+    pthread_mutex_lock(&g_user_records_mutex);
+    if (UserLockRecord *r = user_record(lock, true)) {
+        if (r->depth > 0) REEVENT_ASSERT(r->owner == self_id());
+        r->owner = self_id();
+        ++r->depth;
+    }
+    pthread_mutex_unlock(&g_user_records_mutex);
+}
+
+void debug_user_unlocking(void *lock) noexcept {
+    pthread_mutex_lock(&g_user_records_mutex);
+    UserLockRecord *r = user_record(lock, false);
+    // Unknown here means never locked through us since debugging began: not held.
+    const bool ok = r && r->depth > 0 && r->owner == self_id();
+    if (ok && --r->depth == 0) *r = {};
+    pthread_mutex_unlock(&g_user_records_mutex);
+    REEVENT_ASSERT(ok);
+}
+
 }  // namespace
 
 bool has_user_locks() noexcept { return g_have_locks.load(std::memory_order_acquire); }
 
 int user_lock(unsigned mode, void *lock) noexcept {
     if (!lock || !has_user_locks()) return 0;
-    return g_lock_cbs.lock(mode, lock);
+    const int r = g_lock_cbs.lock(mode, lock);
+    if (r == 0 && lock_debugging_enabled()) debug_user_locked(lock);
+    return r;
 }
 
 int user_unlock(unsigned mode, void *lock) noexcept {
     if (!lock || !has_user_locks()) return 0;
+    if (lock_debugging_enabled()) debug_user_unlocking(lock);
     return g_lock_cbs.unlock(mode, lock);
 }
 

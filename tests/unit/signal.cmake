@@ -1,2 +1,3 @@
-# Unit tests of the signal hub (owned by the signals/fork/threads work).
+# Unit tests of the signal hub and lock debugging (owned by the signals/fork/threads work).
 reevent_unit(signal_hub SOURCES signal_hub_test.cpp TIMEOUT 60)
+reevent_unit(lock_debug SOURCES lock_debug_test.cpp TIMEOUT 60)
