@@ -7,8 +7,10 @@
 // The hooks are installed before the library allocates anything (bench_early_init).
 #include "common/backend.h"
 
+#if BENCH_HAVE_OPTIONAL
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#endif
 
 #include <malloc.h>
 
@@ -38,7 +40,10 @@ void hook_free(void *p) {
 
 struct Snapshot {
     long long hooked, heap;
-    static Snapshot now() { return {g_live, static_cast<long long>(mallinfo2().uordblks)}; }
+    static Snapshot now() {
+        struct mallinfo2 mi = mallinfo2();  // in-use chunks plus mmap()ed blocks
+        return {g_live, static_cast<long long>(mi.uordblks + mi.hblkhd)};
+    }
 };
 
 }  // namespace
@@ -108,6 +113,7 @@ void per_idle_fd(benchmark::State &st, const Backend &be, int n) {
     event_base_free(base);
 }
 
+#if BENCH_HAVE_OPTIONAL
 // A socket bufferevent with reading enabled on a connected fd, after one loop round.
 void per_idle_bev(benchmark::State &st, const Backend &be, int n) {
     event_base *base = new_base(be);
@@ -128,6 +134,8 @@ void per_idle_bev(benchmark::State &st, const Backend &be, int n) {
     event_base_free(base);
 }
 
+#endif
+
 }  // namespace
 
 void register_all() {
@@ -140,8 +148,10 @@ void register_all() {
         add(name, [be](benchmark::State &st) { per_timer(st, be); }, 1)->Iterations(1);
         std::snprintf(name, sizeof name, "memory/%s/per_idle_fd", be.label);
         add(name, [be, n](benchmark::State &st) { per_idle_fd(st, be, n); }, 1)->Iterations(1);
+#if BENCH_HAVE_OPTIONAL
         std::snprintf(name, sizeof name, "memory/%s/per_idle_bufferevent", be.label);
         add(name, [be, n](benchmark::State &st) { per_idle_bev(st, be, n); }, 1)->Iterations(1);
+#endif
     }
 }
 
