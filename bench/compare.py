@@ -72,7 +72,13 @@ CALLGRIND = [
 ]
 
 # A-vs-A: the same library against itself, interleaved exactly like A-vs-B.
-AVA_FILTER = "^(dispatch/epoll/fds:1000/active:(1|100)|churn/epoll/fds:1000)$"
+AVA = [
+    ("dispatch", "^(dispatch/epoll/fds:1000/active:(1|100)|churn/epoll/fds:1000|overhead/epoll/event_active:100)$",
+     "^dispatch/epoll/fds:100/active:1$"),
+    ("evbuffer", "^evbuffer/none/(small_appends/n:1000/size:16|readln_short.*|chunk_add_remove/size:4096)$",
+     "^evbuffer/none/small_appends/n:1000/size:16$"),
+    ("timers", "^timers/epoll/(readd|common_readd)/", "^timers/epoll/readd/"),
+]
 
 ECHO_CONFIGS = [(1, 64), (50, 64), (500, 64), (1, 16384), (50, 16384), (500, 16384)]
 ECHO_DEPTH = {64: 8, 16384: 4}
@@ -189,13 +195,16 @@ class Runner:
             self.results[gname] = res
 
     def run_ava(self):
-        exe = self.binary("dispatch", "libevent")
-        if not exe:
-            return
-        res = self.interleave("ava", [("A", exe), ("B", exe)], AVA_FILTER if not self.a.smoke
-                              else "^dispatch/epoll/fds:100/active:1$",
-                              0.002 if self.a.smoke else 0.02, 2 if self.a.smoke else 6)
-        self.results["ava"] = res
+        merged = {"A": {}, "B": {}}
+        for stem, flt, smoke_flt in AVA:
+            exe = self.binary(stem, "libevent")
+            if not exe:
+                continue
+            res = self.interleave("ava", [("A", exe), ("B", exe)], smoke_flt if self.a.smoke else flt,
+                                  0.002 if self.a.smoke else 0.02, 2 if self.a.smoke else 6)
+            for side in res:
+                merged[side].update(res[side])
+        self.results["ava"] = merged
 
     def run_memory(self):
         res = {}
@@ -584,6 +593,18 @@ class Report:
         for t in self.targets:
             self.w(t)
         self.w()
+        slow = self.slower_rows()
+        if slow:
+            self.w("## Where reevent is slower than libevent")
+            self.w()
+            self.w("Every comparison whose median ratio is above 1.00 (all backends), worst first; compare "
+                   "with the A-vs-A spread below before reading much into ratios near 1.")
+            self.w()
+            self.w("| benchmark | reevent/libevent (median, min–max) |")
+            self.w("|---|---:|")
+            for st, n in slow:
+                self.w("| `%s` | %s |" % (n, fmt_ratio(st)))
+            self.w()
         ava = self.r.results.get("ava")
         if ava:
             self.w("## Noise: libevent against itself (A-vs-A)")
@@ -633,6 +654,16 @@ class Report:
             self.w()
         with open(path, "w") as f:
             f.write("\n".join(self.lines) + "\n")
+
+    def slower_rows(self):
+        rows = []
+        for g in ("dispatch", "dispatch_timeout", "churn", "overhead", "timers", "evbuffer", "bufferevent", "lock"):
+            for n in self.names(g):
+                st = self.ratio(g, n)
+                if st and st[0] > 1.0:
+                    rows.append((st, n))
+        rows.sort(key=lambda x: -x[0][0])
+        return rows
 
     def lock_summary(self):
         """Cost of the lock itself: locked/nolock per library, per workload."""
