@@ -623,7 +623,7 @@ class Report:
         self.w()
         self.group_table("dispatch", "Dispatch chain (N fds, A active; per callback)",
                          "One iteration = one `event_base_loop(EVLOOP_ONCE)` round; time per callback.")
-        if os.path.exists(os.path.join(a.plots, "dispatch_active1.png")):
+        if self.r.results.get("dispatch") and os.path.exists(os.path.join(a.plots, "dispatch_active1.png")):
             self.w("![dispatch, A=1](plots/dispatch_active1.png) ![dispatch, A=100](plots/dispatch_active100.png)")
             self.w()
         self.group_table("dispatch_timeout", "Dispatch chain, each callback re-arms a timeout",
