@@ -1,0 +1,243 @@
+"""Shared machinery of the end-to-end client tests: which libevent a real Debian program runs
+on (ldd and /proc/PID/maps), whether it can start at all on reevent (BIND_NOW: every import
+must be exported, else the test is SKIPPED with the list), private ports and temp dirs, and
+process cleanup that survives daemonizing programs (every process we start carries a unique
+environment tag, so /proc finds them even after they fork and setsid)."""
+
+import argparse
+import atexit
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "abi"))
+import elfsyms  # noqa: E402
+
+SKIP = 77  # ctest SKIP_RETURN_CODE
+TAG_VAR = "REEVENT_CLIENT_TEST_TAG"
+
+
+def log(msg):
+    print("[%7.3f] %s" % (time.monotonic() - _T0, msg), flush=True)
+
+
+_T0 = time.monotonic()
+
+
+class TestFailure(Exception):
+    pass
+
+
+def check(cond, msg):
+    if not cond:
+        raise TestFailure(msg)
+
+
+def parse_args(extra=None):
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--side", choices=["libevent", "reevent"], required=True)
+    ap.add_argument("--lib-dir", required=True, help="directory of our libevent_core")
+    ap.add_argument("--sanitize", default="", help="REEVENT_SANITIZE of the build")
+    ap.add_argument("--results", default="", help="file to append measured numbers to")
+    if extra:
+        extra(ap)
+    return ap.parse_args()
+
+
+class Env:
+    """Environment for running a Debian program on one side, plus its bookkeeping."""
+
+    def __init__(self, args, name):
+        self.side = args.side
+        self.name = name
+        self.lib_dir = os.path.realpath(args.lib_dir)
+        self.tag = "%s-%s-%s" % (name, args.side, uuid.uuid4().hex[:12])
+        self.tmp = tempfile.mkdtemp(prefix="reev-%s-" % name[:8], dir="/tmp")
+        self.procs = []
+        self.sanitize = args.sanitize
+        self.results = args.results
+        atexit.register(self.cleanup)
+        for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(s, self._on_signal)
+
+    def _on_signal(self, signum, frame):
+        log("got signal %d, cleaning up" % signum)
+        self.cleanup()
+        os._exit(128 + signum)
+
+    def env(self, on_reevent=None):
+        """Environment for a program; on_reevent defaults to this test's side."""
+        if on_reevent is None:
+            on_reevent = self.side == "reevent"
+        e = dict(os.environ)
+        for k in ("LD_LIBRARY_PATH", "LD_PRELOAD", "TMUX"):
+            e.pop(k, None)
+        e[TAG_VAR] = self.tag
+        if on_reevent:
+            e["LD_LIBRARY_PATH"] = self.lib_dir
+            pre = sanitizer_preload(self.sanitize)
+            if pre:
+                # An uninstrumented program loading instrumented libraries needs the
+                # sanitizer runtime first in the initial library list.
+                e["LD_PRELOAD"] = " ".join(pre)
+                e["ASAN_OPTIONS"] = "detect_leaks=0:abort_on_error=1:verify_asan_link_order=0"
+        return e
+
+    def free_port(self):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        return port
+
+    def spawn(self, argv, on_reevent=None, **kw):
+        """Start a program in its own session (so its whole group can be killed)."""
+        p = subprocess.Popen(argv, env=self.env(on_reevent), start_new_session=True, **kw)
+        self.procs.append(p)
+        return p
+
+    def run(self, argv, timeout=20, on_reevent=None, check_rc=True, **kw):
+        r = subprocess.run(argv, env=self.env(on_reevent), capture_output=True, text=True,
+                           timeout=timeout, **kw)
+        if check_rc and r.returncode != 0:
+            raise TestFailure("%s exited %d: %s%s" % (" ".join(argv), r.returncode,
+                                                      r.stdout[-2000:], r.stderr[-2000:]))
+        return r
+
+    def tagged_pids(self):
+        """Pids of live processes carrying this test's tag (ours and their descendants)."""
+        want = ("%s=%s" % (TAG_VAR, self.tag)).encode()
+        pids = []
+        for d in os.listdir("/proc"):
+            if not d.isdigit() or int(d) == os.getpid():
+                continue
+            try:
+                with open("/proc/%s/environ" % d, "rb") as f:
+                    if want in f.read().split(b"\0"):
+                        with open("/proc/%s/stat" % d) as st:
+                            if st.read().rsplit(")", 1)[1].split()[0] == "Z":
+                                continue  # a zombie is already dead
+                        pids.append(int(d))
+            except OSError:
+                pass
+        return pids
+
+    def cleanup(self):
+        for p in self.procs:
+            if p.poll() is None:
+                try:
+                    os.killpg(p.pid, signal.SIGKILL)
+                except OSError:
+                    pass
+                try:
+                    p.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    pass
+        for pid in self.tagged_pids():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        subprocess.run(["rm", "-rf", self.tmp])
+        self.procs = []
+
+    def record(self, line):
+        print(line, flush=True)
+        if self.results:
+            with open(self.results, "a") as f:
+                f.write(line + "\n")
+
+
+def sanitizer_preload(sanitize):
+    libs = []
+    for s, lib in (("address", "libasan.so"), ("undefined", "libubsan.so"),
+                   ("thread", "libtsan.so")):
+        if s in (sanitize or ""):
+            p = subprocess.run(["gcc", "-print-file-name=" + lib], capture_output=True,
+                               text=True).stdout.strip()
+            if os.path.isabs(p) and os.path.exists(p):
+                libs.append(os.path.realpath(p))
+    return libs
+
+
+def libevent_resolution(env, program):
+    """{soname: resolved path} of the libevent libraries `ldd program` reports."""
+    r = subprocess.run(["ldd", program], env=env, capture_output=True, text=True, timeout=20)
+    res = {}
+    for line in r.stdout.splitlines():
+        f = line.split()
+        if f and f[0].startswith("libevent") and len(f) >= 3 and f[1] == "=>":
+            res[f[0]] = f[2]
+    return res
+
+
+def verify_ldd(e, program):
+    """The libevent sonames of `program` must resolve to our build (reevent side) or to the
+    system (libevent side)."""
+    res = libevent_resolution(e.env(), program)
+    check(res, "ldd %s shows no libevent library" % program)
+    for soname, path in sorted(res.items()):
+        real = os.path.realpath(path) if path != "not" else "not found"
+        ours = os.path.dirname(real) == e.lib_dir
+        log("ldd: %s => %s (%s)" % (soname, real, "reevent" if ours else "system"))
+        if e.side == "reevent":
+            check(ours, "%s resolves to %s, not to our build %s" % (soname, real, e.lib_dir))
+        else:
+            check(not ours and os.path.exists(real), "%s does not resolve to the system "
+                  "libevent: %s" % (soname, real))
+
+
+def verify_mapped(e, pid, what):
+    """The running process must have our (or the system) libevent_core mapped."""
+    with open("/proc/%d/maps" % pid) as f:
+        maps = [l.split()[-1] for l in f if "libevent" in l]
+    ours = [m for m in maps if os.path.dirname(os.path.realpath(m)) == e.lib_dir]
+    if e.side == "reevent":
+        check(ours, "%s (pid %d) does not map reevent's libraries: %s" % (what, pid, sorted(set(maps))))
+        others = [m for m in maps if m not in ours]
+        check(not others, "%s (pid %d) also maps another libevent: %s" % (what, pid, others))
+    else:
+        check(maps and not ours, "%s (pid %d) does not run on the system libevent: %s"
+              % (what, pid, sorted(set(maps))))
+    log("%s (pid %d) runs on %s" % (what, pid, sorted(set(os.path.realpath(m) for m in maps))))
+
+
+def missing_imports(e, program):
+    """libevent names `program` imports that our libraries do not export."""
+    _, undef = elfsyms.dyn_symbols(program)
+    census = elfsyms.Census()
+    wanted = undef & census.all_names()
+    have = elfsyms.all_our_exports(e.lib_dir)
+    return sorted(wanted - set(have)), len(wanted)
+
+
+def skip_unless_importable(e, program):
+    """On reevent, a BIND_NOW program whose imports are not all exported cannot start: the
+    test is skipped (exit 77) and says what is missing. On libevent never skipped."""
+    if e.side != "reevent":
+        return
+    miss, n = missing_imports(e, program)
+    if miss:
+        print("SKIP: %s imports %d libevent symbol(s); %d of them reevent does not export "
+              "yet: %s" % (os.path.basename(program), n, len(miss), " ".join(miss)), flush=True)
+        sys.exit(SKIP)
+    log("%s: all %d libevent imports are exported by reevent" % (os.path.basename(program), n))
+
+
+def main_wrapper(fn):
+    """Run a test body; TestFailure -> exit 1 with the message; always clean up."""
+    try:
+        fn()
+    except TestFailure as ex:
+        print("FAIL: %s" % ex, flush=True)
+        sys.exit(1)
+    except subprocess.TimeoutExpired as ex:
+        print("FAIL: timed out: %s" % ex, flush=True)
+        sys.exit(1)
+    print("PASS", flush=True)

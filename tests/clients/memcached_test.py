@@ -1,0 +1,300 @@
+#!/usr/bin/env python3
+"""memcached 1.6 (Debian's binary, unmodified) as an end-to-end client of the library.
+
+memcached -t 4 runs one event_base per worker thread plus the dispatcher's, built with
+event_config/event_base_new_with_config, and embeds struct event in its connection objects
+(event_set + event_base_set, reads ev_base directly). The test:
+  1. checks ldd (and later /proc/PID/maps) that libevent resolves to the side under test;
+  2. text protocol with exact replies: set/get/add/replace/append/prepend/delete/incr/decr/
+     gets/cas/touch, flags, a 512 KiB value, pipelined commands, error replies;
+  3. 200 concurrent connections (all open at once, checked with stats curr_connections),
+     each doing hundreds of set/get pairs with every value checked;
+  4. a short memcaslap load (libmemcached-tools) - the load generator always runs on the
+     system libevent so only the server differs; on the reevent side the same load also runs
+     against a memcached on the system libevent in the same test, and both rates are printed
+     and recorded; memcaslap itself is then run on reevent when it can start there;
+  5. SIGTERM: memcached exits 0 within 10 s.
+"""
+
+import asyncio
+import os
+import random
+import re
+import signal
+import socket
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from clientlib import (Env, check, log, main_wrapper, parse_args, skip_unless_importable,  # noqa
+                       verify_ldd, verify_mapped, missing_imports, TestFailure)
+
+MEMCACHED = "/usr/bin/memcached"
+MEMCASLAP = "/usr/bin/memcaslap"
+CLIENTS = 200
+PAIRS = 200          # set/get pairs per client
+VALUE_MAX = 1200
+
+
+class Conn:
+    """A blocking text-protocol connection with a line/byte reader."""
+
+    def __init__(self, port, timeout=10):
+        self.s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.buf = b""
+
+    def send(self, data):
+        self.s.sendall(data)
+
+    def _fill(self):
+        d = self.s.recv(65536)
+        if not d:
+            raise TestFailure("memcached closed the connection")
+        self.buf += d
+
+    def line(self):
+        while b"\r\n" not in self.buf:
+            self._fill()
+        l, self.buf = self.buf.split(b"\r\n", 1)
+        return l
+
+    def exact(self, n):
+        while len(self.buf) < n:
+            self._fill()
+        d, self.buf = self.buf[:n], self.buf[n:]
+        return d
+
+    def cmd(self, data):
+        self.send(data)
+        return self.line()
+
+    def get(self, key, gets=False):
+        """Returns (flags, value, cas) or None."""
+        self.send(b"%s %s\r\n" % (b"gets" if gets else b"get", key))
+        hdr = self.line()
+        if hdr == b"END":
+            return None
+        f = hdr.split()
+        check(f[0] == b"VALUE" and f[1] == key, "bad get reply header %r" % hdr)
+        n = int(f[3])
+        val = self.exact(n + 2)
+        check(val.endswith(b"\r\n"), "value not terminated by CRLF")
+        check(self.line() == b"END", "get reply not ended by END")
+        return int(f[2]), val[:-2], (int(f[4]) if gets else None)
+
+    def close(self):
+        self.s.close()
+
+
+def expect(got, want, what):
+    check(got == want, "%s: got %r, want %r" % (what, got, want))
+
+
+def start_memcached(e, on_reevent=None):
+    port = e.free_port()
+    p = e.spawn([MEMCACHED, "-u", "root", "-t", "4", "-l", "127.0.0.1", "-p", str(port),
+                 "-U", "0", "-m", "128", "-c", "1024"], on_reevent=on_reevent)
+    deadline = time.monotonic() + 10
+    while True:
+        check(p.poll() is None, "memcached exited at start with status %s" % p.returncode)
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            check(time.monotonic() < deadline, "memcached did not listen within 10 s")
+            time.sleep(0.05)
+    return p, port
+
+
+def protocol_checks(port):
+    c = Conn(port)
+    expect(c.cmd(b"version\r\n"), b"VERSION 1.6.18", "version")
+    expect(c.cmd(b"set k1 42 0 5\r\nhello\r\n"), b"STORED", "set")
+    expect(c.get(b"k1")[:2], (42, b"hello"), "get after set (flags kept)")
+    expect(c.cmd(b"add k1 0 0 1\r\nx\r\n"), b"NOT_STORED", "add on existing key")
+    expect(c.cmd(b"add k2 0 0 3\r\nnew\r\n"), b"STORED", "add on new key")
+    expect(c.cmd(b"replace k3 0 0 1\r\nx\r\n"), b"NOT_STORED", "replace on missing key")
+    expect(c.cmd(b"replace k2 7 0 4\r\nnewr\r\n"), b"STORED", "replace")
+    expect(c.cmd(b"append k2 0 0 2\r\n-a\r\n"), b"STORED", "append")
+    expect(c.cmd(b"prepend k2 0 0 2\r\np-\r\n"), b"STORED", "prepend")
+    expect(c.get(b"k2")[:2], (7, b"p-newr-a"), "get after append/prepend")
+    expect(c.cmd(b"delete k2\r\n"), b"DELETED", "delete")
+    expect(c.cmd(b"delete k2\r\n"), b"NOT_FOUND", "delete twice")
+    expect(c.get(b"k2"), None, "get after delete")
+    # incr / decr
+    expect(c.cmd(b"set n 0 0 2\r\n10\r\n"), b"STORED", "set number")
+    expect(c.cmd(b"incr n 5\r\n"), b"15", "incr")
+    expect(c.cmd(b"incr n 18446744073709551600\r\n"), b"18446744073709551615", "incr to 2^64-1")
+    expect(c.cmd(b"incr n 1\r\n"), b"0", "incr wraps at 2^64")
+    expect(c.cmd(b"decr n 3\r\n"), b"0", "decr stops at 0")
+    expect(c.cmd(b"incr missing 1\r\n"), b"NOT_FOUND", "incr on missing key")
+    expect(c.cmd(b"incr k1 1\r\n"),
+           b"CLIENT_ERROR cannot increment or decrement non-numeric value", "incr non-numeric")
+    # cas
+    flags, val, cas1 = c.get(b"k1", gets=True)
+    expect((flags, val), (42, b"hello"), "gets")
+    expect(c.cmd(b"cas k1 1 0 3 %d\r\nnew\r\n" % cas1), b"STORED", "cas with current unique")
+    expect(c.cmd(b"cas k1 1 0 3 %d\r\nold\r\n" % cas1), b"EXISTS", "cas with stale unique")
+    expect(c.cmd(b"cas nokey 0 0 1 1\r\nx\r\n"), b"NOT_FOUND", "cas on missing key")
+    _, val, cas2 = c.get(b"k1", gets=True)
+    check(val == b"new" and cas2 != cas1, "cas changed the value and the unique")
+    expect(c.cmd(b"touch k1 100\r\n"), b"TOUCHED", "touch")
+    # errors and odd input
+    expect(c.cmd(b"bogus_command\r\n"), b"ERROR", "unknown command")
+    expect(c.cmd(b"set k4 0 0 2\r\ntoolong\r\n"), b"CLIENT_ERROR bad data chunk", "bad chunk")
+    expect(c.line(), b"ERROR", "rest of the bad chunk read as a command")
+    # a large value, sent in one go, read back intact
+    big = random.Random(7).randbytes(512 * 1024)
+    expect(c.cmd(b"set big 0 0 %d\r\n%s\r\n" % (len(big), big)), b"STORED", "set 512 KiB")
+    check(c.get(b"big")[1] == big, "512 KiB value came back different")
+    # pipelined: many commands in one write, replies in order
+    pipe = b"".join(b"set p%d 0 0 %d\r\n%s\r\n" % (i, len(str(i)), str(i).encode())
+                    for i in range(100))
+    pipe += b"".join(b"get p%d\r\n" % i for i in range(100))
+    c.send(pipe)
+    for i in range(100):
+        expect(c.line(), b"STORED", "pipelined set %d" % i)
+    for i in range(100):
+        v = str(i).encode()
+        expect(c.line(), b"VALUE p%d 0 %d" % (i, len(v)), "pipelined get %d" % i)
+        expect(c.line(), v, "pipelined value %d" % i)
+        expect(c.line(), b"END", "pipelined end %d" % i)
+    c.close()
+    log("protocol: exact replies for set/get/add/replace/append/prepend/delete/incr/decr/"
+        "gets/cas/touch, errors, 512 KiB value, 200 pipelined commands")
+
+
+async def concurrent_clients(port):
+    """CLIENTS connections at once; each does PAIRS set/get pairs, every value checked."""
+    barrier = asyncio.Barrier(CLIENTS + 1)
+    errors = []
+    ops = [0]
+
+    async def client(cid):
+        r, w = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            rng = random.Random(cid)
+            await barrier.wait()          # everyone connected
+            await barrier.wait()          # connection count checked
+            for i in range(PAIRS):
+                key = b"c%03d-%d" % (cid, i % 17)
+                val = b"%d:%d:" % (cid, i) + bytes(rng.randrange(33, 127) for _ in
+                                                   range(rng.randrange(0, VALUE_MAX)))
+                w.write(b"set %s %d 0 %d\r\n%s\r\n" % (key, i, len(val), val))
+                w.write(b"get %s\r\n" % key)
+                await w.drain()
+                if await r.readline() != b"STORED\r\n":
+                    raise TestFailure("client %d pair %d: set not STORED" % (cid, i))
+                hdr = await r.readline()
+                if hdr != b"VALUE %s %d %d\r\n" % (key, i, len(val)):
+                    raise TestFailure("client %d pair %d: header %r" % (cid, i, hdr))
+                got = await r.readexactly(len(val) + 2)
+                if got != val + b"\r\n":
+                    raise TestFailure("client %d pair %d: value differs" % (cid, i))
+                if await r.readline() != b"END\r\n":
+                    raise TestFailure("client %d pair %d: no END" % (cid, i))
+                ops[0] += 2
+        except Exception as ex:  # collected, reported once
+            errors.append("client %d: %s" % (cid, ex))
+            barrier.abort() if barrier.n_waiting else None
+        finally:
+            w.close()
+
+    async def watcher():
+        await barrier.wait()
+        c = Conn(port)
+        c.send(b"stats\r\n")
+        stats = {}
+        while True:
+            l = c.line()
+            if l == b"END":
+                break
+            f = l.split()
+            stats[f[1].decode()] = f[2].decode()
+        c.close()
+        conns = int(stats["curr_connections"])
+        if conns < CLIENTS:
+            errors.append("stats curr_connections=%d with %d clients open" % (conns, CLIENTS))
+        log("all %d clients connected (curr_connections=%d, threads=%s)"
+            % (CLIENTS, conns, stats.get("threads")))
+        await barrier.wait()
+
+    t0 = time.monotonic()
+    await asyncio.wait_for(asyncio.gather(watcher(), *(client(i) for i in range(CLIENTS)),
+                                          return_exceptions=True), timeout=40)
+    dt = time.monotonic() - t0
+    check(not errors, "; ".join(errors[:5]))
+    log("concurrency: %d clients x %d set/get pairs, every value checked: %d requests in "
+        "%.2f s" % (CLIENTS, PAIRS, ops[0], dt))
+
+
+def memcaslap(e, port, seconds, on_reevent=False, verify="0.1"):
+    r = e.run([MEMCASLAP, "-s", "127.0.0.1:%d" % port, "-T", "2", "-c", "32",
+               "-t", "%ds" % seconds, "-X", "100", "-v", verify], timeout=seconds + 20,
+              on_reevent=on_reevent)
+    out = r.stdout + r.stderr
+    m = re.search(r"TPS:\s*(\d+)", out)
+    check(m, "memcaslap printed no TPS: %s" % out[-1500:])
+    for field in ("get_misses", "verify_failed"):
+        fm = re.search(r"%s:\s*(\d+)" % field, out)
+        check(fm and int(fm.group(1)) == 0, "memcaslap %s: %s" % (field, out[-1500:]))
+    return int(m.group(1))
+
+
+def stop(p, what):
+    p.send_signal(signal.SIGTERM)
+    try:
+        rc = p.wait(timeout=10)
+    except Exception:
+        raise TestFailure("%s did not exit within 10 s of SIGTERM" % what)
+    check(rc == 0, "%s exited %d after SIGTERM" % (what, rc))
+    log("%s exited 0 on SIGTERM" % what)
+
+
+def body():
+    args = parse_args()
+    e = Env(args, "memcached")
+    verify_ldd(e, MEMCACHED)
+    skip_unless_importable(e, MEMCACHED)
+    p, port = start_memcached(e)
+    verify_mapped(e, p.pid, "memcached")
+    protocol_checks(port)
+    asyncio.run(concurrent_clients(port))
+    check(p.poll() is None, "memcached died during the concurrency test")
+
+    if os.path.exists(MEMCASLAP):
+        seconds = 2
+        if e.side == "reevent":
+            # Same load, same moment, server on each library; best of two alternating rounds.
+            pl, port_l = start_memcached(e, on_reevent=False)
+            tps_r, tps_l = [], []
+            for _ in range(2):
+                tps_r.append(memcaslap(e, port, seconds))
+                tps_l.append(memcaslap(e, port_l, seconds))
+            stop(pl, "memcached on the system libevent")
+            r, l = max(tps_r), max(tps_l)
+            e.record("memcached throughput (memcaslap -T 2 -c 32 -X 100, %d s, best of 2): "
+                     "reevent %d ops/s, libevent %d ops/s, ratio %.2f"
+                     % (seconds, r, l, r / l if l else 0))
+            miss, n = missing_imports(e, MEMCASLAP)
+            if miss:
+                log("memcaslap itself not run on reevent (imports not exported: %s)"
+                    % " ".join(miss))
+            else:
+                memcaslap(e, port, 1, on_reevent=True, verify="0.5")
+                log("memcaslap itself ran on reevent against memcached on reevent: no misses, "
+                    "no verify failures")
+        else:
+            tps = max(memcaslap(e, port, seconds) for _ in range(2))
+            e.record("memcached throughput (memcaslap -T 2 -c 32 -X 100, %d s, best of 2): "
+                     "libevent %d ops/s" % (seconds, tps))
+    else:
+        log("memcaslap not installed (libmemcached-tools): load step not run")
+    check(p.poll() is None, "memcached died during the load")
+    stop(p, "memcached")
+    left = e.tagged_pids()
+    check(not left, "processes left behind: %s" % left)
+
+
+if __name__ == "__main__":
+    main_wrapper(body)
