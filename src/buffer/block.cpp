@@ -88,7 +88,7 @@ void block_unref(Block *b) noexcept {
     mm::free(b);
 }
 
-bool block_materialize(Block *b) noexcept {
+bool block_materialize_file(Block *b) noexcept {
     if (b->data) return true;
     if (b->kind != BlockKind::kFile) return false;
     unsigned char *d = b->file->data();

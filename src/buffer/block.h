@@ -56,7 +56,10 @@ inline void block_ref(Block *b) noexcept { b->refs.fetch_add(1, std::memory_orde
 // Drops one view; frees the block (running the reference cleanup) on the last.
 void block_unref(Block *b) noexcept;
 // Makes block data readable (maps or reads a file range). False on failure.
-bool block_materialize(Block *b) noexcept;
+bool block_materialize_file(Block *b) noexcept;
+inline bool block_materialize(Block *b) noexcept {
+    return b->data != nullptr || block_materialize_file(b);
+}
 inline bool block_readable(const Block *b) noexcept { return b->data != nullptr; }
 
 // Data sizes of owned blocks: the first block is small (most buffers stay small), later

@@ -83,23 +83,15 @@ void Buffer::use_lock(core::Lock *shared) noexcept {
     user_lock_ = nullptr;
 }
 
-void Buffer::lock() noexcept {
-    if (lock_) {
-        lock_->lock();
-        return;
-    }
+void Buffer::lock_user() noexcept {
 #if REEVENT_BUFFER_HAS_EVTHREAD
-    if (user_lock_) core::evthread::user_lock(0, user_lock_);
+    core::evthread::user_lock(0, user_lock_);
 #endif
 }
 
-void Buffer::unlock() noexcept {
-    if (lock_) {
-        lock_->unlock();
-        return;
-    }
+void Buffer::unlock_user() noexcept {
 #if REEVENT_BUFFER_HAS_EVTHREAD
-    if (user_lock_) core::evthread::user_unlock(0, user_lock_);
+    core::evthread::user_unlock(0, user_lock_);
 #endif
 }
 
@@ -214,11 +206,7 @@ int Buffer::setcb(evbuffer_cb fn, void *arg) noexcept {
     return 0;
 }
 
-void Buffer::invoke_callbacks() noexcept {
-    if (!callbacks_) {
-        n_added_ = n_deleted_ = 0;
-        return;
-    }
+void Buffer::invoke_callbacks_slow() noexcept {
 #if REEVENT_BUFFER_HAS_DEFERRED
     if (deferred_cbs_ && deferred_ && !dead_) {
         if (deferred_->schedule()) incref();

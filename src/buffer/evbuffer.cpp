@@ -10,6 +10,7 @@
 #include <climits>
 #include <cstdio>
 #include <cstring>
+#include <utility>
 
 namespace reevent::buffer {
 
@@ -222,6 +223,21 @@ bool Buffer::append_bytes(const void *data, size_t len) noexcept {
 
 int Buffer::add(const void *data, size_t len) noexcept {
     Guard g(this);
+    // Fast path: a small append into the free tail of the last block.
+    if (count_ && data && !freeze_back_) {
+        Segment &l = seg(count_ - 1);
+        Block *b = l.block;
+        size_t end = l.off + l.len;
+        if (b->owned() && len <= b->cap - end && len <= kMaxLength - total_ &&
+            b->refs.load(std::memory_order_acquire) == 1) {
+            std::memcpy(b->data + end, data, len);
+            l.len += len;
+            total_ += len;
+            note_added(len);
+            invoke_callbacks();
+            return 0;
+        }
+    }
     if (freeze_back_) return -1;
     if (!len) return 0;
     if (!data || would_overflow(total_, len)) return -1;
@@ -657,13 +673,30 @@ int Buffer::add_buffer(Buffer *out, Buffer *in) noexcept {
         out->seg(out->count_ - 1).len += n;
         out->total_ += n;
         in->drain_bytes(n);
+    } else if (!out->count_) {
+        // Empty destination: take the source's ring as it is (its stream positions too).
+        std::swap(out->ring_, in->ring_);
+        std::swap(out->cap_, in->cap_);
+        out->head_ = in->head_;
+        out->count_ = in->count_;
+        out->total_ = in->total_;
+        out->front_abs_ = in->front_abs_;
+        in->front_abs_ += n;
+        in->front_seq_ += in->count_;
+        in->head_ = in->count_ = in->total_ = 0;
     } else {
         if (!out->ring_reserve(in->count_)) return -1;
-        while (in->count_) {
-            Segment s = in->seg(0);
-            in->pop_front();
-            out->push_back(s);
+        uint64_t shift = out->front_abs_ + out->total_ - in->front_abs_;
+        for (size_t i = 0; i < in->count_; ++i) {
+            Segment &d = out->seg(out->count_ + i);
+            d = in->seg(i);
+            d.abs += shift;
         }
+        out->count_ += in->count_;
+        out->total_ += n;
+        in->front_abs_ += n;
+        in->front_seq_ += in->count_;
+        in->head_ = in->count_ = in->total_ = 0;
     }
     in->note_deleted(n);
     out->note_added(n);

@@ -70,8 +70,19 @@ public:
     // ---- locking ----------------------------------------------------------------------
     int enable_locking(void *user_lock) noexcept;
     void use_lock(core::Lock *shared) noexcept;  // bufferevent: share its lock
-    void lock() noexcept;
-    void unlock() noexcept;
+    // Inline: the common unlocked or core::Lock case costs one branch.
+    void lock() noexcept {
+        if (lock_)
+            lock_->lock();
+        else if (user_lock_)
+            lock_user();
+    }
+    void unlock() noexcept {
+        if (lock_)
+            lock_->unlock();
+        else if (user_lock_)
+            unlock_user();
+    }
     bool locking() const noexcept { return lock_ != nullptr || user_lock_ != nullptr; }
 
     // ---- flags and state --------------------------------------------------------------
@@ -202,7 +213,16 @@ private:
     // Callbacks.
     void note_added(size_t n) noexcept { n_added_ += n; }
     void note_deleted(size_t n) noexcept { n_deleted_ += n; }
-    void invoke_callbacks() noexcept;
+    void invoke_callbacks() noexcept {
+        if (!callbacks_) {
+            n_added_ = n_deleted_ = 0;
+            return;
+        }
+        invoke_callbacks_slow();
+    }
+    void invoke_callbacks_slow() noexcept;
+    void lock_user() noexcept;
+    void unlock_user() noexcept;
     void run_callbacks(bool running_deferred) noexcept;
     void sweep_callbacks() noexcept;
     static void deferred_cb(core::Deferred *d, void *arg) noexcept;

@@ -236,10 +236,30 @@ char *Buffer::readln(size_t *n_read_out, evbuffer_eol_style style) noexcept {
     if (n_read_out) *n_read_out = 0;
     if (freeze_front_) return nullptr;
     if (unsigned(style) > unsigned(EVBUFFER_EOL_NUL)) return nullptr;
-    Cursor c{count_ ? 0 : count_, 0, 0};
     size_t eol = 0;
-    if (!find_eol(c, style, &eol)) return nullptr;
-    size_t n = c.pos;
+    size_t n = 0;
+    bool found = false;
+    // Fast path: an LF-terminated line that ends inside the first segment.
+    if (count_ && (style == EVBUFFER_EOL_LF || style == EVBUFFER_EOL_CRLF)) {
+        const unsigned char *d = seg_bytes(0);
+        if (d) {
+            const void *p = std::memchr(d, '\n', seg(0).len);
+            if (p) {
+                n = size_t(static_cast<const unsigned char *>(p) - d);
+                eol = 1;
+                if (style == EVBUFFER_EOL_CRLF && n && d[n - 1] == '\r') {
+                    --n;
+                    eol = 2;
+                }
+                found = true;
+            }
+        }
+    }
+    if (!found) {
+        Cursor c{0, 0, 0};
+        if (!find_eol(c, style, &eol)) return nullptr;
+        n = c.pos;
+    }
     auto *line = static_cast<char *>(mm::malloc(n + 1));
     if (!line) return nullptr;
     // The line lies in the segments the scan made readable.

@@ -5,4 +5,5 @@ reevent_conformance(buffer SOURCES
   buffer_search_test.cpp
   buffer_move_test.cpp
   buffer_callback_test.cpp
-  buffer_io_test.cpp)
+  buffer_io_test.cpp
+  buffer_model_test.cpp)
