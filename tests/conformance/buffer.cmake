@@ -7,3 +7,10 @@ reevent_conformance(buffer SOURCES
   buffer_callback_test.cpp
   buffer_io_test.cpp
   buffer_model_test.cpp)
+
+# With an event_base: deferred callbacks and event-driven reads, on every backend.
+reevent_conformance(buffer_base SOURCES buffer_deferred_test.cpp)
+
+# Allocation failures: its own executable, since the failing hooks must be installed before
+# the library allocates anything.
+reevent_conformance(buffer_oom SOURCES buffer_oom_test.cpp)

@@ -56,3 +56,9 @@ namespace conf {
 // growing delay (a few ms up to 100 ms) and resumes by itself.
 inline constexpr bool kListenerBacksOffOnEmfile = kIsReevent;
 }  // namespace conf
+
+// A buffer freed while its deferred callbacks are queued: libevent still runs them (on the
+// freed buffer's remains); reevent drops them.
+namespace conf {
+inline constexpr bool kFreedBufferSkipsDeferredCallbacks = kIsReevent;
+}  // namespace conf
