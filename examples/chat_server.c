@@ -1,0 +1,163 @@
+/* chat_server: a line-based chat room.
+ *
+ *   chat_server <port>        (port 0: let the kernel choose)
+ *
+ * Listens on 127.0.0.1 and prints "listening on port N" once ready. A new client is told
+ * "* you are userN"; every line it then sends (ended by "\n" or "\r\n") reaches every other
+ * client as "userN: <line>"; when it leaves the others get "* userN left". Lines longer
+ * than MAX_LINE bytes end the offending connection. SIGINT or SIGTERM stops the server;
+ * everything is freed before exit. */
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <event2/util.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_LINE 4096
+
+struct client {
+	struct bufferevent *bev;
+	unsigned id;
+	struct client *prev, *next;
+};
+
+static struct client *clients;
+static unsigned next_id = 1;
+
+/* Sends a formatted line to every client except `from` (NULL: to everyone). */
+static void broadcast(const struct client *from, const char *fmt, const char *a, size_t alen,
+    unsigned id)
+{
+	struct client *c;
+	for (c = clients; c; c = c->next) {
+		if (c == from)
+			continue;
+		evbuffer_add_printf(bufferevent_get_output(c->bev), fmt, id, (int)alen, a);
+	}
+}
+
+static void client_remove(struct client *c, int announce)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		clients = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	bufferevent_free(c->bev);
+	if (announce)
+		broadcast(NULL, "* user%u left%.*s\n", "", 0, c->id);
+	free(c);
+}
+
+static void on_read(struct bufferevent *bev, void *arg)
+{
+	struct client *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	char *line;
+	size_t len;
+
+	while ((line = evbuffer_readln(in, &len, EVBUFFER_EOL_CRLF)) != NULL) {
+		broadcast(c, "user%u: %.*s\n", line, len, c->id);
+		free(line);
+	}
+	if (evbuffer_get_length(in) > MAX_LINE)
+		client_remove(c, 1); /* a line without end: drop the client */
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+	(void)bev;
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
+		client_remove(arg, 1);
+}
+
+static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *addr,
+    int socklen, void *arg)
+{
+	struct event_base *base = arg;
+	struct client *c;
+	(void)lev; (void)addr; (void)socklen;
+
+	c = calloc(1, sizeof(*c));
+	if (!c || !(c->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE))) {
+		free(c);
+		evutil_closesocket(fd);
+		return;
+	}
+	c->id = next_id++;
+	c->next = clients;
+	if (clients)
+		clients->prev = c;
+	clients = c;
+	bufferevent_setcb(c->bev, on_read, NULL, on_event, c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	evbuffer_add_printf(bufferevent_get_output(c->bev), "* you are user%u\n", c->id);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	(void)sig; (void)what;
+	event_base_loopexit(arg, NULL);
+}
+
+int main(int argc, char **argv)
+{
+	struct event_base *base;
+	struct evconnlistener *lev;
+	struct event *sigint, *sigterm;
+	struct sockaddr_in sin;
+	struct sockaddr_storage bound;
+	ev_socklen_t len = sizeof(bound);
+	char *end;
+	long port;
+
+	if (argc != 2 || (port = strtol(argv[1], &end, 10), *end != '\0') || port < 0 ||
+	    port > 65535) {
+		fprintf(stderr, "usage: %s <port>\n", argv[0]);
+		return 2;
+	}
+	base = event_base_new();
+	if (!base) {
+		fprintf(stderr, "chat_server: cannot create an event base\n");
+		return 1;
+	}
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((unsigned short)port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	lev = evconnlistener_new_bind(base, on_accept, base,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC, -1,
+	    (struct sockaddr *)&sin, sizeof(sin));
+	if (!lev) {
+		perror("chat_server: cannot listen");
+		event_base_free(base);
+		return 1;
+	}
+	sigint = evsignal_new(base, SIGINT, on_signal, base);
+	sigterm = evsignal_new(base, SIGTERM, on_signal, base);
+	event_add(sigint, NULL);
+	event_add(sigterm, NULL);
+
+	getsockname(evconnlistener_get_fd(lev), (struct sockaddr *)&bound, &len);
+	printf("listening on port %d\n", ntohs(((struct sockaddr_in *)&bound)->sin_port));
+	fflush(stdout);
+
+	event_base_dispatch(base);
+
+	while (clients)
+		client_remove(clients, 0);
+	event_free(sigint);
+	event_free(sigterm);
+	evconnlistener_free(lev);
+	event_base_free(base);
+	printf("bye\n");
+	return 0;
+}

@@ -1,0 +1,175 @@
+/* echo_server: sends every byte it receives straight back.
+ *
+ *   echo_server <port>        (port 0: let the kernel choose)
+ *
+ * Listens on 127.0.0.1 and prints "listening on port N" once ready. Each connection gets a
+ * socket bufferevent whose read callback moves the input buffer to the output buffer
+ * without copying. A client that sends faster than it reads is throttled with a write
+ * high-water mark instead of growing the output buffer without bound. SIGINT or SIGTERM
+ * stops the loop; everything is freed before exit. */
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <event2/util.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Stop reading from a client while this much of its echo is still unsent. */
+#define MAX_PENDING_OUTPUT (512 * 1024)
+
+/* Open connections, so that shutdown can free them all. */
+struct conn {
+	struct bufferevent *bev;
+	struct conn *prev, *next;
+};
+static struct conn *conns;
+
+static void conn_close(struct conn *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	bufferevent_free(c->bev); /* BEV_OPT_CLOSE_ON_FREE closes the socket */
+	free(c);
+}
+
+static void on_read(struct bufferevent *bev, void *arg)
+{
+	(void)arg;
+	evbuffer_add_buffer(bufferevent_get_output(bev), bufferevent_get_input(bev));
+	if (evbuffer_get_length(bufferevent_get_output(bev)) >= MAX_PENDING_OUTPUT) {
+		/* Resume once the output has drained (see on_write). */
+		bufferevent_disable(bev, EV_READ);
+		bufferevent_setwatermark(bev, EV_WRITE, MAX_PENDING_OUTPUT / 2, 0);
+	}
+}
+
+static void on_write(struct bufferevent *bev, void *arg)
+{
+	(void)arg;
+	if (!(bufferevent_get_enabled(bev) & EV_READ)) {
+		bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
+		bufferevent_enable(bev, EV_READ);
+	}
+}
+
+/* Write callback after the client's EOF: close once the last echo is out. */
+static void on_drained(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	conn_close(arg);
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+	if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) &&
+	    evbuffer_get_length(bufferevent_get_output(bev)) > 0) {
+		/* The client stopped sending but may still be reading: finish the echo first. */
+		bufferevent_disable(bev, EV_READ);
+		bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
+		bufferevent_setcb(bev, NULL, on_drained, on_event, arg);
+		return;
+	}
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
+		conn_close(arg);
+}
+
+static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *addr,
+    int socklen, void *arg)
+{
+	struct event_base *base = arg;
+	struct conn *c;
+	(void)lev; (void)addr; (void)socklen;
+
+	c = calloc(1, sizeof(*c));
+	if (!c || !(c->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE))) {
+		free(c);
+		evutil_closesocket(fd);
+		return;
+	}
+	c->next = conns;
+	if (conns)
+		conns->prev = c;
+	conns = c;
+	bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+}
+
+static void on_accept_error(struct evconnlistener *lev, void *arg)
+{
+	(void)lev; (void)arg;
+	/* Out of descriptors and the like: the listener pauses and retries by itself. */
+	fprintf(stderr, "echo_server: accept failed: %s\n",
+	    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	(void)sig; (void)what;
+	event_base_loopexit(arg, NULL);
+}
+
+int main(int argc, char **argv)
+{
+	struct event_base *base;
+	struct evconnlistener *lev;
+	struct event *sigint, *sigterm;
+	struct sockaddr_in sin;
+	struct sockaddr_storage bound;
+	ev_socklen_t len = sizeof(bound);
+	char *end;
+	long port;
+
+	if (argc != 2 || (port = strtol(argv[1], &end, 10), *end != '\0') || port < 0 ||
+	    port > 65535) {
+		fprintf(stderr, "usage: %s <port>\n", argv[0]);
+		return 2;
+	}
+	base = event_base_new();
+	if (!base) {
+		fprintf(stderr, "echo_server: cannot create an event base\n");
+		return 1;
+	}
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((unsigned short)port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	lev = evconnlistener_new_bind(base, on_accept, base,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC, -1,
+	    (struct sockaddr *)&sin, sizeof(sin));
+	if (!lev) {
+		perror("echo_server: cannot listen");
+		event_base_free(base);
+		return 1;
+	}
+	evconnlistener_set_error_cb(lev, on_accept_error);
+
+	sigint = evsignal_new(base, SIGINT, on_signal, base);
+	sigterm = evsignal_new(base, SIGTERM, on_signal, base);
+	event_add(sigint, NULL);
+	event_add(sigterm, NULL);
+
+	getsockname(evconnlistener_get_fd(lev), (struct sockaddr *)&bound, &len);
+	printf("listening on port %d\n", ntohs(((struct sockaddr_in *)&bound)->sin_port));
+	fflush(stdout);
+
+	event_base_dispatch(base);
+
+	while (conns)
+		conn_close(conns);
+	event_free(sigint);
+	event_free(sigterm);
+	evconnlistener_free(lev);
+	event_base_free(base);
+	printf("bye\n");
+	return 0;
+}
