@@ -221,7 +221,7 @@ bool Buffer::append_bytes(const void *data, size_t len) noexcept {
     return true;
 }
 
-int Buffer::add(const void *data, size_t len) noexcept {
+int Buffer::add_slow(const void *data, size_t len) noexcept {
     Guard g(this);
     // Fast path: a small append into the free tail of the last block.
     if (count_ && data && !freeze_back_) {

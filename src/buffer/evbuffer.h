@@ -18,6 +18,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <sys/types.h>
 
 #include "buffer/block.h"
@@ -97,7 +98,24 @@ public:
     size_t contiguous_space() const noexcept;
 
     // ---- adding -----------------------------------------------------------------------
-    int add(const void *data, size_t len) noexcept;
+    // Inline fast path (a small append into the free tail of the last block, no lock, no
+    // callbacks); everything else goes to add_slow.
+    int add(const void *data, size_t len) noexcept {
+        if (!lock_ && !user_lock_ && !callbacks_ && count_ && data && !freeze_back_) {
+            Segment &l = ring_[(head_ + count_ - 1) & (cap_ - 1)];
+            Block *b = l.block;
+            size_t end = l.off + l.len;
+            if (b->kind == BlockKind::kOwned && len <= b->cap - end &&
+                b->refs.load(std::memory_order_relaxed) == 1) {
+                std::memcpy(b->data + end, data, len);
+                l.len += len;
+                total_ += len;
+                return 0;
+            }
+        }
+        return add_slow(data, len);
+    }
+    int add_slow(const void *data, size_t len) noexcept;
     size_t add_iovec(const iovec *vec, int n) noexcept;
     int add_vprintf(const char *fmt, va_list ap) noexcept;
     int add_reference(const void *data, size_t len, evbuffer_ref_cleanup_cb cb,
