@@ -178,8 +178,8 @@ async def concurrent_clients(port):
             await barrier.wait()          # connection count checked
             for i in range(PAIRS):
                 key = b"c%03d-%d" % (cid, i % 17)
-                val = b"%d:%d:" % (cid, i) + bytes(rng.randrange(33, 127) for _ in
-                                                   range(rng.randrange(0, VALUE_MAX)))
+                # any bytes, CR LF included: the data block is length-delimited
+                val = b"%d:%d:" % (cid, i) + rng.randbytes(rng.randrange(0, VALUE_MAX))
                 w.write(b"set %s %d 0 %d\r\n%s\r\n" % (key, i, len(val), val))
                 w.write(b"get %s\r\n" % key)
                 await w.drain()
@@ -274,12 +274,12 @@ def body():
             stop(pl, "memcached on the system libevent")
             r, l = max(tps_r), max(tps_l)
             e.record("memcached throughput (memcaslap -T 2 -c 32 -X 100, %d s, best of 2): "
-                     "reevent %d ops/s, libevent %d ops/s, ratio %.2f"
-                     % (seconds, r, l, r / l if l else 0))
+                     "reevent %d ops/s, libevent %d ops/s, ratio %.2f (load average %.1f)"
+                     % (seconds, r, l, r / l if l else 0, os.getloadavg()[0]))
         else:
             tps = max(memcaslap(e, port, seconds) for _ in range(2))
             e.record("memcached throughput (memcaslap -T 2 -c 32 -X 100, %d s, best of 2): "
-                     "libevent %d ops/s" % (seconds, tps))
+                     "libevent %d ops/s (load average %.1f)" % (seconds, tps, os.getloadavg()[0]))
     else:
         log("memcaslap not installed (libmemcached-tools): load step not run")
     check(p.poll() is None, "memcached died during the load")
