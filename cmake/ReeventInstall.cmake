@@ -23,11 +23,14 @@ install(TARGETS event_core_static event_extra_static event_pthreads_static event
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 
 # Plain dev links (libevent_core.so -> libevent_core-2.1.so.7.0.1), as Debian ships them.
-foreach(name event event_core event_extra event_pthreads)
+foreach(name event_core event_extra event_pthreads)
   install(CODE "execute_process(COMMAND ${CMAKE_COMMAND} -E create_symlink
       lib${name}-2.1.so.${REEVENT_SO_VERSION}
       \$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_LIBDIR}/lib${name}.so)")
 endforeach()
+
+install(FILES ${PROJECT_BINARY_DIR}/libevent.so.ldscript DESTINATION ${CMAKE_INSTALL_LIBDIR}
+        RENAME libevent.so)
 
 set(cmakedir ${CMAKE_INSTALL_LIBDIR}/cmake/libevent)
 install(EXPORT LibeventTargetsShared NAMESPACE libevent:: DESTINATION ${cmakedir}
