@@ -106,6 +106,22 @@ size_t Buffer::contiguous_space() const noexcept {
     return count_ ? seg(0).len : 0;
 }
 
+bool Buffer::check_invariants() const noexcept {
+    if (cap_ & (cap_ - 1)) return false;
+    if (count_ > cap_) return false;
+    size_t sum = 0;
+    uint64_t abs = front_abs_;
+    for (size_t i = 0; i < count_; ++i) {
+        const Segment &s = seg(i);
+        if (!s.len || !s.block) return false;
+        if (s.abs != abs) return false;
+        if (s.block->owned() && s.off + s.len > s.block->cap) return false;
+        abs += s.len;
+        sum += s.len;
+    }
+    return sum == total_;
+}
+
 // ---- positions ---------------------------------------------------------------------
 
 void Buffer::locate(size_t pos, size_t *idx, size_t *off) const noexcept {

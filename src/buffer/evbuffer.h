@@ -163,6 +163,13 @@ public:
     int setcb(evbuffer_cb fn, void *arg) noexcept;
     int defer_callbacks(event_base *base) noexcept;
 
+    // ---- introspection (tests) ----------------------------------------------------------
+    // True when the ring is consistent: lengths add up, no empty segment, stream positions
+    // contiguous, capacity a power of two.
+    bool check_invariants() const noexcept;
+    size_t segment_count() const noexcept { return count_; }
+    size_t spare_count() const noexcept { return (spare_[0] != nullptr) + (spare_[1] != nullptr); }
+
 private:
     friend class Guard;
     // Ring access.

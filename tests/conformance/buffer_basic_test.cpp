@@ -6,6 +6,7 @@
 #include <event2/thread.h>
 
 #include <climits>
+#include <cstdarg>
 #include <cstring>
 
 using buftest::contents;
@@ -414,4 +415,23 @@ TEST(BufferBadInput, NegativePeekVectorCountRejected) {
     evbuffer_iovec v[1];
     EXPECT_EQ(evbuffer_peek(b.get(), -1, nullptr, v, -3), -1);
     EXPECT_EQ(evbuffer_commit_space(b.get(), v, -1), -1);
+}
+
+namespace {
+int add_formatted(evbuffer *b, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int r = evbuffer_add_vprintf(b, fmt, ap);
+    va_end(ap);
+    return r;
+}
+}  // namespace
+
+TEST(BufferBasic, AddVprintfFromVaList) {
+    auto b = make();
+    evbuffer_add(b.get(), "[", 1);
+    EXPECT_EQ(add_formatted(b.get(), "%s=%05d;", "key", 7), 10);
+    std::string big(2000, 'w');
+    EXPECT_EQ(add_formatted(b.get(), "%s", big.c_str()), 2000);
+    EXPECT_EQ(contents(b.get()), "[key=00007;" + big);
 }
