@@ -1,6 +1,7 @@
 // C API of event2/thread.h (libevent_core part): thin shims over core::evthread.
 #include <event2/thread.h>
 
+#include "core/base.h"
 #include "core/evthread.h"
 
 namespace ev = reevent::core::evthread;
@@ -22,8 +23,10 @@ void evthread_enable_lock_debugging(void) { ev::enable_lock_debugging(); }
 // The misspelled 2.0 name, still exported by 2.1.12.
 void evthread_enable_lock_debuging(void) { ev::enable_lock_debugging(); }
 
-// Every reevent base owns a wake-up fd from birth (cross-thread event_add/active/loopbreak
-// wake it), so there is nothing left to set up: only a NULL base is an error.
-int evthread_make_base_notifiable(struct event_base *base) { return base ? 0 : -1; }
+// Locked bases own a wake-up fd from birth; this gives one to a NOLOCK base too.
+int evthread_make_base_notifiable(struct event_base *base) {
+    if (!base) return -1;
+    return reevent::core::make_notifiable(base);
+}
 
 }  // extern "C"

@@ -3,6 +3,7 @@
 // fork; the parent is unaffected. Children run with bounded waits and report through exit
 // codes (each failing check has its own code).
 #include <event2/event.h>
+#include <event2/thread.h>
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
@@ -13,6 +14,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <thread>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -22,6 +25,9 @@
 #include "signal_support.h"
 
 namespace {
+
+// A threaded program (the wake-up test needs it on libevent).
+const int g_threads_ready = evthread_use_pthreads();
 
 struct Counters {
     int reads = 0;
@@ -41,6 +47,7 @@ void on_signal(evutil_socket_t, short, void *arg) { ++static_cast<Counters *>(ar
 class ForkTest : public conf::BackendTest {
 protected:
     void SetUp() override {
+        ASSERT_EQ(g_threads_ready, 0);
         conf::set_handler(SIGUSR1, conf::program_handler);
         conf::BackendTest::SetUp();
     }
@@ -215,6 +222,30 @@ TEST_P(ForkTest, ChildWithoutEventsReinitsCleanly) {
         return ok ? 0 : 11;
     });
     EXPECT_EQ(code, 0);
+}
+
+TEST_P(ForkTest, ParentCrossThreadWakeupSurvivesChildReinit) {
+    // The child's reinit must not unregister the parent's wake-up fd from a shared backend.
+    Counters c;
+    add_events(&c);
+    ASSERT_EQ(conf::run_in_child([&] { return event_reinit(base()) == 0 ? 0 : 10; }), 0);
+    std::atomic<int> ran{0};
+    event *ev = event_new(base(), -1, 0, [](evutil_socket_t, short, void *arg) {
+        static_cast<std::atomic<int> *>(arg)->fetch_add(1);
+    }, &ran);
+    event_del(tm_);  // nothing else may wake the loop
+    std::thread t([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(30));
+        event_active(ev, EV_READ, 0);
+    });
+    timeval limit = conf::tv_ms(3000);
+    event_base_loopexit(base(), &limit);
+    const double t0 = conf::now_ms();
+    event_base_loop(base(), EVLOOP_ONCE);
+    t.join();
+    EXPECT_EQ(ran.load(), 1);
+    EXPECT_LT(conf::now_ms() - t0, 1500);
+    event_free(ev);
 }
 
 CONF_INSTANTIATE_BACKENDS(ForkTest);

@@ -1,2 +1,2 @@
 # Signal events (owned by the signals/fork/threads work).
-reevent_conformance(signal SOURCES signal_events_test.cpp LIBEVENT_ONLY TIMEOUT 60)
+reevent_conformance(signal SOURCES signal_events_test.cpp TIMEOUT 60)

@@ -1,10 +1,10 @@
 # Threads (owned by the signals/fork/threads work). Label "thread" runs under TSan in CI.
 reevent_conformance(thread SOURCES thread_wakeup_test.cpp thread_stress_test.cpp
-  LIBEVENT_ONLY TIMEOUT 120)
+  TIMEOUT 120)
 
 # thread.h set-up (process-wide, one forked child per test). Lock-debugging checks go
 # through evbuffer_lock/unlock, so they are compiled where an evbuffer exists.
-reevent_conformance(thread_setup SOURCES thread_setup_test.cpp LIBEVENT_ONLY TIMEOUT 60)
+reevent_conformance(thread_setup SOURCES thread_setup_test.cpp TIMEOUT 60)
 foreach(side libevent reevent)
   if(TARGET conf_thread_setup_${side})
     set(has_evbuffer 1)
