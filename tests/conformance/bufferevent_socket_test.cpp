@@ -375,7 +375,7 @@ TEST_P(BevSocket, ConnectedComesBeforeDataEvenWithBothPending) {
     ASSERT_EQ(write(peer, "x", 1), 1);
     ASSERT_TRUE(run_until(base(), [&] { return rec.data == "x"; }));
     ASSERT_FALSE(order.empty());
-    EXPECT_EQ(order[0], "C");
+    EXPECT_EQ(order[0], "C") << testing::PrintToString(order);
     ::close(peer);
     bufferevent_free(bev);
 }
