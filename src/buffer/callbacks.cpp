@@ -64,6 +64,7 @@ int Buffer::enable_locking(void *user_lock) noexcept {
     if (user_lock) {
 #if REEVENT_BUFFER_HAS_EVTHREAD
         user_lock_ = user_lock;
+        update_plain();
         return 0;
 #else
         // The evthread hooks are not built: our own lock still makes the buffer safe.
@@ -73,6 +74,7 @@ int Buffer::enable_locking(void *user_lock) noexcept {
     if (!l) return -1;
     lock_ = l;
     own_lock_ = true;
+    update_plain();
     return 0;
 }
 
@@ -81,6 +83,7 @@ void Buffer::use_lock(core::Lock *shared) noexcept {
     lock_ = shared;
     own_lock_ = false;
     user_lock_ = nullptr;
+    update_plain();
 }
 
 void Buffer::lock_user() noexcept {
@@ -112,12 +115,14 @@ int Buffer::clear_flags(uint64_t f) noexcept {
 int Buffer::freeze(bool at_front) noexcept {
     Guard g(this);
     (at_front ? freeze_front_ : freeze_back_) = true;
+    update_plain();
     return 0;
 }
 
 int Buffer::unfreeze(bool at_front) noexcept {
     Guard g(this);
     (at_front ? freeze_front_ : freeze_back_) = false;
+    update_plain();
     return 0;
 }
 
@@ -133,6 +138,7 @@ evbuffer_cb_entry *Buffer::add_cb(evbuffer_cb_func fn, void *arg) noexcept {
     // Newest first, as libevent orders them.
     e->next = callbacks_;
     callbacks_ = e;
+    update_plain();
     return e;
 }
 
@@ -148,6 +154,7 @@ void Buffer::sweep_callbacks() noexcept {
         }
     }
     cb_needs_sweep_ = false;
+    update_plain();
 }
 
 int Buffer::remove_cb_entry(evbuffer_cb_entry *ent) noexcept {
@@ -162,6 +169,7 @@ int Buffer::remove_cb_entry(evbuffer_cb_entry *ent) noexcept {
         } else {
             *pp = ent->next;
             mm::free(ent);
+            update_plain();
         }
         return 0;
     }

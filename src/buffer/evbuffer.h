@@ -101,7 +101,7 @@ public:
     // Inline fast path (a small append into the free tail of the last block, no lock, no
     // callbacks); everything else goes to add_slow.
     int add(const void *data, size_t len) noexcept {
-        if (!lock_ && !user_lock_ && !callbacks_ && count_ && data && !freeze_back_) {
+        if (plain_ && count_ && data) {
             Segment &l = ring_[(head_ + count_ - 1) & (cap_ - 1)];
             Block *b = l.block;
             size_t end = l.off + l.len;
@@ -282,6 +282,11 @@ private:
     int cb_running_ = 0;
     bool cb_needs_sweep_ = false;
     bool deferred_cbs_ = false;
+    // No lock, no callbacks, back not frozen: evbuffer_add may take its inline path.
+    bool plain_ = true;
+    void update_plain() noexcept {
+        plain_ = !lock_ && !user_lock_ && !callbacks_ && !freeze_back_;
+    }
     core::Deferred *deferred_ = nullptr;  // allocated by defer_callbacks
 };
 

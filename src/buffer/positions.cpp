@@ -202,45 +202,34 @@ evbuffer_ptr Buffer::search_range(const char *what, size_t len, const evbuffer_p
     const auto *w = reinterpret_cast<const unsigned char *>(what);
     // Candidates are positions where the whole string still fits before limit.
     size_t last_start = limit - len + 1;
-    while (c.pos < last_start && c.i < count_) {
-        const unsigned char *d = seg_bytes(c.i);
-        if (!d) return not_found();
-        size_t seg_len = seg(c.i).len;
-        // Matches that lie inside this segment: memmem.
-        size_t in_end = seg_len;  // the match must end by here
-        if (in_end - c.o > limit - c.pos) in_end = c.o + (limit - c.pos);
-        if (in_end - c.o >= len) {
-            const void *p = memmem(d + c.o, in_end - c.o, w, len);
-            if (p) {
-                size_t k = size_t(static_cast<const unsigned char *>(p) - (d + c.o));
-                c.o += k;
-                c.pos += k;
+    // The ring does not change during the scan: keep its geometry in registers.
+    const Segment *const ring = ring_;
+    const size_t mask = cap_ - 1, head = head_, count = count_;
+    const unsigned char first = w[0];
+    for (; c.i < count && c.pos < last_start; ++c.i, c.o = 0) {
+        const Segment &sg = ring[(head + c.i) & mask];
+        Block *blk = sg.block;
+        if (!block_materialize(blk)) return not_found();
+        const unsigned char *d = blk->data + sg.off;
+        const size_t seg_len = sg.len;
+        // Candidates in this segment: memchr for the first byte, memcmp in place when the
+        // match would end inside the segment, a cross-segment compare otherwise.
+        size_t o = c.o;
+        size_t stop = seg_len;
+        if (stop - o > last_start - c.pos) stop = o + (last_start - c.pos);
+        while (o < stop) {
+            const void *p = std::memchr(d + o, first, stop - o);
+            if (!p) break;
+            size_t at = size_t(static_cast<const unsigned char *>(p) - d);
+            c.pos += at - o;
+            o = at;
+            c.o = o;
+            if (at + len <= seg_len ? std::memcmp(d + at, w, len) == 0 : match_at(c, w, len))
                 return make_ptr(c.pos, c.i, c.o);
-            }
-            size_t skip = in_end - c.o - len + 1;
-            c.o += skip;
-            c.pos += skip;
-        }
-        // Matches that start here and run into the next segments.
-        while (c.o < seg_len && c.pos < last_start) {
-            const void *p = std::memchr(d + c.o, w[0], seg_len - c.o);
-            if (!p) {
-                c.pos += seg_len - c.o;
-                c.o = seg_len;
-                break;
-            }
-            size_t k = size_t(static_cast<const unsigned char *>(p) - (d + c.o));
-            c.o += k;
-            c.pos += k;
-            if (c.pos >= last_start) break;
-            if (match_at(c, w, len)) return make_ptr(c.pos, c.i, c.o);
-            ++c.o;
+            ++o;
             ++c.pos;
         }
-        if (c.o >= seg_len) {
-            ++c.i;
-            c.o = 0;
-        }
+        c.pos += seg_len - o;
     }
     return not_found();
 }
