@@ -260,7 +260,12 @@ def body():
     verify_mapped(e, p.pid, "memcached")
     protocol_checks(port)
     asyncio.run(concurrent_clients(port))
-    check(p.poll() is None, "memcached died during the concurrency test")
+    time.sleep(0.2)  # the 200 connections close: give a crash on teardown time to show
+    check(p.poll() is None, "memcached died during the concurrency test (status %s)"
+          % p.returncode)
+    c = Conn(port)
+    expect(c.cmd(b"version\r\n"), b"VERSION 1.6.18", "version after the concurrency test")
+    c.close()
 
     if os.path.exists(MEMCASLAP):
         seconds = 2
