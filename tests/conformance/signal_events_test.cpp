@@ -235,18 +235,19 @@ TEST_P(SignalTest, PreviousHandlerRestoredWhenBaseFreedWithPendingSignalEvents) 
     event_base *b = conf::new_base_on(GetParam());
     ASSERT_NE(b, nullptr);
     Seen s;
-    event *ev = evsignal_new(b, SIGUSR1, on_sig, &s);
-    event *ev2 = evsignal_new(b, SIGUSR2, on_sig, &s);
-    ASSERT_EQ(evsignal_add(ev, nullptr), 0);
-    ASSERT_EQ(evsignal_add(ev2, nullptr), 0);
+    // Caller-owned events: after event_base_free they are just memory (event_free on them
+    // would touch the freed base, in libevent as well).
+    event ev, ev2;
+    ASSERT_EQ(evsignal_assign(&ev, b, SIGUSR1, on_sig, &s), 0);
+    ASSERT_EQ(evsignal_assign(&ev2, b, SIGUSR2, on_sig, &s), 0);
+    ASSERT_EQ(evsignal_add(&ev, nullptr), 0);
+    ASSERT_EQ(evsignal_add(&ev2, nullptr), 0);
     raise(SIGUSR1);  // caught and pending in the base, never dispatched
     EXPECT_EQ(conf::g_program_handler_calls.load(), 0);
     event_base_free(b);
     EXPECT_EQ(conf::current_handler(SIGUSR1), &conf::program_handler);
     EXPECT_EQ(conf::current_handler(SIGUSR2), &conf::program_handler);
     EXPECT_EQ(s.calls, 0);
-    event_free(ev);
-    event_free(ev2);
 }
 
 TEST_P(SignalTest, DefaultDispositionRestoredWhenNoProgramHandler) {
@@ -398,16 +399,16 @@ TEST_P(SignalTest, SecondBaseKeepsSignalAfterFirstBaseIsFreed) {
     event_base *first = conf::new_base_on(GetParam());
     ASSERT_NE(first, nullptr);
     Seen s_first, s_second;
-    event *ef = evsignal_new(first, SIGUSR1, on_sig, &s_first);
+    event ef;  // caller-owned: outlives its base
+    ASSERT_EQ(evsignal_assign(&ef, first, SIGUSR1, on_sig, &s_first), 0);
     event *es = evsignal_new(base(), SIGUSR1, on_sig, &s_second);
-    ASSERT_EQ(evsignal_add(ef, nullptr), 0);
+    ASSERT_EQ(evsignal_add(&ef, nullptr), 0);
     ASSERT_EQ(evsignal_add(es, nullptr), 0);
     event_base_free(first);
     EXPECT_NE(conf::current_handler(SIGUSR1), &conf::program_handler);
     raise(SIGUSR1);
     ASSERT_TRUE(conf::loop_until(base(), [&] { return s_second.calls > 0; }));
     EXPECT_EQ(conf::g_program_handler_calls.load(), 0);
-    event_free(ef);
     event_free(es);
     EXPECT_EQ(conf::current_handler(SIGUSR1), &conf::program_handler);
 }
