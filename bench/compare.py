@@ -115,6 +115,8 @@ class Runner:
         self.results = {}  # (group, side) -> {name: [per-slice value dicts]}
         self.errors = []
         self.timed_out = False
+        self.listed = {}    # (exe, filter) -> benchmark names
+        self.crashers = {}  # exe -> names that crash it
 
     def binary(self, stem, side):
         p = os.path.join(self.bindir, "bench_%s_%s" % (stem, side))
@@ -123,34 +125,58 @@ class Runner:
     def taskset(self, cpu):
         return ["taskset", "-c", str(cpu)] if shutil.which("taskset") else []
 
+    def list_tests(self, exe, flt):
+        key = (exe, flt)
+        if key not in self.listed:
+            p = subprocess.run([exe, "--benchmark_filter=" + flt, "--benchmark_list_tests=true"],
+                               capture_output=True, text=True, timeout=60)
+            self.listed[key] = [strip_name(x.strip()) for x in p.stdout.splitlines() if x.strip()]
+        return self.listed[key]
+
     def run_slice(self, exe, flt, min_time, timeout=240):
+        """One slice. A benchmark that crashes its binary is found (each missing benchmark is
+        re-run alone), reported once, and left out of later slices of that binary."""
+        bad = self.crashers.setdefault(exe, set())
+        run_flt = flt
+        if bad:
+            keep = [n for n in self.list_tests(exe, flt) if n not in bad]
+            if not keep:
+                return {}
+            run_flt = "^(" + "|".join(keep) + ")(/iterations:[0-9]+)?$"
+        res, rc = self.run_once(exe, run_flt, min_time, timeout)
+        if rc not in (0, -1):
+            for n in self.list_tests(exe, flt):
+                if n in res or n in bad:
+                    continue
+                one, rc1 = self.run_once(exe, "^%s(/iterations:[0-9]+)?$" % n, min_time, timeout)
+                if rc1 not in (0, -1):
+                    bad.add(n)
+                    self.errors.append("%s: `%s` crashes (exit %d); left out" % (os.path.basename(exe), n, rc1))
+                res.update(one)
+        return res
+
+    def run_once(self, exe, flt, min_time, timeout):
         cmd = self.taskset(self.cpu) + [exe, "--benchmark_filter=" + flt,
                                          "--benchmark_min_time=%g" % min_time,
                                          "--benchmark_format=json"]
         try:
             out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-            stdout, rc, stderr = out.stdout, out.returncode, out.stderr
+            stdout, rc = out.stdout, out.returncode
         except subprocess.TimeoutExpired as e:
-            self.errors.append("timeout (%ds): %s" % (timeout, " ".join(cmd[-4:])))
+            self.errors.append("timeout (%ds): %s %s" % (timeout, os.path.basename(exe), flt))
             stdout = e.stdout.decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
-            rc, stderr = -1, ""
+            rc = -1
             self.timed_out = True
-        if rc not in (0, -1):
-            self.errors.append("%s exited %d (filter %s): %s" % (os.path.basename(exe), rc, flt,
-                                                                 stderr.strip()[-300:]))
         data = parse_partial_json(stdout)
-        if data is None:
-            self.errors.append("%s: no JSON output (filter %s)" % (os.path.basename(exe), flt))
-            return {}
         res = {}
-        for b in data.get("benchmarks", []):
+        for b in (data or {}).get("benchmarks", []):
             if b.get("error_occurred"):
                 self.errors.append("%s %s: %s" % (os.path.basename(exe), b["name"], b.get("error_message")))
                 continue
             if b.get("run_type", "iteration") != "iteration":
                 continue
             res[strip_name(b["name"])] = b
-        return res
+        return res, rc
 
     def interleave(self, key, exes, flt, min_time, rounds):
         """exes: list of (side, exe). Returns {side: {name: [bench dicts per round]}}."""
