@@ -2,6 +2,7 @@
 reevent_conformance(listener SOURCES
   listener_basic_test.cpp
   listener_stress_test.cpp
+  listener_thread_test.cpp
 )
 
 # The programs in examples/, run as processes and driven over loopback. Same test source per

@@ -1,0 +1,139 @@
+// evconnlistener used from a second thread while the loop runs (LEV_OPT_THREADSAFE): enable,
+// disable, set_cb and free race with accepting, on every backend.
+#include "listener_support.h"
+
+#include <event2/thread.h>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "backend_fixture.h"
+
+namespace {
+
+using conf::connect_loopback;
+using conf::local_port;
+
+struct Counter {
+    std::atomic<int> accepted{0};
+    std::mutex m;
+    std::vector<int> fds;
+    ~Counter() {
+        for (int fd : fds) close(fd);
+    }
+};
+
+void count_accept(evconnlistener *, evutil_socket_t fd, sockaddr *, int, void *arg) {
+    auto *c = static_cast<Counter *>(arg);
+    {
+        std::lock_guard<std::mutex> g(c->m);
+        c->fds.push_back(fd);
+    }
+    c->accepted.fetch_add(1);
+}
+
+class ListenerThreadTest : public conf::BackendTest {
+protected:
+    void SetUp() override {
+        evthread_use_pthreads();  // libevent needs it for LEV_OPT_THREADSAFE; harmless on reevent
+        BackendTest::SetUp();
+    }
+
+    evconnlistener *bind_loopback(Counter *c) {
+        sockaddr_in sin = conf::loopback4();
+        return evconnlistener_new_bind(base(), count_accept, c,
+                                       LEV_OPT_CLOSE_ON_FREE | LEV_OPT_THREADSAFE, 256,
+                                       reinterpret_cast<sockaddr *>(&sin), sizeof sin);
+    }
+
+    // Runs the loop in a thread until stop_loop().
+    void start_loop() {
+        loop_ = std::thread([this] { event_base_loop(base(), EVLOOP_NO_EXIT_ON_EMPTY); });
+    }
+    void stop_loop() {
+        event_base_loopbreak(base());
+        loop_.join();
+    }
+
+    std::thread loop_;
+};
+
+bool wait_for(const std::function<bool()> &done, int ms) {
+    double end = conf::now_ms() + ms;
+    while (!done()) {
+        if (conf::now_ms() > end) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return true;
+}
+
+TEST_P(ListenerThreadTest, EnableDisableFromAnotherThreadLosesNoConnection) {
+    Counter c;
+    evconnlistener *lev = bind_loopback(&c);
+    ASSERT_NE(lev, nullptr);
+    int port = local_port(evconnlistener_get_fd(lev));
+    start_loop();
+    std::atomic<bool> stop{false};
+    std::thread toggler([&] {
+        while (!stop.load()) {
+            evconnlistener_disable(lev);
+            std::this_thread::yield();
+            evconnlistener_enable(lev);
+        }
+    });
+    std::vector<int> clients;
+    for (int i = 0; i < 100; ++i) clients.push_back(connect_loopback(port));
+    stop = true;
+    toggler.join();
+    evconnlistener_enable(lev);
+    EXPECT_TRUE(wait_for([&] { return c.accepted.load() == 100; }, 5000)) << c.accepted.load();
+    stop_loop();
+    evconnlistener_free(lev);
+    for (int fd : clients) {
+        EXPECT_GE(fd, 0);
+        close(fd);
+    }
+}
+
+TEST_P(ListenerThreadTest, FreeFromAnotherThreadWhileTheLoopRuns) {
+    Counter c;
+    evconnlistener *lev = bind_loopback(&c);
+    ASSERT_NE(lev, nullptr);
+    int port = local_port(evconnlistener_get_fd(lev));
+    start_loop();
+    std::vector<int> clients;
+    for (int i = 0; i < 10; ++i) clients.push_back(connect_loopback(port));
+    EXPECT_TRUE(wait_for([&] { return c.accepted.load() == 10; }, 5000));
+    evconnlistener_free(lev);
+    int after = c.accepted.load();
+    EXPECT_EQ(connect_loopback(port), -1) << "socket closed by LEV_OPT_CLOSE_ON_FREE";
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_EQ(c.accepted.load(), after) << "no callback after free";
+    stop_loop();
+    for (int fd : clients) close(fd);
+}
+
+TEST_P(ListenerThreadTest, SetCallbackFromAnotherThreadStartsAccepting) {
+    Counter c;
+    sockaddr_in sin = conf::loopback4();
+    evconnlistener *lev = evconnlistener_new_bind(base(), nullptr, nullptr,
+                                                  LEV_OPT_CLOSE_ON_FREE | LEV_OPT_THREADSAFE, 16,
+                                                  reinterpret_cast<sockaddr *>(&sin), sizeof sin);
+    ASSERT_NE(lev, nullptr);
+    int port = local_port(evconnlistener_get_fd(lev));
+    start_loop();
+    int client = connect_loopback(port);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_EQ(c.accepted.load(), 0);
+    evconnlistener_set_cb(lev, count_accept, &c);
+    EXPECT_TRUE(wait_for([&] { return c.accepted.load() == 1; }, 5000));
+    stop_loop();
+    evconnlistener_free(lev);
+    close(client);
+}
+
+CONF_INSTANTIATE_BACKENDS(ListenerThreadTest);
+
+}  // namespace
