@@ -355,9 +355,13 @@ class Runner:
             return
         smoke = self.a.smoke
         configs = [(50, 64)] if smoke else ECHO_CONFIGS
+        if self.a.echo_configs:
+            configs = [tuple(int(v) for v in c.split("x")) for c in self.a.echo_configs.split(",")]
         backends = ["epoll"] if smoke else ["epoll", "poll"]
+        if self.a.echo_backends:
+            backends = self.a.echo_backends.split(",")
         seconds = 0.3 if smoke else 1.0
-        rounds = 1 if smoke else 3
+        rounds = 1 if smoke else (self.a.rounds or 3)
         res = {}
         t0 = time.time()
         for backend in backends:
@@ -871,6 +875,8 @@ def main():
     ap.add_argument("--only", default="", help="comma list: groups,ava,memory,callgrind,echo")
     ap.add_argument("--min-time", type=float, default=0, help="override --benchmark_min_time per slice")
     ap.add_argument("--rounds", type=int, default=0, help="override the number of interleaved rounds")
+    ap.add_argument("--echo-configs", default="", help="e.g. 50x64,500x16384 (connections x bytes)")
+    ap.add_argument("--echo-backends", default="", help="e.g. epoll,poll")
     ap.add_argument("--group", default="", help="comma list of workload groups (default: all)")
     args = ap.parse_args()
     args.tmp = tempfile.mkdtemp(prefix="reevent-bench.")
