@@ -154,6 +154,19 @@ class Env:
                 f.write(line + "\n")
 
 
+def stacks(pid):
+    """Thread backtraces of a hung process (gdb, when installed), for the failure message."""
+    if not os.path.exists("/usr/bin/gdb"):
+        return "(gdb not installed: no backtrace)"
+    try:
+        r = subprocess.run(["gdb", "-p", str(pid), "-batch", "-ex", "thread apply all bt 15"],
+                           capture_output=True, text=True, timeout=30)
+    except subprocess.TimeoutExpired:
+        return "(gdb timed out)"
+    lines = [l for l in r.stdout.splitlines() if l.startswith(("#", "Thread"))]
+    return "\n".join(lines[:80])
+
+
 def sanitizer_preload(sanitize):
     libs = []
     for s, lib in (("address", "libasan.so"), ("undefined", "libubsan.so"),
@@ -230,14 +243,36 @@ def skip_unless_importable(e, program):
     log("%s: all %d libevent imports are exported by reevent" % (os.path.basename(program), n))
 
 
+FAILURE_LOGS = []  # files whose tail is printed when a test fails (program stderr, logs)
+
+
+def show_on_failure(path):
+    FAILURE_LOGS.append(path)
+    return path
+
+
+def _print_failure_logs():
+    for path in FAILURE_LOGS:
+        try:
+            with open(path, errors="replace") as f:
+                text = f.read()
+        except OSError:
+            continue
+        if text.strip():
+            print("---- last lines of %s ----\n%s" % (os.path.basename(path),
+                                                     "\n".join(text.splitlines()[-40:])))
+
+
 def main_wrapper(fn):
     """Run a test body; TestFailure -> exit 1 with the message; always clean up."""
     try:
         fn()
     except TestFailure as ex:
+        _print_failure_logs()
         print("FAIL: %s" % ex, flush=True)
         sys.exit(1)
     except subprocess.TimeoutExpired as ex:
+        _print_failure_logs()
         print("FAIL: timed out: %s" % ex, flush=True)
         sys.exit(1)
     print("PASS", flush=True)

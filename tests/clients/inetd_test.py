@@ -20,7 +20,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from clientlib import (Env, check, log, main_wrapper, parse_args, skip_unless_importable,  # noqa
-                       verify_ldd, verify_mapped, TestFailure)
+                       verify_ldd, verify_mapped, show_on_failure, TestFailure)
 
 INETD = "/usr/sbin/inetd"
 
@@ -67,7 +67,7 @@ def body():
     conf = os.path.join(e.tmp, "inetd.conf")
     with open(conf, "w") as f:
         f.write("127.0.0.1:%d stream tcp nowait root /bin/cat cat\n" % cat_port)
-    logf = os.path.join(e.tmp, "inetd.log")
+    logf = show_on_failure(os.path.join(e.tmp, "inetd.log"))
     p = e.spawn([INETD, "-d", conf], stdout=open(logf, "w"), stderr=subprocess.STDOUT)
     first = connect(cat_port)
     verify_mapped(e, p.pid, "inetd")

@@ -20,14 +20,15 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from clientlib import (Env, check, log, main_wrapper, parse_args, skip_unless_importable,  # noqa
-                       verify_ldd, verify_mapped, TestFailure)
+                       verify_ldd, verify_mapped, show_on_failure, TestFailure)
 
 TCPBENCH = "/usr/bin/tcpbench"
 
 
 def start_server(e, port, udp):
     argv = [TCPBENCH, "-s", "-4", "-p", str(port), "-r", "250"] + (["-u"] if udp else [])
-    out = open(os.path.join(e.tmp, "server-%s.out" % ("udp" if udp else "tcp")), "w+")
+    out = open(show_on_failure(os.path.join(e.tmp, "server-%s.out" % ("udp" if udp else "tcp"))),
+               "w+")
     p = e.spawn(argv, stdout=out, stderr=subprocess.STDOUT, text=True)
     time.sleep(0.3)
     check(p.poll() is None, "tcpbench server exited at start: %s" % read(out))
