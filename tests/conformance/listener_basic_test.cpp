@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "backend_fixture.h"
+#include "differences.h"
 
 namespace {
 
@@ -384,6 +385,23 @@ TEST_P(ListenerTest, TwoListenersOnOneBase) {
     close(cb);
     evconnlistener_free(la);
     evconnlistener_free(lb);
+}
+
+TEST_P(ListenerTest, NullListenerAndBaseAreRejected) {
+    if (!conf::kIsReevent) GTEST_SKIP() << "crashes libevent 2.1.12";
+    EXPECT_EQ(evconnlistener_enable(nullptr), -1);
+    EXPECT_EQ(evconnlistener_disable(nullptr), -1);
+    EXPECT_EQ(evconnlistener_get_fd(nullptr), -1);
+    EXPECT_EQ(evconnlistener_get_base(nullptr), nullptr);
+    evconnlistener_set_cb(nullptr, on_accept, nullptr);
+    evconnlistener_set_error_cb(nullptr, nullptr);
+    evconnlistener_free(nullptr);
+    sockaddr_in sin = loopback4();
+    int before = conf::count_open_fds();
+    EXPECT_EQ(evconnlistener_new_bind(nullptr, on_accept, nullptr, 0, -1,
+                                      reinterpret_cast<sockaddr *>(&sin), sizeof sin),
+              nullptr);
+    EXPECT_EQ(conf::count_open_fds(), before);
 }
 
 CONF_INSTANTIATE_BACKENDS(ListenerTest);
