@@ -427,6 +427,8 @@ int Buffer::reserve_space(ssize_t size, iovec *vec, int n_vec) noexcept {
     if (freeze_back_ || size < 0 || n_vec < 1 || !vec) return -1;
     size_t want = size_t(size);
     if (would_overflow(total_, want)) return -1;
+    // Nothing asked for with room for two extents: none handed out (as libevent).
+    if (!want && n_vec >= 2) return 0;
     // Commit may need up to two ring slots: make sure it cannot fail for that.
     if (!ring_reserve(2)) return -1;
     size_t space = tail_space();

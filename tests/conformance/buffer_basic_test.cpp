@@ -435,3 +435,37 @@ TEST(BufferBasic, AddVprintfFromVaList) {
     EXPECT_EQ(add_formatted(b.get(), "%s", big.c_str()), 2000);
     EXPECT_EQ(contents(b.get()), "[key=00007;" + big);
 }
+
+TEST(BufferBasic, ReserveOfNothingWithTwoVectorsGivesNoExtent) {
+    auto b = make();
+    evbuffer_add(b.get(), "abc", 3);
+    evbuffer_iovec v[2];
+    EXPECT_EQ(evbuffer_reserve_space(b.get(), 0, v, 2), 0);
+    EXPECT_EQ(contents(b.get()), "abc");
+}
+
+TEST(BufferBasic, AddIovecWithNothingAddsNothing) {
+    auto b = make();
+    evbuffer_iovec v[1] = {{nullptr, 0}};
+    EXPECT_EQ(evbuffer_add_iovec(b.get(), v, 1), 0u);
+    EXPECT_EQ(evbuffer_add_iovec(b.get(), v, 0), 0u);
+    EXPECT_EQ(evbuffer_get_length(b.get()), 0u);
+}
+
+TEST(BufferBadInput, AddIovecWithNullBaseIsRejectedWhole) {
+    if (!conf::kIsReevent) GTEST_SKIP() << "libevent copies from the NULL pointer";
+    auto b = make();
+    char ok[] = "ok";
+    evbuffer_iovec v[2] = {{ok, 2}, {nullptr, 5}};
+    EXPECT_EQ(evbuffer_add_iovec(b.get(), v, 2), 0u);
+    EXPECT_EQ(evbuffer_add_iovec(b.get(), nullptr, 3), 0u);
+    EXPECT_EQ(evbuffer_get_length(b.get()), 0u);
+}
+
+TEST(BufferBasic, ExpandedBufferTakesDataWithoutNewSegments) {
+    auto b = make();
+    ASSERT_EQ(evbuffer_expand(b.get(), 10000), 0);
+    std::string s(10000, 'e');
+    ASSERT_EQ(evbuffer_add(b.get(), s.data(), s.size()), 0);
+    EXPECT_EQ(evbuffer_get_contiguous_space(b.get()), 10000u);
+}
