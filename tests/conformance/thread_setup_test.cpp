@@ -158,6 +158,15 @@ TEST(ThreadSetup, MakeBaseNotifiableRejectsNullAndAcceptsBase) {
         event_base *b = event_base_new();
         if (evthread_make_base_notifiable(b) != 0) return 3;
         event_base_free(b);
+        // A NOLOCK base has no wake-up fd of its own; this gives it one.
+        event_config *cfg = event_config_new();
+        event_config_set_flag(cfg, EVENT_BASE_FLAG_NOLOCK);
+        b = event_base_new_with_config(cfg);
+        event_config_free(cfg);
+        if (!b) return 4;
+        if (evthread_make_base_notifiable(b) != 0) return 5;
+        if (evthread_make_base_notifiable(b) != 0) return 6;
+        event_base_free(b);
         return 0;
     }), 0);
 }
