@@ -68,7 +68,10 @@ def parse_tables(paths, wanted):
 
 # End-to-end client tests (tests/clients) and the census line holding each program's imports.
 CLIENT_TESTS = {"clients.reevent.memcached": "memcached:memcached",
-                "clients.reevent.tmux": "tmux:tmux"}
+                "clients.reevent.tmux": "tmux:tmux",
+                "clients.reevent.tcpbench": "tcpbench:tcpbench",
+                "clients.reevent.inetd": "openbsd-inetd:inetd",
+                "clients.reevent.gearmand": "gearman-job-server:gearmand"}
 
 
 def client_coverage():
