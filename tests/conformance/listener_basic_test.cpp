@@ -387,6 +387,44 @@ TEST_P(ListenerTest, TwoListenersOnOneBase) {
     evconnlistener_free(lb);
 }
 
+struct ErrorSeen {
+    int calls = 0;
+    int err = 0;
+};
+
+void disable_on_error(evconnlistener *lev, void *arg) {
+    auto *e = static_cast<ErrorSeen *>(arg);
+    ++e->calls;
+    e->err = EVUTIL_SOCKET_ERROR();
+    evconnlistener_disable(lev);
+}
+
+TEST_P(ListenerTest, ErrorCallbackSeesAcceptErrno) {
+    // A TCP socket that never listened is "readable" (hung up) and accept() fails with EINVAL.
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    ErrorSeen seen;
+    evconnlistener *lev = evconnlistener_new(base(), on_accept, &seen, LEV_OPT_CLOSE_ON_FREE, 0, fd);
+    ASSERT_NE(lev, nullptr);
+    evconnlistener_set_error_cb(lev, disable_on_error);
+    ASSERT_TRUE(run_until(base(), [&] { return seen.calls > 0; }, 2000));
+    run_for(base(), 20);
+    EXPECT_EQ(seen.calls, 1) << "disabled from the error callback";
+    EXPECT_EQ(seen.err, EINVAL);
+    evconnlistener_free(lev);
+}
+
+TEST_P(ListenerTest, AcceptErrorWithoutCallbackIsLogged) {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    conf::LogCapture log;
+    evconnlistener *lev = evconnlistener_new(base(), on_accept, nullptr, LEV_OPT_CLOSE_ON_FREE, 0, fd);
+    ASSERT_NE(lev, nullptr);
+    run_until(base(), [&] { return !log.messages().empty(); }, 2000);
+    evconnlistener_free(lev);
+    ASSERT_FALSE(log.messages().empty());
+    EXPECT_EQ(log.messages()[0].first, EVENT_LOG_WARN);
+    EXPECT_TRUE(log.contains("accept")) << log.messages()[0].second;
+}
+
 TEST_P(ListenerTest, NullListenerAndBaseAreRejected) {
     if (!conf::kIsReevent) GTEST_SKIP() << "crashes libevent 2.1.12";
     EXPECT_EQ(evconnlistener_enable(nullptr), -1);

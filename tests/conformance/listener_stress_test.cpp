@@ -287,7 +287,9 @@ TEST_P(ListenerStressTest, OutOfDescriptorsCallsErrorCallbackBacksOffAndRecovers
         EXPECT_LT(r.cpu_ms, 0.25 * r.wall_ms) << r.cpu_ms << " ms CPU in " << r.wall_ms;
         EXPECT_LT(r.errors, 200);
     } else {
-        EXPECT_GT(r.cpu_ms, 0.3 * r.wall_ms) << "libevent spins";
+        // libevent retries at once, forever: an error callback per loop iteration. (Its CPU
+        // share depends on machine load, so the count is what is checked.)
+        EXPECT_GT(r.errors, 1000) << "libevent spins";
     }
 }
 
