@@ -486,6 +486,72 @@ TEST_P(SignalTest, BasesComeAndGoWhileSignalsArrive) {
     EXPECT_GE(delivered + conf::g_program_handler_calls.load(), 1);
 }
 
+TEST_P(SignalTest, SignalHandledOnAnotherThreadWakesTheLoopThread) {
+    // The loop runs on a worker thread; the signal is taken by this thread's handler.
+    std::atomic<int> calls{0};
+    event *ev = evsignal_new(base(), SIGUSR1, [](evutil_socket_t, short, void *arg) {
+        static_cast<std::atomic<int> *>(arg)->fetch_add(1);
+    }, &calls);
+    ASSERT_EQ(evsignal_add(ev, nullptr), 0);
+    std::atomic<bool> ok{false};
+    std::thread loop([&] {
+        ok = conf::loop_until(base(), [&] { return calls.load() > 0; }, 3000);
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    raise(SIGUSR1);
+    loop.join();
+    EXPECT_TRUE(ok.load());
+    EXPECT_EQ(calls.load(), 1);
+    event_free(ev);
+}
+
+TEST_P(SignalTest, SignalReachesBasesLoopingInSeveralThreads) {
+    constexpr int kBases = 3;
+    event_base *bases[kBases];
+    event *evs[kBases];
+    std::atomic<int> calls[kBases];
+    conf::LogCapture quiet;  // libevent warns about more than one signal base
+    for (int i = 0; i < kBases; ++i) {
+        calls[i] = 0;
+        bases[i] = conf::new_base_on(GetParam());
+        ASSERT_NE(bases[i], nullptr);
+        evs[i] = evsignal_new(bases[i], SIGUSR2, [](evutil_socket_t, short, void *arg) {
+            static_cast<std::atomic<int> *>(arg)->fetch_add(1);
+        }, &calls[i]);
+        ASSERT_EQ(evsignal_add(evs[i], nullptr), 0);
+    }
+    std::atomic<bool> raised{false};
+    std::vector<std::thread> loops;
+    for (int i = 0; i < kBases; ++i)
+        loops.emplace_back([&, i] {
+            // libevent: only one base hears it, so the others give up after a short wait.
+            const long ms = conf::kSignalsOnEveryBase ? 3000 : 300;
+            while (!raised) std::this_thread::yield();
+            conf::loop_until(bases[i], [&] { return calls[i].load() > 0; }, ms);
+        });
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    raise(SIGUSR2);
+    raised = true;
+    for (auto &t : loops) t.join();
+    int total = 0;
+    for (int i = 0; i < kBases; ++i) {
+        total += calls[i].load();
+        if (conf::kSignalsOnEveryBase) {
+            EXPECT_EQ(calls[i].load(), 1) << "base " << i;
+        }
+    }
+    if (!conf::kSignalsOnEveryBase) {
+        EXPECT_EQ(total, 1);
+    }
+    for (int i = 0; i < kBases; ++i) {
+        event_free(evs[i]);
+        event_base_free(bases[i]);
+    }
+    if (conf::kHandlerRestoredAfterSeveralBases) {
+        EXPECT_EQ(conf::current_handler(SIGUSR2), &conf::program_handler);
+    }
+}
+
 CONF_INSTANTIATE_BACKENDS(SignalTest);
 
 }  // namespace

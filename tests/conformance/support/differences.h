@@ -61,4 +61,13 @@ inline constexpr bool kListenerBacksOffOnEmfile = kIsReevent;
 // freed buffer's remains); reevent drops them.
 namespace conf {
 inline constexpr bool kFreedBufferSkipsDeferredCallbacks = kIsReevent;
+// libevent's binary heap runs timers with equal deadlines in no defined order (in practice
+// the reverse of adding); reevent's timer heap breaks ties by insertion order (FIFO).
+inline constexpr bool kTimersFifoOnTies = kIsReevent;
+
 }  // namespace conf
+
+// libevent 2.1 saves the previous handler per base, so after several bases watched one
+// signal and were freed, its own handler can stay installed; reevent restores the
+// program's handler once the last watcher in the process is gone.
+namespace conf { inline constexpr bool kHandlerRestoredAfterSeveralBases = kIsReevent; }
