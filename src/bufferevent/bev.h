@@ -72,7 +72,9 @@ struct Bev {
     bufferevent pub{};  // must stay first: the C handle points here
     event_base *base = nullptr;  // pub.ev_base, or the current base when that was NULL
     core::Lock *lock = nullptr;
-    core::Deferred deferred;
+    // Allocated on first use: most bufferevents of a server never defer a callback, and
+    // 64 bytes per idle connection matter.
+    core::Deferred *deferred = nullptr;
     RateLimit *rate = nullptr;
     evbuffer_cb_entry *read_wm_cb = nullptr;
     ssize_t max_single_read = kDefaultMaxSingle;
@@ -82,6 +84,7 @@ struct Bev {
     int errno_pending = 0;
     int dns_error = 0;
     short eventcb_pending = 0;
+    short deferred_pri = -1;  // priority for the deferred callback (-1: the middle one)
     uint8_t read_suspended = 0;
     uint8_t write_suspended = 0;
     uint8_t in_readcb = 0;   // nesting depth of the user's read callback
@@ -158,6 +161,8 @@ ssize_t limit_max(Bev *b, bool write) noexcept;
 // Account for bytes moved (may suspend).
 void decrement_read_buckets(Bev *b, ssize_t n) noexcept;
 void decrement_write_buckets(Bev *b, ssize_t n) noexcept;
+// Nothing may move now: pause that direction until the buckets refill (no busy loop).
+void rate_starved(Bev *b, bool write) noexcept;
 // Called from destroy: leave the group, stop the refill timer, free the state.
 void rate_limit_destroy(Bev *b) noexcept;
 

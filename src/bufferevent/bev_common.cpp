@@ -68,7 +68,15 @@ void run_deferred(core::Deferred *, void *arg) noexcept {
 
 void schedule_deferred(Bev *b) noexcept {
     if (b->deferred_queued) return;
-    if (b->deferred.schedule()) {
+    if (!b->deferred) {
+        b->deferred = mm::make<core::Deferred>();
+        if (!b->deferred) {
+            log::warn("bufferevent: out of memory for a deferred callback");
+            return;
+        }
+        b->deferred->init(b->base, run_deferred, b, b->deferred_pri);
+    }
+    if (b->deferred->schedule()) {
         b->deferred_queued = true;
         ++b->refcnt;
     }
@@ -80,7 +88,7 @@ void destroy(Bev *b) noexcept {
     if (event_initialized(&b->pub.ev_read)) event_del(&b->pub.ev_read);
     if (event_initialized(&b->pub.ev_write)) event_del(&b->pub.ev_write);
     rate_limit_destroy(b);
-    b->deferred.cancel();
+    if (b->deferred) b->deferred->cancel();
     // The buffers go before the kind's own teardown: they may use a lock that belongs to
     // the underlying bufferevent or to a pair's other half, which destruct() releases.
     evbuffer_free(b->pub.input);
@@ -115,13 +123,13 @@ bool init_common(Bev *b, event_base *base, const bufferevent_ops *ops, int optio
         buffer::from(b->pub.input)->use_lock(b->lock);
         buffer::from(b->pub.output)->use_lock(b->lock);
     }
-    b->deferred.init(b->base, run_deferred, b, -1);
     return true;
 }
 
 void deferred_rebind(Bev *b, event_base *base, int priority) noexcept {
-    if (b->deferred_queued) return;  // it runs where it was queued; rare enough to ignore
-    b->deferred.init(base, run_deferred, b, priority);
+    b->deferred_pri = static_cast<short>(priority);
+    if (!b->deferred || b->deferred_queued) return;  // a queued one runs where it was queued
+    b->deferred->init(base, run_deferred, b, priority);
 }
 
 void destroy_unlinked(Bev *b) noexcept {
@@ -129,6 +137,7 @@ void destroy_unlinked(Bev *b) noexcept {
     if (b->pub.output) evbuffer_free(b->pub.output);
     b->pub.input = b->pub.output = nullptr;
     core::Lock *l = b->own_lock ? b->lock : nullptr;
+    if (b->deferred) mm::destroy(b->deferred);
     b->~Bev();
     mm::free(b);
     if (l) mm::destroy(l);
@@ -272,8 +281,11 @@ void set_watermark(Bev *b, short events, size_t low, size_t high) noexcept {
         if (high) {
             if (!b->read_wm_cb) b->read_wm_cb = evbuffer_add_cb(b->pub.input, input_wm_cb, b);
             if (b->read_wm_cb) {
-                evbuffer_cb_set_flags(b->pub.input, b->read_wm_cb,
-                                      EVBUFFER_CB_ENABLED | buffer::kCbNoDefer);
+                // Must run at once even if the user defers the buffer's callbacks.
+                evbuffer_lock(b->pub.input);
+                b->read_wm_cb->flags |= buffer::kCbNoDefer;
+                evbuffer_unlock(b->pub.input);
+                evbuffer_cb_set_flags(b->pub.input, b->read_wm_cb, EVBUFFER_CB_ENABLED);
             }
             if (evbuffer_get_length(b->pub.input) >= high) suspend_read(b, kSuspendWm);
             else unsuspend_read(b, kSuspendWm);
@@ -373,6 +385,14 @@ void release(Bev *b) noexcept {
     b->pub.errorcb = nullptr;
     b->pub.cbarg = nullptr;
     if (b->pub.be_ops->unlink) b->pub.be_ops->unlink(b);
+    // A queued deferred callback has nothing left to call: take it back now, so the
+    // object does not wait for (or, if the base goes first, outlive) the loop.
+    if (b->deferred_queued && b->deferred->cancel()) {
+        b->deferred_queued = false;
+        b->readcb_pending = b->writecb_pending = false;
+        b->eventcb_pending = 0;
+        --b->refcnt;  // the queue's reference; the user's is dropped below
+    }
     decref_and_unlock(b);
 }
 

@@ -90,6 +90,8 @@ void on_readable(evutil_socket_t fd, short what, void *arg) noexcept {
             if (b->pub.wm_read.high &&
                 evbuffer_get_length(b->pub.input) >= b->pub.wm_read.high)
                 suspend_read(b, kSuspendWm);
+            else
+                rate_starved(b, false);
             decref_and_unlock(b);
             return;
         }
@@ -180,7 +182,10 @@ void on_writable(evutil_socket_t fd, short what, void *arg) noexcept {
     if (evbuffer_get_length(b->pub.output)) {
         ssize_t atmost = -1;
         if (b->write_size_set || b->rate) atmost = limit_max(b, true);
-        if (atmost == 0) goto done;
+        if (atmost == 0) {
+            rate_starved(b, true);
+            goto done;
+        }
         evbuffer_unfreeze(b->pub.output, 1);
         res = evbuffer_write_atmost(b->pub.output, fd, atmost);
         int err = errno;

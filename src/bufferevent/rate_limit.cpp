@@ -306,6 +306,24 @@ void decrement_write_buckets(Bev *b, ssize_t n) noexcept {
     }
 }
 
+void rate_starved(Bev *b, bool write) noexcept {
+    RateLimit *r = b->rate;
+    if (!r) return;
+    if (r->cfg && (write ? r->bucket.write_limit : r->bucket.read_limit) <= 0) {
+        if (write) suspend_write(b, kSuspendBw);
+        else suspend_read(b, kSuspendBw);
+        arm_refill(b);
+    } else if (bufferevent_rate_limit_group *g = r->group) {
+        g->lock.lock();
+        bool susp = write ? g->write_suspended : g->read_suspended;
+        g->lock.unlock();
+        if (susp) {
+            if (write) suspend_write(b, kSuspendBwGroup);
+            else suspend_read(b, kSuspendBwGroup);
+        }
+    }
+}
+
 void rate_limit_destroy(Bev *b) noexcept {
     RateLimit *r = b->rate;
     if (!r) return;
