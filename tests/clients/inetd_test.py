@@ -12,6 +12,7 @@ config with two loopback services, it must:
 """
 
 import os
+import pwd
 import signal
 import socket
 import subprocess
@@ -23,6 +24,7 @@ from clientlib import (Env, check, log, main_wrapper, parse_args, skip_unless_im
                        verify_ldd, verify_mapped, show_on_failure, TestFailure)
 
 INETD = "/usr/sbin/inetd"
+USER = pwd.getpwuid(os.getuid()).pw_name  # services run as whoever runs the test
 
 
 def connect(port, timeout=10):
@@ -66,7 +68,7 @@ def body():
     cat_port, echo_port = e.free_port(), e.free_port()
     conf = os.path.join(e.tmp, "inetd.conf")
     with open(conf, "w") as f:
-        f.write("127.0.0.1:%d stream tcp nowait root /bin/cat cat\n" % cat_port)
+        f.write("127.0.0.1:%d stream tcp nowait %s /bin/cat cat\n" % (cat_port, USER))
     logf = show_on_failure(os.path.join(e.tmp, "inetd.log"))
     p = e.spawn([INETD, "-d", conf], stdout=open(logf, "w"), stderr=subprocess.STDOUT)
     first = connect(cat_port)
@@ -90,8 +92,8 @@ def body():
 
     # 2. SIGHUP: reload with one more service
     with open(conf, "a") as f:
-        f.write("127.0.0.1:%d stream tcp nowait root /bin/echo echo reloaded-%d\n"
-                % (echo_port, echo_port))
+        f.write("127.0.0.1:%d stream tcp nowait %s /bin/echo echo reloaded-%d\n"
+                % (echo_port, USER, echo_port))
     p.send_signal(signal.SIGHUP)
     s = connect(echo_port)
     got = read_all(s)

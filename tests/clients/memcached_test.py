@@ -18,6 +18,7 @@ event_config/event_base_new_with_config, and embeds struct event in its connecti
 
 import asyncio
 import os
+import pwd
 import random
 import re
 import signal
@@ -92,7 +93,7 @@ def expect(got, want, what):
 
 def start_memcached(e, on_reevent=None):
     port = e.free_port()
-    p = e.spawn([MEMCACHED, "-u", "root", "-t", "4", "-l", "127.0.0.1", "-p", str(port),
+    p = e.spawn([MEMCACHED, "-u", pwd.getpwuid(os.getuid()).pw_name, "-t", "4", "-l", "127.0.0.1", "-p", str(port),
                  "-U", "0", "-m", "128", "-c", "1024"], on_reevent=on_reevent)
     deadline = time.monotonic() + 10
     while True:
@@ -108,7 +109,8 @@ def start_memcached(e, on_reevent=None):
 
 def protocol_checks(port):
     c = Conn(port)
-    expect(c.cmd(b"version\r\n"), b"VERSION 1.6.18", "version")
+    v = c.cmd(b"version\r\n")
+    check(v.startswith(b"VERSION 1.6."), "version: got %r, want VERSION 1.6.x" % v)
     expect(c.cmd(b"set k1 42 0 5\r\nhello\r\n"), b"STORED", "set")
     expect(c.get(b"k1")[:2], (42, b"hello"), "get after set (flags kept)")
     expect(c.cmd(b"add k1 0 0 1\r\nx\r\n"), b"NOT_STORED", "add on existing key")
@@ -264,7 +266,8 @@ def body():
     check(p.poll() is None, "memcached died during the concurrency test (status %s)"
           % p.returncode)
     c = Conn(port)
-    expect(c.cmd(b"version\r\n"), b"VERSION 1.6.18", "version after the concurrency test")
+    v = c.cmd(b"version\r\n")
+    check(v.startswith(b"VERSION 1.6."), "version after the concurrency test: %r" % v)
     c.close()
 
     if os.path.exists(MEMCASLAP):

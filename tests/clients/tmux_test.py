@@ -93,7 +93,8 @@ def body():
     server = int(t.out("#{pid}"))
     STATE["server"] = server
     verify_mapped(e, server, "tmux server (forked daemon: event_reinit)")
-    check(t.out("#{version}") == "3.3a", "tmux version")
+    version = t.out("#{version}")
+    check(version.startswith("3."), "tmux version %r (the test needs 3.x)" % version)
 
     # 2. round trips
     for i in range(10):
