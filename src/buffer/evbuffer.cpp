@@ -543,6 +543,11 @@ void Buffer::drain_bytes(size_t len) noexcept {
             len = 0;
         }
     }
+    // An empty buffer keeps at most one spare block, so idle connections hold little.
+    if (!total_ && spare_[1]) {
+        block_unref(spare_[1]);
+        spare_[1] = nullptr;
+    }
 }
 
 int Buffer::drain(size_t len) noexcept {
