@@ -71,7 +71,8 @@ CLIENT_TESTS = {"clients.reevent.memcached": "memcached:memcached",
                 "clients.reevent.tmux": "tmux:tmux",
                 "clients.reevent.tcpbench": "tcpbench:tcpbench",
                 "clients.reevent.inetd": "openbsd-inetd:inetd",
-                "clients.reevent.gearmand": "gearman-job-server:gearmand"}
+                "clients.reevent.gearmand": "gearman-job-server:gearmand",
+                "clients.reevent.unbound": "unbound:unbound"}
 
 
 def client_coverage():

@@ -258,9 +258,17 @@ def _print_failure_logs():
                 text = f.read()
         except OSError:
             continue
-        if text.strip():
+        lines = text.splitlines()
+        # A sanitizer report matters more than the end of the file: show it from its start.
+        first = next((i for i, l in enumerate(lines)
+                      if "ERROR: AddressSanitizer" in l or "runtime error:" in l
+                      or "ERROR: LeakSanitizer" in l), None)
+        if first is not None:
+            print("---- sanitizer report in %s ----\n%s" % (os.path.basename(path),
+                                                          "\n".join(lines[first:first + 60])))
+        elif text.strip():
             print("---- last lines of %s ----\n%s" % (os.path.basename(path),
-                                                     "\n".join(text.splitlines()[-40:])))
+                                                     "\n".join(lines[-40:])))
 
 
 def main_wrapper(fn):
@@ -275,4 +283,15 @@ def main_wrapper(fn):
         _print_failure_logs()
         print("FAIL: timed out: %s" % ex, flush=True)
         sys.exit(1)
+    except (OSError, ValueError, struct_error_types()) as ex:
+        import traceback
+        traceback.print_exc()
+        _print_failure_logs()
+        print("FAIL: %s: %s" % (type(ex).__name__, ex), flush=True)
+        sys.exit(1)
     print("PASS", flush=True)
+
+
+def struct_error_types():
+    import struct
+    return struct.error
