@@ -248,6 +248,25 @@ TEST_P(ForkTest, ParentCrossThreadWakeupSurvivesChildReinit) {
     event_free(ev);
 }
 
+TEST_P(ForkTest, ReinitReportsAnEventThatCannotBeReAdded) {
+    // Only a backend that re-registers every fd on reinit (plain epoll) can notice.
+    if (!is_epoll() || (GetParam().flags & EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST))
+        GTEST_SKIP() << "only plain epoll re-adds fds during event_reinit";
+    int fd = sp_.release(0);
+    Counters c;
+    event *ev = event_new(base(), fd, EV_READ | EV_PERSIST, on_read, &c);
+    ASSERT_EQ(event_add(ev, nullptr), 0);
+    close(fd);  // the program's mistake: the event still names a closed fd
+    int code = conf::run_in_child([&] {
+        conf::LogCapture log;
+        if (event_reinit(base()) != -1) return 10;
+        if (!log.contains("fd " + std::to_string(fd))) return 11;  // says which one
+        return 0;
+    });
+    EXPECT_EQ(code, 0) << "10: reinit did not fail; 11: the log does not name fd " << fd;
+    event_free(ev);
+}
+
 CONF_INSTANTIATE_BACKENDS(ForkTest);
 
 }  // namespace
