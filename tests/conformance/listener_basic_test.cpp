@@ -425,6 +425,26 @@ TEST_P(ListenerTest, AcceptErrorWithoutCallbackIsLogged) {
     EXPECT_TRUE(log.contains("accept")) << log.messages()[0].second;
 }
 
+TEST_P(ListenerTest, BlockingListeningSocketDoesNotStallTheLoop) {
+    // libevent requires a non-blocking socket and blocks its whole loop in accept() after
+    // the last pending connection otherwise; reevent makes the socket non-blocking.
+    if (!conf::kIsReevent) GTEST_SKIP() << "hangs libevent 2.1.12";
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in sin = loopback4();
+    ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr *>(&sin), sizeof sin), 0);
+    Accepted acc;
+    evconnlistener *lev = evconnlistener_new(base(), on_accept, &acc, LEV_OPT_CLOSE_ON_FREE, 8, fd);
+    ASSERT_NE(lev, nullptr);
+    EXPECT_TRUE(fcntl(fd, F_GETFL) & O_NONBLOCK);
+    int client = connect_loopback(local_port(fd));
+    ASSERT_TRUE(run_until(base(), [&] { return acc.fds.size() == 1; }, 2000));
+    double t0 = conf::now_ms();
+    run_for(base(), 10);
+    EXPECT_LT(conf::now_ms() - t0, 1000);
+    close(client);
+    evconnlistener_free(lev);
+}
+
 TEST_P(ListenerTest, NullListenerAndBaseAreRejected) {
     if (!conf::kIsReevent) GTEST_SKIP() << "crashes libevent 2.1.12";
     EXPECT_EQ(evconnlistener_enable(nullptr), -1);
