@@ -96,10 +96,15 @@ void evconnlistener::release() noexcept {
     error_cb_ = nullptr;
     enabled_ = false;
     backing_off_ = false;
-    // Never wait here for a callback running in another thread: it holds a reference and
-    // will find cb_ cleared; waiting while holding lock_ could deadlock with it.
-    event_del_noblock(&accept_ev_);
-    event_del_noblock(&retry_ev_);
+    lock_.unlock();
+    // From another thread, event_del waits until a callback of ours that the loop is running
+    // has returned (it finds cb_ cleared and stops), so neither handler can touch the object
+    // after it is gone. lock_ is not held while waiting: that handler needs it to finish.
+    // From the loop thread (inside a callback) nothing waits; the reference that callback
+    // holds keeps the object alive until it unwinds.
+    event_del(&accept_ev_);
+    event_del(&retry_ev_);
+    lock_.lock();
     if (flags_ & LEV_OPT_CLOSE_ON_FREE) close(fd());
     unref_and_unlock();
 }

@@ -4,8 +4,9 @@
 // Built only on the public event API: one persistent EV_READ event on the socket, plus a timer
 // used while backing off. Every member is guarded by lock_ (always on; LEV_OPT_THREADSAFE
 // asks for nothing more). User callbacks run with the lock released; refs_ keeps the object
-// alive across them, so evconnlistener_free from inside a callback (or from another thread
-// while one runs) frees the memory only when the last callback returns.
+// alive across them, so evconnlistener_free from inside a callback frees the memory only
+// when that callback returns; from another thread, free waits (event_del) for a running
+// handler to finish first.
 //
 // Descriptor exhaustion (EMFILE/ENFILE/ENOBUFS/ENOMEM from accept) is where libevent spins:
 // the socket stays readable, so every loop iteration fails again. Here the error callback
