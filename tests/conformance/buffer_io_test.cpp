@@ -192,3 +192,36 @@ TEST(BufferIo, FileSegmentWrittenToPipe) {
     close(pfd[0]);
     close(pfd[1]);
 }
+
+TEST(BufferIo, FrozenEndsRefuseIo) {
+    Pair p;
+    ASSERT_EQ(write(p.fd[0], "data", 4), 4);
+    auto b = make();
+    evbuffer_add(b.get(), "out", 3);
+    evbuffer_freeze(b.get(), 0);
+    EXPECT_EQ(evbuffer_read(b.get(), p.fd[1], -1), -1);
+    evbuffer_unfreeze(b.get(), 0);
+    evbuffer_freeze(b.get(), 1);
+    EXPECT_EQ(evbuffer_write(b.get(), p.fd[1]), -1);
+    evbuffer_unfreeze(b.get(), 1);
+    EXPECT_EQ(contents(b.get()), "out");
+    EXPECT_EQ(evbuffer_read(b.get(), p.fd[1], -1), 4);
+    EXPECT_EQ(contents(b.get()), "outdata");
+}
+
+TEST(BufferIo, ReadIntoReservedTailKeepsOrder) {
+    Pair p;
+    auto b = make();
+    std::string first(1000, 'f');
+    evbuffer_add(b.get(), first.data(), first.size());
+    std::string second = pattern(20000);
+    ASSERT_EQ(write(p.fd[0], second.data(), second.size()), ssize_t(second.size()));
+    size_t got = 0;
+    for (int i = 0; i < 100 && got < second.size(); ++i) {
+        int r = evbuffer_read(b.get(), p.fd[1], 3000);
+        ASSERT_GT(r, 0);
+        ASSERT_LE(r, 3000);
+        got += size_t(r);
+    }
+    EXPECT_TRUE(contents(b.get()) == first + second);
+}
