@@ -153,6 +153,15 @@ TEST(Getaddrinfo, FamilyMismatchAndBadHints) {
     EXPECT_EQ(res, nullptr);
 }
 
+TEST(Getaddrinfo, LibeventPrivateFlagBitIsIgnored) {
+    // 0x80000000 marks lists libevent allocated itself; it is stripped from callers' hints.
+    evutil_addrinfo h = hints(AF_INET, SOCK_STREAM, static_cast<int>(0x80000000u));
+    evutil_addrinfo *res = nullptr;
+    ASSERT_EQ(evutil_getaddrinfo("1.2.3.4", "80", &h, &res), 0);
+    EXPECT_EQ(entries(res).size(), 1u);
+    evutil_freeaddrinfo(res);
+}
+
 TEST(Getaddrinfo, CanonnameOfNumericHostIsTheLiteral) {
     evutil_addrinfo h = hints(AF_INET, SOCK_STREAM, EVUTIL_AI_CANONNAME);
     evutil_addrinfo *res = nullptr;
