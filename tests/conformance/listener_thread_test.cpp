@@ -134,6 +134,48 @@ TEST_P(ListenerThreadTest, SetCallbackFromAnotherThreadStartsAccepting) {
     close(client);
 }
 
+TEST_P(ListenerThreadTest, ReuseablePortSpreadsConnectionsOverOneListenerPerThread) {
+    // The multi-threaded accept pattern: one base and one listener per thread, all bound to
+    // the same port with LEV_OPT_REUSEABLE_PORT; the kernel spreads connections over them.
+    constexpr int kThreads = 3, kConns = 150;
+    Counter counters[kThreads];
+    event_base *bases[kThreads] = {base(), nullptr, nullptr};
+    for (int i = 1; i < kThreads; ++i) {
+        bases[i] = conf::new_base_on(GetParam());
+        ASSERT_NE(bases[i], nullptr);
+    }
+    evconnlistener *levs[kThreads];
+    int port = 0;
+    for (int i = 0; i < kThreads; ++i) {
+        sockaddr_in sin = conf::loopback4(port);
+        levs[i] = evconnlistener_new_bind(bases[i], count_accept, &counters[i],
+                                          LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE_PORT |
+                                              LEV_OPT_THREADSAFE,
+                                          128, reinterpret_cast<sockaddr *>(&sin), sizeof sin);
+        ASSERT_NE(levs[i], nullptr) << i;
+        port = local_port(evconnlistener_get_fd(levs[i]));
+    }
+    std::vector<std::thread> loops;
+    for (int i = 0; i < kThreads; ++i)
+        loops.emplace_back([b = bases[i]] { event_base_loop(b, EVLOOP_NO_EXIT_ON_EMPTY); });
+    std::vector<int> clients;
+    for (int i = 0; i < kConns; ++i) clients.push_back(connect_loopback(port));
+    auto total = [&] {
+        int n = 0;
+        for (auto &c : counters) n += c.accepted.load();
+        return n;
+    };
+    EXPECT_TRUE(wait_for([&] { return total() == kConns; }, 5000)) << total();
+    for (int i = 0; i < kThreads; ++i) {
+        EXPECT_GT(counters[i].accepted.load(), 0) << "listener " << i << " got nothing";
+        event_base_loopbreak(bases[i]);
+    }
+    for (auto &t : loops) t.join();
+    for (int i = 0; i < kThreads; ++i) evconnlistener_free(levs[i]);
+    for (int i = 1; i < kThreads; ++i) event_base_free(bases[i]);
+    for (int fd : clients) close(fd);
+}
+
 CONF_INSTANTIATE_BACKENDS(ListenerThreadTest);
 
 }  // namespace
