@@ -108,6 +108,9 @@ TEST_P(ListenerThreadTest, FreeFromAnotherThreadWhileTheLoopRuns) {
     EXPECT_TRUE(wait_for([&] { return c.accepted.load() == 10; }, 5000));
     evconnlistener_free(lev);
     int after = c.accepted.load();
+    // poll()/select() pin a file they sleep on until they return, so the closed socket
+    // disappears only once the loop thread has woken up (free wakes it): give it a moment.
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
     EXPECT_EQ(connect_loopback(port), -1) << "socket closed by LEV_OPT_CLOSE_ON_FREE";
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     EXPECT_EQ(c.accepted.load(), after) << "no callback after free";
