@@ -4,6 +4,9 @@
 #define EVENT2_BUFFER_COMPAT_H_INCLUDED_
 
 #include <event2/visibility.h>
+/* Self-contained (libevent's is not): size_t, struct evbuffer, evbuffer_get_length and
+ * evbuffer_pullup for the macros below. */
+#include <event2/buffer.h>
 
 #ifdef __cplusplus
 extern "C" {

@@ -35,7 +35,7 @@ bool Buffer::ring_reserve(size_t extra) noexcept {
     if (count_ + extra <= cap_) return true;
     size_t cap = cap_ ? cap_ : 8;
     while (cap < count_ + extra) {
-        if (cap > SIZE_MAX / 2 / sizeof(Segment)) return false;
+        if (cap >= (size_t(1) << 30)) return false;  // indices are 32-bit
         cap *= 2;
     }
     auto *ring = static_cast<Segment *>(mm::malloc(cap * sizeof(Segment)));
@@ -43,7 +43,7 @@ bool Buffer::ring_reserve(size_t extra) noexcept {
     for (size_t i = 0; i < count_; ++i) ring[i] = seg(i);
     mm::free(ring_);
     ring_ = ring;
-    cap_ = cap;
+    cap_ = uint32_t(cap);
     head_ = 0;
     return true;
 }
@@ -148,7 +148,7 @@ void Buffer::locate(size_t pos, size_t *idx, size_t *off) const noexcept {
 bool Buffer::ptr_to_location(const evbuffer_ptr *p, size_t *idx, size_t *off) const noexcept {
     if (p->pos < 0 || size_t(p->pos) > total_) return false;
     size_t pos = size_t(p->pos);
-    size_t i = size_t(reinterpret_cast<uintptr_t>(p->internal_.chain) - front_seq_);
+    size_t i = uint32_t(uint32_t(reinterpret_cast<uintptr_t>(p->internal_.chain)) - front_seq_);
     size_t o = p->internal_.pos_in_chain;
     if (i < count_ && o < seg(i).len && seg(i).abs + o == front_abs_ + pos) {
         *idx = i;
@@ -162,7 +162,7 @@ bool Buffer::ptr_to_location(const evbuffer_ptr *p, size_t *idx, size_t *off) co
 evbuffer_ptr Buffer::make_ptr(size_t pos, size_t idx, size_t off) const noexcept {
     evbuffer_ptr p;
     p.pos = ssize_t(pos);
-    p.internal_.chain = reinterpret_cast<void *>(uintptr_t(front_seq_ + idx));
+    p.internal_.chain = reinterpret_cast<void *>(uintptr_t(uint32_t(front_seq_ + idx)));
     p.internal_.pos_in_chain = off;
     return p;
 }
@@ -706,7 +706,8 @@ int Buffer::add_buffer(Buffer *out, Buffer *in) noexcept {
         out->front_abs_ = in->front_abs_;
         in->front_abs_ += n;
         in->front_seq_ += in->count_;
-        in->head_ = in->count_ = in->total_ = 0;
+        in->head_ = in->count_ = 0;
+        in->total_ = 0;
     } else {
         if (!out->ring_reserve(in->count_)) return -1;
         uint64_t shift = out->front_abs_ + out->total_ - in->front_abs_;
@@ -719,7 +720,8 @@ int Buffer::add_buffer(Buffer *out, Buffer *in) noexcept {
         out->total_ += n;
         in->front_abs_ += n;
         in->front_seq_ += in->count_;
-        in->head_ = in->count_ = in->total_ = 0;
+        in->head_ = in->count_ = 0;
+        in->total_ = 0;
     }
     in->note_deleted(n);
     out->note_added(n);

@@ -252,34 +252,34 @@ private:
     void sweep_callbacks() noexcept;
     static void deferred_cb(core::Deferred *d, void *arg) noexcept;
 
+    // Laid out small: a bufferevent has two of these per connection.
     Segment *ring_ = nullptr;
-    size_t cap_ = 0;     // power of two (0 until the first segment)
-    size_t head_ = 0;
-    size_t count_ = 0;
     size_t total_ = 0;
-    uintptr_t front_seq_ = 1;  // sequence number of seg(0), for evbuffer_ptr hints
     // Stream position of the first byte: grows as bytes are drained, shrinks on prepend.
     // Every segment records its own, so a position hint can be checked exactly and a byte
     // position found by binary search.
     uint64_t front_abs_ = 0;
     Block *spare_[2] = {nullptr, nullptr};
-    size_t next_block_ = kMinBlockData;  // growth rule for new owned blocks
-    size_t read_hint_ = 4096;            // adaptive readv size
-
-    uint64_t flags_ = 0;
-    bool freeze_front_ = false;
-    bool freeze_back_ = false;
-    bool dead_ = false;
-    std::atomic<uint32_t> refs_{1};
-
     core::Lock *lock_ = nullptr;
-    bool own_lock_ = false;
     void *user_lock_ = nullptr;
-
     evbuffer_cb_entry *callbacks_ = nullptr;
     size_t n_added_ = 0;
     size_t n_deleted_ = 0;
-    int cb_running_ = 0;
+    core::Deferred *deferred_ = nullptr;  // allocated by defer_callbacks
+
+    uint32_t cap_ = 0;   // power of two (0 until the first segment)
+    uint32_t head_ = 0;
+    uint32_t count_ = 0;
+    uint32_t front_seq_ = 1;  // sequence number of seg(0), for evbuffer_ptr hints
+    uint32_t next_block_ = kMinBlockData;  // growth rule for new owned blocks
+    uint32_t read_hint_ = 4096;            // adaptive readv size
+    std::atomic<uint32_t> refs_{1};
+    uint16_t cb_running_ = 0;
+    uint8_t flags_ = 0;  // EVBUFFER_FLAG_DRAINS_TO_FD is the only one
+    bool freeze_front_ = false;
+    bool freeze_back_ = false;
+    bool dead_ = false;
+    bool own_lock_ = false;
     bool cb_needs_sweep_ = false;
     bool deferred_cbs_ = false;
     // No lock, no callbacks, back not frozen: evbuffer_add may take its inline path.
@@ -287,7 +287,6 @@ private:
     void update_plain() noexcept {
         plain_ = !lock_ && !user_lock_ && !callbacks_ && !freeze_back_;
     }
-    core::Deferred *deferred_ = nullptr;  // allocated by defer_callbacks
 };
 
 // Scoped buffer lock.

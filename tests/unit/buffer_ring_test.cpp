@@ -106,3 +106,12 @@ TEST(BufferRing, PointerHintSurvivesAppendsAndIsRecheckedAfterDrain) {
     EXPECT_EQ(c, 'c');
     evbuffer_free(b);
 }
+
+TEST(BufferRing, EmptyBufferIsSmall) {
+    // Two per bufferevent: keep an idle one small.
+    EXPECT_LE(sizeof(evbuffer), 128u);
+    evbuffer *b = evbuffer_new();
+    EXPECT_EQ(static_cast<Buffer *>(b)->segment_count(), 0u);
+    EXPECT_EQ(static_cast<Buffer *>(b)->spare_count(), 0u);
+    evbuffer_free(b);
+}
