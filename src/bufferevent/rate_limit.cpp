@@ -70,11 +70,21 @@ namespace reevent::bev {
 
 namespace {
 
-uint32_t current_tick(const ev_token_bucket_cfg *cfg) noexcept {
+uint64_t now_ms() noexcept {
     timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    uint64_t ms = uint64_t(ts.tv_sec) * 1000 + uint64_t(ts.tv_nsec) / 1000000;
-    return static_cast<uint32_t>(ms / cfg->msec_per_tick);
+    return uint64_t(ts.tv_sec) * 1000 + uint64_t(ts.tv_nsec) / 1000000;
+}
+
+uint32_t current_tick(const ev_token_bucket_cfg *cfg) noexcept {
+    return static_cast<uint32_t>(now_ms() / cfg->msec_per_tick);
+}
+
+// Time until the next tick boundary (+1 ms), so refills line up with the ticks instead of
+// drifting by the processing time of every cycle.
+timeval until_next_tick(const ev_token_bucket_cfg *cfg) noexcept {
+    uint64_t rest = cfg->msec_per_tick - now_ms() % cfg->msec_per_tick + 1;
+    return timeval{static_cast<time_t>(rest / 1000), static_cast<suseconds_t>((rest % 1000) * 1000)};
 }
 
 ssize_t refill_one(ssize_t cur, size_t rate, size_t maximum, uint32_t ticks) noexcept {
@@ -123,8 +133,10 @@ void refill_own(Bev *b) noexcept {
     else if (b->read_suspended & kSuspendBw) again = true;
     if (r->bucket.write_limit > 0) unsuspend_write(b, kSuspendBw);
     else if (b->write_suspended & kSuspendBw) again = true;
-    if (again && !event_pending(&r->refill, EV_TIMEOUT, nullptr))
-        event_add(&r->refill, &r->cfg->tick_timeout);
+    if (again && !event_pending(&r->refill, EV_TIMEOUT, nullptr)) {
+        timeval tv = until_next_tick(r->cfg);
+        event_add(&r->refill, &tv);
+    }
 }
 
 void refill_cb(evutil_socket_t, short, void *arg) noexcept {
@@ -140,8 +152,10 @@ void arm_refill(Bev *b) noexcept {
         event_assign(&r->refill, b->base, -1, 0, refill_cb, b);
         r->refill_assigned = true;
     }
-    if (!event_pending(&r->refill, EV_TIMEOUT, nullptr))
-        event_add(&r->refill, &r->cfg->tick_timeout);
+    if (!event_pending(&r->refill, EV_TIMEOUT, nullptr)) {
+        timeval tv = until_next_tick(r->cfg);
+        event_add(&r->refill, &tv);
+    }
 }
 
 // Group suspension touches every member: the members are locked (and referenced) under the

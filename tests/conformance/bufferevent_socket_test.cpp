@@ -6,8 +6,10 @@
 
 #include <sys/resource.h>
 
+#include <atomic>
 #include <cstring>
 #include <memory>
+#include <thread>
 
 namespace {
 
@@ -459,6 +461,66 @@ TEST_P(BevSocket, ConnectHostnameRejectsBadArguments) {
     EXPECT_EQ(bufferevent_socket_connect_hostname(bev, nullptr, AF_INET, "127.0.0.1", 0), -1);
     EXPECT_EQ(bufferevent_socket_connect_hostname(bev, nullptr, AF_INET, "127.0.0.1", 70000), -1);
     bufferevent_free(bev);
+}
+
+TEST_P(BevSocket, ConnectWithNullAddressFinishesAManualConnect) {
+    // The program started connect() itself (EINPROGRESS) and hands the fd over.
+    bevtest::Listener l;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    int r = ::connect(fd, reinterpret_cast<const sockaddr *>(&l.addr()), sizeof(sockaddr_in));
+    ASSERT_TRUE(r == 0 || errno == EINPROGRESS);
+    bufferevent *bev = make(fd, BEV_OPT_CLOSE_ON_FREE);
+    Recorder rec;
+    rec.attach(bev);
+    ASSERT_EQ(bufferevent_socket_connect(bev, nullptr, 0), 0);
+    ASSERT_TRUE(run_until(base(), [&] { return !rec.events.empty(); }));
+    EXPECT_EQ(rec.events[0], BEV_EVENT_CONNECTED);
+    bufferevent_free(bev);
+}
+
+TEST_P(BevSocket, NoConnectedEventForAnAlreadyConnectedSocket) {
+    bevtest::TcpPair tp;
+    bufferevent *bev = make(tp[0]);
+    Recorder rec;
+    rec.attach(bev);
+    bufferevent_enable(bev, EV_READ);
+    bufferevent_write(bev, "x", 1);
+    ASSERT_EQ(write(tp[1], "y", 1), 1);
+    ASSERT_TRUE(run_until(base(), [&] { return rec.data == "y" && rec.writes > 0; }));
+    EXPECT_TRUE(rec.events.empty());
+    bufferevent_free(bev);
+}
+
+TEST_P(BevSocket, WritesFromAnotherThreadReachThePeer) {
+    evthread_use_pthreads();
+    bevtest::TcpPair tp;
+    // A base made after evthread_use_pthreads, so libevent can wake it from the writer.
+    event_base *b2 = conf::new_base_on(GetParam());
+    ASSERT_NE(b2, nullptr);
+    bufferevent *bev = bufferevent_socket_new(b2, tp[0], BEV_OPT_THREADSAFE);
+    ASSERT_NE(bev, nullptr);
+    constexpr int kChunks = 2000;
+    std::atomic<bool> done{false};
+    std::thread writer([&] {
+        char chunk[100];
+        for (int i = 0; i < kChunks; ++i) {
+            std::memset(chunk, 'a' + i % 26, sizeof chunk);
+            bufferevent_write(bev, chunk, sizeof chunk);
+            // Pause now and then so writes also land while the loop sleeps in the kernel.
+            if (i % 200 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+        done = true;
+    });
+    size_t got = 0;
+    char buf[65536];
+    ASSERT_TRUE(run_until(b2, [&] {
+        ssize_t n;
+        while ((n = read(tp[1], buf, sizeof buf)) > 0) got += size_t(n);
+        return done && got == size_t(kChunks) * 100;
+    }, 10000)) << got;
+    writer.join();
+    bufferevent_free(bev);
+    event_base_free(b2);
 }
 
 TEST_P(BevSocket, CloseOnFreeClosesTheSocket) {

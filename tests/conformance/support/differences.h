@@ -71,3 +71,8 @@ inline constexpr bool kTimersFifoOnTies = kIsReevent;
 // signal and were freed, its own handler can stay installed; reevent restores the
 // program's handler once the last watcher in the process is gone.
 namespace conf { inline constexpr bool kHandlerRestoredAfterSeveralBases = kIsReevent; }
+
+// Rate-limit groups: reevent refills on tick boundaries and gives each member a share fixed
+// at refill, so a group stays within 10% of its rate and members within 25% of a fair share;
+// libevent 2.1 drifts and favours whoever the loop serves first (its tests get 2x the slack).
+namespace conf { inline constexpr bool kPreciseRateGroups = kIsReevent; }
