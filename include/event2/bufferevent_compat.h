@@ -1,12 +1,14 @@
 /* reevent: the libevent 1.x bufferevent calls (libevent 2.1 <event2/bufferevent_compat.h>).
  *
- * Include <event2/bufferevent.h> first, as with libevent. tmux, tmate and redsocks still
+ * Self-contained (libevent's needs <event2/bufferevent.h> first). tmux, tmate and redsocks still
  * create their bufferevents with bufferevent_new(), which uses the "current" base set by
  * event_init(). */
 #ifndef EVENT2_BUFFEREVENT_COMPAT_H_INCLUDED_
 #define EVENT2_BUFFEREVENT_COMPAT_H_INCLUDED_
 
 #include <event2/visibility.h>
+#include <event2/util.h>
+#include <event2/bufferevent.h>
 
 #ifdef __cplusplus
 extern "C" {
