@@ -40,8 +40,12 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
 fi
 
 if [ "$build" = 1 ]; then
-    cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DREEVENT_BUILD_BENCH=ON \
-        -DREEVENT_BUILD_TESTS=OFF >/dev/null
+    if [ "$build_dir" = "$root/build/bench" ]; then
+        (cd "$root" && cmake --preset bench >/dev/null)
+    else
+        cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DREEVENT_BUILD_BENCH=ON \
+            -DREEVENT_BUILD_TESTS=OFF >/dev/null
+    fi
     # The libevent sides and the raw ceilings always build; a reevent side that fails to
     # build (an area half-written) is skipped and reported, not fatal.
     targets=$(cd "$build_dir" && ninja -t targets all | sed -n 's/^\(bench_[a-z_]*\|echo_[a-z_]*\): .*/\1/p' | sort -u)
