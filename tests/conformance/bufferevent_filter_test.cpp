@@ -2,7 +2,9 @@
 // pairs, sockets and other filters, and what freeing a filter does to the underlying one.
 #include "bufferevent_test_helpers.h"
 
+#include <algorithm>
 #include <cctype>
+#include <vector>
 
 namespace {
 
@@ -265,6 +267,66 @@ TEST_P(BevFilter, LargeTransferThroughFilteredPair) {
     EXPECT_EQ(h_rx, h_tx);
     bufferevent_free(ftx);
     bufferevent_free(frx);
+}
+
+// Passes data on only in blocks of 4 bytes unless asked to flush; BEV_FINISHED adds "$".
+bufferevent_filter_result blocks_of_four(evbuffer *src, evbuffer *dst, ev_ssize_t,
+                                         bufferevent_flush_mode mode, void *seen) {
+    if (seen) static_cast<std::vector<int> *>(seen)->push_back(mode);
+    size_t n = evbuffer_get_length(src);
+    size_t take = mode == BEV_NORMAL ? n / 4 * 4 : n;
+    if (take) evbuffer_remove_buffer(src, dst, take);
+    if (mode == BEV_FINISHED) evbuffer_add(dst, "$", 1);
+    return take || mode == BEV_FINISHED ? BEV_OK : BEV_NEED_MORE;
+}
+
+TEST_P(BevFilter, FlushModesReachTheOutputFilter) {
+    make_pair();
+    std::vector<int> modes;
+    bufferevent *f = bufferevent_filter_new(p_[0], nullptr, blocks_of_four, 0, nullptr, &modes);
+    ASSERT_NE(f, nullptr);
+    Recorder rec;
+    rec.attach(p_[1]);
+    bufferevent_enable(p_[1], EV_READ);
+    bufferevent_write(f, "abcdef", 6);
+    ASSERT_TRUE(run_until(base(), [&] { return rec.data == "abcd"; }));
+    bevtest::run_for(base(), 10);
+    EXPECT_EQ(rec.data, "abcd");  // "ef" waits for a full block
+    EXPECT_EQ(bufferevent_flush(f, EV_WRITE, BEV_FLUSH), 1);
+    ASSERT_TRUE(run_until(base(), [&] { return rec.data == "abcdef"; }));
+    EXPECT_GE(bufferevent_flush(f, EV_WRITE, BEV_FINISHED), 0);
+    ASSERT_TRUE(run_until(base(), [&] { return rec.data == "abcdef$"; }));
+    EXPECT_NE(std::find(modes.begin(), modes.end(), int(BEV_FLUSH)), modes.end());
+    EXPECT_NE(std::find(modes.begin(), modes.end(), int(BEV_FINISHED)), modes.end());
+    bufferevent_free(f);
+}
+
+TEST_P(BevFilter, InputFilterSeesNormalModeForArrivingData) {
+    make_pair();
+    std::vector<int> modes;
+    bufferevent *f = bufferevent_filter_new(p_[1], blocks_of_four, nullptr, 0, nullptr, &modes);
+    Recorder rec;
+    rec.attach(f);
+    bufferevent_enable(f, EV_READ);
+    bufferevent_write(p_[0], "123456", 6);
+    ASSERT_TRUE(run_until(base(), [&] { return rec.data == "1234"; }));
+    ASSERT_FALSE(modes.empty());
+    EXPECT_EQ(modes[0], BEV_NORMAL);
+    bufferevent_free(f);
+}
+
+TEST_P(BevFilter, ReadTimeoutOnAFilter) {
+    make_pair();
+    bufferevent *f = bufferevent_filter_new(p_[1], nullptr, nullptr, 0, nullptr, nullptr);
+    Recorder rec;
+    rec.attach(f);
+    timeval tv = conf::tv_ms(40);
+    bufferevent_set_timeouts(f, &tv, nullptr);
+    bufferevent_enable(f, EV_READ);
+    ASSERT_TRUE(run_until(base(), [&] { return !rec.events.empty(); }));
+    EXPECT_EQ(rec.events[0], BEV_EVENT_TIMEOUT | BEV_EVENT_READING);
+    EXPECT_EQ(bufferevent_get_enabled(f) & EV_READ, 0);
+    bufferevent_free(f);
 }
 
 CONF_INSTANTIATE_BACKENDS(BevFilter);

@@ -151,6 +151,18 @@ TEST_P(BevPair, FreeInsideTheReadCallback) {
     bevtest::run_for(base(), 10);
 }
 
+TEST_P(BevPair, ReadTimeoutWhenThePartnerIsSilent) {
+    make();
+    Recorder r1;
+    r1.attach(p_[1]);
+    timeval tv = conf::tv_ms(40);
+    bufferevent_set_timeouts(p_[1], &tv, nullptr);
+    bufferevent_enable(p_[1], EV_READ);
+    ASSERT_TRUE(run_until(base(), [&] { return !r1.events.empty(); }));
+    EXPECT_EQ(r1.events[0], BEV_EVENT_TIMEOUT | BEV_EVENT_READING);
+    EXPECT_EQ(bufferevent_get_enabled(p_[1]) & EV_READ, 0);
+}
+
 // 100 MB through a pair (16 MB on the non-epoll backends), checksum equal.
 TEST_P(BevPair, LargeTransferKeepsEveryByte) {
     make();
