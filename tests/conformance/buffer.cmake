@@ -15,3 +15,7 @@ reevent_conformance(buffer_base SOURCES buffer_deferred_test.cpp)
 # Allocation failures: its own executable, since the failing hooks must be installed before
 # the library allocates anything.
 reevent_conformance(buffer_oom SOURCES buffer_oom_test.cpp)
+
+# A user-allocated lock through evthread_set_lock_callbacks: its own executable, since lock
+# callbacks can be installed once per process.
+reevent_conformance(buffer_lock SOURCES buffer_user_lock_test.cpp)
