@@ -287,6 +287,21 @@ char *Buffer::readln(size_t *n_read_out, evbuffer_eol_style style) noexcept {
     }
     auto *line = static_cast<char *>(mm::malloc(n + 1));
     if (!line) return nullptr;
+    if (found && !callbacks_ && n + eol < seg(0).len) {
+        // Line and terminator inside the first segment, nobody to notify: copy and trim.
+        Segment &f = seg(0);
+        std::memcpy(line, f.block->data + f.off, n);
+        line[n] = '\0';
+        size_t k = n + eol;
+        f.off += k;
+        f.len -= k;
+        f.abs += k;
+        total_ -= k;
+        front_abs_ += k;
+        n_added_ = n_deleted_ = 0;
+        if (n_read_out) *n_read_out = n;
+        return line;
+    }
     // The line lies in the segments the scan made readable.
     copy_bytes(0, line, n);
     line[n] = '\0';
