@@ -206,30 +206,28 @@ evbuffer_ptr Buffer::search_range(const char *what, size_t len, const evbuffer_p
     const Segment *const ring = ring_;
     const size_t mask = cap_ - 1, head = head_, count = count_;
     const unsigned char first = w[0];
-    for (; c.i < count && c.pos < last_start; ++c.i, c.o = 0) {
-        const Segment &sg = ring[(head + c.i) & mask];
+    size_t i = c.i, o = c.o;
+    size_t base = c.pos - c.o;  // buffer position of segment i's first byte
+    for (; i < count && base + o < last_start; ++i, o = 0) {
+        const Segment &sg = ring[(head + i) & mask];
         Block *blk = sg.block;
         if (!block_materialize(blk)) return not_found();
         const unsigned char *d = blk->data + sg.off;
         const size_t seg_len = sg.len;
         // Candidates in this segment: memchr for the first byte, memcmp in place when the
         // match would end inside the segment, a cross-segment compare otherwise.
-        size_t o = c.o;
-        size_t stop = seg_len;
-        if (stop - o > last_start - c.pos) stop = o + (last_start - c.pos);
+        size_t stop = last_start - base;
+        if (stop > seg_len) stop = seg_len;
         while (o < stop) {
-            const void *p = std::memchr(d + o, first, stop - o);
+            const auto *p = static_cast<const unsigned char *>(std::memchr(d + o, first, stop - o));
             if (!p) break;
-            size_t at = size_t(static_cast<const unsigned char *>(p) - d);
-            c.pos += at - o;
-            o = at;
-            c.o = o;
-            if (at + len <= seg_len ? std::memcmp(d + at, w, len) == 0 : match_at(c, w, len))
-                return make_ptr(c.pos, c.i, c.o);
-            ++o;
-            ++c.pos;
+            size_t at = size_t(p - d);
+            if (at + len <= seg_len ? std::memcmp(p, w, len) == 0
+                                    : match_at(Cursor{i, at, base + at}, w, len))
+                return make_ptr(base + at, i, at);
+            o = at + 1;
         }
-        c.pos += seg_len - o;
+        base += seg_len;
     }
     return not_found();
 }
