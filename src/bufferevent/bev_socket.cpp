@@ -314,6 +314,11 @@ const bufferevent_ops kSocketOps = {
 };
 
 bufferevent *socket_new(event_base *base, int fd, int options) noexcept {
+    if ((options & (BEV_OPT_DEFER_CALLBACKS | BEV_OPT_UNLOCK_CALLBACKS)) ==
+        BEV_OPT_UNLOCK_CALLBACKS) {
+        log::warn("UNLOCK_CALLBACKS requires DEFER_CALLBACKS");
+        return nullptr;
+    }
     Bev *b = mm::make<Bev>();
     if (!b) return nullptr;
     if (!init_common(b, base, &kSocketOps, options, nullptr)) {

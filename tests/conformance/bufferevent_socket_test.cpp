@@ -756,6 +756,12 @@ TEST_P(BevSocket, ThreadsafeBuffereventWorks) {
     bufferevent_free(bev);
 }
 
+TEST_P(BevSocket, UnlockCallbacksWithoutDeferIsRefused) {
+    conf::LogCapture logs;
+    EXPECT_EQ(bufferevent_socket_new(base(), -1, BEV_OPT_UNLOCK_CALLBACKS), nullptr);
+    EXPECT_TRUE(logs.contains("UNLOCK_CALLBACKS"));
+}
+
 TEST_P(BevSocket, NewWithBadArgumentsFails) {
     // A NULL base is allowed only through bufferevent_new (the current base); the
     // constructors of the other kinds refuse a NULL underlying/pair.
