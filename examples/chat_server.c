@@ -2,11 +2,11 @@
  *
  *   chat_server <port>        (port 0: let the kernel choose)
  *
- * Listens on 127.0.0.1 and prints "listening on port N" once ready. A new client is told
- * "* you are userN"; every line it then sends (ended by "\n" or "\r\n") reaches every other
- * client as "userN: <line>"; when it leaves the others get "* userN left". Lines longer
- * than MAX_LINE bytes end the offending connection. SIGINT or SIGTERM stops the server;
- * everything is freed before exit. */
+ * Listens on 127.0.0.1 and prints "listening on port N (backend)" once ready. A new client
+ * is told "* you are userN"; every line it then sends (ended by "\n" or "\r\n") reaches
+ * every other client as "userN: <line>"; when it leaves the others get "* userN left".
+ * Lines longer than MAX_LINE bytes end the offending connection. SIGINT or SIGTERM stops
+ * the server; everything is freed before exit. */
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -147,7 +147,8 @@ int main(int argc, char **argv)
 	event_add(sigterm, NULL);
 
 	getsockname(evconnlistener_get_fd(lev), (struct sockaddr *)&bound, &len);
-	printf("listening on port %d\n", ntohs(((struct sockaddr_in *)&bound)->sin_port));
+	printf("listening on port %d (%s)\n", ntohs(((struct sockaddr_in *)&bound)->sin_port),
+	    event_base_get_method(base));
 	fflush(stdout);
 
 	event_base_dispatch(base);

@@ -2,11 +2,11 @@
  *
  *   echo_server <port>        (port 0: let the kernel choose)
  *
- * Listens on 127.0.0.1 and prints "listening on port N" once ready. Each connection gets a
- * socket bufferevent whose read callback moves the input buffer to the output buffer
- * without copying. A client that sends faster than it reads is throttled with a write
- * high-water mark instead of growing the output buffer without bound. SIGINT or SIGTERM
- * stops the loop; everything is freed before exit. */
+ * Listens on 127.0.0.1 and prints "listening on port N (backend)" once ready. Each
+ * connection gets a socket bufferevent whose read callback moves the input buffer to the
+ * output buffer without copying. A client that sends faster than it reads is throttled
+ * with a write high-water mark instead of growing the output buffer without bound. SIGINT
+ * or SIGTERM stops the loop; everything is freed before exit. */
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -159,7 +159,8 @@ int main(int argc, char **argv)
 	event_add(sigterm, NULL);
 
 	getsockname(evconnlistener_get_fd(lev), (struct sockaddr *)&bound, &len);
-	printf("listening on port %d\n", ntohs(((struct sockaddr_in *)&bound)->sin_port));
+	printf("listening on port %d (%s)\n", ntohs(((struct sockaddr_in *)&bound)->sin_port),
+	    event_base_get_method(base));
 	fflush(stdout);
 
 	event_base_dispatch(base);

@@ -2,9 +2,9 @@
  *
  *   tcp_proxy <port> <target>     e.g. tcp_proxy 8080 127.0.0.1:80   or   [::1]:80
  *
- * Listens on 127.0.0.1:<port> (0: let the kernel choose) and prints "listening on port N"
- * once ready. Every accepted client gets its own connection to <target>; bytes are copied
- * both ways. When one side reads faster than the other side writes, reading from it stops
+ * Listens on 127.0.0.1:<port> (0: let the kernel choose) and prints "listening on port N
+ * (backend)" once ready. Every accepted client gets its own connection to <target>; bytes
+ * are copied both ways. When one side reads faster than the other side writes, reading from it stops
  * until the other side's output drains below half of MAX_BUFFERED (back-pressure, so a slow
  * peer cannot make the proxy buffer without bound). An orderly close (EOF) of one side is
  * passed on as a half-close: once everything it sent has been written to the other side,
@@ -236,7 +236,8 @@ int main(int argc, char **argv)
 	event_add(sigterm, NULL);
 
 	getsockname(evconnlistener_get_fd(lev), (struct sockaddr *)&bound, &len);
-	printf("listening on port %d\n", ntohs(((struct sockaddr_in *)&bound)->sin_port));
+	printf("listening on port %d (%s)\n", ntohs(((struct sockaddr_in *)&bound)->sin_port),
+	    event_base_get_method(base));
 	fflush(stdout);
 
 	event_base_dispatch(base);

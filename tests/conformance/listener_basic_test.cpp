@@ -403,7 +403,8 @@ TEST_P(ListenerTest, ErrorCallbackSeesAcceptErrno) {
     // A TCP socket that never listened is "readable" (hung up) and accept() fails with EINVAL.
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
     ErrorSeen seen;
-    evconnlistener *lev = evconnlistener_new(base(), on_accept, &seen, LEV_OPT_CLOSE_ON_FREE, 0, fd);
+    evconnlistener *lev =
+        evconnlistener_new(base(), on_accept, &seen, LEV_OPT_CLOSE_ON_FREE, 0, fd);
     ASSERT_NE(lev, nullptr);
     evconnlistener_set_error_cb(lev, disable_on_error);
     ASSERT_TRUE(run_until(base(), [&] { return seen.calls > 0; }, 2000));
@@ -416,7 +417,8 @@ TEST_P(ListenerTest, ErrorCallbackSeesAcceptErrno) {
 TEST_P(ListenerTest, AcceptErrorWithoutCallbackIsLogged) {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
     conf::LogCapture log;
-    evconnlistener *lev = evconnlistener_new(base(), on_accept, nullptr, LEV_OPT_CLOSE_ON_FREE, 0, fd);
+    evconnlistener *lev =
+        evconnlistener_new(base(), on_accept, nullptr, LEV_OPT_CLOSE_ON_FREE, 0, fd);
     ASSERT_NE(lev, nullptr);
     run_until(base(), [&] { return !log.messages().empty(); }, 2000);
     evconnlistener_free(lev);

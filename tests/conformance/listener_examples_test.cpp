@@ -33,12 +33,14 @@ double now_ms() {
 // A child process running one example, with its stdout on a pipe.
 class Program {
 public:
-    explicit Program(std::vector<std::string> args) {
+    // env: extra NAME=VALUE settings for the child (e.g. EVENT_NOEPOLL=1 to pick a backend).
+    explicit Program(std::vector<std::string> args, std::vector<std::string> env = {}) {
         std::string path = std::string(EXAMPLES_DIR) + "/" + args[0];
         int out[2];
         if (pipe2(out, O_CLOEXEC) != 0) return;
         pid_ = fork();
         if (pid_ == 0) {
+            for (auto &e : env) putenv(e.data());
             dup2(out[1], 1);
             std::vector<char *> argv;
             for (auto &a : args) argv.push_back(a.data());
@@ -57,13 +59,18 @@ public:
         if (out_ >= 0) close(out_);
     }
 
-    // Waits for "listening on port N"; the port, or -1.
+    // Waits for "listening on port N (method)"; the port, or -1.
     int port(int timeout_ms = 5000) {
-        std::string line = read_line(timeout_ms);
+        banner_ = read_line(timeout_ms);
         int p = -1;
-        if (std::sscanf(line.c_str(), "listening on port %d", &p) != 1) return -1;
+        char method[32] = "";
+        if (std::sscanf(banner_.c_str(), "listening on port %d (%31[^)])", &p, method) != 2)
+            return -1;
+        method_ = method;
         return p;
     }
+    // The backend the program reported.
+    const std::string &method() const { return method_; }
 
     std::string read_line(int timeout_ms) {
         std::string line;
@@ -109,6 +116,7 @@ public:
     }
 
 private:
+    std::string banner_, method_;
     pid_t pid_ = -1;
     int out_ = -1;
     int status_ = -1;
@@ -229,6 +237,48 @@ TEST(ExampleEchoServer, LargeTransferWithHalfCloseComesBackWhole) {
     close(fd);
     EXPECT_EQ(server.stop(SIGTERM), 0);
 }
+
+// The examples use event_base_new(), so the EVENT_NO* variables choose their backend.
+struct BackendEnv {
+    const char *label;
+    std::vector<std::string> env;
+    const char *method;  // what the program must report
+};
+
+class ExampleOnBackend : public ::testing::TestWithParam<BackendEnv> {};
+
+TEST_P(ExampleOnBackend, EchoAndChatWork) {
+    Program echo({"echo_server", "0"}, GetParam().env);
+    int port = echo.port();
+    ASSERT_GT(port, 0);
+    EXPECT_EQ(echo.method(), GetParam().method);
+    int fd = connect_to(port);
+    std::string data = random_bytes(1 << 20, 3);
+    EXPECT_TRUE(round_trip(fd, data) == data);
+    close(fd);
+    EXPECT_EQ(echo.stop(SIGINT), 0);
+
+    Program chat({"chat_server", "0"}, GetParam().env);
+    port = chat.port();
+    ASSERT_GT(port, 0);
+    EXPECT_EQ(chat.method(), GetParam().method);
+    int a = connect_to(port);
+    EXPECT_EQ(recv_line(a), "* you are user1");
+    int b = connect_to(port);
+    EXPECT_EQ(recv_line(b), "* you are user2");
+    ASSERT_TRUE(send_all(b, "ping\n"));
+    EXPECT_EQ(recv_line(a), "user2: ping");
+    close(a);
+    close(b);
+    EXPECT_EQ(chat.stop(SIGTERM), 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Backends, ExampleOnBackend,
+    ::testing::Values(BackendEnv{"default", {}, "epoll"},
+                      BackendEnv{"poll", {"EVENT_NOEPOLL=1"}, "poll"},
+                      BackendEnv{"select", {"EVENT_NOEPOLL=1", "EVENT_NOPOLL=1"}, "select"}),
+    [](const ::testing::TestParamInfo<BackendEnv> &info) { return std::string(info.param.label); });
 
 TEST(ExampleEchoServer, StopsCleanlyWithClientsStillConnected) {
     Program server({"echo_server", "0"});
