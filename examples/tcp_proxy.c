@@ -4,13 +4,18 @@
  *
  * Listens on 127.0.0.1:<port> (0: let the kernel choose) and prints "listening on port N
  * (backend)" once ready. Every accepted client gets its own connection to <target>; bytes
- * are copied both ways. When one side reads faster than the other side writes, reading
- * from it stops until the other side's output drains below half of MAX_BUFFERED
- * (back-pressure, so a slow peer cannot make the proxy buffer without bound). An orderly
- * close (EOF) of one side is passed on as a half-close: once everything it sent has been written to the other side,
- * the proxy shuts down writing there, and keeps copying the other direction until that side
- * closes too. An error on one side closes it; the other side gets what is still buffered
- * for it, then is closed. SIGINT or SIGTERM stops the proxy; everything is freed. */
+ * are copied both ways.
+ *
+ * Back-pressure: when one side reads faster than the other side writes, reading from it
+ * stops until the other side's output drains below half of MAX_BUFFERED, so a slow peer
+ * cannot make the proxy buffer without bound.
+ *
+ * Closing: an orderly close (EOF) of one side is passed on as a half-close. Once everything
+ * it sent has been written to the other side, the proxy shuts down writing there and keeps
+ * copying the other direction until that side closes too. An error on one side closes it;
+ * the other side gets what is still buffered for it, then is closed.
+ *
+ * SIGINT or SIGTERM stops the proxy; everything is freed before exit. */
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
