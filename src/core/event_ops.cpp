@@ -99,10 +99,8 @@ int io_add(event_base *base, event *ev) noexcept {
     FdSlot *s = base->io_.get(fd);
     if (!s) return -1;
     const short events = ev->ev_events;
-    if (s->nread + s->nwrite + s->nclose > 0 && (s->net > 0) != ((events & EV_ET) != 0)) {
-        log::warn("Tried to mix edge-triggered and non-edge-triggered events on fd %d", fd);
-        return -1;
-    }
+    // Mixing edge- and level-triggered events on one fd is accepted, as libevent does; the
+    // fd is then edge-triggered for all of them (see wanted_mask).
     if (((events & EV_READ) && s->nread == 0xffff) || ((events & EV_WRITE) && s->nwrite == 0xffff) ||
         ((events & EV_CLOSED) && s->nclose == 0xffff)) {
         log::warn("Too many events reading or writing on fd %d", fd);

@@ -58,7 +58,13 @@ public:
             while (n <= static_cast<size_t>(fd)) n *= 2;
             FdSlot blank{};
             blank.bidx = -1;
+            FdSlot *old = slots_.data();
             if (!slots_.resize(n, blank)) return nullptr;
+            // Each fd's first event links back to its slot (le_prev): follow the move.
+            if (slots_.data() != old) {
+                for (size_t i = 0; i < slots_.size(); ++i)
+                    if (event *h = slots_[i].head) h->ev_.ev_io.ev_io_next.le_prev = &slots_[i].head;
+            }
         }
         return &slots_[fd];
     }

@@ -53,6 +53,16 @@ int common_index(const event_base *base, const timeval *tv) noexcept {
 
 namespace {
 
+// A timeout deletes the event entirely (all its other conditions too) and activates it with
+// EV_TIMEOUT, keeping the flags it was already active with (libevent 2.1 drops them, #1530).
+void expire(event *ev) noexcept {
+    const short was = ev->ev_evcallback.evcb_flags & (EVLIST_ACTIVE | EVLIST_ACTIVE_LATER)
+                          ? ev->ev_res
+                          : 0;
+    del_nolock(ev, DelMode::kNoBlock);
+    activate_nolock(ev, EV_TIMEOUT | was, 1);
+}
+
 void common_timer_cb(evutil_socket_t, short, void *arg);
 
 // (Re)arms the queue's internal heap timer for its first event.
@@ -75,8 +85,7 @@ void common_timer_cb(evutil_socket_t, short, void *arg) {
     const int64_t now = now_ns(base);
     while (event *ev = ct->first) {
         if (deadline_of(ev) > now) break;
-        del_nolock(ev, DelMode::kNoBlock);
-        activate_nolock(ev, EV_TIMEOUT, 1);
+        expire(ev);
     }
     common_schedule(base, ct);
 }
@@ -197,9 +206,7 @@ void process_timeouts(event_base *base) noexcept {
     const int64_t now = now_ns(base);
     while (event *ev = base->heap_.top()) {
         if (deadline_of(ev) > now) break;
-        // A timeout deletes the event entirely (all its other conditions too).
-        del_nolock(ev, DelMode::kNoBlock);
-        activate_nolock(ev, EV_TIMEOUT, 1);
+        expire(ev);
     }
 }
 

@@ -65,6 +65,11 @@ inline constexpr bool kFreedBufferSkipsDeferredCallbacks = kIsReevent;
 // the reverse of adding); reevent's timer heap breaks ties by insertion order (FIFO).
 inline constexpr bool kTimersFifoOnTies = kIsReevent;
 
+// A timeout expiring on an event that is already active (say with EV_READ from event_active)
+// replaces its flags with EV_TIMEOUT in libevent 2.1.12 (#1530, fixed later by #1734); reevent
+// ORs EV_TIMEOUT into the flags already there.
+inline constexpr bool kTimeoutKeepsActiveFlags = kIsReevent;
+
 }  // namespace conf
 
 // libevent 2.1 saves the previous handler per base, so after several bases watched one

@@ -1,0 +1,180 @@
+// event_base: creation, methods and features, counts, cached time, priorities.
+#include <cstring>
+
+#include "event_test_util.h"
+
+using namespace conf::ev;
+
+TEST(EventBase, NewAndFreeWithNoEvents) {
+    event_base *b = event_base_new();
+    ASSERT_NE(b, nullptr);
+    EXPECT_NE(event_base_get_method(b), nullptr);
+    EXPECT_EQ(event_base_get_npriorities(b), 1);
+    event_base_free(b);
+}
+
+TEST(EventBase, SupportedMethodsListEpollPollSelectInOrder) {
+    const char **m = event_get_supported_methods();
+    ASSERT_NE(m, nullptr);
+    std::vector<std::string> names;
+    for (; *m; ++m) names.push_back(*m);
+    ASSERT_GE(names.size(), 3u);
+    EXPECT_EQ(names[0], "epoll");
+    auto pos = [&](const char *n) { return std::find(names.begin(), names.end(), n) - names.begin(); };
+    EXPECT_LT(pos("epoll"), pos("poll"));
+    EXPECT_LT(pos("poll"), pos("select"));
+}
+
+TEST(EventBase, DefaultMethodIsEpollWithItsFeatures) {
+    event_config *cfg = event_config_new();
+    event_config_set_flag(cfg, EVENT_BASE_FLAG_IGNORE_ENV);
+    event_base *b = event_base_new_with_config(cfg);
+    event_config_free(cfg);
+    ASSERT_NE(b, nullptr);
+    EXPECT_STREQ(event_base_get_method(b), "epoll");
+    int f = event_base_get_features(b);
+    EXPECT_TRUE(f & EV_FEATURE_ET);
+    EXPECT_TRUE(f & EV_FEATURE_O1);
+    EXPECT_TRUE(f & EV_FEATURE_EARLY_CLOSE);
+    EXPECT_FALSE(f & EV_FEATURE_FDS);
+    event_base_free(b);
+}
+
+TEST(EventBase, PollAndSelectSupportAnyFd) {
+    for (auto &be : conf::kBackends) {
+        if (std::strcmp(be.method, "epoll") == 0) continue;
+        event_base *b = conf::new_base_on(be);
+        ASSERT_NE(b, nullptr);
+        EXPECT_TRUE(event_base_get_features(b) & EV_FEATURE_FDS) << be.label;
+        EXPECT_FALSE(event_base_get_features(b) & EV_FEATURE_ET) << be.label;
+        event_base_free(b);
+    }
+}
+
+TEST(EventBase, GettimeofdayCachedIsCloseToNow) {
+    event_base *b = event_base_new();
+    timeval a, c;
+    ASSERT_EQ(event_base_gettimeofday_cached(b, &a), 0);
+    gettimeofday(&c, nullptr);
+    EXPECT_LE(std::abs((c.tv_sec - a.tv_sec) * 1000000L + (c.tv_usec - a.tv_usec)), 100000L);
+    EXPECT_EQ(event_base_update_cache_time(b), 0);
+    event_base_free(b);
+}
+
+static void cached_time_cb(evutil_socket_t, short, void *arg) {
+    auto *b = static_cast<event_base *>(arg);
+    timeval t1, t2;
+    event_base_gettimeofday_cached(b, &t1);
+    usleep(3000);
+    event_base_gettimeofday_cached(b, &t2);
+    // Cached: the loop's time does not move while callbacks run...
+    EXPECT_TRUE(t1.tv_sec == t2.tv_sec && t1.tv_usec == t2.tv_usec);
+    EXPECT_EQ(event_base_update_cache_time(b), 0);
+}
+
+TEST(EventBase, TimeIsCachedDuringCallbacks) {
+    event_base *b = event_base_new();
+    event *t = evtimer_new(b, cached_time_cb, b);
+    timeval tv = conf::tv_ms(1);
+    event_add(t, &tv);
+    event_base_dispatch(b);
+    event_free(t);
+    event_base_free(b);
+}
+
+TEST(EventBase, GettimeMonotonicAdvances) {
+    event_base *b = event_base_new();
+    timeval a, c;
+    ASSERT_EQ(event_gettime_monotonic(b, &a), 0);
+    usleep(2000);
+    ASSERT_EQ(event_gettime_monotonic(b, &c), 0);
+    EXPECT_GT((c.tv_sec - a.tv_sec) * 1000000L + (c.tv_usec - a.tv_usec), 1000L);
+    EXPECT_EQ(event_gettime_monotonic(nullptr, &a), -1);
+    event_base_free(b);
+}
+
+TEST(EventBase, CountsAddedAndActiveEvents) {
+    event_base *b = event_base_new();
+    conf::SocketPair sp;
+    event *r = event_new(b, sp[0], EV_READ, record_cb, nullptr);
+    event *t = evtimer_new(b, record_cb, nullptr);
+    EXPECT_EQ(event_base_get_num_events(b, EVENT_BASE_COUNT_ADDED), 0);
+    event_add(r, nullptr);
+    timeval tv = conf::tv_ms(1000);
+    event_add(t, &tv);
+    EXPECT_EQ(event_base_get_num_events(b, EVENT_BASE_COUNT_ADDED), 2);
+    EXPECT_EQ(event_base_get_num_events(b, EVENT_BASE_COUNT_ACTIVE), 0);
+    event_active(t, EV_TIMEOUT, 1);
+    EXPECT_EQ(event_base_get_num_events(b, EVENT_BASE_COUNT_ACTIVE), 1);
+    EXPECT_EQ(event_base_get_num_events(b, EVENT_BASE_COUNT_VIRTUAL), 0);
+    EXPECT_GE(event_base_get_max_events(b, EVENT_BASE_COUNT_ADDED, 0), 2);
+    event_del(r);
+    event_del(t);
+    EXPECT_EQ(event_base_get_num_events(b, EVENT_BASE_COUNT_ADDED), 0);
+    EXPECT_EQ(event_base_get_num_events(b, EVENT_BASE_COUNT_ACTIVE), 0);
+    event_base_get_max_events(b, EVENT_BASE_COUNT_ADDED, 1);
+    EXPECT_EQ(event_base_get_max_events(b, EVENT_BASE_COUNT_ADDED, 0), 0);
+    event_free(r);
+    event_free(t);
+    event_base_free(b);
+}
+
+TEST(EventBase, PriorityInitLimits) {
+    event_base *b = event_base_new();
+    EXPECT_EQ(event_base_priority_init(b, 0), -1);
+    EXPECT_EQ(event_base_priority_init(b, EVENT_MAX_PRIORITIES), -1);
+    EXPECT_EQ(event_base_priority_init(b, EVENT_MAX_PRIORITIES - 1), 0);
+    EXPECT_EQ(event_base_get_npriorities(b), EVENT_MAX_PRIORITIES - 1);
+    EXPECT_EQ(event_base_priority_init(b, 3), 0);
+    EXPECT_EQ(event_base_get_npriorities(b), 3);
+    // New events get the middle priority.
+    event *e = evtimer_new(b, record_cb, nullptr);
+    EXPECT_EQ(event_get_priority(e), 1);
+    // Not while something is active.
+    event_active(e, EV_TIMEOUT, 1);
+    EXPECT_EQ(event_base_priority_init(b, 5), -1);
+    event_free(e);
+    event_base_free(b);
+}
+
+TEST(EventBase, EventBaseSetMovesAnUnaddedEvent) {
+    event_base *b1 = event_base_new();
+    event_base *b2 = event_base_new();
+    event_base_priority_init(b2, 5);
+    event ev;
+    event_assign(&ev, b1, -1, 0, record_cb, nullptr);
+    EXPECT_EQ(event_base_set(b2, &ev), 0);
+    EXPECT_EQ(event_get_base(&ev), b2);
+    EXPECT_EQ(event_get_priority(&ev), 2);
+    timeval tv = conf::tv_ms(1000);
+    event_add(&ev, &tv);
+    EXPECT_EQ(event_base_set(b1, &ev), -1);  // pending: refused
+    event_del(&ev);
+    event_base_free(b1);
+    event_base_free(b2);
+}
+
+TEST(EventBase, FreeDoesNotCloseFdsOrFreeEvents) {
+    event_base *b = event_base_new();
+    conf::SocketPair sp;
+    event *ev = event_new(b, sp[0], EV_READ | EV_PERSIST, record_cb, nullptr);
+    event_add(ev, nullptr);
+    event_base_free(b);
+    // The fd is still open and the event memory still ours.
+    EXPECT_EQ(::write(sp[1], "x", 1), 1);
+    EXPECT_EQ(event_get_fd(ev), sp[0]);
+    EXPECT_FALSE(event_pending(ev, EV_READ, nullptr) && false);
+    free(ev);  // libc malloc is the default allocator on both libraries
+}
+
+TEST(EventBase, NoFdLeakAfterFree) {
+    int before = conf::count_open_fds();
+    for (int i = 0; i < 5; ++i) {
+        for (auto &be : conf::kBackends) {
+            event_base *b = conf::new_base_on(be);
+            ASSERT_NE(b, nullptr);
+            event_base_free(b);
+        }
+    }
+    EXPECT_EQ(conf::count_open_fds(), before);
+}

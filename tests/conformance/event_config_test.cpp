@@ -1,0 +1,138 @@
+// event_config: avoided methods, required features, flags, dispatch limits.
+#include <cstdlib>
+#include <cstring>
+
+#include "event_test_util.h"
+
+using namespace conf::ev;
+
+TEST(EventConfig, AvoidMethodSkipsIt) {
+    event_config *cfg = event_config_new();
+    ASSERT_EQ(event_config_avoid_method(cfg, "epoll"), 0);
+    event_config_set_flag(cfg, EVENT_BASE_FLAG_IGNORE_ENV);
+    event_base *b = event_base_new_with_config(cfg);
+    ASSERT_NE(b, nullptr);
+    EXPECT_STREQ(event_base_get_method(b), "poll");
+    event_base_free(b);
+    event_config_avoid_method(cfg, "poll");
+    b = event_base_new_with_config(cfg);
+    ASSERT_NE(b, nullptr);
+    EXPECT_STREQ(event_base_get_method(b), "select");
+    event_base_free(b);
+    event_config_avoid_method(cfg, "select");
+    EXPECT_EQ(event_base_new_with_config(cfg), nullptr);
+    event_config_free(cfg);
+}
+
+TEST(EventConfig, RequireFeaturesPicksAMethodThatHasThem) {
+    event_config *cfg = event_config_new();
+    event_config_set_flag(cfg, EVENT_BASE_FLAG_IGNORE_ENV);
+    ASSERT_EQ(event_config_require_features(cfg, EV_FEATURE_FDS), 0);
+    event_base *b = event_base_new_with_config(cfg);
+    ASSERT_NE(b, nullptr);
+    EXPECT_STREQ(event_base_get_method(b), "poll");
+    event_base_free(b);
+    event_config_require_features(cfg, EV_FEATURE_ET | EV_FEATURE_FDS);
+    EXPECT_EQ(event_base_new_with_config(cfg), nullptr);
+    event_config_require_features(cfg, EV_FEATURE_ET);
+    b = event_base_new_with_config(cfg);
+    ASSERT_NE(b, nullptr);
+    EXPECT_STREQ(event_base_get_method(b), "epoll");
+    event_base_free(b);
+    event_config_free(cfg);
+}
+
+TEST(EventConfig, AllFlagsAccepted) {
+    for (int flag : {EVENT_BASE_FLAG_NOLOCK, EVENT_BASE_FLAG_IGNORE_ENV, EVENT_BASE_FLAG_STARTUP_IOCP,
+                     EVENT_BASE_FLAG_NO_CACHE_TIME, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST,
+                     EVENT_BASE_FLAG_PRECISE_TIMER}) {
+        event_config *cfg = event_config_new();
+        EXPECT_EQ(event_config_set_flag(cfg, flag), 0);
+        EXPECT_EQ(event_config_set_num_cpus_hint(cfg, 4), 0);
+        event_base *b = event_base_new_with_config(cfg);
+        ASSERT_NE(b, nullptr) << flag;
+        event *t = evtimer_new(b, record_cb, nullptr);
+        Recorder rec;
+        Tagged tag{&rec, 1};
+        event_assign(t, b, -1, 0, record_cb, &tag);
+        timeval tv = conf::tv_ms(2);
+        event_add(t, &tv);
+        EXPECT_EQ(event_base_dispatch(b), 1);
+        EXPECT_EQ(rec.calls.size(), 1u);
+        event_free(t);
+        event_base_free(b);
+        event_config_free(cfg);
+    }
+}
+
+TEST(EventConfig, ChangelistFlavourIsReportedAndAvoidedAsEpoll) {
+    event_config *cfg = event_config_new();
+    event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST | EVENT_BASE_FLAG_IGNORE_ENV);
+    event_base *b = event_base_new_with_config(cfg);
+    ASSERT_NE(b, nullptr);
+    EXPECT_STREQ(event_base_get_method(b), "epoll (with changelist)");
+    event_base_free(b);
+    event_config_avoid_method(cfg, "epoll");
+    b = event_base_new_with_config(cfg);
+    ASSERT_NE(b, nullptr);
+    EXPECT_STREQ(event_base_get_method(b), "poll");
+    event_base_free(b);
+    event_config_free(cfg);
+}
+
+TEST(EventConfig, EnvironmentDisablesMethodsUnlessIgnored) {
+    setenv("EVENT_NOEPOLL", "1", 1);
+    event_base *b = event_base_new();
+    ASSERT_NE(b, nullptr);
+    EXPECT_STREQ(event_base_get_method(b), "poll");
+    event_base_free(b);
+    event_config *cfg = event_config_new();
+    event_config_set_flag(cfg, EVENT_BASE_FLAG_IGNORE_ENV);
+    b = event_base_new_with_config(cfg);
+    EXPECT_STREQ(event_base_get_method(b), "epoll");
+    event_base_free(b);
+    event_config_free(cfg);
+    setenv("EVENT_NOPOLL", "1", 1);
+    b = event_base_new();
+    EXPECT_STREQ(event_base_get_method(b), "select");
+    event_base_free(b);
+    unsetenv("EVENT_NOEPOLL");
+    unsetenv("EVENT_NOPOLL");
+}
+
+TEST(EventConfig, ShowMethodLogsTheChoice) {
+    conf::LogCapture logs;
+    setenv("EVENT_SHOW_METHOD", "1", 1);
+    event_base *b = event_base_new();
+    unsetenv("EVENT_SHOW_METHOD");
+    EXPECT_TRUE(logs.contains("libevent using: epoll"));
+    event_base_free(b);
+}
+
+TEST(EventConfig, MaxDispatchIntervalArguments) {
+    event_config *cfg = event_config_new();
+    timeval tv = conf::tv_ms(10);
+    EXPECT_EQ(event_config_set_max_dispatch_interval(cfg, &tv, 5, 1), 0);
+    EXPECT_EQ(event_config_set_max_dispatch_interval(cfg, nullptr, -1, 0), 0);
+    event_base *b = event_base_new_with_config(cfg);
+    ASSERT_NE(b, nullptr);
+    event_base_free(b);
+    event_config_free(cfg);
+}
+
+TEST(EventConfig, NoLockBaseWorks) {
+    event_config *cfg = event_config_new();
+    event_config_set_flag(cfg, EVENT_BASE_FLAG_NOLOCK);
+    event_base *b = event_base_new_with_config(cfg);
+    ASSERT_NE(b, nullptr);
+    Recorder rec;
+    Tagged tag{&rec, 1};
+    event *t = evtimer_new(b, record_cb, &tag);
+    timeval tv = conf::tv_ms(1);
+    event_add(t, &tv);
+    EXPECT_EQ(event_base_dispatch(b), 1);
+    EXPECT_EQ(rec.calls.size(), 1u);
+    event_free(t);
+    event_base_free(b);
+    event_config_free(cfg);
+}

@@ -1,0 +1,211 @@
+// I/O events on every backend: read, write, persist, several events per fd, EV_CLOSED,
+// EV_ET, active_by_fd, and fds closed and reused between iterations.
+#include <sys/socket.h>
+
+#include "event_test_util.h"
+
+using namespace conf::ev;
+
+class EventIo : public conf::BackendTest {};
+
+TEST_P(EventIo, ReadableFdFiresReadOnceWithoutPersist) {
+    conf::SocketPair sp;
+    Recorder rec;
+    Tagged t{&rec, 1};
+    event *ev = event_new(base(), sp[0], EV_READ, record_cb, &t);
+    ASSERT_EQ(event_add(ev, nullptr), 0);
+    write_byte(sp[1]);
+    ASSERT_TRUE(run_until(base(), [&] { return rec.calls.size() == 1; }));
+    EXPECT_EQ(rec.calls[0].second, EV_READ);
+    EXPECT_FALSE(event_pending(ev, EV_READ, nullptr));  // one-shot: no longer pending
+    event_base_loop(base(), EVLOOP_NONBLOCK);
+    EXPECT_EQ(rec.calls.size(), 1u);
+    event_free(ev);
+}
+
+TEST_P(EventIo, WritableFdFiresWrite) {
+    conf::SocketPair sp;
+    Recorder rec;
+    Tagged t{&rec, 1};
+    event *ev = event_new(base(), sp[0], EV_WRITE, record_cb, &t);
+    event_add(ev, nullptr);
+    ASSERT_TRUE(run_until(base(), [&] { return rec.calls.size() == 1; }));
+    EXPECT_EQ(rec.calls[0].second, EV_WRITE);
+    event_free(ev);
+}
+
+TEST_P(EventIo, PersistentReadFiresOnEveryIteration) {
+    conf::SocketPair sp;
+    Recorder rec;
+    Tagged t{&rec, 1};
+    event *ev = event_new(base(), sp[0], EV_READ | EV_PERSIST, record_cb, &t);
+    event_add(ev, nullptr);
+    write_byte(sp[1]);
+    for (int i = 0; i < 3; ++i) event_base_loop(base(), EVLOOP_ONCE);  // level-triggered
+    EXPECT_EQ(rec.calls.size(), 3u);
+    EXPECT_TRUE(event_pending(ev, EV_READ, nullptr));
+    event_free(ev);
+}
+
+TEST_P(EventIo, SeveralEventsOnOneFdAllFire) {
+    conf::SocketPair sp;
+    Recorder rec;
+    Tagged r1{&rec, 1}, r2{&rec, 2}, w{&rec, 3};
+    event *a = event_new(base(), sp[0], EV_READ | EV_PERSIST, record_cb, &r1);
+    event *b = event_new(base(), sp[0], EV_READ | EV_PERSIST, record_cb, &r2);
+    event *c = event_new(base(), sp[0], EV_WRITE, record_cb, &w);
+    event_add(a, nullptr);
+    event_add(b, nullptr);
+    event_add(c, nullptr);
+    write_byte(sp[1]);
+    ASSERT_TRUE(run_until(base(), [&] { return rec.count(1) && rec.count(2) && rec.count(3); }));
+    // Removing one reader leaves the other working.
+    event_del(a);
+    rec.calls.clear();
+    event_base_loop(base(), EVLOOP_ONCE);
+    EXPECT_EQ(rec.count(1), 0);
+    EXPECT_EQ(rec.count(2), 1);
+    event_free(a);
+    event_free(b);
+    event_free(c);
+}
+
+TEST_P(EventIo, ReadAndWriteInOneEventReportBoth) {
+    conf::SocketPair sp;
+    Recorder rec;
+    Tagged t{&rec, 1};
+    event *ev = event_new(base(), sp[0], EV_READ | EV_WRITE, record_cb, &t);
+    event_add(ev, nullptr);
+    write_byte(sp[1]);
+    ASSERT_TRUE(run_until(base(), [&] { return rec.calls.size() == 1; }));
+    EXPECT_EQ(rec.calls[0].second, EV_READ | EV_WRITE);
+    event_free(ev);
+}
+
+TEST_P(EventIo, PeerCloseWakesReaderWithRead) {
+    conf::SocketPair sp;
+    Recorder rec;
+    Tagged t{&rec, 1};
+    event *ev = event_new(base(), sp[0], EV_READ, record_cb, &t);
+    event_add(ev, nullptr);
+    sp.close(1);
+    ASSERT_TRUE(run_until(base(), [&] { return rec.calls.size() == 1; }));
+    EXPECT_TRUE(rec.calls[0].second & EV_READ);
+    event_free(ev);
+}
+
+TEST_P(EventIo, ClosedEventReportsPeerShutdownWhereSupported) {
+    if (!(event_base_get_features(base()) & EV_FEATURE_EARLY_CLOSE)) GTEST_SKIP() << "no EV_CLOSED";
+    conf::SocketPair sp;
+    Recorder rec;
+    Tagged t{&rec, 1};
+    event *ev = event_new(base(), sp[0], EV_CLOSED, record_cb, &t);
+    event_add(ev, nullptr);
+    ::shutdown(sp[1], SHUT_WR);
+    ASSERT_TRUE(run_until(base(), [&] { return rec.calls.size() == 1; }));
+    EXPECT_TRUE(rec.calls[0].second & EV_CLOSED);
+    event_free(ev);
+}
+
+TEST_P(EventIo, EdgeTriggeredFiresOncePerArrival) {
+    if (!(event_base_get_features(base()) & EV_FEATURE_ET)) GTEST_SKIP() << "no EV_ET";
+    conf::SocketPair sp;
+    Recorder rec;
+    Tagged t{&rec, 1};
+    event *ev = event_new(base(), sp[0], EV_READ | EV_PERSIST | EV_ET, record_cb, &t);
+    event_add(ev, nullptr);
+    write_byte(sp[1]);
+    ASSERT_TRUE(run_until(base(), [&] { return rec.calls.size() == 1; }));
+    event_base_loop(base(), EVLOOP_NONBLOCK);
+    event_base_loop(base(), EVLOOP_NONBLOCK);
+    EXPECT_EQ(rec.calls.size(), 1u);  // not read, but no new edge
+    write_byte(sp[1]);
+    ASSERT_TRUE(run_until(base(), [&] { return rec.calls.size() == 2; }));
+    event_free(ev);
+}
+
+TEST_P(EventIo, MixingEdgeAndLevelOnOneFdIsAccepted) {
+    // libevent 2.1 accepts it (the fd becomes edge-triggered for everyone); so do we.
+    if (!(event_base_get_features(base()) & EV_FEATURE_ET)) GTEST_SKIP() << "no EV_ET";
+    conf::SocketPair sp;
+    event *a = event_new(base(), sp[0], EV_READ | EV_ET, record_cb, nullptr);
+    event *b = event_new(base(), sp[0], EV_WRITE, record_cb, nullptr);
+    EXPECT_EQ(event_add(a, nullptr), 0);
+    EXPECT_EQ(event_add(b, nullptr), 0);
+    event_free(a);
+    event_free(b);
+}
+
+TEST_P(EventIo, ActiveByFdActivatesMatchingEvents) {
+    conf::SocketPair sp;
+    Recorder rec;
+    Tagged r{&rec, 1}, w{&rec, 2};
+    event *a = event_new(base(), sp[0], EV_READ, record_cb, &r);
+    event *b = event_new(base(), sp[0], EV_WRITE, record_cb, &w);
+    event_add(a, nullptr);
+    event_add(b, nullptr);
+    event_base_active_by_fd(base(), sp[0], EV_READ);
+    event_base_loop(base(), EVLOOP_NONBLOCK);
+    ASSERT_GE(rec.count(1), 1);
+    EXPECT_EQ(rec.calls[0], std::make_pair(1, (short)EV_READ));
+    event_free(a);
+    event_free(b);
+}
+
+TEST_P(EventIo, DelThenAddInOneIterationKeepsWorking) {
+    conf::SocketPair sp;
+    Recorder rec;
+    Tagged t{&rec, 1};
+    event *ev = event_new(base(), sp[0], EV_READ | EV_PERSIST, record_cb, &t);
+    event_add(ev, nullptr);
+    event_base_loop(base(), EVLOOP_NONBLOCK);
+    for (int i = 0; i < 10; ++i) {
+        event_del(ev);
+        event_add(ev, nullptr);
+    }
+    write_byte(sp[1]);
+    ASSERT_TRUE(run_until(base(), [&] { return rec.calls.size() >= 1; }));
+    drain(sp[0]);
+    event_free(ev);
+}
+
+TEST_P(EventIo, FdClosedAndReusedBetweenDelAndAdd) {
+    // The classic accept-after-close pattern: the new connection gets the old fd number.
+    auto *sp1 = new conf::SocketPair;
+    Recorder rec;
+    Tagged t{&rec, 1};
+    event ev;
+    event_assign(&ev, base(), (*sp1)[0], EV_READ | EV_PERSIST, record_cb, &t);
+    event_add(&ev, nullptr);
+    event_base_loop(base(), EVLOOP_NONBLOCK);
+    int oldfd = (*sp1)[0];
+    event_del(&ev);
+    delete sp1;
+    conf::SocketPair sp2;
+    ASSERT_TRUE(sp2[0] == oldfd || sp2[1] == oldfd);
+    int fd = sp2[0] == oldfd ? sp2[0] : sp2[1];
+    int peer = fd == sp2[0] ? sp2[1] : sp2[0];
+    event_assign(&ev, base(), fd, EV_READ | EV_PERSIST, record_cb, &t);
+    event_add(&ev, nullptr);
+    write_byte(peer);
+    ASSERT_TRUE(run_until(base(), [&] { return rec.calls.size() >= 1; }));
+    event_del(&ev);
+}
+
+TEST_P(EventIo, ManyFdsAllReported) {
+    constexpr int kN = 200;
+    std::vector<conf::SocketPair> pairs(kN);
+    Recorder rec;
+    std::vector<Tagged> tags(kN);
+    std::vector<event *> evs(kN);
+    for (int i = 0; i < kN; ++i) {
+        tags[i] = {&rec, i};
+        evs[i] = event_new(base(), pairs[i][0], EV_READ, record_cb, &tags[i]);
+        ASSERT_EQ(event_add(evs[i], nullptr), 0);
+    }
+    for (int i = 0; i < kN; i += 3) write_byte(pairs[i][1]);
+    ASSERT_TRUE(run_until(base(), [&] { return rec.calls.size() == (kN + 2) / 3; }));
+    for (auto *e : evs) event_free(e);
+}
+
+CONF_INSTANTIATE_BACKENDS(EventIo);

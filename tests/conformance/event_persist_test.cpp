@@ -1,0 +1,113 @@
+// EV_PERSIST: the event stays pending after its callback, and its timeout restarts whenever
+// the callback runs, for any reason (user-needs B.3).
+#include "event_test_util.h"
+
+using namespace conf::ev;
+
+class EventPersist : public conf::BackendTest {};
+
+namespace {
+struct Ticks {
+    std::vector<double> at;
+    std::vector<short> what;
+};
+void tick_cb(evutil_socket_t fd, short what, void *arg) {
+    auto *t = static_cast<Ticks *>(arg);
+    t->at.push_back(conf::now_ms());
+    t->what.push_back(what);
+    if (what & EV_READ) conf::ev::drain(fd);
+}
+}  // namespace
+
+TEST_P(EventPersist, PersistentTimerRepeatsWithoutDrift) {
+    Ticks t;
+    event *ev = event_new(base(), -1, EV_PERSIST, tick_cb, &t);
+    timeval tv = conf::tv_ms(10);
+    double start = conf::now_ms();
+    event_add(ev, &tv);
+    ASSERT_TRUE(run_until(base(), [&] { return t.at.size() >= 5; }));
+    event_del(ev);
+    for (short w : t.what) EXPECT_EQ(w, EV_TIMEOUT);
+    // Five periods: about 50 ms, not 5 x (10 ms + callback + wake-up latency) drifting away.
+    EXPECT_GE(t.at[4] - start, 45.0);  // libevent's coarse clock can be ~4 ms early
+    EXPECT_TRUE(event_pending(ev, EV_TIMEOUT, nullptr) == 0);
+    event_free(ev);
+}
+
+TEST_P(EventPersist, TimeoutRestartsWhenReadCallbackRuns) {
+    conf::SocketPair sp;
+    Ticks t;
+    event *ev = event_new(base(), sp[0], EV_READ | EV_PERSIST, tick_cb, &t);
+    timeval tv = conf::tv_ms(60);
+    event_add(ev, &tv);
+    // Keep it readable every 20 ms for a while: the 60 ms timeout never expires.
+    double start = conf::now_ms();
+    while (conf::now_ms() - start < 150) {
+        write_byte(sp[1]);
+        timeval step = conf::tv_ms(20);
+        event_base_loopexit(base(), &step);
+        event_base_dispatch(base());
+    }
+    for (short w : t.what) EXPECT_EQ(w, EV_READ);
+    EXPECT_TRUE(event_pending(ev, EV_TIMEOUT, nullptr));
+    // Then silence: the timeout fires, counted from the last read.
+    size_t n = t.at.size();
+    ASSERT_TRUE(run_until(base(), [&] { return t.at.size() > n; }));
+    EXPECT_EQ(t.what.back(), EV_TIMEOUT);
+    EXPECT_GE(t.at.back() - t.at[n - 1], 50.0);  // cached loop time: a few ms of slack
+    event_free(ev);
+}
+
+TEST_P(EventPersist, ManualActivationRestartsTheTimeout) {
+    // user-needs B.3 / libevent #872: a manual event_active counts as a run.
+    Ticks t;
+    event *ev = event_new(base(), -1, EV_PERSIST, tick_cb, &t);
+    timeval tv = conf::tv_ms(40);
+    event_add(ev, &tv);
+    usleep(20000);
+    event_active(ev, EV_READ, 1);
+    double activated = conf::now_ms();
+    event_base_loop(base(), EVLOOP_ONCE);
+    ASSERT_EQ(t.what.size(), 1u);
+    EXPECT_EQ(t.what[0], EV_READ);
+    ASSERT_TRUE(run_until(base(), [&] { return t.at.size() == 2; }));
+    EXPECT_EQ(t.what[1], EV_TIMEOUT);
+    EXPECT_GE(t.at[1] - activated, 35.0);  // coarse clock slack
+    event_free(ev);
+}
+
+TEST_P(EventPersist, ZeroTimeoutIsNotRearmed) {
+    // libevent_obsolete#168: with a {0,0} timeout the persist closure has nothing to re-arm.
+    Ticks t;
+    event *ev = event_new(base(), -1, EV_PERSIST, tick_cb, &t);
+    timeval zero = {0, 0};
+    event_add(ev, &zero);
+    event_base_loop(base(), EVLOOP_ONCE);
+    EXPECT_EQ(t.at.size(), 1u);
+    EXPECT_FALSE(event_pending(ev, EV_TIMEOUT, nullptr));
+    EXPECT_EQ(event_base_loop(base(), EVLOOP_NONBLOCK), 1);
+    event_free(ev);
+}
+
+TEST_P(EventPersist, DeleteInsideCallbackStopsIt) {
+    Ticks t;
+    struct Ctx {
+        Ticks *t;
+        event *ev;
+    } ctx{&t, nullptr};
+    ctx.ev = event_new(
+        base(), -1, EV_PERSIST,
+        [](evutil_socket_t, short w, void *a) {
+            auto *c = static_cast<Ctx *>(a);
+            c->t->what.push_back(w);
+            event_del(c->ev);
+        },
+        &ctx);
+    timeval tv = conf::tv_ms(2);
+    event_add(ctx.ev, &tv);
+    EXPECT_EQ(event_base_dispatch(base()), 1);
+    EXPECT_EQ(t.what.size(), 1u);
+    event_free(ctx.ev);
+}
+
+CONF_INSTANTIATE_BACKENDS(EventPersist);

@@ -1,0 +1,149 @@
+// Priorities: each iteration runs only the most important non-empty queue (user-needs B.7).
+#include "event_test_util.h"
+
+using namespace conf::ev;
+
+class EventPriority : public conf::BackendTest {};
+
+TEST_P(EventPriority, QueuesRunInPriorityOrder) {
+    ASSERT_EQ(event_base_priority_init(base(), 3), 0);
+    Recorder rec;
+    Tagged hi{&rec, 0}, mid{&rec, 1}, lo{&rec, 2};
+    event *e0 = evtimer_new(base(), record_cb, &hi);
+    event *e1 = evtimer_new(base(), record_cb, &mid);
+    event *e2 = evtimer_new(base(), record_cb, &lo);
+    ASSERT_EQ(event_priority_set(e0, 0), 0);
+    ASSERT_EQ(event_priority_set(e1, 1), 0);
+    ASSERT_EQ(event_priority_set(e2, 2), 0);
+    event_active(e2, EV_TIMEOUT, 1);
+    event_active(e1, EV_TIMEOUT, 1);
+    event_active(e0, EV_TIMEOUT, 1);
+    event_base_loop(base(), EVLOOP_ONCE);  // one queue per iteration, most important first
+    ASSERT_EQ(rec.calls.size(), 3u);
+    EXPECT_EQ(rec.calls[0].first, 0);
+    EXPECT_EQ(rec.calls[1].first, 1);
+    EXPECT_EQ(rec.calls[2].first, 2);
+    event_free(e0);
+    event_free(e1);
+    event_free(e2);
+}
+
+namespace {
+struct Busy {
+    Recorder *rec;
+    event *self;
+    int limit;
+};
+void busy_cb(evutil_socket_t, short what, void *arg) {
+    auto *b = static_cast<Busy *>(arg);
+    b->rec->calls.emplace_back(0, what);
+    if (b->rec->count(0) == b->limit) event_del(b->self);
+}
+}  // namespace
+
+TEST_P(EventPriority, BusyHighPriorityStarvesLowPriority) {
+    ASSERT_EQ(event_base_priority_init(base(), 2), 0);
+    conf::SocketPair sp;
+    Recorder rec;
+    Tagged lo{&rec, 1};
+    Busy busy{&rec, nullptr, 5};
+    busy.self = event_new(base(), sp[0], EV_READ | EV_PERSIST, busy_cb, &busy);
+    event *low = evtimer_new(base(), record_cb, &lo);
+    event_priority_set(busy.self, 0);
+    event_priority_set(low, 1);
+    event_add(busy.self, nullptr);
+    write_byte(sp[1]);  // stays readable: busy is active in every iteration
+    timeval zero = {0, 0};
+    event_add(low, &zero);
+    EXPECT_EQ(event_base_dispatch(base()), 1);
+    ASSERT_EQ(rec.calls.size(), 6u);
+    for (int i = 0; i < 5; ++i) EXPECT_EQ(rec.calls[i].first, 0);
+    EXPECT_EQ(rec.calls[5].first, 1);  // only once the busy event is gone
+    event_free(busy.self);
+    event_free(low);
+}
+
+TEST_P(EventPriority, PrioritySetRefusedWhileActiveOrOutOfRange) {
+    ASSERT_EQ(event_base_priority_init(base(), 2), 0);
+    event *e = evtimer_new(base(), record_cb, nullptr);
+    EXPECT_EQ(event_priority_set(e, 2), -1);
+    EXPECT_EQ(event_priority_set(e, -1), -1);
+    event_active(e, EV_TIMEOUT, 1);
+    EXPECT_EQ(event_priority_set(e, 0), -1);
+    event_del(e);
+    EXPECT_EQ(event_priority_set(e, 0), 0);
+    EXPECT_EQ(event_get_priority(e), 0);
+    event_free(e);
+}
+
+namespace {
+struct Writer {
+    Recorder *rec;
+    int tag;
+    int fd;
+};
+void writer_cb(evutil_socket_t, short what, void *arg) {
+    auto *w = static_cast<Writer *>(arg);
+    w->rec->calls.emplace_back(w->tag, what);
+    if (w->fd >= 0) (void)!::write(w->fd, "x", 1);
+}
+}  // namespace
+
+TEST_P(EventPriority, MaxDispatchCallbacksRepollsAfterTheLimit) {
+    // event_config_set_max_dispatch_interval(cfg, NULL, 2, 1): after 2 callbacks of priority
+    // >= 1 the loop polls again, so a newly readable priority-0 event runs before the rest.
+    event_config *cfg = event_config_new();
+    for (const char *m : {"epoll", "poll", "select"})
+        if (strcmp(m, GetParam().method) != 0) event_config_avoid_method(cfg, m);
+    if (GetParam().flags) event_config_set_flag(cfg, GetParam().flags);
+    event_config_set_max_dispatch_interval(cfg, nullptr, 2, 1);
+    event_base *b = event_base_new_with_config(cfg);
+    event_config_free(cfg);
+    ASSERT_NE(b, nullptr);
+    event_base_priority_init(b, 2);
+    conf::SocketPair sp;
+    Recorder rec;
+    Tagged rt{&rec, 100};
+    event *reader = event_new(b, sp[0], EV_READ, record_cb, &rt);
+    event_priority_set(reader, 0);
+    event_add(reader, nullptr);
+    std::vector<Writer> w(6);
+    std::vector<event *> evs(6);
+    for (int i = 0; i < 6; ++i) {
+        w[i] = {&rec, i, i == 0 ? sp[1] : -1};
+        evs[i] = evtimer_new(b, writer_cb, &w[i]);
+        event_priority_set(evs[i], 1);
+        event_active(evs[i], EV_TIMEOUT, 1);
+    }
+    event_base_dispatch(b);
+    ASSERT_EQ(rec.calls.size(), 7u);
+    EXPECT_EQ(rec.calls[2].first, 100);  // right after the first two
+    event_free(reader);
+    for (auto *e : evs) event_free(e);
+    event_base_free(b);
+}
+
+TEST_P(EventPriority, WithoutLimitsTheWholeQueueRunsFirst) {
+    event_base_priority_init(base(), 2);
+    conf::SocketPair sp;
+    Recorder rec;
+    Tagged rt{&rec, 100};
+    event *reader = event_new(base(), sp[0], EV_READ, record_cb, &rt);
+    event_priority_set(reader, 0);
+    event_add(reader, nullptr);
+    std::vector<Writer> w(6);
+    std::vector<event *> evs(6);
+    for (int i = 0; i < 6; ++i) {
+        w[i] = {&rec, i, i == 0 ? sp[1] : -1};
+        evs[i] = evtimer_new(base(), writer_cb, &w[i]);
+        event_priority_set(evs[i], 1);
+        event_active(evs[i], EV_TIMEOUT, 1);
+    }
+    event_base_dispatch(base());
+    ASSERT_EQ(rec.calls.size(), 7u);
+    EXPECT_EQ(rec.calls[6].first, 100);
+    event_free(reader);
+    for (auto *e : evs) event_free(e);
+}
+
+CONF_INSTANTIATE_BACKENDS(EventPriority);
