@@ -89,11 +89,11 @@ void block_unref(Block *b) noexcept {
 }
 
 bool block_materialize_file(Block *b) noexcept {
-    if (b->data) return true;
+    if (block_readable(b)) return true;
     if (b->kind != BlockKind::kFile) return false;
     unsigned char *d = b->file->data();
     if (!d) return false;
-    b->data = d;
+    __atomic_store_n(&b->data, d, __ATOMIC_RELEASE);
     return true;
 }
 

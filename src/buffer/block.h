@@ -57,10 +57,14 @@ inline void block_ref(Block *b) noexcept { b->refs.fetch_add(1, std::memory_orde
 void block_unref(Block *b) noexcept;
 // Makes block data readable (maps or reads a file range). False on failure.
 bool block_materialize_file(Block *b) noexcept;
-inline bool block_materialize(Block *b) noexcept {
-    return b->data != nullptr || block_materialize_file(b);
+// A file block shared by buffers with different locks may be made readable by two threads
+// at once (both store the same pointer): the pointer is read and written atomically.
+inline bool block_readable(const Block *b) noexcept {
+    return __atomic_load_n(&b->data, __ATOMIC_ACQUIRE) != nullptr;
 }
-inline bool block_readable(const Block *b) noexcept { return b->data != nullptr; }
+inline bool block_materialize(Block *b) noexcept {
+    return block_readable(b) || block_materialize_file(b);
+}
 
 // Data sizes of owned blocks: the first block is small (most buffers stay small), later
 // ones double up to kMaxAutoBlock so long streams use few blocks.
