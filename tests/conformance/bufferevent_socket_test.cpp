@@ -762,6 +762,26 @@ TEST_P(BevSocket, UnlockCallbacksWithoutDeferIsRefused) {
     EXPECT_TRUE(logs.contains("UNLOCK_CALLBACKS"));
 }
 
+TEST_P(BevSocket, NullHandlesAreRejectedNotCrashed) {
+    if (!conf::kIsReevent) GTEST_SKIP() << "libevent dereferences NULL here";
+    EXPECT_EQ(bufferevent_enable(nullptr, EV_READ), -1);
+    EXPECT_EQ(bufferevent_write(nullptr, "x", 1), -1);
+    EXPECT_EQ(bufferevent_read(nullptr, nullptr, 1), 0u);
+    EXPECT_EQ(bufferevent_get_input(nullptr), nullptr);
+    EXPECT_EQ(bufferevent_socket_connect(nullptr, nullptr, 0), -1);
+    EXPECT_EQ(bufferevent_pair_new(base(), 0, nullptr), -1);
+    EXPECT_EQ(bufferevent_rate_limit_group_new(base(), nullptr), nullptr);
+    EXPECT_EQ(ev_token_bucket_cfg_new(0, 0, 1, 1, nullptr), nullptr);
+    timeval zero = {0, 0};
+    EXPECT_EQ(ev_token_bucket_cfg_new(1, 1, 1, 1, &zero), nullptr);  // a 0 ms tick
+    bufferevent_free(nullptr);
+    bufferevent_setcb(nullptr, nullptr, nullptr, nullptr, nullptr);
+    bufferevent *bev = make(-1);
+    EXPECT_EQ(bufferevent_add_to_rate_limit_group(bev, nullptr), 0);  // NULL just leaves
+    EXPECT_EQ(bufferevent_decrement_read_limit(bev, 10), -1);  // no bucket configured
+    bufferevent_free(bev);
+}
+
 TEST_P(BevSocket, NewWithBadArgumentsFails) {
     // A NULL base is allowed only through bufferevent_new (the current base); the
     // constructors of the other kinds refuse a NULL underlying/pair.
