@@ -73,7 +73,8 @@ CLIENT_TESTS = {"clients.reevent.memcached": "memcached:memcached",
                 "clients.reevent.tcpbench": "tcpbench:tcpbench",
                 "clients.reevent.inetd": "openbsd-inetd:inetd",
                 "clients.reevent.gearmand": "gearman-job-server:gearmand",
-                "clients.reevent.unbound": "unbound:unbound"}
+                "clients.reevent.unbound": "unbound:unbound",
+                "clients.reevent.webdis": "webdis:webdis"}
 
 
 def client_coverage():
