@@ -108,7 +108,7 @@ int make_notifiable(event_base *base) noexcept {
 }
 
 event_base *base_new(const event_config *cfg) noexcept {
-    debug::g_too_late = true;
+    debug::g_too_late.store(true, std::memory_order_relaxed);
     int flags = cfg ? cfg->flags : 0;
     if (env("EVENT_PRECISE_TIMER", flags)) flags |= EVENT_BASE_FLAG_PRECISE_TIMER;
     if (env("EVENT_EPOLL_USE_CHANGELIST", flags)) flags |= EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST;
@@ -299,7 +299,22 @@ void base_free(event_base *base, bool run_finalizers) noexcept {
 int base_reinit(event_base *base) noexcept {
     LockGuard g(base->lock_);
     int res = 0;
-    // The notification and signal fds are shared with the parent: make our own.
+    // First a kernel object of our own (the epoll fd is shared with the parent): every later
+    // change must go to the new one, never to the parent's.
+    if (base->ops_->need_reinit) {
+        void *st = base->ops_->create(base, base->flags_);
+        if (!st) {
+            log::warn_errno("%s: cannot recreate the %s backend", "event_reinit", base->ops_->name);
+            return -1;
+        }
+        base->ops_->destroy(base->bstate_);  // only closes our copy of the parent's fd
+        base->bstate_ = st;
+        for (size_t fd = 0; fd < base->io_.size(); ++fd) {
+            base->io_[fd].kmask = 0;
+            base->io_[fd].dropped = 0;
+        }
+    }
+    // The notification and signal fds are shared with the parent too: make our own.
     if (base->notify_fd_ >= 0) {
         close_notify(base);
         if (open_notify(base) < 0) res = -1;
@@ -321,21 +336,12 @@ int base_reinit(event_base *base) noexcept {
     }
 #endif
     if (!base->ops_->need_reinit) return res;
-    // A new kernel object (the epoll fd is shared with the parent), then every fd again.
-    void *st = base->ops_->create(base, base->flags_);
-    if (!st) {
-        log::warn_errno("%s: cannot recreate the %s backend", "event_reinit", base->ops_->name);
-        return -1;
-    }
-    base->ops_->destroy(base->bstate_);
-    base->bstate_ = st;
+    // Every fd again, into the new kernel object.
     for (size_t fd = 0; fd < base->io_.size(); ++fd) {
         FdSlot &s = base->io_[fd];
-        s.kmask = 0;
-        s.bidx = -1;
         unsigned want = wanted_mask(s);
-        if (!want) continue;
-        if (base->ops_->apply(st, static_cast<int>(fd), s, 0, want) == 0) {
+        if (!want || s.kmask == want) continue;
+        if (base->ops_->apply(base->bstate_, static_cast<int>(fd), s, s.kmask, want) == 0) {
             s.kmask = static_cast<uint8_t>(want);
         } else {
             log::warn("%s: could not re-add the events of fd %d", "event_reinit", static_cast<int>(fd));

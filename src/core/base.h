@@ -17,6 +17,7 @@
 
 #include <pthread.h>
 
+#include <atomic>
 #include <cstdint>
 
 #include "backends/backend.h"
@@ -257,6 +258,9 @@ const timeval *init_common_timeout(event_base *base, const timeval *duration) no
 int common_index(const event_base *base, const timeval *tv) noexcept;  // -1: not common
 void timer_insert(event_base *base, event *ev, int common_idx) noexcept;
 void timer_remove(event_base *base, event *ev) noexcept;
+// Sets (or moves) the timeout of ev to `deadline`; a heap timer that stays in the heap is
+// moved in place (one sift) instead of removed and inserted again.
+void timer_schedule(event_base *base, event *ev, int common_idx, int64_t deadline) noexcept;
 int64_t next_timeout_ns(event_base *base) noexcept;  // -1 when no timer is pending
 void process_timeouts(event_base *base) noexcept;
 
@@ -286,7 +290,8 @@ void active_by_signal(event_base *base, int sig) noexcept;
 // ---- debug mode (debug_mode.cpp)
 namespace debug {
 extern bool g_on;
-extern bool g_too_late;  // an event or a base exists: enabling debug mode now is an error
+// An event or a base exists: enabling debug mode now is an error. Written by any thread.
+extern std::atomic<bool> g_too_late;
 void enable() noexcept;
 void note_setup(const event *ev) noexcept;
 void note_teardown(const event *ev) noexcept;

@@ -16,7 +16,7 @@
 namespace reevent::core::debug {
 
 bool g_on = false;
-bool g_too_late = false;
+std::atomic<bool> g_too_late{false};
 
 namespace {
 
@@ -93,7 +93,7 @@ struct Guard {
 
 void enable() noexcept {
     if (g_on) log::fatal(static_cast<int>(0xdeaddead), "event_enable_debug_mode was called twice!");
-    if (g_too_late)
+    if (g_too_late.load(std::memory_order_relaxed))
         log::fatal(static_cast<int>(0xdeaddead),
                    "event_enable_debug_mode must be called *before* creating any events or event_bases");
     g_on = true;

@@ -73,14 +73,30 @@ bool event_on_another_thread(event_base *base, const event *ev) noexcept {
 
 // ---- the fd map ----------------------------------------------------------------------------
 
+// Brings the backend in line with the slot's wanted mask, or queues that for the loop.
+// Returns 1 if something changed or was queued (the loop may need a wake-up), 0 if nothing
+// had to change, -1 if the kernel refused (nothing changed then).
 int apply_slot(event_base *base, int fd, FdSlot &slot) noexcept {
-    unsigned want = wanted_mask(slot);
+    const unsigned want = wanted_mask(slot);
     if (base->immediate_) {
-        if (want == slot.kmask) return 0;
-        if (base->ops_->apply(base->bstate_, fd, slot, slot.kmask, want) < 0) return -1;
-        slot.kmask = static_cast<uint8_t>(want);
-        return 1;
+        // epoll by default: a first registration goes to the kernel at once (so event_add
+        // reports a bad fd, as libevent does); everything else waits for the next flush.
+        if (want == slot.kmask) {
+            if (!want || !slot.dropped) return 0;
+            // Re-added after a pending removal: the number may name a new file by now. One
+            // MOD (ADD on ENOENT) settles it; a DEL and an ADD are saved.
+            slot.dropped = 0;
+            if (base->ops_->apply(base->bstate_, fd, slot, slot.kmask, want) < 0) return -1;
+            return 1;
+        }
+        if (slot.kmask == 0) {
+            if (base->ops_->apply(base->bstate_, fd, slot, 0, want) < 0) return -1;
+            slot.kmask = static_cast<uint8_t>(want);
+            slot.dropped = 0;
+            return 1;
+        }
     }
+    if (want == 0 && slot.kmask) slot.dropped = 1;
     if (!base->io_.mark_dirty(fd)) return -1;
     return 1;
 }
@@ -241,13 +257,6 @@ int assign(event *ev, event_base *base, int fd, short events, event_callback_fn 
                   "event_assign");
         return -1;
     }
-    // A fresh assignment may name a new file behind a reused fd number: if the fd map has an
-    // unapplied change for that number, make the next flush talk to the kernel even when the
-    // masks cancel out.
-    if (base && fd >= 0 && !(events & EV_SIGNAL) && !base->immediate_) {
-        LockGuard g(base->lock_);
-        if (FdSlot *s = base->io_.find(fd); s && s->dirty) s->reopened = 1;
-    }
     std::memset(static_cast<void *>(ev), 0, sizeof(*ev));
     ev->ev_base = base;
     ev->ev_evcallback.evcb_cb_union.evcb_callback = cb;
@@ -264,7 +273,7 @@ int assign(event *ev, event_base *base, int fd, short events, event_callback_fn 
         ev->ev_evcallback.evcb_closure = kClosureEvent;
     ev->ev_timeout_pos.min_heap_idx = -1;
     if (base) ev->ev_evcallback.evcb_pri = static_cast<uint8_t>(base->nactiveq_ / 2);
-    debug::g_too_late = true;
+    debug::g_too_late.store(true, std::memory_order_relaxed);
     if (debug::g_on) debug::note_setup(ev);
     return 0;
 }
@@ -278,10 +287,10 @@ int base_set(event_base *base, event *ev) noexcept {
 }
 
 int priority_set(event *ev, int pri) noexcept {
-    if (debug::g_on) debug::assert_is_setup(ev, "event_priority_set");
     event_base *base = ev->ev_base;
     if (!base) return -1;
     LockGuard g(base->lock_);
+    if (debug::g_on) debug::assert_is_setup(ev, "event_priority_set");
     if (ev->ev_evcallback.evcb_flags & EVLIST_ACTIVE) return -1;
     if (pri < 0 || pri >= base->nactiveq_) return -1;
     ev->ev_evcallback.evcb_pri = static_cast<uint8_t>(pri);
@@ -332,7 +341,6 @@ int add_nolock(event *ev, const timeval *tv, bool tv_is_absolute) noexcept {
 
     if (res != -1 && tv) {
         if (cb->evcb_closure == kClosurePersist && !tv_is_absolute) ev->ev_.ev_io.ev_timeout = *tv;
-        if (cb->evcb_flags & EVLIST_TIMEOUT) timer_remove(base, ev);
         // Re-adding an event that is active because it timed out cancels that activation.
         if ((cb->evcb_flags & EVLIST_ACTIVE) && (ev->ev_res & EV_TIMEOUT)) {
             if (ev->ev_events & EV_SIGNAL) {
@@ -342,9 +350,10 @@ int add_nolock(event *ev, const timeval *tv, bool tv_is_absolute) noexcept {
             remove_active(base, cb);
         }
         int common = -1;
+        int64_t deadline;
         if (tv_is_absolute) {
             // Only the persist closure uses this: tv_sec holds nanoseconds already.
-            deadline_of(ev) = tv->tv_sec;
+            deadline = tv->tv_sec;
             common = static_cast<int>(tv->tv_usec);
         } else {
             const int64_t now = now_ns(base);
@@ -354,10 +363,10 @@ int add_nolock(event *ev, const timeval *tv, bool tv_is_absolute) noexcept {
                 rel = base->common_[common]->duration_ns;
             else
                 rel = tv_to_ns(*tv);
-            deadline_of(ev) = now + rel;
+            deadline = now + rel;
         }
         event *old_top = base->heap_.top();
-        timer_insert(base, ev, common);
+        timer_schedule(base, ev, common, deadline);
         if (common < 0 && (base->heap_.top() == ev || old_top != base->heap_.top()))
             notify = true;
     }
@@ -372,12 +381,12 @@ int add(event *ev, const timeval *tv) noexcept {
         log::warn("%s: event has no event_base set.", "event_add");
         return -1;
     }
+    LockGuard g(base->lock_);
     if (debug::g_on) debug::assert_is_setup(ev, "event_add");
     if (!(ev->ev_evcallback.evcb_flags & EVLIST_INIT)) {
         log::warn("%s: event %p was never assigned", "event_add", static_cast<void *>(ev));
         return -1;
     }
-    LockGuard g(base->lock_);
     return add_nolock(ev, tv, false);
 }
 
@@ -446,8 +455,8 @@ int remove_timer(event *ev) noexcept {
         log::warn("%s: event has no event_base set.", "event_remove_timer");
         return -1;
     }
-    if (debug::g_on) debug::assert_is_setup(ev, "event_remove_timer");
     LockGuard g(base->lock_);
+    if (debug::g_on) debug::assert_is_setup(ev, "event_remove_timer");
     event_callback *cb = to_callback(ev);
     // A pure timer is deleted outright; otherwise only its timeout goes.
     if (!(ev->ev_events & (EV_READ | EV_WRITE | EV_CLOSED | EV_SIGNAL))) return del_nolock(ev, DelMode::kAuto);
@@ -523,12 +532,12 @@ void activate(event *ev, int res, short ncalls) noexcept {
         log::warn("%s: event has no event_base set.", "event_active");
         return;
     }
+    LockGuard g(base->lock_);
     if (debug::g_on) debug::assert_is_setup(ev, "event_active");
     if (!(ev->ev_evcallback.evcb_flags & EVLIST_INIT)) {
         log::warn("%s: event %p was never assigned", "event_active", static_cast<void *>(ev));
         return;
     }
-    LockGuard g(base->lock_);
     activate_nolock(ev, res, ncalls);
 }
 

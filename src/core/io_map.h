@@ -7,8 +7,10 @@
 // 32 bytes per slot; libevent spends a pointer per fd plus a heap block per used fd.
 //
 // Changes are coalesced: a slot whose wanted mask differs from the backend's goes on the
-// dirty list once; flush() hands each dirty fd to the backend with (old, new) mask, so a
-// del+add of the same fd inside one iteration costs no system call at all.
+// dirty list once, and the loop hands each dirty fd to the backend with (old, new) mask just
+// before it waits. A del+add of the same fd inside one iteration thus costs one EPOLL_CTL_MOD
+// (to make sure the number still names the same file: it may have been closed and reused in
+// between) instead of a DEL and an ADD.
 #pragma once
 
 #include <event2/event_struct.h>
@@ -27,7 +29,7 @@ struct FdSlot {
     uint16_t net;       // events with EV_ET
     uint8_t kmask;      // mask the backend has (EV_READ|EV_WRITE|EV_CLOSED|EV_ET)
     uint8_t dirty;      // on the dirty list
-    uint8_t reopened;   // a fresh assignment named this fd while a change was pending
+    uint8_t dropped;    // interest fell to 0 since the last flush (the kernel still has kmask)
     uint8_t pad_;
     uint32_t gen;       // epoll: generation stored in epoll_event.data
     int32_t bidx;       // poll: index in the pollfd array, -1 when absent

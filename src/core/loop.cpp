@@ -46,11 +46,13 @@ void flush_changes(event_base *base) noexcept {
         FdSlot &s = base->io_[static_cast<size_t>(fd)];
         s.dirty = 0;
         unsigned want = wanted_mask(s);
-        if (want != s.kmask || (s.reopened && want)) {
+        // dropped && want == kmask: removed and re-added since the last flush; MOD once in
+        // case the fd was closed and its number reused meanwhile (ENOENT -> ADD).
+        if (want != s.kmask || (s.dropped && want)) {
             if (base->ops_->apply(base->bstate_, fd, s, s.kmask, want) == 0)
                 s.kmask = static_cast<uint8_t>(want);
         }
-        s.reopened = 0;
+        s.dropped = 0;
     }
     dirty.clear();
 }
@@ -267,7 +269,7 @@ int loop(event_base *base, int flags) noexcept {
             break;
         }
         make_later_events_active(base);
-        if (!base->immediate_) flush_changes(base);
+        flush_changes(base);
 
         clear_time_cache(base);
         int64_t timeout = 0;

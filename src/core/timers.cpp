@@ -193,6 +193,20 @@ void timer_remove(event_base *base, event *ev) noexcept {
     base->heap_.erase(ev);
 }
 
+void timer_schedule(event_base *base, event *ev, int common_idx, int64_t deadline) noexcept {
+    if (ev->ev_evcallback.evcb_flags & EVLIST_TIMEOUT) {
+        if (common_idx < 0 && timer_tag(ev) >= 0) {
+            deadline_of(ev) = deadline;
+            timer_tag(ev) = static_cast<long>(base->timer_seq_++);
+            base->heap_.update(ev);
+            return;
+        }
+        timer_remove(base, ev);
+    }
+    deadline_of(ev) = deadline;
+    timer_insert(base, ev, common_idx);
+}
+
 int64_t next_timeout_ns(event_base *base) noexcept {
     event *top = base->heap_.top();
     if (!top) return -1;

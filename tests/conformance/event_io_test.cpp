@@ -192,6 +192,54 @@ TEST_P(EventIo, FdClosedAndReusedBetweenDelAndAdd) {
     event_del(&ev);
 }
 
+TEST_P(EventIo, FdClosedAndReusedWithOnlyTheFieldRewritten) {
+    // unbound's pattern: event_del, close, a new socket gets the same number, ev_fd is
+    // written directly (no event_assign), event_add -- all inside one iteration.
+    auto *sp1 = new conf::SocketPair;
+    Recorder rec;
+    Tagged t{&rec, 1};
+    event ev;
+    event_assign(&ev, base(), (*sp1)[0], EV_READ | EV_PERSIST, record_cb, &t);
+    event_add(&ev, nullptr);
+    event_base_loop(base(), EVLOOP_NONBLOCK);
+    int oldfd = (*sp1)[0];
+    event_del(&ev);
+    delete sp1;
+    conf::SocketPair sp2;
+    int fd = sp2[0] == oldfd ? sp2[0] : sp2[1];
+    int peer = fd == sp2[0] ? sp2[1] : sp2[0];
+    ASSERT_EQ(fd, oldfd);
+    ev.ev_fd = fd;
+    ASSERT_EQ(event_add(&ev, nullptr), 0);
+    write_byte(peer);
+    ASSERT_TRUE(run_until(base(), [&] { return rec.calls.size() >= 1; }));
+    event_del(&ev);
+}
+
+TEST_P(EventIo, DupedFdsAreWatchedSeparately) {
+    conf::SocketPair sp;
+    int dupfd = dup(sp[0]);
+    ASSERT_GE(dupfd, 0);
+    Recorder rec;
+    Tagged a{&rec, 1}, b{&rec, 2};
+    event *ea = event_new(base(), sp[0], EV_READ | EV_PERSIST, record_cb, &a);
+    event *eb = event_new(base(), dupfd, EV_READ | EV_PERSIST, record_cb, &b);
+    event_add(ea, nullptr);
+    event_add(eb, nullptr);
+    write_byte(sp[1]);
+    ASSERT_TRUE(run_until(base(), [&] { return rec.count(1) && rec.count(2); }));
+    // Deleting and closing the dup leaves the original working, with no stray callbacks.
+    event_del(eb);
+    close(dupfd);
+    rec.calls.clear();
+    event_base_loop(base(), EVLOOP_ONCE);
+    EXPECT_GE(rec.count(1), 1);
+    EXPECT_EQ(rec.count(2), 0);
+    drain(sp[0]);
+    event_free(ea);
+    event_free(eb);
+}
+
 TEST_P(EventIo, ManyFdsAllReported) {
     constexpr int kN = 200;
     std::vector<conf::SocketPair> pairs(kN);
