@@ -70,37 +70,45 @@ inline constexpr ssize_t kDefaultMaxSingle = 16384;
 
 struct Bev {
     bufferevent pub{};  // must stay first: the C handle points here
-    event_base *base = nullptr;  // pub.ev_base, or the current base when that was NULL
     core::Lock *lock = nullptr;
     // Allocated on first use: most bufferevents of a server never defer a callback, and
     // 64 bytes per idle connection matter.
     core::Deferred *deferred = nullptr;
     RateLimit *rate = nullptr;
     evbuffer_cb_entry *read_wm_cb = nullptr;
-    ssize_t max_single_read = kDefaultMaxSingle;
-    ssize_t max_single_write = kDefaultMaxSingle;
+    // Sizes chosen by bufferevent_set_max_single_read/_write; 0 means the default.
+    int32_t max_single_read = 0;
+    int32_t max_single_write = 0;
     int refcnt = 1;
-    int options = 0;
     int errno_pending = 0;
     int dns_error = 0;
     short eventcb_pending = 0;
     short deferred_pri = -1;  // priority for the deferred callback (-1: the middle one)
+    uint8_t options = 0;      // BEV_OPT_* (four bits)
     uint8_t read_suspended = 0;
     uint8_t write_suspended = 0;
     uint8_t in_readcb = 0;   // nesting depth of the user's read callback
     uint8_t in_writecb = 0;
-    bool own_lock = false;
-    bool dead = false;        // destruction started: handlers must return at once
-    bool freed = false;       // bufferevent_free() was called
-    bool readcb_pending = false;
-    bool writecb_pending = false;
-    bool deferred_queued = false;
-    bool connecting = false;
-    bool connection_refused = false;
-    bool just_connected = false;  // the read side saw the connect finish first
-    bool read_size_set = false;   // the user chose max_single_read
-    bool write_size_set = false;
+    bool own_lock : 1 = false;
+    bool dead : 1 = false;        // destruction started: handlers must return at once
+    bool freed : 1 = false;       // bufferevent_free() was called
+    bool readcb_pending : 1 = false;
+    bool writecb_pending : 1 = false;
+    bool deferred_queued : 1 = false;
+    bool connecting : 1 = false;
+    bool connection_refused : 1 = false;
+    bool just_connected : 1 = false;  // the read side saw the connect finish first
 };
+
+inline ssize_t max_single_read(const Bev *b) noexcept {
+    return b->max_single_read ? b->max_single_read : kDefaultMaxSingle;
+}
+inline ssize_t max_single_write(const Bev *b) noexcept {
+    return b->max_single_write ? b->max_single_write : kDefaultMaxSingle;
+}
+// The base the bufferevent lives on: its events' base, else pub.ev_base, else the current
+// base (bufferevent_new with event_init).
+event_base *base_of(const Bev *b) noexcept;
 
 inline Bev *from(bufferevent *b) noexcept { return reinterpret_cast<Bev *>(b); }
 inline const Bev *from(const bufferevent *b) noexcept { return reinterpret_cast<const Bev *>(b); }

@@ -74,7 +74,7 @@ void schedule_deferred(Bev *b) noexcept {
             log::warn("bufferevent: out of memory for a deferred callback");
             return;
         }
-        b->deferred->init(b->base, run_deferred, b, b->deferred_pri);
+        b->deferred->init(base_of(b), run_deferred, b, b->deferred_pri);
     }
     if (b->deferred->schedule()) {
         b->deferred_queued = true;
@@ -105,10 +105,7 @@ bool init_common(Bev *b, event_base *base, const bufferevent_ops *ops, int optio
     b->pub.ev_base = base;
     b->pub.be_ops = ops;
     b->pub.enabled = EV_WRITE;  // a new bufferevent writes but does not read
-    b->options = options;
-    // A NULL base (bufferevent_new) means the current global base, as event_assign does.
-    b->base = base;
-    if (!b->base) b->base = core::current_base();
+    b->options = static_cast<uint8_t>(options & 0xff);
     b->pub.input = evbuffer_new();
     b->pub.output = evbuffer_new();
     if (!b->pub.input || !b->pub.output) return false;
@@ -124,6 +121,12 @@ bool init_common(Bev *b, event_base *base, const bufferevent_ops *ops, int optio
         buffer::from(b->pub.output)->use_lock(b->lock);
     }
     return true;
+}
+
+event_base *base_of(const Bev *b) noexcept {
+    if (event_initialized(&b->pub.ev_read)) return event_get_base(&b->pub.ev_read);
+    // A NULL base (bufferevent_new) means the current global base, as event_assign does.
+    return b->pub.ev_base ? b->pub.ev_base : core::current_base();
 }
 
 void deferred_rebind(Bev *b, event_base *base, int priority) noexcept {
@@ -332,11 +335,12 @@ void generic_timeout(Bev *b, short dir) noexcept {
 }  // namespace
 
 void generic_init_timeouts(Bev *b) noexcept {
-    event_assign(&b->pub.ev_read, b->base, -1, 0,
+    event_base *base = base_of(b);
+    event_assign(&b->pub.ev_read, base, -1, 0,
                  [](evutil_socket_t, short, void *a) {
                      generic_timeout(static_cast<Bev *>(a), BEV_EVENT_READING);
                  }, b);
-    event_assign(&b->pub.ev_write, b->base, -1, 0,
+    event_assign(&b->pub.ev_write, base, -1, 0,
                  [](evutil_socket_t, short, void *a) {
                      generic_timeout(static_cast<Bev *>(a), BEV_EVENT_WRITING);
                  }, b);

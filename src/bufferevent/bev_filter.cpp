@@ -245,7 +245,7 @@ bufferevent *filter_new(Bev *u, bufferevent_filter_cb in, bufferevent_filter_cb 
     FilterBev *f = mm::make<FilterBev>();
     if (!f) return nullptr;
     // A thread-safe filter shares the underlying's lock when it has one.
-    if (!init_common(f, u->base, &kFilterOps, options, u->lock)) {
+    if (!init_common(f, base_of(u), &kFilterOps, options, u->lock)) {
         destroy_unlinked(f);
         return nullptr;
     }

@@ -56,7 +56,7 @@ ssize_t read_size(Bev *b) noexcept {
         if (len >= b->pub.wm_read.high) return 0;
         howmuch = static_cast<ssize_t>(b->pub.wm_read.high - len);
     }
-    if (b->read_size_set || b->rate) {
+    if (b->max_single_read || b->rate) {
         ssize_t m = limit_max(b, false);
         if (howmuch < 0 || m < howmuch) howmuch = m;
     }
@@ -181,7 +181,7 @@ void on_writable(evutil_socket_t fd, short what, void *arg) noexcept {
     if (b->write_suspended) goto done;
     if (evbuffer_get_length(b->pub.output)) {
         ssize_t atmost = -1;
-        if (b->write_size_set || b->rate) atmost = limit_max(b, true);
+        if (b->max_single_write || b->rate) atmost = limit_max(b, true);
         if (atmost == 0) {
             rate_starved(b, true);
             goto done;
@@ -244,8 +244,9 @@ void output_cb(evbuffer *, const evbuffer_cb_info *info, void *arg) noexcept {
 }
 
 void assign_events(Bev *b, int fd) noexcept {
-    event_assign(&b->pub.ev_read, b->base, fd, EV_READ | EV_PERSIST, on_readable, b);
-    event_assign(&b->pub.ev_write, b->base, fd, EV_WRITE | EV_PERSIST, on_writable, b);
+    event_base *base = base_of(b);
+    event_assign(&b->pub.ev_read, base, fd, EV_READ | EV_PERSIST, on_readable, b);
+    event_assign(&b->pub.ev_write, base, fd, EV_WRITE | EV_PERSIST, on_writable, b);
 }
 
 int sock_enable(Bev *b, short what) noexcept {

@@ -149,7 +149,7 @@ void refill_cb(evutil_socket_t, short, void *arg) noexcept {
 void arm_refill(Bev *b) noexcept {
     RateLimit *r = b->rate;
     if (!r->refill_assigned) {
-        event_assign(&r->refill, b->base, -1, 0, refill_cb, b);
+        event_assign(&r->refill, base_of(b), -1, 0, refill_cb, b);
         r->refill_assigned = true;
     }
     if (!event_pending(&r->refill, EV_TIMEOUT, nullptr)) {
@@ -258,7 +258,7 @@ void group_unlink(RateLimit *r) noexcept {
 // ---- used by the socket I/O paths ------------------------------------------------------------
 
 ssize_t limit_max(Bev *b, bool write) noexcept {
-    ssize_t m = write ? b->max_single_write : b->max_single_read;
+    ssize_t m = write ? max_single_write(b) : max_single_read(b);
     RateLimit *r = b->rate;
     if (!r) return m;
     if (r->cfg) {

@@ -53,7 +53,6 @@ int bufferevent_base_set(struct event_base *base, struct bufferevent *bufev) {
     int r = -1;
     if (event_base_set(base, &b->pub.ev_read) == 0 && event_base_set(base, &b->pub.ev_write) == 0) {
         b->pub.ev_base = base;
-        b->base = base;
         bev::deferred_rebind(b, base, -1);
         r = 0;
     }
@@ -74,7 +73,7 @@ int bufferevent_priority_set(struct bufferevent *bufev, int pri) {
     int r = -1;
     if (event_priority_set(&b->pub.ev_read, pri) == 0 &&
         event_priority_set(&b->pub.ev_write, pri) == 0) {
-        bev::deferred_rebind(b, b->base, pri);
+        bev::deferred_rebind(b, bev::base_of(b), pri);
         r = 0;
     }
     bev::unlock(b);
@@ -334,8 +333,9 @@ int bufferevent_set_max_single_read(struct bufferevent *bufev, size_t size) {
     BEV_REQUIRE(bufev, -1);
     Bev *b = bev::from(bufev);
     bev::lock(b);
-    b->read_size_set = size != 0 && size <= size_t(EV_SSIZE_MAX);
-    b->max_single_read = b->read_size_set ? ssize_t(size) : bev::kDefaultMaxSingle;
+    // 0 or beyond EV_SSIZE_MAX: the default. One read never exceeds INT_MAX anyway.
+    b->max_single_read = (size == 0 || size > size_t(EV_SSIZE_MAX))
+                             ? 0 : int32_t(size > size_t(INT32_MAX) ? INT32_MAX : size);
     bev::unlock(b);
     return 0;
 }
@@ -344,20 +344,20 @@ int bufferevent_set_max_single_write(struct bufferevent *bufev, size_t size) {
     BEV_REQUIRE(bufev, -1);
     Bev *b = bev::from(bufev);
     bev::lock(b);
-    b->write_size_set = size != 0 && size <= size_t(EV_SSIZE_MAX);
-    b->max_single_write = b->write_size_set ? ssize_t(size) : bev::kDefaultMaxSingle;
+    b->max_single_write = (size == 0 || size > size_t(EV_SSIZE_MAX))
+                              ? 0 : int32_t(size > size_t(INT32_MAX) ? INT32_MAX : size);
     bev::unlock(b);
     return 0;
 }
 
 ev_ssize_t bufferevent_get_max_single_read(struct bufferevent *bufev) {
     BEV_REQUIRE(bufev, -1);
-    return bev::from(bufev)->max_single_read;
+    return bev::max_single_read(bev::from(bufev));
 }
 
 ev_ssize_t bufferevent_get_max_single_write(struct bufferevent *bufev) {
     BEV_REQUIRE(bufev, -1);
-    return bev::from(bufev)->max_single_write;
+    return bev::max_single_write(bev::from(bufev));
 }
 
 ev_ssize_t bufferevent_get_read_limit(struct bufferevent *bufev) {
