@@ -74,7 +74,8 @@ CLIENT_TESTS = {"clients.reevent.memcached": "memcached:memcached",
                 "clients.reevent.inetd": "openbsd-inetd:inetd",
                 "clients.reevent.gearmand": "gearman-job-server:gearmand",
                 "clients.reevent.unbound": "unbound:unbound",
-                "clients.reevent.webdis": "webdis:webdis"}
+                "clients.reevent.webdis": "webdis:webdis",
+                "clients.reevent.nsd": "nsd:nsd"}
 
 
 def client_coverage():
