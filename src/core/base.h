@@ -168,6 +168,7 @@ struct event_base {
 
     // ---- loop state
     bool running_ = false;
+    bool collecting_ = false;  // the loop thread is collecting readiness/timeouts (no wake-up needed)
     bool gotterm_ = false;
     bool break_ = false;
     bool continue_ = false;
@@ -177,6 +178,8 @@ struct event_base {
     int current_waiters_ = 0;
     pthread_t loop_thread_{};
     int64_t cached_ns_ = 0;  // 0: no cached time
+    int64_t wall_off_ = 0;     // wall minus monotonic clock, measured for...
+    int64_t wall_off_at_ = 0;  // ...this cached_ns_ (so the cached wall time is stable)
     int64_t max_dispatch_ns_ = -1;
     int max_callbacks_ = 0x7fffffff;
     int limit_after_prio_ = 0x7fffffff;

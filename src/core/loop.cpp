@@ -233,7 +233,7 @@ void base_io_ready(event_base *base, int fd, unsigned what) noexcept {
 }
 
 void notify_if_needed(event_base *base) noexcept {
-    if (!base->running_ || base->notify_fd_ < 0 || base->notify_pending_) return;
+    if (!base->running_ || base->collecting_ || base->notify_fd_ < 0 || base->notify_pending_) return;
     if (pthread_equal(base->loop_thread_, pthread_self())) return;
     base->notify_pending_ = true;
     uint64_t one = 1;
@@ -283,8 +283,10 @@ int loop(event_base *base, int flags) noexcept {
             break;
         }
         update_time_cache(base);
+        base->collecting_ = true;
         base->ops_->report(base->bstate_, base);
         process_timeouts(base);
+        base->collecting_ = false;
 
         if (base->n_active_) {
             int n = process_active(base);

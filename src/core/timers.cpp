@@ -68,14 +68,21 @@ void common_timer_cb(evutil_socket_t, short, void *arg);
 // (Re)arms the queue's internal heap timer for its first event.
 void common_schedule(event_base *base, CommonTimeout *ct) noexcept {
     event *t = &ct->timer;
-    if (t->ev_evcallback.evcb_flags & EVLIST_TIMEOUT) {
-        base->heap_.erase(t);
-        t->ev_evcallback.evcb_flags &= ~EVLIST_TIMEOUT;
+    const bool in_heap = t->ev_evcallback.evcb_flags & EVLIST_TIMEOUT;
+    if (!ct->first) {
+        if (in_heap) {
+            base->heap_.erase(t);
+            t->ev_evcallback.evcb_flags &= ~EVLIST_TIMEOUT;
+        }
+        return;
     }
-    if (!ct->first) return;
+    if (in_heap && deadline_of(t) == deadline_of(ct->first)) return;
     deadline_of(t) = deadline_of(ct->first);
     timer_tag(t) = static_cast<long>(base->timer_seq_++);
-    if (base->heap_.push(t)) t->ev_evcallback.evcb_flags |= EVLIST_TIMEOUT;
+    if (in_heap)
+        base->heap_.update(t);  // one sift in place
+    else if (base->heap_.push(t))
+        t->ev_evcallback.evcb_flags |= EVLIST_TIMEOUT;
 }
 
 void common_timer_cb(evutil_socket_t, short, void *arg) {
