@@ -329,6 +329,30 @@ TEST_P(BevFilter, ReadTimeoutOnAFilter) {
     bufferevent_free(f);
 }
 
+// A filter that fails: the data stays where it was and no read callback runs.
+bufferevent_filter_result failing(evbuffer *, evbuffer *, ev_ssize_t, bufferevent_flush_mode,
+                                  void *calls) {
+    ++*static_cast<int *>(calls);
+    return BEV_ERROR;
+}
+
+TEST_P(BevFilter, InputFilterErrorDeliversNothing) {
+    make_pair();
+    int calls = 0;
+    bufferevent *f = bufferevent_filter_new(p_[1], failing, nullptr, 0, nullptr, &calls);
+    Recorder rec;
+    rec.attach(f);
+    bufferevent_enable(f, EV_READ);
+    bufferevent_write(p_[0], "bad", 3);
+    ASSERT_TRUE(run_until(base(), [&] { return calls > 0; }));
+    bevtest::run_for(base(), 20);
+    EXPECT_EQ(rec.reads, 0);
+    EXPECT_EQ(evbuffer_get_length(bufferevent_get_input(f)), 0u);
+    EXPECT_EQ(evbuffer_get_length(bufferevent_get_input(p_[1])), 3u);
+    EXPECT_TRUE(rec.events.empty());  // libevent reports nothing either
+    bufferevent_free(f);
+}
+
 CONF_INSTANTIATE_BACKENDS(BevFilter);
 
 }  // namespace
