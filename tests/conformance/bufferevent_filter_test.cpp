@@ -353,6 +353,24 @@ TEST_P(BevFilter, InputFilterErrorDeliversNothing) {
     bufferevent_free(f);
 }
 
+TEST_P(BevFilter, UnderlyingWriteHighWatermarkLimitsTheOutputFilter) {
+    make_pair();
+    // Nobody reads p_[1], so what the filter puts into p_[0]'s output stays there.
+    bufferevent_setwatermark(p_[0], EV_WRITE, 0, 4);
+    bufferevent *f = bufferevent_filter_new(p_[0], nullptr, nullptr, 0, nullptr, nullptr);
+    ASSERT_NE(f, nullptr);
+    bufferevent_write(f, "0123456789", 10);
+    bevtest::run_for(base(), 20);
+    EXPECT_EQ(evbuffer_get_length(bufferevent_get_output(p_[0])), 4u);
+    EXPECT_EQ(evbuffer_get_length(bufferevent_get_output(f)), 6u);
+    // Once the reader drains, the rest follows.
+    Recorder rec;
+    rec.attach(p_[1]);
+    bufferevent_enable(p_[1], EV_READ);
+    ASSERT_TRUE(run_until(base(), [&] { return rec.data == "0123456789"; }));
+    bufferevent_free(f);
+}
+
 CONF_INSTANTIATE_BACKENDS(BevFilter);
 
 }  // namespace
