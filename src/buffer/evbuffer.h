@@ -101,7 +101,7 @@ public:
     // Inline fast path (a small append into the free tail of the last block, no lock, no
     // callbacks); everything else goes to add_slow.
     int add(const void *data, size_t len) noexcept {
-        if (plain_ && count_ && data) {
+        if (plain_.load(std::memory_order_relaxed) && count_ && data) {
             Segment &l = ring_[(head_ + count_ - 1) & (cap_ - 1)];
             Block *b = l.block;
             size_t end = l.off + l.len;
@@ -283,9 +283,12 @@ private:
     bool cb_needs_sweep_ = false;
     bool deferred_cbs_ = false;
     // No lock, no callbacks, back not frozen: evbuffer_add may take its inline path.
-    bool plain_ = true;
+    // Atomic (relaxed) because a locked buffer's flag may be updated under its lock while
+    // another thread tests it before locking; for such a buffer it is always false.
+    std::atomic<bool> plain_{true};
     void update_plain() noexcept {
-        plain_ = !lock_ && !user_lock_ && !callbacks_ && !freeze_back_;
+        plain_.store(!lock_ && !user_lock_ && !callbacks_ && !freeze_back_,
+                     std::memory_order_relaxed);
     }
 };
 

@@ -262,10 +262,12 @@ char *Buffer::readln(size_t *n_read_out, evbuffer_eol_style style) noexcept {
     size_t eol = 0;
     size_t n = 0;
     bool found = false;
+    bool scanned_first = false;
     // Fast path: an LF-terminated line that ends inside the first segment.
     if (count_ && (style == EVBUFFER_EOL_LF || style == EVBUFFER_EOL_CRLF)) {
         const unsigned char *d = seg_bytes(0);
         if (d) {
+            scanned_first = true;
             const void *p = std::memchr(d, '\n', seg(0).len);
             if (p) {
                 n = size_t(static_cast<const unsigned char *>(p) - d);
@@ -280,8 +282,19 @@ char *Buffer::readln(size_t *n_read_out, evbuffer_eol_style style) noexcept {
     }
     if (!found) {
         Cursor c{0, 0, 0};
+        if (scanned_first) {
+            // The first segment was scanned above and holds no LF: go on from the second.
+            if (count_ == 1) return nullptr;
+            c = Cursor{1, 0, seg(0).len};
+        }
         if (!find_eol(c, style, &eol)) return nullptr;
         n = c.pos;
+        if (style == EVBUFFER_EOL_CRLF && eol == 1 && n == seg(0).len &&
+            seg_bytes(0)[n - 1] == '\r') {
+            // CR at the end of the first segment, LF at the start of the second.
+            --n;
+            eol = 2;
+        }
     }
     auto *line = static_cast<char *>(mm::malloc(n + 1));
     if (!line) return nullptr;
@@ -339,19 +352,21 @@ int Buffer::peek(ssize_t len, const evbuffer_ptr *start, iovec *vec, int n_vec) 
         n = 1;
         ++idx;
     }
-    for (size_t i = idx; i < count_; ++i) {
+    const Segment *const ring = ring_;
+    const size_t mask = cap_ - 1, head = head_, count = count_;
+    for (size_t i = idx; i < count; ++i) {
         if (len >= 0 && so_far >= size_t(len)) break;
+        const Segment &sg = ring[(head + i) & mask];
         if (n < n_vec) {
-            const unsigned char *d = seg_bytes(i);
-            if (!d) return -1;
-            vec[n].iov_base = const_cast<unsigned char *>(d);
-            vec[n].iov_len = seg(i).len;
+            if (!block_materialize(sg.block)) return -1;
+            vec[n].iov_base = sg.block->data + sg.off;
+            vec[n].iov_len = sg.len;
         } else if (len < 0) {
             break;
         }
         if (n == INT_MAX) break;
         ++n;
-        so_far += seg(i).len;
+        so_far += sg.len;
     }
     return n;
 }
