@@ -192,6 +192,9 @@ TEST_P(BevLayout, PriorityIsSetOnTheSocketEvents) {
     EXPECT_EQ(event_get_priority(&bev->ev_read), 3);
     EXPECT_EQ(event_get_priority(&bev->ev_write), 3);
     EXPECT_EQ(bufferevent_priority_set(bev, 9), -1);  // out of range
+    conf::SocketPair other;
+    ASSERT_EQ(bufferevent_setfd(bev, other[0]), 0);
+    EXPECT_EQ(bufferevent_get_priority(bev), conf::kBevSetfdKeepsPriority ? 3 : 2);
     bufferevent_free(bev);
 }
 

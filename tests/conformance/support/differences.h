@@ -81,3 +81,7 @@ namespace conf { inline constexpr bool kHandlerRestoredAfterSeveralBases = kIsRe
 // at refill, so a group stays within 10% of its rate and members within 25% of a fair share;
 // libevent 2.1 drifts and favours whoever the loop serves first (its tests get 2x the slack).
 namespace conf { inline constexpr bool kPreciseRateGroups = kIsReevent; }
+
+// bufferevent_setfd re-assigns the socket events: libevent 2.1 resets their priority to the
+// middle one (#56); reevent keeps the priority set with bufferevent_priority_set.
+namespace conf { inline constexpr bool kBevSetfdKeepsPriority = kIsReevent; }
