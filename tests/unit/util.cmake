@@ -7,3 +7,12 @@ target_compile_options(unit_util_address_diff PRIVATE ${REEVENT_WARNINGS})
 target_link_libraries(unit_util_address_diff PRIVATE event_core_static Threads::Threads ${CMAKE_DL_LIBS})
 add_test(NAME unit.UtilAddressDiff.MatchesLibeventOnRandomInput COMMAND unit_util_address_diff 300000)
 set_tests_properties(unit.UtilAddressDiff.MatchesLibeventOnRandomInput PROPERTIES TIMEOUT 120 LABELS "unit;util")
+
+# evutil_getaddrinfo compared case by case with the real libevent (dlopen).
+add_executable(unit_util_addrinfo_diff ${CMAKE_CURRENT_SOURCE_DIR}/util_addrinfo_diff.cpp)
+target_include_directories(unit_util_addrinfo_diff PRIVATE ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR}/include)
+target_compile_definitions(unit_util_addrinfo_diff PRIVATE _GNU_SOURCE)
+target_compile_options(unit_util_addrinfo_diff PRIVATE ${REEVENT_WARNINGS})
+target_link_libraries(unit_util_addrinfo_diff PRIVATE event_core_static Threads::Threads ${CMAKE_DL_LIBS})
+add_test(NAME unit.UtilAddrinfoDiff.MatchesLibevent COMMAND unit_util_addrinfo_diff)
+set_tests_properties(unit.UtilAddrinfoDiff.MatchesLibevent PROPERTIES TIMEOUT 120 LABELS "unit;util")
