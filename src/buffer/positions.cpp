@@ -354,18 +354,6 @@ int Buffer::peek(ssize_t len, const evbuffer_ptr *start, iovec *vec, int n_vec) 
     }
     const Segment *const ring = ring_;
     const size_t mask = cap_ - 1, head = head_, count = count_;
-    if (len < 0) {
-        // As many whole segments as there are vectors left (n_vec > 0 here).
-        size_t k = count - (idx < count ? idx : count);
-        if (k > size_t(n_vec - n)) k = size_t(n_vec - n);
-        for (size_t j = 0; j < k; ++j) {
-            const Segment &sg = ring[(head + idx + j) & mask];
-            if (!block_materialize(sg.block)) return -1;
-            vec[n + int(j)].iov_base = sg.block->data + sg.off;
-            vec[n + int(j)].iov_len = sg.len;
-        }
-        return n + int(k);
-    }
     for (size_t i = idx; i < count; ++i) {
         if (len >= 0 && so_far >= size_t(len)) break;
         const Segment &sg = ring[(head + i) & mask];
