@@ -18,6 +18,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <ctime>
 
@@ -32,8 +33,8 @@ namespace {
 constexpr int kInitialEvents = 32;
 constexpr int kMaxEvents = 4096;
 
-// 0 unknown, 1 epoll_pwait2 works, -1 the kernel lacks it (shared by all bases).
-int g_have_pwait2 = 0;
+// 0 unknown, 1 epoll_pwait2 works, -1 the kernel lacks it (shared by all bases and threads).
+std::atomic<int> g_have_pwait2{0};
 
 struct EpollState {
     int epfd = -1;
@@ -119,7 +120,7 @@ int epoll_apply(void *p, int fd, core::FdSlot &slot, unsigned old_mask, unsigned
 int epoll_wait_for(void *p, int64_t timeout_ns) {
     auto *st = static_cast<EpollState *>(p);
     int n;
-    if (g_have_pwait2 >= 0) {
+    if (g_have_pwait2.load(std::memory_order_relaxed) >= 0) {
         timespec ts;
         timespec *tsp = nullptr;
         if (timeout_ns >= 0) {
@@ -129,9 +130,8 @@ int epoll_wait_for(void *p, int64_t timeout_ns) {
         }
         n = epoll_pwait2(st->epfd, st->events, st->cap, tsp, nullptr);
         if (n < 0 && errno == ENOSYS) {
-            g_have_pwait2 = -1;
+            g_have_pwait2.store(-1, std::memory_order_relaxed);
         } else {
-            g_have_pwait2 = 1;
             goto done;
         }
     }
