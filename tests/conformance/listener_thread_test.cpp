@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "backend_fixture.h"
+#include "differences.h"
 
 namespace {
 
@@ -70,6 +71,9 @@ bool wait_for(const std::function<bool()> &done, int ms) {
 }
 
 TEST_P(ListenerThreadTest, EnableDisableFromAnotherThreadLosesNoConnection) {
+    if (!conf::kListenerCrossThreadDisableSafe)
+        GTEST_SKIP() << "can deadlock libevent 2.1.12 (disable waits for the accept callback "
+                        "while holding the lock that callback needs)";
     Counter c;
     evconnlistener *lev = bind_loopback(&c);
     ASSERT_NE(lev, nullptr);

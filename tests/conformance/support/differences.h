@@ -85,3 +85,10 @@ namespace conf { inline constexpr bool kPreciseRateGroups = kIsReevent; }
 // bufferevent_setfd re-assigns the socket events: libevent 2.1 resets their priority to the
 // middle one (#56); reevent keeps the priority set with bufferevent_priority_set.
 namespace conf { inline constexpr bool kBevSetfdKeepsPriority = kIsReevent; }
+
+namespace conf {
+// evconnlistener_disable/free from another thread while the loop thread is accepting:
+// libevent holds the listener lock while event_del waits for the running accept callback,
+// which waits for that lock (a deadlock); reevent never waits while holding it.
+inline constexpr bool kListenerCrossThreadDisableSafe = kIsReevent;
+}  // namespace conf
