@@ -186,18 +186,19 @@ TEST_P(EventTimer, PreciseTimerIsSubMillisecond) {
     int counter = 0;
     Stamp s{-1, -1, &counter};
     event *t = evtimer_new(b, stamp_cb, &s);
-    double worst = 0;
+    double best = 1e9;
     for (int i = 0; i < 5; ++i) {
         timeval tv = {0, 500};
         double start = conf::now_ms();
         event_add(t, &tv);
         event_base_dispatch(b);
         double late = s.at - start - 0.5;
-        EXPECT_GE(late, -0.01);
-        worst = std::max(worst, late);
+        EXPECT_GE(late, -0.01);  // never early
+        best = std::min(best, late);
     }
-    // Generous: shared CI machines; libevent's default coarse clock would be ~4 ms.
-    EXPECT_LT(worst, 20.0);
+    // The best of five (the machine is shared, a single run may be descheduled); libevent's
+    // default coarse clock would be ~4 ms late every time.
+    EXPECT_LT(best, 3.0);
     event_free(t);
     event_base_free(b);
 }
