@@ -53,6 +53,13 @@ void enable_too_late() {
     event_enable_debug_mode();
 }
 
+void exit_42(int) { _exit(42); }
+
+void fatal_goes_to_the_fatal_callback() {
+    event_set_fatal_callback(exit_42);
+    reassign_added();
+}
+
 void correct_use() {
     event_enable_debug_mode();
     event_base *b = event_base_new();
@@ -89,6 +96,11 @@ TEST(EventDebugDeathTest, UnassignOfAddedEventIsFatal) {
 TEST(EventDebugDeathTest, EnablingAfterCreatingABaseIsFatal) {
     threadsafe();
     EXPECT_DEATH(enable_too_late(), "");
+}
+
+TEST(EventDebugDeathTest, FatalErrorsCallTheFatalCallback) {
+    threadsafe();
+    EXPECT_EXIT(fatal_goes_to_the_fatal_callback(), ::testing::ExitedWithCode(42), "");
 }
 
 TEST(EventDebugDeathTest, CorrectUseSurvivesDebugMode) {
