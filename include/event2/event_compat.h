@@ -17,6 +17,9 @@ extern "C" {
 
 #include <event2/util.h>
 
+struct event;
+struct event_base;
+
 /* Creates a base and makes it the current base. */
 EVENT2_EXPORT_SYMBOL
 struct event_base *event_init(void);
