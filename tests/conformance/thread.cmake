@@ -5,8 +5,6 @@ reevent_conformance(thread SOURCES thread_wakeup_test.cpp thread_stress_test.cpp
 # thread.h set-up (process-wide, one forked child per test). Lock-debugging checks go
 # through evbuffer_lock/unlock, so they are compiled where an evbuffer exists.
 reevent_conformance(thread_setup SOURCES thread_setup_test.cpp TIMEOUT 60)
-reevent_signals_fix_labels(thread)
-reevent_signals_fix_labels(thread_setup)
 foreach(side libevent reevent)
   if(TARGET conf_thread_setup_${side})
     set(has_evbuffer 1)
