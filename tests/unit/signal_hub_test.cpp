@@ -15,6 +15,7 @@
 #include <atomic>
 #include <cerrno>
 #include <map>
+#include <memory>
 #include <random>
 #include <thread>
 #include <vector>
@@ -304,6 +305,36 @@ TEST_F(SignalHubTest, ConcurrentWatchersAndSignalsLeaveTheHubConsistent) {
     EXPECT_EQ(failures.load(), 0);
     EXPECT_EQ(handler_of(SIGUSR1), &prev_handler);
     EXPECT_EQ(handler_of(SIGUSR2), &prev_handler);
+}
+
+TEST_F(SignalHubTest, SlotTableFullIsAnErrorNotACrash) {
+    // 512 ports may watch at once; one more is refused with ENOMEM and works again once a
+    // slot is free.
+    std::vector<std::unique_ptr<SignalPort>> ports;
+    int refused_at = -1;
+    for (int i = 0; i < 600; ++i) {
+        auto p = std::make_unique<SignalPort>();
+        if (p->open() != 0) GTEST_SKIP() << "fd limit too low for 512 pipes";
+        errno = 0;
+        if (p->watch(SIGUSR1) != 0) {
+            EXPECT_EQ(errno, ENOMEM);
+            refused_at = i;
+            break;
+        }
+        ports.push_back(std::move(p));
+    }
+    ASSERT_GT(refused_at, 0) << "no limit reached";
+    EXPECT_EQ(refused_at, 512);
+    raise(SIGUSR1);
+    EXPECT_EQ(drain(*ports.front())[SIGUSR1], 1);
+    EXPECT_EQ(drain(*ports.back())[SIGUSR1], 1);
+    ports.back()->close();
+    SignalPort again;
+    ASSERT_EQ(again.open(), 0);
+    EXPECT_EQ(again.watch(SIGUSR1), 0);
+    again.close();
+    ports.clear();
+    EXPECT_EQ(handler_of(SIGUSR1), &prev_handler);
 }
 
 }  // namespace
