@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <ostream>
 #include <string>
 
 namespace conf {
@@ -31,6 +32,9 @@ inline const Backend kBackends[] = {
     {"poll", "poll", 0, "poll"},
     {"select", "select", 0, "select"},
 };
+
+// gtest prints the parameter of a failing or skipped test with this.
+inline void PrintTo(const Backend &b, std::ostream *os) { *os << b.label; }
 
 // A base on exactly this method (nullptr if it cannot be had). Ignores EVENT_NO* variables.
 inline event_base *new_base_on(const Backend &b, int extra_flags = 0) {
