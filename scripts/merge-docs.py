@@ -33,12 +33,36 @@ reevent (`reevent.<Suite>.<Test>`), on every backend. Deliberate differences are
 }
 
 
+def demote(text):
+    """Shifts a part's headings so its top level becomes '##' under the document title."""
+    lines = text.splitlines()
+    in_code = False
+    levels = []
+    for line in lines:
+        if line.startswith("```"):
+            in_code = not in_code
+        elif not in_code and line.startswith("#"):
+            levels.append(len(line) - len(line.lstrip("#")))
+    if not levels:
+        return text
+    shift = 2 - min(levels)
+    out, in_code = [], False
+    for line in lines:
+        if line.startswith("```"):
+            in_code = not in_code
+        elif not in_code and line.startswith("#") and shift:
+            n = len(line) - len(line.lstrip("#"))
+            line = "#" * max(1, n + shift) + line[n:]
+        out.append(line)
+    return "\n".join(out)
+
+
 def build(kind):
     out = [INTRO[kind]]
     names = sorted(p.stem[len(kind) + 1:] for p in PARTS.glob(f"{kind}-*.md"))
     names.sort(key=lambda n: (ORDER.index(n) if n in ORDER else len(ORDER), n))
     for name in names:
-        text = (PARTS / f"{kind}-{name}.md").read_text().strip()
+        text = demote((PARTS / f"{kind}-{name}.md").read_text().strip())
         out.append(text)
     return "\n\n".join(out) + "\n"
 
