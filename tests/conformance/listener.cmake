@@ -4,10 +4,6 @@ reevent_conformance(listener SOURCES
   listener_stress_test.cpp
   listener_thread_test.cpp
 )
-# ctest labels conformance;listener;<side> (see the note in signal.cmake on discovered tests).
-if(COMMAND reevent_signals_fix_labels)
-  reevent_signals_fix_labels(listener)
-endif()
 
 # The programs in examples/, run as processes and driven over loopback. Same test source per
 # library, pointed at that library's build of the examples (see examples/CMakeLists.txt).
