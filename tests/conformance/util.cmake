@@ -11,7 +11,3 @@ if(EXISTS ${PROJECT_SOURCE_DIR}/src/capi/event_capi.cpp)
   list(APPEND util_sources util_log_test.cpp)
 endif()
 reevent_conformance(util SOURCES ${util_sources})
-# ctest labels conformance;util;<side> (see the note in signal.cmake on discovered tests).
-if(COMMAND reevent_signals_fix_labels)
-  reevent_signals_fix_labels(util)
-endif()
