@@ -361,7 +361,7 @@ class Runner:
         configs = [(50, 64)] if smoke else ECHO_CONFIGS
         if self.a.echo_configs:
             configs = [tuple(int(v) for v in c.split("x")) for c in self.a.echo_configs.split(",")]
-        backends = ["epoll"] if smoke else ["epoll", "poll"]
+        backends = ["epoll"] if smoke else ["epoll", "poll", "select"]  # select: < FD_SETSIZE fds
         if self.a.echo_backends:
             backends = self.a.echo_backends.split(",")
         seconds = 0.3 if smoke else 1.0
