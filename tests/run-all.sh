@@ -1,15 +1,22 @@
 #!/usr/bin/env bash
 # Runs the whole test suite, as CI does:
 #   1. ci preset   (release, warnings as errors): every test, both libraries, every backend
-#   2. asan preset (ASan + UBSan): every test again
-#   3. tsan preset (ThreadSanitizer): the threaded tests (label "threads")
+#   2. asan preset (ASan + UBSan): every test again, on the reevent side
+#   3. tsan preset (ThreadSanitizer): the threaded tests (label "thread"), reevent side
+# A full run (no arguments) first runs each libFuzzer target for FUZZ_SECONDS (default 60;
+# 0 skips) with clang, ASan and UBSan (tests/fuzz/run.sh; fuzz longer by hand with it).
 # Usage: tests/run-all.sh [preset...]   (default: ci asan tsan)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 presets=("$@")
-[ ${#presets[@]} -gt 0 ] || presets=(ci asan tsan)
+full=0
+[ ${#presets[@]} -gt 0 ] || { presets=(ci asan tsan); full=1; }
 jobs=${JOBS:-$(nproc)}
 tests/install-deps.sh
+if [ "$full" = 1 ] && [ "${FUZZ_SECONDS:-60}" != 0 ]; then
+  echo "=== fuzz (${FUZZ_SECONDS:-60} s per target) ==="
+  sh tests/fuzz/run.sh "${FUZZ_SECONDS:-60}"
+fi
 for p in "${presets[@]}"; do
   echo "=== $p ==="
   cmake --preset "$p" >/dev/null
