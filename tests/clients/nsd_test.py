@@ -14,16 +14,14 @@ each running its own loop. On a private zone, port and control socket:
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from clientlib import (Env, check, log, main_wrapper, parse_args, skip_unless_importable,  # noqa
                        verify_ldd, verify_mapped, show_on_failure, TestFailure)
-from unbound_test import udp_query, tcp_query  # noqa: E402
+from unbound_test import concurrent_load, tcp_query, udp_query  # noqa: E402
 
 NSD = "/usr/sbin/nsd"
 CONTROL = "/usr/sbin/nsd-control"
@@ -97,25 +95,7 @@ zone:
     check(got[0] == 5, "name outside the zone: got %s, want REFUSED" % (got,))
     log("UDP and TCP: exact A/TXT answers, NXDOMAIN in the zone, REFUSED outside")
 
-    def udp_worker(k):
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        try:
-            for i in range(25):
-                name, qtype, want = EXPECT[(k + i) % len(EXPECT)]
-                got = udp_query(port, name, qtype, sock=s)
-                check(got == want, "concurrent udp %s: %s" % (name, got))
-        finally:
-            s.close()
-
-    def tcp_worker(k):
-        name, qtype, want = EXPECT[k % len(EXPECT)]
-        check(tcp_query(port, name, qtype) == want, "concurrent tcp %s" % name)
-    t0 = time.monotonic()
-    with ThreadPoolExecutor(max_workers=16) as ex:
-        list(ex.map(udp_worker, range(16)))
-        list(ex.map(tcp_worker, range(40)))
-    log("400 UDP queries on 16 sockets and 40 TCP connections, all answers right, %.2f s"
-        % (time.monotonic() - t0))
+    concurrent_load(port, EXPECT)
 
     with open(zone, "w") as f:
         f.write(ZONE % (2, "b   IN A   192.0.2.2\n"))

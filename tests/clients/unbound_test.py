@@ -110,6 +110,30 @@ EXPECT = [("a.test.example", "A", (0, ["192.0.2.1"])),
           ("missing.test.example", "A", (3, []))]
 
 
+def concurrent_load(port, expect):
+    """16 UDP sockets sending 25 queries each and 40 TCP connections at once; every answer
+    must equal its entry in expect ((name, qtype, answer) triples)."""
+    def udp_worker(k):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            for i in range(25):
+                name, qtype, want = expect[(k + i) % len(expect)]
+                got = udp_query(port, name, qtype, sock=s)
+                check(got == want, "concurrent udp %s: %s" % (name, got))
+        finally:
+            s.close()
+
+    def tcp_worker(k):
+        name, qtype, want = expect[k % len(expect)]
+        check(tcp_query(port, name, qtype) == want, "concurrent tcp %s" % name)
+    t0 = time.monotonic()
+    with ThreadPoolExecutor(max_workers=16) as ex:
+        list(ex.map(udp_worker, range(16)))
+        list(ex.map(tcp_worker, range(40)))
+    log("400 UDP queries on 16 sockets and 40 TCP connections, all answers right, %.2f s"
+        % (time.monotonic() - t0))
+
+
 def check_answers(port, how):
     for name, qtype, want in EXPECT:
         got = (udp_query if how == "udp" else tcp_query)(port, name, qtype)
@@ -174,25 +198,7 @@ remote-control:
     check(got == (5, []), "name outside the local zones: got %s, want REFUSED" % (got,))
     log("UDP and TCP: exact A/TXT answers, NXDOMAIN in the static zone, REFUSED outside")
 
-    def udp_worker(k):
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        try:
-            for i in range(25):
-                name, qtype, want = EXPECT[(k + i) % len(EXPECT)]
-                got = udp_query(port, name, qtype, sock=s)
-                check(got == want, "concurrent udp %s: %s" % (name, got))
-        finally:
-            s.close()
-
-    def tcp_worker(k):
-        name, qtype, want = EXPECT[k % len(EXPECT)]
-        check(tcp_query(port, name, qtype) == want, "concurrent tcp %s" % name)
-    t0 = time.monotonic()
-    with ThreadPoolExecutor(max_workers=16) as ex:
-        list(ex.map(udp_worker, range(16)))
-        list(ex.map(tcp_worker, range(40)))
-    log("400 UDP queries on 16 sockets and 40 TCP connections, all answers right, %.2f s"
-        % (time.monotonic() - t0))
+    concurrent_load(port, EXPECT)
 
     r = e.run([CONTROL, "-c", conf, "status"], timeout=20)
     check("is running" in r.stdout, "unbound-control status: %s" % r.stdout)
