@@ -11,7 +11,8 @@
 // - Regular files and directories cannot be watched: ADD fails with EPERM; reported as an
 //   error of event_add (as libevent does).
 // - EPOLLRDHUP gives EV_CLOSED (peer shut down writing) without a read.
-// - EPOLLERR/EPOLLHUP arrive whatever was asked: they wake both readers and writers.
+// - EPOLLERR, and EPOLLHUP without EPOLLRDHUP, arrive whatever was asked: they wake both
+//   readers and writers. A peer's close gives HUP|RDHUP: reported as EV_CLOSED (+EV_READ).
 // - epoll_wait's timeout is in milliseconds: we round up (a timer never fires early) and
 //   use epoll_pwait2 (nanoseconds, Linux 5.11+) when the kernel has it.
 // - The result array is reused and doubled when a wait fills it (up to 4096 entries).
@@ -166,14 +167,16 @@ void epoll_report(void *p, event_base *base) {
         core::FdSlot *slot = base->io_.find(fd);
         if (!slot || slot->gen != static_cast<uint32_t>(data >> 32)) continue;  // stale
         unsigned res = 0;
-        if (what & (EPOLLHUP | EPOLLERR)) {
+        // A hang-up that comes with EPOLLRDHUP (the peer closed) is reported like a
+        // shutdown, as EV_CLOSED plus readability, so an EV_CLOSED-only event hears it.
+        if ((what & EPOLLERR) || ((what & EPOLLHUP) && !(what & EPOLLRDHUP))) {
             res = kRead | kWrite;
         } else {
             if (what & EPOLLIN) res |= kRead;
             if (what & EPOLLOUT) res |= kWrite;
             if (what & EPOLLRDHUP) res |= kClosed;
         }
-        if (res) core::base_io_ready(base, fd, res);
+        if (res) core::base_io_ready(base, fd, res | kEdge);  // epoll can report edges
     }
     if (n == st->cap && st->cap < kMaxEvents) {
         void *bigger = mm::realloc(st->events, sizeof(epoll_event) * st->cap * 2);

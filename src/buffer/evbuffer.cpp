@@ -690,13 +690,10 @@ int Buffer::add_buffer(Buffer *out, Buffer *in) noexcept {
     size_t n = in->total_;
     if (!n) return 0;
     if (would_overflow(out->total_, n)) return -1;
-    // A few bytes are cheaper to copy into the free tail than to move as a segment.
-    if (n <= kCopyPartial && n <= out->tail_space() && in->materialize_range(0, n)) {
-        in->copy_bytes(0, out->tail_ptr(), n);
-        out->seg(out->count_ - 1).len += n;
-        out->total_ += n;
-        in->drain_bytes(n);
-    } else if (!out->count_) {
+    // Segments always move, never copied even when small: the extents a later peek sees
+    // and the moment a reference's cleanup runs (when its bytes are drained from `out`)
+    // are then libevent's.
+    if (!out->count_) {
         // Empty destination: take the source's ring as it is (its stream positions too).
         std::swap(out->ring_, in->ring_);
         std::swap(out->cap_, in->cap_);

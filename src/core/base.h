@@ -302,6 +302,8 @@ void note_add(const event *ev) noexcept;
 void note_del(const event *ev) noexcept;
 void assert_is_setup(const event *ev, const char *fn) noexcept;
 void assert_not_added(const event *ev, const char *fn) noexcept;
+// An I/O event's fd must be non-blocking (a blocking read in a callback stalls the loop).
+void assert_socket_nonblocking(int fd) noexcept;
 void unassign(event *ev) noexcept;
 void shutdown() noexcept;
 }  // namespace debug

@@ -1,11 +1,12 @@
 // event_enable_debug_mode: a process-wide table of every assigned event and whether it is
 // added, so that the mistakes libevent's debug mode catches are caught here too (use of a
 // never-assigned event, re-assigning or unassigning an added one, adding or deleting an
-// event the table never saw). A caught mistake is fatal, as in libevent: the message goes
-// to the log, then the fatal callback, then abort().
+// event the table never saw, an I/O event on a blocking fd). A caught mistake is fatal, as
+// in libevent: the message goes to the log, then the fatal callback, then abort().
 //
 // The table is an open-addressing hash set of event addresses (linear probing, tombstones),
 // allocated through mm and guarded by one mutex. It costs nothing when debug mode is off.
+#include <fcntl.h>
 #include <pthread.h>
 
 #include <cstdint>
@@ -132,6 +133,14 @@ void assert_not_added(const event *ev, const char *fn) noexcept {
     Guard g;
     Entry *e = find(ev);
     if (e && e->added) die("called on an already added", fn, ev);
+}
+
+void assert_socket_nonblocking(int fd) noexcept {
+    if (fd < 0) return;
+    int flags = ::fcntl(fd, F_GETFL, nullptr);
+    if (flags >= 0 && !(flags & O_NONBLOCK))  // fcntl failing (fd not open yet) is not checked
+        log::fatal(static_cast<int>(0xdeaddead),
+                   "event_assign: fd %d is not non-blocking (debug mode requires it)", fd);
 }
 
 void unassign(event *ev) noexcept {

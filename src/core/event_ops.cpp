@@ -115,8 +115,13 @@ int io_add(event_base *base, event *ev) noexcept {
     FdSlot *s = base->io_.get(fd);
     if (!s) return -1;
     const short events = ev->ev_events;
-    // Mixing edge- and level-triggered events on one fd is accepted, as libevent does; the
-    // fd is then edge-triggered for all of them (see wanted_mask).
+    // Mixing edge- and level-triggered events on one fd is accepted, as libevent does (the
+    // fd is then edge-triggered for all of them, see wanted_mask), except in debug mode,
+    // where libevent refuses it as the programming error it is.
+    if (debug::g_on && s->head && ((s->head->ev_events ^ events) & EV_ET)) {
+        log::warn("Tried to mix edge-triggered and non-edge-triggered events on fd %d", fd);
+        return -1;
+    }
     if (((events & EV_READ) && s->nread == 0xffff) || ((events & EV_WRITE) && s->nwrite == 0xffff) ||
         ((events & EV_CLOSED) && s->nclose == 0xffff)) {
         log::warn("Too many events reading or writing on fd %d", fd);
@@ -251,7 +256,10 @@ int assign(event *ev, event_base *base, int fd, short events, event_callback_fn 
            void *arg) noexcept {
     if (!base) base = current_base();
     if (arg == &g_self_cbarg_marker) arg = ev;
-    if (debug::g_on) debug::assert_not_added(ev, "event_assign");
+    if (debug::g_on) {
+        if (!(events & EV_SIGNAL)) debug::assert_socket_nonblocking(fd);
+        debug::assert_not_added(ev, "event_assign");
+    }
     if ((events & EV_SIGNAL) && (events & (EV_READ | EV_WRITE | EV_CLOSED))) {
         log::warn("%s: EV_SIGNAL is not compatible with EV_READ, EV_WRITE or EV_CLOSED",
                   "event_assign");

@@ -157,8 +157,10 @@ int run_queue(event_base *base, CallbackQueue &q, int max_to_run, int64_t endtim
                 void *arg = cb->evcb_arg;
                 base->current_ = nullptr;
                 unlock(base);
-                fin(ev, arg);
+                // Torn down before the finalizer runs: it may legally event_assign() the
+                // event again and reuse it (libevent does the same).
                 if (debug::g_on) debug::note_teardown(ev);
+                fin(ev, arg);
                 if (free_it) mm::free(ev);
                 relock(base);
                 break;
@@ -226,8 +228,9 @@ void base_io_ready(event_base *base, int fd, unsigned what) noexcept {
     if (!s) return;
     for (event *ev = s->head; ev;) {
         event *next = ev->ev_.ev_io.ev_io_next.le_next;
-        short r = static_cast<short>(ev->ev_events & what);
-        if (r) activate_nolock(ev, r, 1);
+        // EV_ET in `what` (epoll) only marks the report: it never wakes an event by itself,
+        // but an edge-triggered event sees EV_ET in its callback's flags, as in libevent.
+        if (ev->ev_events & what & ~unsigned(EV_ET)) activate_nolock(ev, static_cast<short>(ev->ev_events & what), 1);
         ev = next;
     }
 }

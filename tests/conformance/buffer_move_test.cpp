@@ -26,6 +26,21 @@ TEST(BufferMove, AddBufferMovesEverything) {
     EXPECT_EQ(contents(b.get()), "again");
 }
 
+TEST(BufferMove, AddBufferKeepsEachSourceChunkAsItsOwnExtent) {
+    // Sixteen small buffers appended one by one stay sixteen extents (libevent moves the
+    // chains rather than copying into the tail), as evbuffer_peek counts them.
+    auto a = make();
+    for (int i = 0; i < 16; ++i) {
+        auto piece = make();
+        evbuffer_add_printf(piece.get(), "chunk %d;", i);
+        ASSERT_EQ(evbuffer_add_buffer(a.get(), piece.get()), 0);
+    }
+    EXPECT_EQ(evbuffer_peek(a.get(), -1, nullptr, nullptr, 0), 16);
+    evbuffer_iovec v[2];
+    EXPECT_EQ(evbuffer_peek(a.get(), 9, nullptr, v, 2), 2);  // "chunk 0;" is 8 bytes
+    EXPECT_EQ(v[0].iov_len, 8u);
+}
+
 TEST(BufferMove, AddBufferOfEmptyIsNoop) {
     auto a = make(), b = make();
     evbuffer_add(a.get(), "x", 1);
@@ -167,6 +182,23 @@ TEST(BufferReference, MovedReferenceCleansUpInNewOwner) {
     EXPECT_EQ(log.calls, 0);
     EXPECT_EQ(contents(a.get()), "moving");
     evbuffer_drain(a.get(), 6);
+    EXPECT_EQ(log.calls, 1);
+}
+
+TEST(BufferReference, SmallReferenceMovedBehindDataStaysAReference) {
+    // add_buffer moves segments, even tiny ones behind a destination with room: the
+    // cleanup runs when the bytes leave the destination, not at the move.
+    static const char kText[] = "tiny";
+    CleanupLog log;
+    auto a = make(), b = make();
+    evbuffer_add(a.get(), "head", 4);
+    ASSERT_EQ(evbuffer_add_reference(b.get(), kText, 4, on_cleanup, &log), 0);
+    ASSERT_EQ(evbuffer_add_buffer(a.get(), b.get()), 0);
+    EXPECT_EQ(log.calls, 0);
+    EXPECT_EQ(contents(a.get()), "headtiny");
+    evbuffer_drain(a.get(), 4);
+    EXPECT_EQ(log.calls, 0);
+    evbuffer_drain(a.get(), 4);
     EXPECT_EQ(log.calls, 1);
 }
 

@@ -1,6 +1,10 @@
 // event_enable_debug_mode (user-needs B.14): use of a never-assigned event, re-assigning or
 // unassigning an added event are fatal, as in libevent. Each case runs in a fresh process
 // (death-test style "threadsafe"), because debug mode must be enabled before any base exists.
+#include <sys/socket.h>
+
+#include <csignal>
+
 #include "event_test_util.h"
 
 using namespace conf::ev;
@@ -76,6 +80,65 @@ void correct_use() {
     event_base_free(b);
     _exit(7);
 }
+
+// Debug mode refuses (-1 with a warning, not fatal) an fd watched both edge- and
+// level-triggered; libevent checks it only in debug mode. Exit codes name the failing step.
+void mix_edge_and_level() {
+    event_enable_debug_mode();
+    event_base *b = event_base_new();
+    if (!(event_base_get_features(b) & EV_FEATURE_ET)) _exit(7);  // nothing to check
+    evutil_socket_t fds[2];
+    if (evutil_socketpair(AF_UNIX, SOCK_STREAM, 0, fds) != 0) _exit(1);
+    evutil_make_socket_nonblocking(fds[0]);  // debug mode insists on it
+    event *et = event_new(b, fds[0], EV_READ | EV_ET, noop_cb, nullptr);
+    event *lt = event_new(b, fds[0], EV_WRITE, noop_cb, nullptr);
+    if (event_add(et, nullptr) != 0) _exit(2);
+    if (event_add(lt, nullptr) != -1) _exit(3);
+    event_free(lt);
+    event_free(et);
+    event_base_free(b);
+    _exit(7);
+}
+
+// Debug mode asserts that an I/O event's fd is non-blocking when the event is assigned.
+void assign_blocking_fd() {
+    event_enable_debug_mode();
+    event_base *b = event_base_new();
+    evutil_socket_t fds[2];
+    if (evutil_socketpair(AF_UNIX, SOCK_STREAM, 0, fds) != 0) _exit(1);
+    event *sig = evsignal_new(b, SIGUSR2, noop_cb, nullptr);  // signals are not checked
+    if (!sig) _exit(2);
+    event_free(sig);
+    event *ev = event_new(b, fds[0], EV_READ, noop_cb, nullptr);  // blocking: fatal here
+    (void)ev;
+    _exit(3);
+}
+
+// The finalizer may reuse its event at once: by the time it runs, debug mode has already
+// forgotten the old one, so event_assign + event_add in the finalizer are legal.
+int g_reuse_fired = 0;
+void reuse_fired_cb(evutil_socket_t, short, void *) { ++g_reuse_fired; }
+void reassign_in_finalizer(event *ev, void *arg) {
+    auto *b = static_cast<event_base *>(arg);
+    event_assign(ev, b, -1, 0, reuse_fired_cb, nullptr);
+    timeval tv = conf::tv_ms(1);
+    if (event_add(ev, &tv) != 0) _exit(4);
+}
+
+void finalizer_reuses_its_event() {
+    event_enable_debug_mode();
+    event_base *b = event_base_new();
+    event ev;
+    event_assign(&ev, b, -1, 0, noop_cb, b);
+    timeval tv = secs(10);
+    event_add(&ev, &tv);
+    if (event_finalize(0, &ev, reassign_in_finalizer) != 0) _exit(1);
+    event_base_dispatch(b);  // runs the finalizer, then the re-added timer
+    if (g_reuse_fired != 1) _exit(2);
+    event_debug_unassign(&ev);
+    event_base_free(b);
+    _exit(7);
+}
 }  // namespace
 
 TEST(EventDebugDeathTest, AddOfNeverAssignedEventIsFatal) {
@@ -106,6 +169,21 @@ TEST(EventDebugDeathTest, FatalErrorsCallTheFatalCallback) {
 TEST(EventDebugDeathTest, CorrectUseSurvivesDebugMode) {
     threadsafe();
     EXPECT_EXIT(correct_use(), ::testing::ExitedWithCode(7), "");
+}
+
+TEST(EventDebugDeathTest, MixingEdgeAndLevelIsRefusedInDebugMode) {
+    threadsafe();
+    EXPECT_EXIT(mix_edge_and_level(), ::testing::ExitedWithCode(7), "");
+}
+
+TEST(EventDebugDeathTest, IoEventOnBlockingFdIsFatal) {
+    threadsafe();
+    EXPECT_EXIT(assign_blocking_fd(), ::testing::KilledBySignal(SIGABRT), "");
+}
+
+TEST(EventDebugDeathTest, FinalizerMayReassignAndAddItsEvent) {
+    threadsafe();
+    EXPECT_EXIT(finalizer_reuses_its_event(), ::testing::ExitedWithCode(7), "");
 }
 
 TEST(EventDebug, UnassignClearsTheInitFlagWithoutDebugMode) {

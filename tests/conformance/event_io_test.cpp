@@ -107,6 +107,43 @@ TEST_P(EventIo, ClosedEventReportsPeerShutdownWhereSupported) {
     event_free(ev);
 }
 
+TEST_P(EventIo, ClosedOnlyEventHearsPeerClose) {
+    // A full close() (not just shutdown) must still wake an event that asked only for
+    // EV_CLOSED: the hang-up is reported as the close, not swallowed as an error.
+    if (!(event_base_get_features(base()) & EV_FEATURE_EARLY_CLOSE)) GTEST_SKIP() << "no EV_CLOSED";
+    conf::SocketPair sp;
+    Recorder rec;
+    Tagged t{&rec, 1};
+    event *ev = event_new(base(), sp[0], EV_CLOSED, record_cb, &t);
+    event_add(ev, nullptr);
+    sp.close(1);
+    ASSERT_TRUE(run_until(base(), [&] { return rec.calls.size() == 1; }));
+    EXPECT_TRUE(rec.calls[0].second & EV_CLOSED);
+    event_free(ev);
+}
+
+TEST_P(EventIo, EdgeTriggeredCallbackSeesEvEtLevelNever) {
+    // The flags passed to the callback carry EV_ET for an edge-triggered event (libevent
+    // ORs the event's own EV_ET into what fired); a level-triggered one never sees it.
+    conf::SocketPair sp;
+    Recorder rec;
+    Tagged lt{&rec, 1}, et{&rec, 2};
+    event *a = event_new(base(), sp[0], EV_READ, record_cb, &lt);
+    event_add(a, nullptr);
+    write_byte(sp[1]);
+    ASSERT_TRUE(run_until(base(), [&] { return rec.calls.size() == 1; }));
+    EXPECT_EQ(rec.calls[0].second, EV_READ);
+    event_free(a);
+    if (!(event_base_get_features(base()) & EV_FEATURE_ET)) return;
+    conf::SocketPair sp2;
+    event *b = event_new(base(), sp2[0], EV_READ | EV_ET, record_cb, &et);
+    event_add(b, nullptr);
+    write_byte(sp2[1]);
+    ASSERT_TRUE(run_until(base(), [&] { return rec.calls.size() == 2; }));
+    EXPECT_EQ(rec.calls[1].second, EV_READ | EV_ET);
+    event_free(b);
+}
+
 TEST_P(EventIo, EdgeTriggeredFiresOncePerArrival) {
     if (!(event_base_get_features(base()) & EV_FEATURE_ET)) GTEST_SKIP() << "no EV_ET";
     conf::SocketPair sp;
