@@ -102,6 +102,8 @@ void common_timer_cb(evutil_socket_t, short, void *arg) {
 const timeval *init_common_timeout(event_base *base, const timeval *duration) noexcept {
     LockGuard g(base->lock_);
     timeval d = *duration;
+    // A value this base already handed out names its own queue: strip the magic bits.
+    if (common_index(base, duration) >= 0) d.tv_usec &= kUsecMask;
     if (d.tv_usec > 1000000) {
         d.tv_sec += d.tv_usec / 1000000;
         d.tv_usec %= 1000000;

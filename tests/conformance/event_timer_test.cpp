@@ -134,6 +134,9 @@ TEST_P(EventTimer, CommonTimeoutsFireInOrderAndWorkWithCopies) {
     const timeval *common = event_base_init_common_timeout(base(), &d);
     ASSERT_NE(common, nullptr);
     EXPECT_EQ(event_base_init_common_timeout(base(), &d), common);  // same duration, same queue
+    EXPECT_EQ(event_base_init_common_timeout(base(), common), common);  // a returned value names its queue
+    timeval again = *common;
+    EXPECT_EQ(event_base_init_common_timeout(base(), &again), common);
     int counter = 0;
     std::vector<Stamp> s(20, Stamp{-1, -1, &counter});
     std::vector<event *> t(20);
