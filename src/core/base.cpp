@@ -120,7 +120,6 @@ event_base *base_new(const event_config *cfg) noexcept {
     }
     base->flags_ = flags;
     base->later_.init();
-    pthread_cond_init(&base->current_cond_, nullptr);
     if (!(flags & EVENT_BASE_FLAG_NOLOCK)) base->lock_ = &base->lock_obj_;
 
     if (cfg) {
@@ -292,7 +291,6 @@ void base_free(event_base *base, bool run_finalizers) noexcept {
     mm::free(base->activeq_);
     base->heap_.reset();
     base->io_.reset();
-    pthread_cond_destroy(&base->current_cond_);
     mm::destroy(base);
 }
 

@@ -148,7 +148,7 @@ struct event_base {
     bool immediate_ = false;  // apply fd changes at once (epoll without the changelist)
     reevent::core::Lock lock_obj_;
     reevent::core::Lock *lock_ = nullptr;  // &lock_obj_ unless EVENT_BASE_FLAG_NOLOCK
-    pthread_cond_t current_cond_;
+    reevent::core::Cond current_cond_;  // signalled when current_ stops running
 
     // ---- queues
     reevent::core::CallbackQueue *activeq_ = nullptr;

@@ -15,7 +15,10 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <linux/futex.h>
 #include <pthread.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 namespace reevent::core {
 namespace evthread {
@@ -180,56 +183,77 @@ void enable_lock_debugging() noexcept {
 
 }  // namespace evthread
 
-// ---- core::Lock debug bookkeeping ----------------------------------------------------------
+// ---- core::Lock slow paths and debugging -------------------------------------------------
 // Owners are named by pthread_self(), not the user's id callback: the check must not depend
 // on a callback that may be unset or wrong.
 
 namespace {
-unsigned long me() noexcept { return static_cast<unsigned long>(pthread_self()); }
-}  // namespace
 
-void Lock::debug_note_locked() noexcept {
-    if (depth_.load(std::memory_order_relaxed) > 0) {
-        // Re-entry: only the holder can have got here (the mutex is ours).
-        REEVENT_ASSERT(owner_.load(std::memory_order_relaxed) == me());
-    } else {
-        owner_.store(me(), std::memory_order_relaxed);
-    }
-    depth_.fetch_add(1, std::memory_order_relaxed);
+long futex(std::atomic<uint32_t> *word, int op, uint32_t val, const timespec *ts,
+           uint32_t bitset) noexcept {
+    return syscall(SYS_futex, reinterpret_cast<uint32_t *>(word), op | FUTEX_PRIVATE_FLAG, val,
+                   ts, nullptr, bitset);
 }
 
-void Lock::debug_note_unlocking() noexcept {
+}  // namespace
+
+void Lock::lock_slow() noexcept {
+    // A short spin first: critical sections are a few hundred instructions.
+    for (int i = 0; i < 100; ++i) {
+        uint32_t expected = 0;
+        if (word_.load(std::memory_order_relaxed) == 0 &&
+            word_.compare_exchange_weak(expected, 1, std::memory_order_acquire,
+                                        std::memory_order_relaxed))
+            return;
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+    }
+    // Mark the word contended; whoever unlocks it then wakes one sleeper.
+    while (word_.exchange(2, std::memory_order_acquire) != 0)
+        futex(&word_, FUTEX_WAIT, 2, nullptr, 0);
+}
+
+void Lock::wake_one() noexcept { futex(&word_, FUTEX_WAKE, 1, nullptr, 0); }
+
+void Cond::notify_all() noexcept {
+    seq_.fetch_add(1, std::memory_order_release);
+    futex(&seq_, FUTEX_WAKE, 0x7fffffff, nullptr, 0);
+}
+
+void Lock::debug_bad_unlock() noexcept {
     // Unlocking a lock this thread does not hold.
-    REEVENT_ASSERT(depth_.load(std::memory_order_relaxed) > 0);
-    REEVENT_ASSERT(owner_.load(std::memory_order_relaxed) == me());
-    if (depth_.fetch_sub(1, std::memory_order_relaxed) == 1)
-        owner_.store(0, std::memory_order_relaxed);
+    REEVENT_ASSERT(owner_.load(std::memory_order_relaxed) == self());
 }
 
 void Lock::debug_check_free() noexcept {
     // Freeing a lock somebody still holds.
-    REEVENT_ASSERT(depth_.load(std::memory_order_relaxed) == 0);
+    REEVENT_ASSERT(owner_.load(std::memory_order_relaxed) == 0);
 }
 
-bool Lock::held() const noexcept {
-    if (!debug_) return true;
-    return depth_.load(std::memory_order_relaxed) > 0 &&
-           owner_.load(std::memory_order_relaxed) == me();
-}
-
-int Lock::wait(pthread_cond_t *cond, const timespec *abstime) noexcept {
+int Lock::wait(Cond *cond, const timespec *abstime) noexcept {
     if (debug_) {
         // Waiting with the lock held recursively would release one level only: deadlock.
-        REEVENT_ASSERT(owner_.load(std::memory_order_relaxed) == me());
+        REEVENT_ASSERT(owner_.load(std::memory_order_relaxed) == self());
         REEVENT_ASSERT(depth_.load(std::memory_order_relaxed) == 1);
-        depth_.store(0, std::memory_order_relaxed);
-        owner_.store(0, std::memory_order_relaxed);
     }
-    int r = abstime ? pthread_cond_timedwait(cond, &m_, abstime) : pthread_cond_wait(cond, &m_);
-    if (debug_) {
-        owner_.store(me(), std::memory_order_relaxed);
-        depth_.store(1, std::memory_order_relaxed);
-    }
+    // Read under the lock: a notify_all after we release it changes the number, and the
+    // futex wait then returns at once.
+    const uint32_t seq = cond->seq_.load(std::memory_order_relaxed);
+    const int depth = depth_.load(std::memory_order_relaxed);
+    depth_.store(0, std::memory_order_relaxed);
+    owner_.store(0, std::memory_order_relaxed);
+    if (word_.exchange(0, std::memory_order_release) == 2) wake_one();
+    int r = 0;
+    long rc;
+    if (abstime)
+        rc = futex(&cond->seq_, FUTEX_WAIT_BITSET | FUTEX_CLOCK_REALTIME, seq, abstime,
+                   FUTEX_BITSET_MATCH_ANY);
+    else
+        rc = futex(&cond->seq_, FUTEX_WAIT, seq, nullptr, 0);
+    if (rc < 0 && errno == ETIMEDOUT) r = ETIMEDOUT;
+    lock();
+    depth_.store(depth, std::memory_order_relaxed);
     return r;
 }
 

@@ -181,7 +181,7 @@ int run_queue(event_base *base, CallbackQueue &q, int max_to_run, int64_t endtim
         base->current_ = nullptr;
         if (base->current_waiters_) {
             base->current_waiters_ = 0;
-            pthread_cond_broadcast(&base->current_cond_);
+            base->current_cond_.notify_all();
         }
         if (base->break_) return -1;
         if (count >= max_to_run) return count;

@@ -101,7 +101,7 @@ TEST_F(LockDebugTest, DestroyingAHeldLockIsFatal) {
 void wait_holding_twice() {
     evthread::enable_lock_debugging();
     Lock l;
-    pthread_cond_t c = PTHREAD_COND_INITIALIZER;
+    reevent::core::Cond c;
     l.lock();
     l.lock();
     timespec ts = {};
@@ -115,12 +115,12 @@ TEST_F(LockDebugTest, WaitingWithTheLockHeldTwiceIsFatal) {
 TEST_F(LockDebugTest, WaitKeepsBookkeepingRight) {
     evthread::enable_lock_debugging();
     Lock l;
-    pthread_cond_t c = PTHREAD_COND_INITIALIZER;
+    reevent::core::Cond c;
     bool ready = false;
     std::thread t([&] {
         l.lock();  // only possible while the waiter has released it
         ready = true;
-        pthread_cond_signal(&c);
+        c.notify_all();
         l.unlock();
     });
     l.lock();
