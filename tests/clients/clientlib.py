@@ -60,6 +60,7 @@ class Env:
         self.tag = "%s-%s-%s" % (name, args.side, uuid.uuid4().hex[:12])
         self.tmp = tempfile.mkdtemp(prefix="reev-%s-" % name[:8], dir="/tmp")
         self.procs = []
+        self.cleanups = []  # extra undo steps (e.g. network namespaces), run after the kills
         self.sanitize = args.sanitize
         self.results = args.results
         atexit.register(self.cleanup)
@@ -144,6 +145,11 @@ class Env:
                 os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
+        while self.cleanups:
+            try:
+                self.cleanups.pop()()
+            except Exception as ex:  # noqa: BLE001 - cleanup must go on
+                print("cleanup step failed: %s" % ex, flush=True)
         subprocess.run(["rm", "-rf", self.tmp])
         self.procs = []
 
