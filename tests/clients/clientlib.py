@@ -160,6 +160,23 @@ class Env:
                 f.write(line + "\n")
 
 
+def session_pids(sid):
+    """Live, non-zombie processes of session `sid`: for programs that rename themselves
+    with setproctitle, which overwrites their environment and so the tag."""
+    pids = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[0] != "Z" and int(fields[3]) == sid:
+            pids.append(int(d))
+    return pids
+
+
 def stacks(pid):
     """Thread backtraces of a hung process (gdb, when installed), for the failure message."""
     if not os.path.exists("/usr/bin/gdb"):

@@ -26,28 +26,12 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from clientlib import (Env, check, log, main_wrapper, parse_args, skip_unless_importable,  # noqa
-                       verify_ldd, verify_mapped, show_on_failure, TestFailure, SKIP)
+                       verify_ldd, verify_mapped, show_on_failure, session_pids, TestFailure,
+                       SKIP)
 
 LLDPD = "/usr/sbin/lldpd"
 LLDPCLI = "/usr/sbin/lldpcli"
 CHROOT = "/run/lldpd"  # lldpd's compiled-in privilege separation directory
-
-
-def session_pids(sid):
-    """Live, non-zombie processes of session `sid` (lldpd renames itself and rewrites its
-    environment, so the harness's environment tag cannot find its workers)."""
-    pids = []
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % d) as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if fields[0] != "Z" and int(fields[3]) == sid:
-            pids.append(int(d))
-    return pids
 
 
 def body():
