@@ -146,7 +146,7 @@ struct event_base {
     const char *method_name_ = nullptr;  // what event_base_get_method reports
     void *bstate_ = nullptr;
     bool immediate_ = false;  // apply fd changes at once (epoll without the changelist)
-    reevent::core::Lock lock_obj_;
+    reevent::core::Lock lock_obj_{reevent::core::Lock::kBiased};  // biased to the creating thread
     reevent::core::Lock *lock_ = nullptr;  // &lock_obj_ unless EVENT_BASE_FLAG_NOLOCK
     reevent::core::Cond current_cond_;  // signalled when current_ stops running
 
@@ -178,6 +178,7 @@ struct event_base {
     int current_waiters_ = 0;
     pthread_t loop_thread_{};
     int64_t cached_ns_ = 0;  // 0: no cached time
+    bool time_lazy_ = false;  // the loop allows caching: the first now_ns() fills cached_ns_
     int64_t wall_off_ = 0;     // wall minus monotonic clock, measured for...
     int64_t wall_off_at_ = 0;  // ...this cached_ns_ (so the cached wall time is stable)
     int64_t max_dispatch_ns_ = -1;
@@ -254,6 +255,10 @@ bool in_loop_thread(const event_base *base) noexcept;
 // ---- time (timers.cpp)
 int64_t now_ns(event_base *base) noexcept;      // cached monotonic time, or the clock
 int64_t clock_ns() noexcept;                     // the monotonic clock itself
+// "now" for a deadline `rel` ns away: the cached time, the precise clock, or (long
+// timeouts with no cached time, without EVENT_BASE_FLAG_PRECISE_TIMER) an upper bound of it
+// from the coarse clock.
+int64_t timeout_now_ns(event_base *base, int64_t rel) noexcept;
 void update_time_cache(event_base *base) noexcept;
 void clear_time_cache(event_base *base) noexcept;
 int64_t wall_minus_mono_ns() noexcept;

@@ -15,6 +15,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <linux/futex.h>
 #include <pthread.h>
 #include <sys/syscall.h>
@@ -197,6 +198,94 @@ long futex(std::atomic<uint32_t> *word, int op, uint32_t val, const timespec *ts
 
 }  // namespace
 
+// membarrier(2): MEMBARRIER_CMD_PRIVATE_EXPEDITED makes every running thread of the process
+// execute a full memory barrier before it returns; registration happens at the first use
+// (again after fork, where the child starts unregistered).
+#ifndef MEMBARRIER_CMD_QUERY
+#define MEMBARRIER_CMD_QUERY 0
+#endif
+#ifndef MEMBARRIER_CMD_PRIVATE_EXPEDITED
+#define MEMBARRIER_CMD_PRIVATE_EXPEDITED (1 << 3)
+#define MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED (1 << 4)
+#endif
+
+namespace {
+
+#if defined(__SANITIZE_THREAD__)
+#define REEVENT_NO_BIASED_LOCKS 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define REEVENT_NO_BIASED_LOCKS 1
+#endif
+#endif
+
+long membarrier(int cmd) noexcept {
+#ifdef SYS_membarrier
+    return syscall(SYS_membarrier, cmd, 0, 0);
+#else
+    (void)cmd;
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
+bool membarrier_supported() noexcept {
+#ifdef REEVENT_NO_BIASED_LOCKS
+    return false;
+#else
+    static const bool ok = [] {
+        long mask = membarrier(MEMBARRIER_CMD_QUERY);
+        return mask > 0 && (mask & MEMBARRIER_CMD_PRIVATE_EXPEDITED) &&
+               (mask & MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED);
+    }();
+    return ok;
+#endif
+}
+
+void heavy_barrier() noexcept {
+    if (membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) == 0) return;
+    if (membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) == 0 &&
+        membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) == 0)
+        return;
+    log::fatal(errno, "membarrier failed: cannot revoke a biased lock");
+}
+
+}  // namespace
+
+Lock::Lock(Biased) noexcept : debug_(evthread::lock_debugging_enabled()) {
+    if (!debug_ && membarrier_supported()) {
+        bias_owner_ = self();
+        bias_state_.store(kActive, std::memory_order_relaxed);
+    }
+}
+
+void Lock::revoke() noexcept {
+    uint32_t st = kActive;
+    if (bias_state_.compare_exchange_strong(st, kRevoking, std::memory_order_acq_rel,
+                                            std::memory_order_acquire)) {
+        // After the barrier the owner either sees kRevoking (and backs off to the futex
+        // word) or its in_cs_ = 1 is visible here: wait until it leaves.
+        heavy_barrier();
+        for (int i = 0; in_cs_.load(std::memory_order_acquire) != 0; ++i) {
+            if (i < 100) {
+#if defined(__x86_64__) || defined(__i386__)
+                __builtin_ia32_pause();
+#endif
+            } else {
+                timespec ts{0, 50000};
+                nanosleep(&ts, nullptr);
+            }
+        }
+        bias_state_.store(kRevoked, std::memory_order_release);
+        return;
+    }
+    // Somebody else is revoking: wait for it to finish.
+    while (bias_state_.load(std::memory_order_acquire) != kRevoked) {
+        timespec ts{0, 50000};
+        nanosleep(&ts, nullptr);
+    }
+}
+
 void Lock::lock_slow() noexcept {
     // A short spin first: critical sections are a few hundred instructions.
     for (int i = 0; i < 100; ++i) {
@@ -240,10 +329,17 @@ int Lock::wait(Cond *cond, const timespec *abstime) noexcept {
     // Read under the lock: a notify_all after we release it changes the number, and the
     // futex wait then returns at once.
     const uint32_t seq = cond->seq_.load(std::memory_order_relaxed);
-    const int depth = depth_.load(std::memory_order_relaxed);
-    depth_.store(0, std::memory_order_relaxed);
-    owner_.store(0, std::memory_order_relaxed);
-    if (word_.exchange(0, std::memory_order_release) == 2) wake_one();
+    int depth;
+    if (self() == bias_owner_ && bdepth_ > 0) {
+        depth = bdepth_;
+        bdepth_ = 0;
+        in_cs_.store(0, std::memory_order_release);
+    } else {
+        depth = depth_.load(std::memory_order_relaxed);
+        depth_.store(0, std::memory_order_relaxed);
+        owner_.store(0, std::memory_order_relaxed);
+        if (word_.exchange(0, std::memory_order_release) == 2) wake_one();
+    }
     int r = 0;
     long rc;
     if (abstime)
@@ -253,7 +349,10 @@ int Lock::wait(Cond *cond, const timespec *abstime) noexcept {
         rc = futex(&cond->seq_, FUTEX_WAIT, seq, nullptr, 0);
     if (rc < 0 && errno == ETIMEDOUT) r = ETIMEDOUT;
     lock();
-    depth_.store(depth, std::memory_order_relaxed);
+    if (self() == bias_owner_ && bdepth_ > 0)
+        bdepth_ = depth;
+    else
+        depth_.store(depth, std::memory_order_relaxed);
     return r;
 }
 

@@ -12,6 +12,16 @@
 // "owner == me" proves the lock is held by the caller. Unlocking a lock the caller does not
 // hold does nothing (as a recursive pthread mutex, which returns EPERM).
 //
+// The event_base lock is also *biased* to the thread that created the base (Lock::kBiased):
+// while no other thread has ever taken it, that thread takes and releases it with plain
+// loads and stores (no atomic read-modify-write at all, as cheap as libevent without
+// evthread_use_pthreads). The first other thread revokes the bias once, for good: it marks
+// the lock revoking, runs membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) so that the owner
+// either sees the mark or is seen inside its critical section (an asymmetric Dekker
+// handshake), waits for the owner to leave it, and from then on everyone uses the futex
+// word. Without membarrier, with lock debugging or under ThreadSanitizer (which cannot see
+// the handshake) the lock is never biased.
+//
 // A Lock created after evthread_enable_lock_debugging() makes misuse fatal (as libevent's
 // debug locks do): unlocking a lock the calling thread does not hold, destroying a held
 // lock, and waiting on a condition while the lock is held more than once (the wait would
@@ -46,7 +56,9 @@ private:
 
 class Lock {
 public:
+    enum Biased { kBiased };
     Lock() noexcept : debug_(evthread::lock_debugging_enabled()) {}
+    explicit Lock(Biased) noexcept;
     ~Lock() {
         if (debug_) debug_check_free();
     }
@@ -55,6 +67,8 @@ public:
 
     void lock() noexcept {
         const unsigned long me = self();
+        if (me == bias_owner_ && lock_biased()) return;
+        if (bias_state_.load(std::memory_order_acquire) != kRevoked) revoke();
         if (owner_.load(std::memory_order_relaxed) == me) {
             depth_.store(depth_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
             return;
@@ -67,7 +81,12 @@ public:
         depth_.store(1, std::memory_order_relaxed);
     }
     void unlock() noexcept {
-        if (owner_.load(std::memory_order_relaxed) != self()) {
+        const unsigned long me = self();
+        if (me == bias_owner_ && bdepth_ > 0) {
+            if (--bdepth_ == 0) in_cs_.store(0, std::memory_order_release);
+            return;
+        }
+        if (owner_.load(std::memory_order_relaxed) != me) {
             if (debug_) debug_bad_unlock();
             return;
         }
@@ -79,6 +98,8 @@ public:
     }
     bool try_lock() noexcept {
         const unsigned long me = self();
+        if (me == bias_owner_ && lock_biased()) return true;
+        if (bias_state_.load(std::memory_order_acquire) != kRevoked) revoke();
         if (owner_.load(std::memory_order_relaxed) == me) {
             depth_.store(depth_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
             return true;
@@ -99,18 +120,43 @@ public:
     // With debugging: whether the calling thread holds the lock. Without: always true
     // (kept as it was with the pthread mutex), so REEVENT_ASSERT(l.held()) is always safe.
     bool held() const noexcept {
-        if (!debug_) return true;
+        if (!debug_) return true;  // debug locks are never biased
         return owner_.load(std::memory_order_relaxed) == self();
     }
     bool debugging() const noexcept { return debug_; }
 
 private:
     static unsigned long self() noexcept { return static_cast<unsigned long>(pthread_self()); }
+    enum : uint32_t { kActive = 0, kRevoking = 1, kRevoked = 2 };
+    // The bias owner's fast path: true if it now holds the lock biased.
+    bool lock_biased() noexcept {
+        if (bdepth_ > 0) {  // re-entry (whatever happened to the bias meanwhile)
+            ++bdepth_;
+            return true;
+        }
+        if (bias_state_.load(std::memory_order_relaxed) != kActive) return false;
+        in_cs_.store(1, std::memory_order_relaxed);
+        // Only the compiler must keep the order: a revoker's membarrier() orders the CPU.
+        std::atomic_signal_fence(std::memory_order_seq_cst);
+        if (bias_state_.load(std::memory_order_relaxed) != kActive) {
+            in_cs_.store(0, std::memory_order_release);
+            return false;
+        }
+        bdepth_ = 1;
+        return true;
+    }
+    void revoke() noexcept;
     void lock_slow() noexcept;
     void wake_one() noexcept;
     void debug_bad_unlock() noexcept;
     void debug_check_free() noexcept;
 
+    // Bias (see the top of this file). bias_owner_ is 0 for an unbiased lock; bdepth_ is
+    // touched by the owner thread only; in_cs_ is 1 while the owner holds the lock biased.
+    unsigned long bias_owner_ = 0;
+    std::atomic<uint32_t> bias_state_{kRevoked};
+    std::atomic<uint32_t> in_cs_{0};
+    int bdepth_ = 0;
     std::atomic<uint32_t> word_{0};
     std::atomic<int> depth_{0};  // written by the holder only
     std::atomic<unsigned long> owner_{0};
