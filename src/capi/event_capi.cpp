@@ -352,12 +352,13 @@ int event_base_gettimeofday_cached(struct event_base *base, struct timeval *tv) 
     if (!base) base = core::current_base();
     if (!base) return gettimeofday(tv, nullptr);
     reevent::core::LockGuard g(base->lock_);
-    if (!base->cached_ns_) return gettimeofday(tv, nullptr);
-    if (base->wall_off_at_ != base->cached_ns_) {
+    if (!base->cached_ns_ && !base->time_lazy_) return gettimeofday(tv, nullptr);
+    const int64_t now = core::now_ns(base);  // fills the loop's cache if still empty
+    if (base->wall_off_at_ != now) {
         base->wall_off_ = core::wall_minus_mono_ns();
-        base->wall_off_at_ = base->cached_ns_;
+        base->wall_off_at_ = now;
     }
-    int64_t wall = base->cached_ns_ + base->wall_off_;
+    int64_t wall = now + base->wall_off_;
     tv->tv_sec = static_cast<time_t>(wall / 1000000000);
     tv->tv_usec = static_cast<suseconds_t>((wall % 1000000000) / 1000);
     return 0;

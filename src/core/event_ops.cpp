@@ -364,14 +364,13 @@ int add_nolock(event *ev, const timeval *tv, bool tv_is_absolute) noexcept {
             deadline = tv->tv_sec;
             common = static_cast<int>(tv->tv_usec);
         } else {
-            const int64_t now = now_ns(base);
             common = common_index(base, tv);
             int64_t rel;
             if (common >= 0)
                 rel = base->common_[common]->duration_ns;
             else
                 rel = tv_to_ns(*tv);
-            deadline = now + rel;
+            deadline = timeout_now_ns(base, rel) + rel;
         }
         event *old_top = base->heap_.top();
         timer_schedule(base, ev, common, deadline);

@@ -21,17 +21,79 @@ int64_t clock_ns() noexcept {
     return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
 
+namespace {
+
+// CLOCK_MONOTONIC_COARSE: the monotonic time of the kernel's last tick, read without the
+// TSC (~4x cheaper than CLOCK_MONOTONIC, 10 vs 40 ns on a VM). It lags the precise clock
+// by a fixed offset plus up to one tick; `margin` bounds that lag (one sample of it plus
+// one resolution plus slack), so coarse + margin is never earlier than the precise time.
+struct CoarseClock {
+    int64_t margin = -1;         // -1: not usable
+    int64_t min_rel = INT64_MAX;  // timeouts this long may be computed from it
+};
+
+int64_t coarse_raw_ns() noexcept {
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+const CoarseClock &coarse_clock() noexcept {
+    static const CoarseClock cc = [] {
+        CoarseClock c;
+        timespec res;
+        if (clock_getres(CLOCK_MONOTONIC_COARSE, &res) != 0 || res.tv_sec != 0) return c;
+        int64_t lag = 0;
+        for (int i = 0; i < 4; ++i) {
+            const int64_t coarse = coarse_raw_ns();
+            const int64_t precise = clock_ns();
+            if (precise - coarse > lag) lag = precise - coarse;
+        }
+        const int64_t margin = lag + res.tv_nsec + 500000;
+        if (margin > 20000000) return c;  // too coarse to be worth it
+        c.margin = margin;
+        // The lateness this can add stays below 1/128 of the timeout (and 1 s is the least).
+        c.min_rel = margin * 128 > 1000000000 ? margin * 128 : 1000000000;
+        return c;
+    }();
+    return cc;
+}
+
+// An upper bound of the precise monotonic time from the coarse clock, or -1.
+int64_t coarse_upper_ns() noexcept {
+    const CoarseClock &cc = coarse_clock();
+    return cc.margin < 0 ? -1 : coarse_raw_ns() + cc.margin;
+}
+
+}  // namespace
+
+// The loop marks the time "cacheable" once per iteration and the first reader fills the
+// cache: an iteration that needs no time (no timer pending, none added) reads no clock.
 int64_t now_ns(event_base *base) noexcept {
     if (base->cached_ns_) return base->cached_ns_;
-    return clock_ns();
+    const int64_t t = clock_ns();
+    if (base->time_lazy_) base->cached_ns_ = t;
+    return t;
+}
+
+int64_t timeout_now_ns(event_base *base, int64_t rel) noexcept {
+    if (base->cached_ns_ || base->time_lazy_ || (base->flags_ & EVENT_BASE_FLAG_PRECISE_TIMER) ||
+        rel < coarse_clock().min_rel)
+        return now_ns(base);
+    // No cached time (outside the loop, or from another thread while it waits) and a long
+    // timeout: a few ms late (< 1/128 of it) instead of a TSC read; never early.
+    return coarse_upper_ns();
 }
 
 void update_time_cache(event_base *base) noexcept {
     base->cached_ns_ = 0;
-    if (!(base->flags_ & EVENT_BASE_FLAG_NO_CACHE_TIME)) base->cached_ns_ = clock_ns();
+    base->time_lazy_ = !(base->flags_ & EVENT_BASE_FLAG_NO_CACHE_TIME);
 }
 
-void clear_time_cache(event_base *base) noexcept { base->cached_ns_ = 0; }
+void clear_time_cache(event_base *base) noexcept {
+    base->cached_ns_ = 0;
+    base->time_lazy_ = false;
+}
 
 int64_t wall_minus_mono_ns() noexcept {
     timespec w, m;
@@ -219,13 +281,25 @@ void timer_schedule(event_base *base, event *ev, int common_idx, int64_t deadlin
 int64_t next_timeout_ns(event_base *base) noexcept {
     event *top = base->heap_.top();
     if (!top) return -1;
+    if (!base->cached_ns_) {
+        // A far deadline needs no precise clock: waking up a few ms early only costs one
+        // more (precise) round.
+        const int64_t ub = coarse_upper_ns();
+        if (ub >= 0 && deadline_of(top) - ub >= coarse_clock().min_rel) return deadline_of(top) - ub;
+    }
     int64_t now = now_ns(base);
     int64_t d = deadline_of(top) - now;
     return d > 0 ? d : 0;
 }
 
 void process_timeouts(event_base *base) noexcept {
-    if (base->heap_.empty()) return;
+    event *top = base->heap_.top();
+    if (!top) return;
+    if (!base->cached_ns_) {
+        // Nothing can be due before the coarse upper bound of now: skip the precise clock.
+        const int64_t ub = coarse_upper_ns();
+        if (ub >= 0 && deadline_of(top) > ub) return;
+    }
     const int64_t now = now_ns(base);
     while (event *ev = base->heap_.top()) {
         if (deadline_of(ev) > now) break;
