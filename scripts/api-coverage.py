@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Generates docs/api-coverage.md: one row per public function of the nine core headers
 (event.h, event_compat.h, buffer.h, buffer_compat.h, bufferevent.h, bufferevent_compat.h,
-listener.h, util.h, thread.h), with its state in the build and the test that covers it.
+listener.h, util.h, thread.h) and of http.h (libevent_extra), with its state in the build and
+the test that covers it.
 
 Sources:
   (a) tests/abi/abi-symbols.txt: the libevent 2.1.12 census (library, header, symbol);
@@ -28,7 +29,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "abi"))
 import elfsyms  # noqa: E402
 
 HEADERS = ["event.h", "event_compat.h", "buffer.h", "buffer_compat.h", "bufferevent.h",
-           "bufferevent_compat.h", "listener.h", "util.h", "thread.h"]
+           "bufferevent_compat.h", "listener.h", "util.h", "thread.h", "http.h"]
 IMPLEMENTED, ABSENT = "implemented", "absent"
 CLIENTS = {}
 
@@ -101,8 +102,11 @@ def build_rows(census, lib_dir, area_rows):
         if elfsyms.lib_file(lib_dir, "libevent_core") else {}
     pth = elfsyms.exports(elfsyms.lib_file(lib_dir, "libevent_pthreads")) \
         if elfsyms.lib_file(lib_dir, "libevent_pthreads") else {}
+    extra = elfsyms.exports(elfsyms.lib_file(lib_dir, "libevent_extra")) \
+        if elfsyms.lib_file(lib_dir, "libevent_extra") else {}
     per_header = {h: [] for h in HEADERS}
-    for base, exported in (("libevent_core", core), ("libevent_pthreads", pth)):
+    for base, exported in (("libevent_core", core), ("libevent_pthreads", pth),
+                           ("libevent_extra", extra)):
         for sym, header in census.public(base).items():
             if header not in per_header:
                 continue
@@ -110,7 +114,7 @@ def build_rows(census, lib_dir, area_rows):
             tests = [t for (_f, st, t) in area_rows.get(sym, []) if t and t not in ("-", "—")]
             if state == IMPLEMENTED:
                 tests += CLIENTS.get(sym, [])
-            lib = "pthreads" if base == "libevent_pthreads" else "core"
+            lib = base[len("libevent_"):]
             per_header[header].append((sym, state, "; ".join(tests), lib))
     for h in per_header:
         per_header[h].sort()
@@ -132,8 +136,13 @@ def render(per_header):
                "absent that the build exports, or the other way round: rerun the script after "
                "adding a function.")
     out.append("")
+    core_rows = [r for h in HEADERS if h != "http.h" for r in per_header[h]]
+    core_have = sum(1 for r in core_rows if r[1] == IMPLEMENTED)
     out.append("**Overall: %d/%d public functions (%.1f%%)** of the core headers and "
-               "libevent_pthreads." % (have, total, 100.0 * have / total if total else 0))
+               "libevent_pthreads; with http.h (libevent_extra, where only the URI, encoding, "
+               "query and header helpers are implemented so far) %d/%d."
+               % (core_have, len(core_rows), 100.0 * core_have / len(core_rows) if core_rows else 0,
+                  have, total))
     out.append("")
     out.append("| header | implemented | total | coverage |")
     out.append("|---|---|---|---|")
@@ -168,7 +177,8 @@ def main():
 
     census = elfsyms.Census(args.symbols)
     CLIENTS.update(client_coverage())
-    wanted = set(census.public("libevent_core")) | set(census.public("libevent_pthreads"))
+    wanted = set(census.public("libevent_core")) | set(census.public("libevent_pthreads")) | \
+        set(census.public("libevent_extra"))
     area_files = sorted(glob.glob(os.path.join(ROOT, "docs", "parts", "api-*.md")))
     area_rows = parse_tables(area_files, wanted)
     per_header = build_rows(census, args.lib_dir, area_rows)

@@ -92,3 +92,8 @@ namespace conf {
 // which waits for that lock (a deadlock); reevent never waits while holding it.
 inline constexpr bool kListenerCrossThreadDisableSafe = kIsReevent;
 }  // namespace conf
+
+// The <event2/http.h> helpers given a NULL URI, string or list (evhttp_uri_free(NULL),
+// evhttp_encode_uri(NULL), evhttp_find_header(NULL, k) ...): libevent dereferences it and
+// crashes; reevent answers NULL / -1 / nothing. Only asserted on reevent.
+namespace conf { inline constexpr bool kHttpHelpersTakeNull = kIsReevent; }
