@@ -3,9 +3,11 @@
 //
 // reevent's own objects lock whether or not this is called; it installs pthread-based
 // callbacks for the locks and conditions a program asks the library to use on its behalf,
-// and pthread_self() as the thread id. Memory comes from libc: the core's allocator hooks
-// are internal to libevent_core.
+// and pthread_self() as the thread id. Memory comes from the event_set_mem_functions hooks,
+// through the allocation helpers libevent_core exports for its add-on libraries.
 #include <event2/thread.h>
+
+#include "core/mm_abi.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -16,7 +18,7 @@
 namespace {
 
 void *lock_alloc(unsigned locktype) {
-    auto *m = static_cast<pthread_mutex_t *>(malloc(sizeof(pthread_mutex_t)));
+    auto *m = static_cast<pthread_mutex_t *>(event_mm_malloc_(sizeof(pthread_mutex_t)));
     if (!m) return nullptr;
     pthread_mutexattr_t attr;
     pthread_mutexattr_init(&attr);
@@ -25,7 +27,7 @@ void *lock_alloc(unsigned locktype) {
     int r = pthread_mutex_init(m, &attr);
     pthread_mutexattr_destroy(&attr);
     if (r != 0) {
-        free(m);
+        event_mm_free_(m);
         return nullptr;
     }
     return m;
@@ -34,7 +36,7 @@ void *lock_alloc(unsigned locktype) {
 void lock_free(void *lock, unsigned) {
     auto *m = static_cast<pthread_mutex_t *>(lock);
     pthread_mutex_destroy(m);
-    free(m);
+    event_mm_free_(m);
 }
 
 int lock_lock(unsigned mode, void *lock) {
@@ -47,10 +49,10 @@ int lock_unlock(unsigned, void *lock) {
 }
 
 void *cond_alloc(unsigned) {
-    auto *c = static_cast<pthread_cond_t *>(malloc(sizeof(pthread_cond_t)));
+    auto *c = static_cast<pthread_cond_t *>(event_mm_malloc_(sizeof(pthread_cond_t)));
     if (!c) return nullptr;
     if (pthread_cond_init(c, nullptr) != 0) {
-        free(c);
+        event_mm_free_(c);
         return nullptr;
     }
     return c;
@@ -59,7 +61,7 @@ void *cond_alloc(unsigned) {
 void cond_free(void *cond) {
     auto *c = static_cast<pthread_cond_t *>(cond);
     pthread_cond_destroy(c);
-    free(c);
+    event_mm_free_(c);
 }
 
 int cond_signal(void *cond, int broadcast) {
