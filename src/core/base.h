@@ -273,8 +273,14 @@ int64_t next_timeout_ns(event_base *base) noexcept;  // -1 when no timer is pend
 void process_timeouts(event_base *base) noexcept;
 
 // ---- queue bookkeeping (event_ops.cpp)
-void count_added(event_base *base, const event_callback *cb) noexcept;
-void uncount_added(event_base *base, const event_callback *cb) noexcept;
+inline void count_added(event_base *base, const event_callback *cb) noexcept {
+    if (cb->evcb_flags & EVLIST_INTERNAL) return;
+    if (++base->n_added_ > base->max_added_) base->max_added_ = base->n_added_;
+}
+inline void uncount_added(event_base *base, const event_callback *cb) noexcept {
+    if (cb->evcb_flags & EVLIST_INTERNAL) return;
+    --base->n_added_;
+}
 void insert_active(event_base *base, event_callback *cb) noexcept;
 void remove_active(event_base *base, event_callback *cb) noexcept;
 void insert_active_later(event_base *base, event_callback *cb) noexcept;

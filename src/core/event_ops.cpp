@@ -15,16 +15,6 @@ namespace reevent::core {
 
 // ---- counters ----------------------------------------------------------------------------
 
-void count_added(event_base *base, const event_callback *cb) noexcept {
-    if (cb->evcb_flags & EVLIST_INTERNAL) return;
-    if (++base->n_added_ > base->max_added_) base->max_added_ = base->n_added_;
-}
-
-void uncount_added(event_base *base, const event_callback *cb) noexcept {
-    if (cb->evcb_flags & EVLIST_INTERNAL) return;
-    --base->n_added_;
-}
-
 void insert_active(event_base *base, event_callback *cb) noexcept {
     count_added(base, cb);
     cb->evcb_flags |= EVLIST_ACTIVE;

@@ -205,33 +205,51 @@ const timeval *init_common_timeout(event_base *base, const timeval *duration) no
 
 // ---- heap / queue membership ---------------------------------------------------------------
 
+namespace {
+
+// Links ev into the queue at its sorted place: the tail, since everyone has the same
+// duration, except when the cached clock went backwards relative to an earlier add (then
+// walk back). Only the new event and the (hot) tail are touched. True if ev is the head.
+bool common_link(CommonTimeout *ct, event *ev) noexcept {
+    auto &link = ev->ev_timeout_pos.ev_next_with_common_timeout;
+    event **pos = ct->last;
+    if (ct->first) {
+        auto *tail = reinterpret_cast<event *>(reinterpret_cast<char *>(ct->last) -
+                                               offsetof(event, ev_timeout_pos));
+        if (deadline_of(tail) > deadline_of(ev)) {
+            pos = &ct->first;
+            while (*pos && deadline_of(*pos) <= deadline_of(ev))
+                pos = &(*pos)->ev_timeout_pos.ev_next_with_common_timeout.tqe_next;
+        }
+    }
+    link.tqe_next = *pos;
+    link.tqe_prev = pos;
+    if (*pos)
+        (*pos)->ev_timeout_pos.ev_next_with_common_timeout.tqe_prev = &link.tqe_next;
+    else
+        ct->last = &link.tqe_next;
+    *pos = ev;
+    return ct->first == ev;
+}
+
+void common_unlink(CommonTimeout *ct, event *ev) noexcept {
+    auto &link = ev->ev_timeout_pos.ev_next_with_common_timeout;
+    if (link.tqe_next)
+        link.tqe_next->ev_timeout_pos.ev_next_with_common_timeout.tqe_prev = link.tqe_prev;
+    else
+        ct->last = link.tqe_prev;
+    *link.tqe_prev = link.tqe_next;
+}
+
+}  // namespace
+
 void timer_insert(event_base *base, event *ev, int common_idx) noexcept {
     count_added(base, to_callback(ev));
     ev->ev_evcallback.evcb_flags |= EVLIST_TIMEOUT;
     if (common_idx >= 0) {
         CommonTimeout *ct = base->common_[common_idx];
         timer_tag(ev) = -(common_idx + 1);
-        auto &link = ev->ev_timeout_pos.ev_next_with_common_timeout;
-        // Same duration for everyone: appending keeps the queue sorted, except when the
-        // cached clock went backwards relative to an earlier add; walk back in that case.
-        event **pos = ct->last;
-        if (ct->first) {
-            auto *tail = reinterpret_cast<event *>(reinterpret_cast<char *>(ct->last) -
-                                                   offsetof(event, ev_timeout_pos));
-            if (deadline_of(tail) > deadline_of(ev)) {
-                pos = &ct->first;
-                while (*pos && deadline_of(*pos) <= deadline_of(ev))
-                    pos = &(*pos)->ev_timeout_pos.ev_next_with_common_timeout.tqe_next;
-            }
-        }
-        link.tqe_next = *pos;
-        link.tqe_prev = pos;
-        if (*pos)
-            (*pos)->ev_timeout_pos.ev_next_with_common_timeout.tqe_prev = &link.tqe_next;
-        else
-            ct->last = &link.tqe_next;
-        *pos = ev;
-        if (ct->first == ev) common_schedule(base, ct);
+        if (common_link(ct, ev)) common_schedule(base, ct);
         return;
     }
     timer_tag(ev) = static_cast<long>(base->timer_seq_++);
@@ -246,19 +264,16 @@ void timer_remove(event_base *base, event *ev) noexcept {
     ev->ev_evcallback.evcb_flags &= ~EVLIST_TIMEOUT;
     long tag = timer_tag(ev);
     if (tag < 0) {
-        int idx = static_cast<int>(-tag - 1);
-        CommonTimeout *ct = base->common_[idx];
-        auto &link = ev->ev_timeout_pos.ev_next_with_common_timeout;
-        bool was_first = ct->first == ev;
-        if (link.tqe_next)
-            link.tqe_next->ev_timeout_pos.ev_next_with_common_timeout.tqe_prev = link.tqe_prev;
-        else
-            ct->last = link.tqe_prev;
-        *link.tqe_prev = link.tqe_next;
+        CommonTimeout *ct = base->common_[-tag - 1];
+        common_unlink(ct, ev);
         ev->ev_timeout_pos.min_heap_idx = -1;
         ev->ev_timeout_pos.ev_next_with_common_timeout.tqe_prev = nullptr;
         timer_tag(ev) = 0;
-        if (was_first) common_schedule(base, ct);
+        // When the head leaves, the queue's heap timer is left at the old head's (earlier)
+        // deadline: it fires early, expires nothing and re-arms for the new head (as
+        // libevent's). A re-add of the head (an idle timeout restarted on activity) then
+        // costs no heap work. An empty queue leaves the heap at once.
+        if (!ct->first) common_schedule(base, ct);
         return;
     }
     base->heap_.erase(ev);
