@@ -176,7 +176,7 @@ void epoll_report(void *p, event_base *base) {
             if (what & EPOLLOUT) res |= kWrite;
             if (what & EPOLLRDHUP) res |= kClosed;
         }
-        if (res) core::base_io_ready(base, fd, res | kEdge);  // epoll can report edges
+        if (res) core::slot_io_ready(slot, res | kEdge);  // epoll can report edges
     }
     if (n == st->cap && st->cap < kMaxEvents) {
         void *bigger = mm::realloc(st->events, sizeof(epoll_event) * st->cap * 2);

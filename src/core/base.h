@@ -248,8 +248,15 @@ int loopbreak(event_base *base) noexcept;
 int loopcontinue(event_base *base) noexcept;
 // Called by a backend's wait() for every ready fd (what: EV_READ|EV_WRITE|EV_CLOSED bits).
 void base_io_ready(event_base *base, int fd, unsigned what) noexcept;
-// Wakes the loop if it sleeps in another thread (call with the lock held).
-void notify_if_needed(event_base *base) noexcept;
+// The same for a slot the backend already looked up.
+void slot_io_ready(FdSlot *slot, unsigned what) noexcept;
+// Wakes the loop if it sleeps in another thread (call with the lock held). The inline part
+// filters the common cases (loop not running, or the loop itself collecting readiness).
+void notify_slow(event_base *base) noexcept;
+inline void notify_if_needed(event_base *base) noexcept {
+    if (base->running_ && !base->collecting_ && base->notify_fd_ >= 0 && !base->notify_pending_)
+        notify_slow(base);
+}
 bool in_loop_thread(const event_base *base) noexcept;
 
 // ---- time (timers.cpp)
@@ -281,8 +288,20 @@ inline void uncount_added(event_base *base, const event_callback *cb) noexcept {
     if (cb->evcb_flags & EVLIST_INTERNAL) return;
     --base->n_added_;
 }
-void insert_active(event_base *base, event_callback *cb) noexcept;
-void remove_active(event_base *base, event_callback *cb) noexcept;
+inline void insert_active(event_base *base, event_callback *cb) noexcept {
+    count_added(base, cb);
+    cb->evcb_flags |= EVLIST_ACTIVE;
+    if (++base->n_active_ > base->max_active_) base->max_active_ = base->n_active_;
+    int pri = cb->evcb_pri < base->nactiveq_ ? cb->evcb_pri : base->nactiveq_ - 1;
+    base->activeq_[pri].push_back(cb);
+}
+inline void remove_active(event_base *base, event_callback *cb) noexcept {
+    uncount_added(base, cb);
+    cb->evcb_flags &= ~EVLIST_ACTIVE;
+    --base->n_active_;
+    int pri = cb->evcb_pri < base->nactiveq_ ? cb->evcb_pri : base->nactiveq_ - 1;
+    base->activeq_[pri].remove(cb);
+}
 void insert_active_later(event_base *base, event_callback *cb) noexcept;
 void remove_active_later(event_base *base, event_callback *cb) noexcept;
 // Relative timeval -> nanoseconds, saturating (an enormous timeout never expires).

@@ -15,22 +15,6 @@ namespace reevent::core {
 
 // ---- counters ----------------------------------------------------------------------------
 
-void insert_active(event_base *base, event_callback *cb) noexcept {
-    count_added(base, cb);
-    cb->evcb_flags |= EVLIST_ACTIVE;
-    if (++base->n_active_ > base->max_active_) base->max_active_ = base->n_active_;
-    int pri = cb->evcb_pri < base->nactiveq_ ? cb->evcb_pri : base->nactiveq_ - 1;
-    base->activeq_[pri].push_back(cb);
-}
-
-void remove_active(event_base *base, event_callback *cb) noexcept {
-    uncount_added(base, cb);
-    cb->evcb_flags &= ~EVLIST_ACTIVE;
-    --base->n_active_;
-    int pri = cb->evcb_pri < base->nactiveq_ ? cb->evcb_pri : base->nactiveq_ - 1;
-    base->activeq_[pri].remove(cb);
-}
-
 void insert_active_later(event_base *base, event_callback *cb) noexcept {
     count_added(base, cb);
     cb->evcb_flags |= EVLIST_ACTIVE_LATER;

@@ -130,7 +130,8 @@ int run_queue(event_base *base, CallbackQueue &q, int max_to_run, int64_t endtim
                 run_signal_closure(base, ev);
                 break;
             case kClosurePersist:
-                persist_rearm(base, ev);
+                if (ev->ev_.ev_io.ev_timeout.tv_sec || ev->ev_.ev_io.ev_timeout.tv_usec)
+                    persist_rearm(base, ev);
                 [[fallthrough]];
             case kClosureEvent: {
                 const event_callback_fn fn = cb->evcb_cb_union.evcb_callback;
@@ -224,8 +225,10 @@ void loopexit_cb(evutil_socket_t, short, void *arg) {
 }  // namespace
 
 void base_io_ready(event_base *base, int fd, unsigned what) noexcept {
-    FdSlot *s = base->io_.find(fd);
-    if (!s) return;
+    if (FdSlot *s = base->io_.find(fd)) slot_io_ready(s, what);
+}
+
+void slot_io_ready(FdSlot *s, unsigned what) noexcept {
     for (event *ev = s->head; ev;) {
         event *next = ev->ev_.ev_io.ev_io_next.le_next;
         // EV_ET in `what` (epoll) only marks the report: it never wakes an event by itself,
@@ -235,8 +238,7 @@ void base_io_ready(event_base *base, int fd, unsigned what) noexcept {
     }
 }
 
-void notify_if_needed(event_base *base) noexcept {
-    if (!base->running_ || base->collecting_ || base->notify_fd_ < 0 || base->notify_pending_) return;
+void notify_slow(event_base *base) noexcept {
     if (pthread_equal(base->loop_thread_, pthread_self())) return;
     base->notify_pending_ = true;
     uint64_t one = 1;
