@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Generates docs/api-coverage.md: one row per public function of the nine core headers
 (event.h, event_compat.h, buffer.h, buffer_compat.h, bufferevent.h, bufferevent_compat.h,
-listener.h, util.h, thread.h) and of http.h (libevent_extra), with its state in the build and
-the test that covers it.
+listener.h, util.h, thread.h) and of http.h and tag.h (libevent_extra), with its state in the
+build and the test that covers it.
 
 Sources:
   (a) tests/abi/abi-symbols.txt: the libevent 2.1.12 census (library, header, symbol);
@@ -29,7 +29,8 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "abi"))
 import elfsyms  # noqa: E402
 
 HEADERS = ["event.h", "event_compat.h", "buffer.h", "buffer_compat.h", "bufferevent.h",
-           "bufferevent_compat.h", "listener.h", "util.h", "thread.h", "http.h"]
+           "bufferevent_compat.h", "listener.h", "util.h", "thread.h", "http.h", "tag.h"]
+EXTRA_HEADERS = ("http.h", "tag.h")
 IMPLEMENTED, ABSENT = "implemented", "absent"
 CLIENTS = {}
 
@@ -68,7 +69,8 @@ def parse_tables(paths, wanted):
     return rows
 
 
-# End-to-end client tests (tests/clients) and the census line holding each program's imports.
+# End-to-end client tests (tests/clients) and the census objects (one, or a tuple of several)
+# whose imports each one exercises.
 CLIENT_TESTS = {"clients.reevent.memcached": "memcached:memcached",
                 "clients.reevent.tmux": "tmux:tmux",
                 "clients.reevent.tcpbench": "tcpbench:tcpbench",
@@ -76,7 +78,13 @@ CLIENT_TESTS = {"clients.reevent.memcached": "memcached:memcached",
                 "clients.reevent.gearmand": "gearman-job-server:gearmand",
                 "clients.reevent.unbound": "unbound:unbound",
                 "clients.reevent.webdis": "webdis:webdis",
-                "clients.reevent.nsd": "nsd:nsd"}
+                "clients.reevent.nsd": "nsd:nsd",
+                "clients.reevent.pgbouncer": "pgbouncer:pgbouncer",
+                "clients.reevent.aptcacherng": ("apt-cacher-ng:apt-cacher-ng",
+                                                "apt-cacher-ng:libsupacng.so"),
+                "clients.reevent.lldpd": "lldpd:lldpd",
+                "clients.reevent.opensmtpd": ("opensmtpd:smtpd", "opensmtpd:smtp",
+                                              "opensmtpd:smtpctl")}
 
 
 def client_coverage():
@@ -91,9 +99,11 @@ def client_coverage():
                     for o in objs.split(", "):
                         by_obj[o] = syms.split()
     cov = {}
-    for test, obj in CLIENT_TESTS.items():
-        for sym in by_obj.get(obj, []):
-            cov.setdefault(sym, []).append(test)
+    for test, objs in CLIENT_TESTS.items():
+        for obj in (objs if isinstance(objs, tuple) else (objs,)):
+            for sym in by_obj.get(obj, []):
+                if test not in cov.setdefault(sym, []):
+                    cov[sym].append(test)
     return cov
 
 
@@ -136,11 +146,11 @@ def render(per_header):
                "absent that the build exports, or the other way round: rerun the script after "
                "adding a function.")
     out.append("")
-    core_rows = [r for h in HEADERS if h != "http.h" for r in per_header[h]]
+    core_rows = [r for h in HEADERS if h not in EXTRA_HEADERS for r in per_header[h]]
     core_have = sum(1 for r in core_rows if r[1] == IMPLEMENTED)
     out.append("**Overall: %d/%d public functions (%.1f%%)** of the core headers and "
-               "libevent_pthreads; with http.h (libevent_extra, where only the URI, encoding, "
-               "query and header helpers are implemented so far) %d/%d."
+               "libevent_pthreads; with http.h and tag.h (libevent_extra: tag.h whole, of http.h "
+               "only the URI, encoding, query and header helpers so far) %d/%d."
                % (core_have, len(core_rows), 100.0 * core_have / len(core_rows) if core_rows else 0,
                   have, total))
     out.append("")
