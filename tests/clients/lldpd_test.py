@@ -74,7 +74,8 @@ def body():
             f.write("configure system hostname reev-%s\nconfigure lldp tx-interval 1\n" % side)
         # b runs on the poll backend (libevent's EVENT_NOEPOLL), a on the default (epoll).
         procs[side] = e.spawn(
-            (["env", "EVENT_NOEPOLL=1"] if side == "b" else []) + ["ip", "netns", "exec", ns[side], LLDPD, "-d", "-d", "-d", "-u", socks[side],
+            ["env", "-u", "EVENT_NOEPOLL", "-u", "EVENT_NOPOLL", "-u", "EVENT_NOSELECT"]
+            + (["EVENT_NOEPOLL=1"] if side == "b" else []) + ["ip", "netns", "exec", ns[side], LLDPD, "-d", "-d", "-d", "-u", socks[side],
              "-p", os.path.join(e.tmp, side + ".pid"), "-I", "lldp0", "-O", conf,
              "-S", "reevent side %s" % side],
             stdout=open(show_on_failure(os.path.join(e.tmp, side + ".log")), "w"),

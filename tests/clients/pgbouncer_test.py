@@ -17,12 +17,14 @@ a Unix socket in the temp dir. The test:
   3. SIGUSR1 (PAUSE) holds a new query back until SIGUSR2 (RESUME); SIGHUP reloads an edited
      config (a new database alias becomes usable);
   4. SIGINT (safe shutdown) waits for an open transaction, which still commits, then exits 0;
-     a second pgbouncer takes its fast exit (status 1, as on libevent)
-     promptly on SIGTERM with a client connected; no process is left.
+     a second pgbouncer, on the poll backend (EVENT_NOEPOLL), serves the committed row and
+     takes its fast exit (status 1, as on libevent) promptly on SIGTERM with a client
+     connected; no process is left. Each logs the libevent version and backend it got.
 """
 
 import os
 import pwd
+import re
 import signal
 import socket
 import struct
@@ -190,8 +192,11 @@ log_disconnections = 1
 """ % {"d": e.tmp, "pg": pgport, "b": bport, "log": blog, "extra": extra_db})
     write_ini()
 
-    def start_bouncer():
-        p = e.spawn(drop + [PGBOUNCER, ini],
+    def start_bouncer(method):
+        # The first pgbouncer runs on the default backend (epoll), the second on poll.
+        noenv = ["env", "-u", "EVENT_NOEPOLL", "-u", "EVENT_NOPOLL", "-u", "EVENT_NOSELECT"]
+        p = e.spawn(noenv + (["EVENT_NOEPOLL=1"] if method == "poll" else []) + drop
+                    + [PGBOUNCER, ini],
                     stdout=open(show_on_failure(os.path.join(e.tmp, "pgbouncer.stderr")), "a"),
                     stderr=subprocess.STDOUT)
         def up():
@@ -200,9 +205,13 @@ log_disconnections = 1
             return True
         wait_until(up, 15, "pgbouncer did not listen")
         verify_mapped(e, p.pid, "pgbouncer")
+        want = re.compile(r"process up: PgBouncer [0-9.]+, libevent 2\.1\.12-stable \(%s\),"
+                          % method)
+        wait_until(lambda: len(want.findall(open(blog).read())) == 1, 10,
+                   "pgbouncer did not log %r once" % want.pattern)
         return p
 
-    p = start_bouncer()
+    p = start_bouncer("epoll")
 
     def psql(sql, db="testdb", host="127.0.0.1"):
         r = e.run([PSQL, "-h", host, "-p", str(bport), "-U", "postgres", "-d", db,
@@ -321,7 +330,7 @@ log_disconnections = 1
         check(line in text, "pgbouncer's log lacks %r" % line)
     log("SIGINT: safe shutdown waited for the open transaction, then exited 0")
 
-    p = start_bouncer()
+    p = start_bouncer("poll")
     got = psql("select v from kv where k = -1")
     check(got == "during shutdown", "committed row after restart: %r" % got)
     idle = PgConn(bport, "testdb")
@@ -337,7 +346,8 @@ log_disconnections = 1
         text = f.read()
     check(text.count("got SIGTERM, fast exit") == 1, "no SIGTERM line in pgbouncer's log")
     idle.s.close()
-    log("SIGTERM with a client connected: fast exit (1) in %.2f s" % (time.monotonic() - t0))
+    log("poll backend: SIGTERM with a client connected: fast exit (1) in %.2f s"
+        % (time.monotonic() - t0))
 
     pg.send_signal(signal.SIGINT)  # postgres' fast shutdown
     try:
