@@ -172,7 +172,10 @@ void on_writable(evutil_socket_t fd, short what, void *arg) noexcept {
             goto done;
         }
         connected = true;
-        run_eventcb(b, BEV_EVENT_CONNECTED, BEV_OPT_DEFER_CALLBACKS);
+        // Delivered here and now (deferred only with BEV_OPT_DEFER_CALLBACKS), like
+        // libevent: later callbacks of this iteration already see a connected bufferevent.
+        run_eventcb(b, BEV_EVENT_CONNECTED, 0);
+        if (b->dead) goto done;
         if (!(b->pub.enabled & EV_WRITE) || b->write_suspended) {
             event_del(&b->pub.ev_write);
             goto done;

@@ -382,6 +382,47 @@ TEST_P(BevSocket, ConnectedComesBeforeDataEvenWithBothPending) {
     bufferevent_free(bev);
 }
 
+// The connect completes inside the bufferevent's own write event: CONNECTED is delivered
+// right there (no BEV_OPT_DEFER_CALLBACKS), so a callback running later in the same loop
+// iteration already sees it, and bufferevent_trigger(EV_WRITE) from that callback runs the
+// write callback at once. (A program that forwards stdin into a just-connected socket relies
+// on this: the data is queued before stdin's EOF is handled.) Our own watcher on the socket
+// is added before the bufferevent's events, so it runs after them in that iteration.
+TEST_P(BevSocket, ConnectedIsDeliveredBeforeLaterCallbacksOfTheSameIteration) {
+    bevtest::Listener l;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    ASSERT_GE(fd, 0);
+    bufferevent *bev = make(fd, BEV_OPT_CLOSE_ON_FREE);
+    Recorder rec;
+    rec.attach(bev);
+    struct Watch {
+        bufferevent *bev;
+        Recorder *rec;
+        int runs = 0;
+        bool saw_connected = false;
+        int writes_before = -1, writes_after = -1;
+    } w{bev, &rec};
+    event *watcher = event_new(base(), fd, EV_WRITE, [](evutil_socket_t, short, void *p) {
+        auto *w = static_cast<Watch *>(p);
+        ++w->runs;
+        w->saw_connected = w->rec->got(BEV_EVENT_CONNECTED);
+        w->writes_before = w->rec->writes;
+        bufferevent_trigger(w->bev, EV_WRITE, 0);
+        w->writes_after = w->rec->writes;
+    }, &w);
+    ASSERT_EQ(event_add(watcher, nullptr), 0);
+    ASSERT_EQ(bufferevent_socket_connect(bev, reinterpret_cast<const sockaddr *>(&l.addr()),
+                                         sizeof(sockaddr_in)), 0);
+    int peer = l.accept_one();
+    ASSERT_GE(peer, 0);
+    ASSERT_TRUE(run_until(base(), [&] { return w.runs > 0; }));
+    EXPECT_TRUE(w.saw_connected);
+    EXPECT_EQ(w.writes_after, w.writes_before + 1);
+    ::close(peer);
+    event_free(watcher);
+    bufferevent_free(bev);
+}
+
 TEST_P(BevSocket, ConnectToAClosedPortIsConnectionRefused) {
     sockaddr_in a = bevtest::closed_port_addr();
     bufferevent *bev = make(-1, BEV_OPT_CLOSE_ON_FREE);
