@@ -84,7 +84,9 @@ CLIENT_TESTS = {"clients.reevent.memcached": "memcached:memcached",
                                                 "apt-cacher-ng:libsupacng.so"),
                 "clients.reevent.lldpd": "lldpd:lldpd",
                 "clients.reevent.opensmtpd": ("opensmtpd:smtpd", "opensmtpd:smtp",
-                                              "opensmtpd:smtpctl")}
+                                              "opensmtpd:smtpctl"),
+                "clients.reevent.coturn": ("coturn:turnutils_uclient", "coturn:turnutils_peer",
+                                           "coturn:turnutils_stunclient")}
 
 
 def client_coverage():
