@@ -1,13 +1,18 @@
 // Looking into a base: event counts, event_base_foreach_event, event_base_dump_events, and
 // activating events by fd or signal from outside the kernel.
 //
-// foreach visits each user event once: those on fds (by fd number), those on signals, pure
-// timers (heap, then common-timeout queues), then events that are only active. Internal
-// events (the wakeup fd, the signal pipe, common-timeout timers) are not shown.
+// foreach visits each event once: those on fds (by fd number), those on signals, pure timers
+// (heap, then common-timeout queues), then events that are only active. Like libevent, it
+// also shows the library's own events where libevent has them: the signal pipe's read event
+// (from the first signal event on) and each armed common-timeout queue timer, flagged
+// EVLIST_INTERNAL. The wake-up event is shown only when libevent would have one: the
+// program installed lock callbacks (evthread_use_pthreads), or the base has no lock and was
+// made notifiable (reevent's locked bases always own one; libevent's do only with threads).
 #include <csignal>
 #include <cstdio>
 
 #include "core/base.h"
+#include "core/evthread.h"
 
 namespace reevent::core {
 
@@ -42,11 +47,17 @@ namespace {
 
 bool internal(const event *ev) { return ev->ev_evcallback.evcb_flags & EVLIST_INTERNAL; }
 
+// Whether foreach/dump show this event (see the top of the file).
+bool shown(const event_base *base, const event *ev) {
+    if (!internal(ev) || ev != &base->notify_ev_) return true;
+    return evthread::has_user_locks() || !base->lock_;
+}
+
 int foreach_nolock(event_base *base, event_base_foreach_event_cb fn, void *arg) {
     int r;
     for (size_t fd = 0; fd < base->io_.size(); ++fd) {
         for (event *ev = base->io_[fd].head; ev; ev = ev->ev_.ev_io.ev_io_next.le_next)
-            if (!internal(ev) && (r = fn(base, ev, arg)) != 0) return r;
+            if (shown(base, ev) && (r = fn(base, ev, arg)) != 0) return r;
     }
     if (base->sigs_) {
         for (int s = 1; s < NSIG; ++s)
@@ -55,7 +66,7 @@ int foreach_nolock(event_base *base, event_base_foreach_event_cb fn, void *arg) 
     }
     for (size_t i = 0; i < base->heap_.size(); ++i) {
         event *ev = base->heap_.at(i);
-        if (internal(ev) || (ev->ev_evcallback.evcb_flags & EVLIST_INSERTED)) continue;
+        if (!shown(base, ev) || (ev->ev_evcallback.evcb_flags & EVLIST_INSERTED)) continue;
         if ((r = fn(base, ev, arg)) != 0) return r;
     }
     for (int i = 0; i < base->n_common_; ++i) {
@@ -67,8 +78,8 @@ int foreach_nolock(event_base *base, event_base_foreach_event_cb fn, void *arg) 
     }
     auto visit_queue = [&](CallbackQueue &q) -> int {
         for (event_callback *cb = q.first; cb; cb = cb->evcb_active_next.tqe_next) {
-            if ((cb->evcb_flags & (EVLIST_INIT | EVLIST_INSERTED | EVLIST_TIMEOUT | EVLIST_INTERNAL)) !=
-                EVLIST_INIT)
+            if ((cb->evcb_flags & (EVLIST_INIT | EVLIST_INSERTED | EVLIST_TIMEOUT)) != EVLIST_INIT ||
+                !shown(base, to_event(cb)))
                 continue;
             int rr = fn(base, to_event(cb), arg);
             if (rr) return rr;
@@ -124,7 +135,7 @@ int dump_active(const event_base *, const event *e, void *arg) {
 void dump_active_queues(event_base *base, DumpCtx *ctx) {
     auto walk = [&](CallbackQueue &q) {
         for (event_callback *cb = q.first; cb; cb = cb->evcb_active_next.tqe_next)
-            if ((cb->evcb_flags & EVLIST_INIT) && !(cb->evcb_flags & EVLIST_INTERNAL))
+            if ((cb->evcb_flags & EVLIST_INIT) && shown(base, to_event(cb)))
                 dump_active(base, to_event(cb), ctx);
     };
     for (int i = 0; i < base->nactiveq_; ++i) walk(base->activeq_[i]);

@@ -1,5 +1,8 @@
 // event_base_foreach_event and event_base_dump_events.
+#include <csignal>
 #include <cstdio>
+#include <cstdlib>
+#include <string>
 
 #include "event_test_util.h"
 
@@ -65,6 +68,87 @@ TEST_P(EventForeach, DumpListsInsertedAndActiveEvents) {
     EXPECT_NE(out.find(" Timeout active"), std::string::npos);
     event_free(io);
     event_free(act);
+}
+
+// The library's own events: event.h warns that foreach may meet events the program did not
+// add. Which ones appear, and when, is observable (libevent shows them with EVLIST_INTERNAL
+// in ev_flags, and event_base_dump_events prints them as "Internal").
+namespace {
+struct Census {
+    std::vector<const event *> ours;
+    std::vector<const event *> library;
+};
+int classify(const event_base *, const event *ev, void *arg) {
+    auto *c = static_cast<Census *>(arg);
+    if (ev->ev_evcallback.evcb_flags & EVLIST_INTERNAL)
+        c->library.push_back(ev);
+    else
+        c->ours.push_back(ev);
+    return 0;
+}
+Census census(event_base *b) {
+    Census c;
+    EXPECT_EQ(event_base_foreach_event(b, classify, &c), 0);
+    return c;
+}
+std::string dump(event_base *b) {
+    char *buf = nullptr;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    event_base_dump_events(b, f);
+    fclose(f);
+    std::string out(buf, len);
+    free(buf);
+    return out;
+}
+}  // namespace
+
+TEST_P(EventForeach, FreshBaseShowsNoEventsOfItsOwn) {
+    Census c = census(base());
+    EXPECT_TRUE(c.ours.empty());
+    EXPECT_TRUE(c.library.empty());
+    EXPECT_EQ(dump(base()), "Inserted events:\nActive events:\n");
+}
+
+TEST_P(EventForeach, SignalWakeupEventShownFromTheFirstSignalEventOn) {
+    event *sig = evsignal_new(base(), SIGUSR2, record_cb, nullptr);
+    ASSERT_EQ(event_add(sig, nullptr), 0);
+    Census c = census(base());
+    ASSERT_EQ(c.ours.size(), 1u);
+    EXPECT_EQ(c.ours[0], sig);
+    ASSERT_EQ(c.library.size(), 1u);
+    const event *wake = c.library[0];
+    EXPECT_EQ(event_get_events(wake), EV_READ | EV_PERSIST);
+    EXPECT_GE(event_get_fd(wake), 0);
+    EXPECT_EQ(event_get_base(wake), base());
+    EXPECT_NE(dump(base()).find("] Read Persist Internal\n"), std::string::npos) << dump(base());
+    // It stays once the last signal event is gone.
+    event_free(sig);
+    c = census(base());
+    EXPECT_TRUE(c.ours.empty());
+    ASSERT_EQ(c.library.size(), 1u);
+    EXPECT_EQ(c.library[0], wake);
+    EXPECT_EQ(event_base_get_num_events(base(), EVENT_BASE_COUNT_ADDED), 0);
+}
+
+TEST_P(EventForeach, CommonTimeoutQueueTimerShownWhileArmed) {
+    timeval five = conf::tv_ms(5000);
+    const timeval *common = event_base_init_common_timeout(base(), &five);
+    ASSERT_NE(common, nullptr);
+    EXPECT_TRUE(census(base()).library.empty());  // a queue with nothing in it arms nothing
+    event *tm = evtimer_new(base(), record_cb, nullptr);
+    ASSERT_EQ(event_add(tm, common), 0);
+    Census c = census(base());
+    ASSERT_EQ(c.ours.size(), 1u);
+    EXPECT_EQ(c.ours[0], tm);
+    ASSERT_EQ(c.library.size(), 1u);
+    const event *queue_timer = c.library[0];
+    EXPECT_EQ(event_get_fd(queue_timer), -1);
+    EXPECT_EQ(event_get_events(queue_timer), 0);
+    EXPECT_TRUE(event_pending(queue_timer, EV_TIMEOUT, nullptr));
+    EXPECT_NE(dump(base()).find("[fd  -1] Internal Timeout="), std::string::npos) << dump(base());
+    event_free(tm);
+    EXPECT_EQ(event_base_get_num_events(base(), EVENT_BASE_COUNT_ADDED), 0);
 }
 
 CONF_INSTANTIATE_BACKENDS(EventForeach);

@@ -3,6 +3,7 @@
 // a forked child of a process that has not touched the library yet, and reports through
 // its exit code.
 #include <event2/event.h>
+#include <event2/event_struct.h>
 #include <event2/thread.h>
 #include <gtest/gtest.h>
 
@@ -167,6 +168,43 @@ TEST(ThreadSetup, MakeBaseNotifiableRejectsNullAndAcceptsBase) {
         if (evthread_make_base_notifiable(b) != 0) return 5;
         if (evthread_make_base_notifiable(b) != 0) return 6;
         event_base_free(b);
+        return 0;
+    }), 0);
+}
+
+// The library's own events that event_base_foreach_event shows (flagged EVLIST_INTERNAL):
+// none in a base made before any lock callbacks exist, one wake-up read event in a base made
+// after evthread_use_pthreads, none in a NOLOCK base until evthread_make_base_notifiable.
+int count_internal(event_base *b) {
+    int n = 0;
+    event_base_foreach_event(b, [](const event_base *, const event *ev, void *arg) {
+        if (ev->ev_evcallback.evcb_flags & EVLIST_INTERNAL) {
+            if (event_get_events(ev) != (EV_READ | EV_PERSIST) || event_get_fd(ev) < 0)
+                return 1;
+            ++*static_cast<int *>(arg);
+        }
+        return 0;
+    }, &n);
+    return n;
+}
+
+TEST(ThreadSetup, WakeupEventShownOnlyInBasesMadeForThreads) {
+    EXPECT_EQ(conf::run_in_child([] {
+        event_base *plain = event_base_new();
+        if (count_internal(plain) != 0) return 1;
+        event_base_free(plain);
+        if (evthread_use_pthreads() != 0) return 2;
+        event_base *threaded = event_base_new();
+        if (count_internal(threaded) != 1) return 3;
+        event_base_free(threaded);
+        event_config *cfg = event_config_new();
+        event_config_set_flag(cfg, EVENT_BASE_FLAG_NOLOCK);
+        event_base *nolock = event_base_new_with_config(cfg);
+        event_config_free(cfg);
+        if (!nolock || count_internal(nolock) != 0) return 4;
+        if (evthread_make_base_notifiable(nolock) != 0) return 5;
+        if (count_internal(nolock) != 1) return 6;
+        event_base_free(nolock);
         return 0;
     }), 0);
 }
