@@ -247,6 +247,8 @@ void heavy_barrier() noexcept {
     if (membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) == 0 &&
         membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) == 0)
         return;
+    // Slower, needs no registration (MEMBARRIER_CMD_GLOBAL).
+    if (membarrier(1) == 0) return;
     log::fatal(errno, "membarrier failed: cannot revoke a biased lock");
 }
 
