@@ -1,15 +1,124 @@
 // Blocks: allocation, sharing and release (see block.h).
+//
+// Freed owned blocks of 1-64 KiB (power-of-two allocations) go to a small per-thread cache
+// (at most kCacheBytes) that the next block_new_owned of the same size takes from, newest
+// first. That is what keeps a busy connection's memory warm: an echo server reads into a
+// block, moves it to the output, writes it, and the next read (of any connection served by
+// that thread) gets the same, cache-hot block back instead of a malloc/free pair - which
+// for 64 KiB blocks also made glibc trim and regrow its heap (brk + page faults per
+// message). The cache is per thread, so it needs no lock; a thread's cache is released
+// when the thread exits. Blocks remember nothing of their buffer, so any thread may reuse
+// them. A change of the event_set_mem_functions hooks drops what was cached before, with
+// the free function it was allocated for.
 #include "buffer/block.h"
 
 #include "buffer/evbuffer.h"
 #include "core/mm.h"
+
+#include <pthread.h>
 
 #include <new>
 
 namespace reevent::buffer {
 namespace {
 
-constexpr size_t kHeader = (sizeof(Block) + 15) & ~size_t(15);
+constexpr size_t kHeader = kBlockHeader;
+
+// ---- per-thread cache of free blocks --------------------------------------------------------
+
+constexpr int kClasses = 7;  // allocations of 1, 2, 4, ..., 64 KiB
+constexpr size_t kCacheBytes = 256 * 1024;
+
+struct Cache {
+    void *head[kClasses];  // free memory, linked through its first word
+    size_t bytes;
+    mm::FreeFn owner;  // the free hook the cached blocks were allocated under
+    bool registered;   // the thread-exit key points here
+    bool closed;       // the thread is exiting: no more caching
+};
+// Plain zero-initialised TLS (no constructor, so no C++ runtime support is needed).
+__thread Cache t_cache;
+
+pthread_key_t g_key;
+pthread_once_t g_once = PTHREAD_ONCE_INIT;
+bool g_key_ok = false;
+
+void flush(Cache &c) noexcept {
+    for (void *&h : c.head) {
+        while (h) {
+            void *next = *static_cast<void **>(h);
+            mm::free_with(c.owner, h);
+            h = next;
+        }
+    }
+    c.bytes = 0;
+}
+
+void thread_exit(void *p) noexcept {
+    auto *c = static_cast<Cache *>(p);
+    c->closed = true;
+    flush(*c);
+}
+
+void make_key() noexcept { g_key_ok = pthread_key_create(&g_key, thread_exit) == 0; }
+
+// The library may be unloaded (dlclose) while threads still run: they must not call into
+// it when they exit.
+__attribute__((destructor)) void drop_key() noexcept {
+    if (g_key_ok) pthread_key_delete(g_key);
+    g_key_ok = false;
+}
+
+// Class of a power-of-two allocation of 1-64 KiB, -1 otherwise.
+inline int class_of(size_t alloc) noexcept {
+    if (alloc < 1024 || alloc > kMaxAutoBlock || (alloc & (alloc - 1))) return -1;
+    return __builtin_ctzl(alloc) - 10;
+}
+
+inline void *cache_take(size_t alloc) noexcept {
+    int k = class_of(alloc);
+    if (k < 0) return nullptr;
+    Cache &c = t_cache;
+    void *m = c.head[k];
+    if (!m || c.owner != mm::free_function()) return nullptr;
+    c.head[k] = *static_cast<void **>(m);
+    c.bytes -= alloc;
+    return m;
+}
+
+// True if the cache took the (unused) block memory.
+inline bool cache_put(void *mem, size_t alloc) noexcept {
+    int k = class_of(alloc);
+    if (k < 0) return false;
+    Cache &c = t_cache;
+    if (c.closed) return false;
+    mm::FreeFn f = mm::free_function();
+    if (c.owner != f) {
+        flush(c);
+        c.owner = f;
+    }
+    // Full: make room by dropping blocks of other sizes (a connection's read size grows
+    // from 4 KiB; the small blocks of that start would otherwise crowd out the big ones
+    // it uses later). A size that fills the cache alone is not cached further.
+    for (int j = 0; c.bytes + alloc > kCacheBytes; ++j) {
+        if (j == kClasses) return false;
+        while (j != k && c.head[j] && c.bytes + alloc > kCacheBytes) {
+            void *m = c.head[j];
+            c.head[j] = *static_cast<void **>(m);
+            c.bytes -= size_t(1024) << j;
+            mm::free_with(c.owner, m);
+        }
+    }
+    if (!c.registered) {
+        pthread_once(&g_once, make_key);
+        if (!g_key_ok || pthread_setspecific(g_key, &c) != 0) return false;
+        c.registered = true;
+    }
+    *static_cast<void **>(mem) = c.head[k];
+    c.head[k] = mem;
+    c.bytes += alloc;
+    return true;
+}
 
 // Allocation size for `need` data bytes: powers of two up to 64 KiB keep malloc's size
 // classes happy; beyond that, whole pages.
@@ -42,7 +151,8 @@ Block *init_block(void *mem, BlockKind kind) noexcept {
 Block *block_new_owned(size_t need) noexcept {
     size_t size = alloc_size_for(need);
     if (size == 0) return nullptr;
-    void *mem = mm::malloc(size);
+    void *mem = cache_take(size);
+    if (!mem) mem = mm::malloc(size);
     if (!mem) return nullptr;
     Block *b = init_block(mem, BlockKind::kOwned);
     b->cap = size - kHeader;
@@ -75,8 +185,12 @@ Block *block_new_file(FileSegment *seg) noexcept {
 void block_unref(Block *b) noexcept {
     if (b->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
     switch (b->kind) {
-    case BlockKind::kOwned:
-        break;
+    case BlockKind::kOwned: {
+        size_t alloc = b->cap + kHeader;
+        b->~Block();
+        if (!cache_put(b, alloc)) mm::free(b);
+        return;
+    }
     case BlockKind::kReference:
         if (b->cleanup) b->cleanup(b->data, b->cap, b->cleanup_arg);
         break;

@@ -70,5 +70,7 @@ inline bool block_materialize(Block *b) noexcept {
 // ones double up to kMaxAutoBlock so long streams use few blocks.
 inline constexpr size_t kMinBlockData = 1024 - 64;
 inline constexpr size_t kMaxAutoBlock = 64 * 1024;
+// Bytes in front of an owned block's data (the header shares the allocation).
+inline constexpr size_t kBlockHeader = (sizeof(Block) + 15) & ~size_t(15);
 
 }  // namespace reevent::buffer

@@ -150,9 +150,13 @@ public:
 
     // ---- file descriptors -------------------------------------------------------------
     // howmuch < 0: as much as convenient. Bytes read, 0 on EOF, -1 with errno.
-    int read_from_fd(int fd, int howmuch) noexcept;
-    // howmuch < 0: everything. Bytes written or -1 with errno.
-    int write_to_fd(int fd, ssize_t howmuch) noexcept;
+    // `thaw`: the bufferevent's read - the end is unfrozen for the call (callbacks see it
+    // unfrozen) and frozen again after, as evbuffer_unfreeze/_read/_freeze would, under
+    // one lock.
+    int read_from_fd(int fd, int howmuch, bool thaw = false) noexcept;
+    // howmuch < 0: everything. Bytes written or -1 with errno. `thaw`: the same for the
+    // front (the bufferevent's write).
+    int write_to_fd(int fd, ssize_t howmuch, bool thaw = false) noexcept;
 
     // ---- callbacks --------------------------------------------------------------------
     evbuffer_cb_entry *add_cb(evbuffer_cb_func fn, void *arg) noexcept;
@@ -172,6 +176,19 @@ public:
 
 private:
     friend class Guard;
+    // Unfreezes one end for a bufferevent's I/O call and freezes it again after.
+    class Thaw {
+    public:
+        Thaw(Buffer *b, bool front, bool on) noexcept;
+        ~Thaw();
+        Thaw(const Thaw &) = delete;
+        Thaw &operator=(const Thaw &) = delete;
+
+    private:
+        Buffer *b_;
+        bool front_;
+        bool on_;
+    };
     // Ring access.
     size_t mask() const noexcept { return cap_ - 1; }
     Segment &seg(size_t i) noexcept { return ring_[(head_ + i) & mask()]; }

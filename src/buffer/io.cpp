@@ -28,8 +28,21 @@ constexpr int kMaxIov = IOV_MAX < 128 ? IOV_MAX : 128;
 
 // ---- reading -----------------------------------------------------------------------------
 
-int Buffer::read_from_fd(int fd, int howmuch) noexcept {
+Buffer::Thaw::Thaw(Buffer *b, bool front, bool on) noexcept : b_(b), front_(front), on_(on) {
+    if (!on_) return;
+    (front_ ? b_->freeze_front_ : b_->freeze_back_) = false;
+    b_->update_plain();
+}
+
+Buffer::Thaw::~Thaw() {
+    if (!on_) return;
+    (front_ ? b_->freeze_front_ : b_->freeze_back_) = true;
+    b_->update_plain();
+}
+
+int Buffer::read_from_fd(int fd, int howmuch, bool thaw) noexcept {
     Guard g(this);
+    Thaw t(this, false, thaw);
     if (freeze_back_) return -1;
     size_t want = howmuch < 0 ? read_hint_ : size_t(howmuch);
     if (want > kMaxRead) want = kMaxRead;
@@ -48,13 +61,21 @@ int Buffer::read_from_fd(int fd, int howmuch) noexcept {
     int spare_slot = -1;
     if (want > space) {
         size_t rest = want - space;
+        if (howmuch < 0) {
+            // Our own size: a block whose allocation is a power of two (the size the
+            // block cache keeps), all of it read into.
+            size_t alloc = 4096;
+            while (alloc < rest && alloc < kMaxAutoBlock) alloc <<= 1;
+            rest = alloc - kBlockHeader;
+        }
         if (expand_spare(rest) < 0) {
             if (!n) return -1;
         } else {
             spare_slot = (spare_[0] && spare_[0]->cap >= rest) ? 0 : 1;
             b = spare_[spare_slot];
             iov[n].iov_base = b->data;
-            iov[n].iov_len = rest;
+            iov[n].iov_len = howmuch < 0 ? b->cap : rest;
+            want = space + iov[n].iov_len;
             ++n;
         }
     }
@@ -88,8 +109,9 @@ bool Buffer::would_overflow_len(size_t add) const noexcept {
 
 // ---- writing -----------------------------------------------------------------------------
 
-int Buffer::write_to_fd(int fd, ssize_t howmuch) noexcept {
+int Buffer::write_to_fd(int fd, ssize_t howmuch, bool thaw) noexcept {
     Guard g(this);
+    Thaw t(this, true, thaw);
     if (freeze_front_) return -1;
     size_t want = (howmuch < 0 || size_t(howmuch) > total_) ? total_ : size_t(howmuch);
     if (want > size_t(INT_MAX)) want = size_t(INT_MAX);

@@ -19,6 +19,16 @@ void set_functions(MallocFn m, ReallocFn r, FreeFn f) noexcept {
     g_free = f;
 }
 
+FreeFn free_function() noexcept { return g_free; }
+
+void free_with(FreeFn f, void *ptr) noexcept {
+    if (!ptr) return;
+    if (f)
+        f(ptr);
+    else
+        std::free(ptr);
+}
+
 void *malloc(size_t size) noexcept {
     if (size == 0) return nullptr;
     return g_malloc ? g_malloc(size) : std::malloc(size);

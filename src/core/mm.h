@@ -21,6 +21,11 @@ using FreeFn = void (*)(void *);
 
 // Installs user hooks; all three NULL restores libc. Must be called before any allocation.
 void set_functions(MallocFn m, ReallocFn r, FreeFn f) noexcept;
+// The free hook in force (nullptr: libc's). Caches of freed memory remember it, so memory
+// they hold from before a hook change is released with the function that matches.
+FreeFn free_function() noexcept;
+// Releases `ptr` with a free hook returned by free_function() earlier.
+void free_with(FreeFn f, void *ptr) noexcept;
 
 // malloc(0) returns nullptr, as libevent's does. calloc checks n*size for overflow.
 void *malloc(size_t size) noexcept;
