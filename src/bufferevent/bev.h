@@ -98,6 +98,11 @@ struct Bev {
     bool connecting : 1 = false;
     bool connection_refused : 1 = false;
     bool just_connected : 1 = false;  // the read side saw the connect finish first
+    // Socket: the read handler is running the read callback; output added meanwhile is
+    // written by that handler when the callback returns (write_soon) instead of through
+    // an event_active round trip.
+    bool sock_reading : 1 = false;
+    bool write_soon : 1 = false;
 };
 
 inline ssize_t max_single_read(const Bev *b) noexcept {

@@ -10,6 +10,7 @@
 //  - Everything is written in one writev unless max_single_write or a rate limit caps it.
 #include "bufferevent/bev.h"
 
+#include "buffer/evbuffer.h"
 #include "core/log.h"
 #include "core/mm.h"
 
@@ -30,6 +31,19 @@ namespace {
 int fd_of(Bev *b) noexcept { return event_get_fd(&b->pub.ev_read); }
 
 bool retriable(int e) { return e == EAGAIN || e == EWOULDBLOCK || e == EINTR; }
+
+// event_pending(&ev_write, EV_WRITE, NULL). Without a lock the bufferevent belongs to the
+// loop's thread, which is the only one that changes its events: the public flags are read
+// directly (event_pending takes the base lock, twice per message on the echo path).
+bool write_pending(Bev *b) noexcept {
+    if (b->lock) return event_pending(&b->pub.ev_write, EV_WRITE, nullptr) != 0;
+    const event &ev = b->pub.ev_write;
+    const int f = ev.ev_evcallback.evcb_flags;
+    return ((f & EVLIST_INSERTED) && (ev.ev_events & EV_WRITE)) ||
+           ((f & (EVLIST_ACTIVE | EVLIST_ACTIVE_LATER)) && (ev.ev_res & EV_WRITE));
+}
+
+void write_step(Bev *b, evutil_socket_t fd, short what) noexcept;
 
 // Keeps errno across calls that may change it (event_del, locks).
 struct ErrnoKeeper {
@@ -99,10 +113,8 @@ void on_readable(evutil_socket_t fd, short what, void *arg) noexcept {
             decref_and_unlock(b);
             return;
         }
-        evbuffer_unfreeze(b->pub.input, 0);
-        res = evbuffer_read(b->pub.input, fd, static_cast<int>(howmuch));
+        res = buffer::from(b->pub.input)->read_from_fd(fd, static_cast<int>(howmuch), true);
         int err = errno;
-        evbuffer_freeze(b->pub.input, 0);
         if (res < 0) {
             if (retriable(err)) {
                 decref_and_unlock(b);
@@ -120,7 +132,20 @@ void on_readable(evutil_socket_t fd, short what, void *arg) noexcept {
             ev |= BEV_EVENT_EOF;
         } else {
             decrement_read_buckets(b, res);
+            b->sock_reading = true;
             trigger_nolock(b, EV_READ, 0);
+            b->sock_reading = false;
+            // Output the read callback added: written now, as the write handler would
+            // have done later in this loop iteration (an echo server's block goes out
+            // before the next connection reads, so it is reused while cache-hot).
+            if (b->write_soon) {
+                b->write_soon = false;
+                // Still what output_cb saw (the callback may have disabled writing, freed
+                // the bufferevent or changed its fd; the event route would then not run).
+                if (!b->dead && !b->freed && (b->pub.enabled & EV_WRITE) &&
+                    !b->write_suspended && !b->connecting && fd_of(b) == fd)
+                    write_step(b, fd, EV_WRITE);
+            }
             decref_and_unlock(b);
             return;
         }
@@ -142,6 +167,12 @@ void on_writable(evutil_socket_t fd, short what, void *arg) noexcept {
         return;
     }
     ++b->refcnt;
+    write_step(b, fd, what);
+    decref_and_unlock(b);
+}
+
+// The write handler's work; the caller holds the lock and a reference.
+void write_step(Bev *b, evutil_socket_t fd, short what) noexcept {
     short ev = BEV_EVENT_WRITING;
     bool connected = false;
     int res = 0;
@@ -189,15 +220,12 @@ void on_writable(evutil_socket_t fd, short what, void *arg) noexcept {
             rate_starved(b, true);
             goto done;
         }
-        evbuffer_unfreeze(b->pub.output, 1);
-        res = evbuffer_write_atmost(b->pub.output, fd, atmost);
+        res = buffer::from(b->pub.output)->write_to_fd(fd, atmost, true);
         int err = errno;
-        evbuffer_freeze(b->pub.output, 1);
         if (res < 0) {
             if (retriable(err)) {
                 // The kernel is full: now (and only now) wait for EV_WRITE.
-                if (!event_pending(&b->pub.ev_write, EV_WRITE, nullptr))
-                    add_event(&b->pub.ev_write, &b->pub.timeout_write);
+                if (!write_pending(b)) add_event(&b->pub.ev_write, &b->pub.timeout_write);
                 goto done;
             }
             errno = err;
@@ -211,10 +239,10 @@ void on_writable(evutil_socket_t fd, short what, void *arg) noexcept {
         decrement_write_buckets(b, res);
     }
     if (evbuffer_get_length(b->pub.output) == 0) {
-        if (event_pending(&b->pub.ev_write, EV_WRITE, nullptr)) event_del(&b->pub.ev_write);
+        if (write_pending(b)) event_del(&b->pub.ev_write);
     } else if (!(b->pub.enabled & EV_WRITE) || b->write_suspended) {
         // Disabled or paused meanwhile: leave it.
-    } else if (!event_pending(&b->pub.ev_write, EV_WRITE, nullptr)) {
+    } else if (!write_pending(b)) {
         add_event(&b->pub.ev_write, &b->pub.timeout_write);
     }
     if (res > 0 || !connected) trigger_nolock(b, EV_WRITE, 0);
@@ -227,8 +255,7 @@ error : {
     }
     run_eventcb(b, ev, 0);
 }
-done:
-    decref_and_unlock(b);
+done:;
 }
 
 // Output grew: start writing unless writing is off or already waiting for the kernel.
@@ -237,9 +264,11 @@ void output_cb(evbuffer *, const evbuffer_cb_info *info, void *arg) noexcept {
     Bev *b = static_cast<Bev *>(arg);
     lock(b);
     if (!b->dead && (b->pub.enabled & EV_WRITE) && !b->write_suspended && !b->connecting &&
-        fd_of(b) >= 0 && !event_pending(&b->pub.ev_write, EV_WRITE, nullptr)) {
+        fd_of(b) >= 0 && !write_pending(b)) {
         if (b->pub.timeout_write.tv_sec || b->pub.timeout_write.tv_usec)
             add_event(&b->pub.ev_write, &b->pub.timeout_write);  // the timeout starts now
+        else if (b->sock_reading)
+            b->write_soon = true;  // the read handler writes when the callback returns
         else
             event_active(&b->pub.ev_write, EV_WRITE, 1);
     }
