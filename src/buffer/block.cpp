@@ -1,15 +1,15 @@
 // Blocks: allocation, sharing and release (see block.h).
 //
-// Freed owned blocks of 1-64 KiB (power-of-two allocations) go to a small per-thread cache
-// (at most kCacheBytes) that the next block_new_owned of the same size takes from, newest
-// first. That is what keeps a busy connection's memory warm: an echo server reads into a
-// block, moves it to the output, writes it, and the next read (of any connection served by
-// that thread) gets the same, cache-hot block back instead of a malloc/free pair - which
-// for 64 KiB blocks also made glibc trim and regrow its heap (brk + page faults per
-// message). The cache is per thread, so it needs no lock; a thread's cache is released
-// when the thread exits. Blocks remember nothing of their buffer, so any thread may reuse
-// them. A change of the event_set_mem_functions hooks drops what was cached before, with
-// the free function it was allocated for.
+// Freed owned blocks of 1-64 KiB (power-of-two allocations, and evbuffer_read's biggest
+// block) go to a small per-thread cache (at most kCacheBytes) that the next
+// block_new_owned of the same size takes from, newest first. That keeps a busy
+// connection's memory warm: an echo server reads into a block, moves it to the output,
+// writes it, and the next read (of any connection served by that thread) gets the same
+// cache-hot block back instead of a malloc/free pair - which for 64 KiB blocks also made
+// glibc trim and regrow its heap (brk and page faults per message). Per thread, so no
+// lock; a thread's cache is released when the thread exits. Blocks remember nothing of
+// their buffer, so any thread may reuse them. A change of the event_set_mem_functions
+// hooks drops what was cached before, with the free function it was allocated for.
 #include "buffer/block.h"
 
 #include "buffer/evbuffer.h"
@@ -26,7 +26,7 @@ constexpr size_t kHeader = kBlockHeader;
 
 // ---- per-thread cache of free blocks --------------------------------------------------------
 
-constexpr int kClasses = 7;  // allocations of 1, 2, 4, ..., 64 KiB
+constexpr int kClasses = 8;  // allocations of 1, 2, 4, ..., 64 KiB, and kReadBlockAlloc
 constexpr size_t kCacheBytes = 256 * 1024;
 
 struct Cache {
@@ -69,10 +69,14 @@ __attribute__((destructor)) void drop_key() noexcept {
     g_key_ok = false;
 }
 
-// Class of a power-of-two allocation of 1-64 KiB, -1 otherwise.
+// Class of a power-of-two allocation of 1-64 KiB or of a read block, -1 otherwise.
 inline int class_of(size_t alloc) noexcept {
+    if (alloc == kReadBlockAlloc) return kClasses - 1;
     if (alloc < 1024 || alloc > kMaxAutoBlock || (alloc & (alloc - 1))) return -1;
     return __builtin_ctzl(alloc) - 10;
+}
+inline size_t class_size(int k) noexcept {
+    return k == kClasses - 1 ? kReadBlockAlloc : size_t(1024) << k;
 }
 
 inline void *cache_take(size_t alloc) noexcept {
@@ -105,7 +109,7 @@ inline bool cache_put(void *mem, size_t alloc) noexcept {
         while (j != k && c.head[j] && c.bytes + alloc > kCacheBytes) {
             void *m = c.head[j];
             c.head[j] = *static_cast<void **>(m);
-            c.bytes -= size_t(1024) << j;
+            c.bytes -= class_size(j);
             mm::free_with(c.owner, m);
         }
     }

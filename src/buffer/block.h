@@ -72,5 +72,9 @@ inline constexpr size_t kMinBlockData = 1024 - 64;
 inline constexpr size_t kMaxAutoBlock = 64 * 1024;
 // Bytes in front of an owned block's data (the header shares the allocation).
 inline constexpr size_t kBlockHeader = (sizeof(Block) + 15) & ~size_t(15);
+// Allocation of the biggest block evbuffer_read fills: 64 KiB of data plus the header
+// (a peer with 64 KiB in flight is read in one call, not 64 KiB minus a header and then
+// the rest).
+inline constexpr size_t kReadBlockAlloc = kMaxAutoBlock + 4096;
 
 }  // namespace reevent::buffer

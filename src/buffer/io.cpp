@@ -62,10 +62,12 @@ int Buffer::read_from_fd(int fd, int howmuch, bool thaw) noexcept {
     if (want > space) {
         size_t rest = want - space;
         if (howmuch < 0) {
-            // Our own size: a block whose allocation is a power of two (the size the
-            // block cache keeps), all of it read into.
+            // Our own size: a block whose allocation is a power of two (the sizes the
+            // block cache keeps; at the top 64 KiB of data plus the header), all of it
+            // read into.
             size_t alloc = 4096;
             while (alloc < rest && alloc < kMaxAutoBlock) alloc <<= 1;
+            if (alloc == kMaxAutoBlock) alloc = kReadBlockAlloc;
             rest = alloc - kBlockHeader;
         }
         if (expand_spare(rest) < 0) {
