@@ -87,6 +87,23 @@ int ctl(int epfd, int op, int fd, uint32_t events, uint32_t gen) {
     return epoll_ctl(epfd, op, fd, &ev);
 }
 
+// libevent's wording for a refused change: the op, the epoll bits, and per direction the
+// change as its changelist would have recorded it (1 add, 2 del, | 0x20 for EV_ET).
+void warn_refused(const char *op, uint32_t ev, int fd, unsigned old_mask, unsigned new_mask) {
+    auto change = [&](unsigned bit) -> unsigned {
+        if ((new_mask & bit) && !(old_mask & bit)) return 1u | (new_mask & kEdge);
+        if ((old_mask & bit) && !(new_mask & bit)) return 2u | (old_mask & kEdge);
+        return 0;
+    };
+    auto name = [](unsigned c) { return (c & 3) == 1 ? "add" : (c & 3) == 2 ? "del" : "none"; };
+    const unsigned r = change(kRead), w = change(kWrite), c = change(kClosed);
+    log::warn_errno("Epoll %s(%d) on fd %d failed. Old events were %d; read change was %d (%s); "
+                    "write change was %d (%s); close change was %d (%s)",
+                    op, static_cast<int>(ev), fd, static_cast<int>(old_mask & (kRead | kWrite | kClosed)),
+                    static_cast<int>(r), name(r), static_cast<int>(w), name(w), static_cast<int>(c),
+                    name(c));
+}
+
 int epoll_apply(void *p, int fd, core::FdSlot &slot, unsigned old_mask, unsigned new_mask) {
     auto *st = static_cast<EpollState *>(p);
     if (new_mask == 0) {
@@ -94,7 +111,7 @@ int epoll_apply(void *p, int fd, core::FdSlot &slot, unsigned old_mask, unsigned
         // A closed fd (EBADF) or one the kernel already dropped (ENOENT) is gone anyway.
         if (ctl(st->epfd, EPOLL_CTL_DEL, fd, 0, slot.gen) < 0 && errno != EBADF &&
             errno != ENOENT && errno != EPERM) {
-            log::warn_errno("Epoll DEL on fd %d failed", fd);
+            warn_refused("DEL", 0, fd, old_mask, new_mask);
             ++slot.gen;
             return -1;
         }
@@ -105,16 +122,22 @@ int epoll_apply(void *p, int fd, core::FdSlot &slot, unsigned old_mask, unsigned
     if (old_mask == 0) {
         ++slot.gen;
         if (ctl(st->epfd, EPOLL_CTL_ADD, fd, ev, slot.gen) == 0) return 0;
-        if (errno == EEXIST && ctl(st->epfd, EPOLL_CTL_MOD, fd, ev, slot.gen) == 0) return 0;
+        if (errno == EEXIST) {
+            if (ctl(st->epfd, EPOLL_CTL_MOD, fd, ev, slot.gen) == 0) return 0;
+            log::warn_errno("Epoll ADD(%d) on %d retried as MOD; that failed too", (int)ev, fd);
+            return -1;
+        }
     } else {
         if (ctl(st->epfd, EPOLL_CTL_MOD, fd, ev, slot.gen) == 0) return 0;
         if (errno == ENOENT) {
             // The fd was closed and its number reused: register the new file.
             ++slot.gen;
             if (ctl(st->epfd, EPOLL_CTL_ADD, fd, ev, slot.gen) == 0) return 0;
+            log::warn_errno("Epoll MOD(%d) on %d retried as ADD; that failed too", (int)ev, fd);
+            return -1;
         }
     }
-    log::warn_errno("Epoll %s(%d) on fd %d failed", old_mask ? "MOD" : "ADD", (int)ev, fd);
+    warn_refused(old_mask ? "MOD" : "ADD", ev, fd, old_mask, new_mask);
     return -1;
 }
 

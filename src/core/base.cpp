@@ -146,7 +146,7 @@ event_base *base_new(const event_config *cfg) noexcept {
         break;
     }
     if (!base->ops_) {
-        log::warn("%s: no event mechanism available", __func__);
+        log::warn("event_base_new_with_config: no event mechanism available");
         base_free(base, false);
         return nullptr;
     }

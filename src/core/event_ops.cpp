@@ -53,8 +53,7 @@ bool event_on_another_thread(event_base *base, const event *ev) noexcept {
 int apply_slot(event_base *base, int fd, FdSlot &slot) noexcept {
     const unsigned want = wanted_mask(slot);
     if (base->immediate_) {
-        // epoll by default: a first registration goes to the kernel at once (so event_add
-        // reports a bad fd, as libevent does); everything else waits for the next flush.
+        // epoll by default: the kernel hears of each change at once (below).
         if (want == slot.kmask) {
             if (!want || !slot.dropped) return 0;
             // Re-added after a pending removal: the number may name a new file by now. One
@@ -63,12 +62,13 @@ int apply_slot(event_base *base, int fd, FdSlot &slot) noexcept {
             if (base->ops_->apply(base->bstate_, fd, slot, slot.kmask, want) < 0) return -1;
             return 1;
         }
-        if (slot.kmask == 0) {
-            if (base->ops_->apply(base->bstate_, fd, slot, 0, want) < 0) return -1;
-            slot.kmask = static_cast<uint8_t>(want);
-            slot.dropped = 0;
-            return 1;
-        }
+        // Every other change goes at once too, as libevent's epoll without the changelist
+        // does: event_add/event_del report a change the kernel refuses (a closed fd), and
+        // the kernel's ready list keeps libevent's order.
+        if (base->ops_->apply(base->bstate_, fd, slot, slot.kmask, want) < 0) return -1;
+        slot.kmask = static_cast<uint8_t>(want);
+        slot.dropped = 0;
+        return 1;
     }
     if (want == 0 && slot.kmask) slot.dropped = 1;
     if (!base->io_.mark_dirty(fd)) return -1;
@@ -423,7 +423,7 @@ int del_nolock(event *ev, DelMode mode) noexcept {
 int del(event *ev, DelMode mode) noexcept {
     event_base *base = ev->ev_base;
     if (!base) {
-        log::warn("%s: event has no event_base set.", "event_del");
+        log::warn("%s: event has no event_base set.", "event_del_");  // libevent's helper
         return -1;
     }
     LockGuard g(base->lock_);
@@ -551,7 +551,7 @@ int pending(const event *ev, short what, timeval *tv) noexcept {
 int finalize(unsigned, event *ev, event_finalize_callback_fn fn, bool free_it) noexcept {
     event_base *base = ev->ev_base;
     if (!base) {
-        log::warn("%s: event has no event_base set.", "event_finalize");
+        log::warn("%s: event has no event_base set.", "event_finalize_impl_");
         return -1;
     }
     LockGuard g(base->lock_);

@@ -177,8 +177,8 @@ const timeval *init_common_timeout(event_base *base, const timeval *duration) no
             return &ct->duration;
     }
     if (base->n_common_ == kMaxCommonTimeouts) {
-        log::warn("%s: Too many common timeouts already in use; we only support %d per event_base",
-                  __func__, kMaxCommonTimeouts);
+        log::warn("event_base_init_common_timeout: Too many common timeouts already in use; "
+                  "we only support %d per event_base", kMaxCommonTimeouts);
         return nullptr;
     }
     if (!base->common_) {

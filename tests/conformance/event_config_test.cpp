@@ -24,6 +24,19 @@ TEST(EventConfig, AvoidMethodSkipsIt) {
     event_config_free(cfg);
 }
 
+// With every method avoided there is no base, and the one warning names the public entry
+// point (event_base_new goes through it too).
+TEST(EventConfig, NoMethodLeftWarnsOnceNamingTheConstructor) {
+    conf::LogCapture logs;
+    event_config *cfg = event_config_new();
+    for (const char *m : {"epoll", "poll", "select"}) event_config_avoid_method(cfg, m);
+    EXPECT_EQ(event_base_new_with_config(cfg), nullptr);
+    event_config_free(cfg);
+    ASSERT_EQ(logs.messages().size(), 1u);
+    EXPECT_EQ(logs.messages()[0].first, EVENT_LOG_WARN);
+    EXPECT_EQ(logs.messages()[0].second, "event_base_new_with_config: no event mechanism available");
+}
+
 TEST(EventConfig, RequireFeaturesPicksAMethodThatHasThem) {
     event_config *cfg = event_config_new();
     event_config_set_flag(cfg, EVENT_BASE_FLAG_IGNORE_ENV);

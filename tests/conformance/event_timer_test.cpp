@@ -206,4 +206,20 @@ TEST_P(EventTimer, PreciseTimerIsSubMillisecond) {
     event_base_free(b);
 }
 
+// A base holds 256 common-timeout durations; the 257th is refused with libevent's warning.
+TEST_P(EventTimer, CommonTimeoutTableFullWarnsAndReturnsNull) {
+    conf::LogCapture logs;
+    for (int i = 0; i < 256; ++i) {
+        timeval tv = {i + 1, 0};
+        ASSERT_NE(event_base_init_common_timeout(base(), &tv), nullptr) << i;
+    }
+    EXPECT_TRUE(logs.messages().empty());
+    timeval one_more = {1000, 0};
+    EXPECT_EQ(event_base_init_common_timeout(base(), &one_more), nullptr);
+    ASSERT_EQ(logs.messages().size(), 1u);
+    EXPECT_EQ(logs.messages()[0].second,
+              "event_base_init_common_timeout: Too many common timeouts already in use; we only "
+              "support 256 per event_base");
+}
+
 CONF_INSTANTIATE_BACKENDS(EventTimer);
