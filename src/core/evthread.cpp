@@ -199,8 +199,8 @@ long futex(std::atomic<uint32_t> *word, int op, uint32_t val, const timespec *ts
 }  // namespace
 
 // membarrier(2): MEMBARRIER_CMD_PRIVATE_EXPEDITED makes every running thread of the process
-// execute a full memory barrier before it returns; registration happens at the first use
-// (again after fork, where the child starts unregistered).
+// execute a full memory barrier before it returns; the process registers when it makes its
+// first biased lock (and again after fork, where the child starts unregistered).
 #ifndef MEMBARRIER_CMD_QUERY
 #define MEMBARRIER_CMD_QUERY 0
 #endif
@@ -235,8 +235,11 @@ bool membarrier_supported() noexcept {
 #else
     static const bool ok = [] {
         long mask = membarrier(MEMBARRIER_CMD_QUERY);
+        // Register now (cheap while the process has one thread, as it usually has when it
+        // makes its first base), so a revocation later needs only the barrier itself.
         return mask > 0 && (mask & MEMBARRIER_CMD_PRIVATE_EXPEDITED) &&
-               (mask & MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED);
+               (mask & MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) &&
+               membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) == 0;
     }();
     return ok;
 #endif
