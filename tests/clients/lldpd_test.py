@@ -73,11 +73,13 @@ def body():
         with open(conf, "w") as f:
             f.write("configure system hostname reev-%s\nconfigure lldp tx-interval 1\n" % side)
         # b runs on the poll backend (libevent's EVENT_NOEPOLL), a on the default (epoll).
+        # Debug logs of the event subsystem only (-d x4 -D event): they hold the event dump.
         procs[side] = e.spawn(
             ["env", "-u", "EVENT_NOEPOLL", "-u", "EVENT_NOPOLL", "-u", "EVENT_NOSELECT"]
-            + (["EVENT_NOEPOLL=1"] if side == "b" else []) + ["ip", "netns", "exec", ns[side], LLDPD, "-d", "-d", "-d", "-u", socks[side],
-             "-p", os.path.join(e.tmp, side + ".pid"), "-I", "lldp0", "-O", conf,
-             "-S", "reevent side %s" % side],
+            + (["EVENT_NOEPOLL=1"] if side == "b" else [])
+            + ["ip", "netns", "exec", ns[side], LLDPD, "-d", "-d", "-d", "-d", "-D", "event",
+               "-u", socks[side], "-p", os.path.join(e.tmp, side + ".pid"), "-I", "lldp0",
+               "-O", conf, "-S", "reevent side %s" % side],
             stdout=open(show_on_failure(os.path.join(e.tmp, side + ".log")), "w"),
             stderr=subprocess.STDOUT)
 
@@ -132,6 +134,30 @@ def body():
              and sees("b", "reev-a", "reevent side a"), "neighbours")
     log("both lldpd see each other (name, description, chassis MAC, port) after %.2f s"
         % (time.monotonic() - t0))
+
+    # SIGUSR1 makes the worker log event_base_dump_events: its signal events, timers, and
+    # (as on libevent) the library's own signal-pipe event marked Internal.
+    for side in "ab":
+        worker = [q for q in session_pids(procs[side].pid) if q != procs[side].pid]
+        check(len(worker) == 1, "lldpd %s: one worker expected: %s" % (side, worker))
+        os.kill(worker[0], signal.SIGUSR1)
+        logf = os.path.join(e.tmp, side + ".log")
+
+        def dumped():
+            text = open(logf).read()
+            start = text.find("dumping all events")
+            end = text.find("Active events:", start)
+            return text[start:end] if start >= 0 and end >= 0 else False
+        wait_for(lambda: bool(dumped()), "lldpd %s logging its event dump" % side)
+        lines = dumped().splitlines()[2:]
+        for sig in (signal.SIGINT, signal.SIGUSR1, signal.SIGTERM):
+            check(sum(l.endswith("[sig %d] Signal Persist" % sig) for l in lines) == 1,
+                  "lldpd %s dump lacks signal %d:\n%s" % (side, sig, "\n".join(lines)))
+        check(sum(l.endswith("] Read Persist Internal") for l in lines) == 1
+              and any("[fd  -1] Timeout=" in l for l in lines),
+              "lldpd %s dump: want one internal read event and a timer:\n%s"
+              % (side, "\n".join(lines)))
+    log("SIGUSR1: both workers dumped their events (3 signals, timers, one Internal)")
 
     # 2. a change made through lldpcli travels to the peer
     cli("a", "configure", "system", "hostname", "reev-a-renamed")
