@@ -130,18 +130,6 @@ int dump_active(const event_base *, const event *e, void *arg) {
     return 0;
 }
 
-// The active-only pass of foreach skips inserted/timed events, but dump wants every active
-// event, so it walks the queues itself.
-void dump_active_queues(event_base *base, DumpCtx *ctx) {
-    auto walk = [&](CallbackQueue &q) {
-        for (event_callback *cb = q.first; cb; cb = cb->evcb_active_next.tqe_next)
-            if ((cb->evcb_flags & EVLIST_INIT) && shown(base, to_event(cb)))
-                dump_active(base, to_event(cb), ctx);
-    };
-    for (int i = 0; i < base->nactiveq_; ++i) walk(base->activeq_[i]);
-    walk(base->later_);
-}
-
 }  // namespace
 
 int foreach_event(event_base *base, event_base_foreach_event_cb fn, void *arg) noexcept {
@@ -155,7 +143,9 @@ void dump_events(event_base *base, FILE *out) noexcept {
     std::fprintf(out, "Inserted events:\n");
     foreach_nolock(base, dump_inserted, &ctx);
     std::fprintf(out, "Active events:\n");
-    dump_active_queues(base, &ctx);
+    // The same walk as above, as libevent does: an inserted or timed event that is active
+    // is listed where the walk meets it, before the events that are only active.
+    foreach_nolock(base, dump_active, &ctx);
 }
 
 void active_by_fd(event_base *base, int fd, short events) noexcept {

@@ -151,4 +151,34 @@ TEST_P(EventForeach, CommonTimeoutQueueTimerShownWhileArmed) {
     EXPECT_EQ(event_base_get_num_events(base(), EVENT_BASE_COUNT_ADDED), 0);
 }
 
+// The "Active events" section follows the same walk as the inserted one (fds, signals,
+// timers, then events that are only active), not the order of activation.
+TEST_P(EventForeach, DumpListsActiveEventsInWalkOrder) {
+    conf::SocketPair sp;
+    event *only_active = evtimer_new(base(), record_cb, nullptr);
+    event *io = event_new(base(), sp[0], EV_READ | EV_PERSIST, record_cb, nullptr);
+    timeval tv = conf::tv_ms(10000);
+    event_add(io, &tv);
+    event_active(only_active, EV_TIMEOUT, 1);
+    event_active(io, EV_READ, 1);
+    char *buf = nullptr;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    event_base_dump_events(base(), f);
+    fclose(f);
+    std::string out(buf, len);
+    free(buf);
+    size_t act = out.find("Active events:");
+    ASSERT_NE(act, std::string::npos);
+    char io_line[64], only_line[64];
+    snprintf(io_line, sizeof io_line, "  %p [fd  %d, priority=0] Read active", static_cast<void *>(io), sp[0]);
+    snprintf(only_line, sizeof only_line, "  %p [fd  -1, priority=0] Timeout active", static_cast<void *>(only_active));
+    size_t a = out.find(io_line, act), b = out.find(only_line, act);
+    ASSERT_NE(a, std::string::npos) << out;
+    ASSERT_NE(b, std::string::npos) << out;
+    EXPECT_LT(a, b) << out;
+    event_free(io);
+    event_free(only_active);
+}
+
 CONF_INSTANTIATE_BACKENDS(EventForeach);
