@@ -265,12 +265,20 @@ int64_t clock_ns() noexcept;                     // the monotonic clock itself
 // "now" for a deadline `rel` ns away: the cached time, the precise clock, or (long
 // timeouts with no cached time, without EVENT_BASE_FLAG_PRECISE_TIMER) an upper bound of it
 // from the coarse clock.
-int64_t timeout_now_ns(event_base *base, int64_t rel) noexcept;
+int64_t timeout_now_slow(event_base *base, int64_t rel) noexcept;
+inline int64_t timeout_now_ns(event_base *base, int64_t rel) noexcept {
+    return base->cached_ns_ ? base->cached_ns_ : timeout_now_slow(base, rel);
+}
 void update_time_cache(event_base *base) noexcept;
 void clear_time_cache(event_base *base) noexcept;
 int64_t wall_minus_mono_ns() noexcept;
 const timeval *init_common_timeout(event_base *base, const timeval *duration) noexcept;
-int common_index(const event_base *base, const timeval *tv) noexcept;  // -1: not common
+int common_index_slow(const event_base *base, const timeval *tv) noexcept;
+// The common-timeout queue a duration names, or -1 (the inline part rejects plain timevals).
+inline int common_index(const event_base *base, const timeval *tv) noexcept {
+    if ((tv->tv_usec & kCommonMask) != kCommonMagic) return -1;
+    return common_index_slow(base, tv);
+}
 void timer_insert(event_base *base, event *ev, int common_idx) noexcept;
 void timer_remove(event_base *base, event *ev) noexcept;
 // Sets (or moves) the timeout of ev to `deadline`; a heap timer that stays in the heap is

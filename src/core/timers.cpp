@@ -76,8 +76,8 @@ int64_t now_ns(event_base *base) noexcept {
     return t;
 }
 
-int64_t timeout_now_ns(event_base *base, int64_t rel) noexcept {
-    if (base->cached_ns_ || base->time_lazy_ || (base->flags_ & EVENT_BASE_FLAG_PRECISE_TIMER) ||
+int64_t timeout_now_slow(event_base *base, int64_t rel) noexcept {
+    if (base->time_lazy_ || (base->flags_ & EVENT_BASE_FLAG_PRECISE_TIMER) ||
         rel < coarse_clock().min_rel)
         return now_ns(base);
     // No cached time (outside the loop, or from another thread while it waits) and a long
@@ -104,8 +104,7 @@ int64_t wall_minus_mono_ns() noexcept {
 
 // ---- common timeouts -------------------------------------------------------------------
 
-int common_index(const event_base *base, const timeval *tv) noexcept {
-    if ((tv->tv_usec & kCommonMask) != kCommonMagic) return -1;
+int common_index_slow(const event_base *base, const timeval *tv) noexcept {
     int idx = static_cast<int>((tv->tv_usec & kCommonIdxMask) >> kCommonIdxShift);
     if (idx >= base->n_common_) return -1;
     const timeval &d = base->common_[idx]->duration;
