@@ -44,7 +44,7 @@ SOURCES = {
     "libevent_core": ("int event_base_new(void) { return 0; }\n"
                       "int cxx(void) __asm__(\"_ZN7reevent4core3fooEv\");\n"
                       "int cxx(void) { return 1; }\n"
-                      "int event_mm_malloc_(void) { return 2; }\n", ["-Wl,--no-as-needed",
+                      "int event_changelist_init_(void) { return 2; }\n", ["-Wl,--no-as-needed",
                                                                      "-lstdc++"]),
     "libevent_extra": ("int event_add(void) { return 0; }\n", []),
     "libevent_pthreads": ("int evthread_use_pthreads(void) { return 0; }\n", []),
