@@ -153,7 +153,10 @@ public:
     // `thaw`: the bufferevent's read - the end is unfrozen for the call (callbacks see it
     // unfrozen) and frozen again after, as evbuffer_unfreeze/_read/_freeze would, under
     // one lock.
-    int read_from_fd(int fd, int howmuch, bool thaw = false) noexcept;
+    // `donor`: a buffer under the same lock whose spare block may be taken when this one
+    // has none (the bufferevent passes its output: the block it just wrote comes back for
+    // the next read without a trip through the block cache).
+    int read_from_fd(int fd, int howmuch, bool thaw = false, Buffer *donor = nullptr) noexcept;
     // howmuch < 0: everything. Bytes written or -1 with errno. `thaw`: the same for the
     // front (the bufferevent's write).
     int write_to_fd(int fd, ssize_t howmuch, bool thaw = false) noexcept;

@@ -40,7 +40,7 @@ Buffer::Thaw::~Thaw() {
     b_->update_plain();
 }
 
-int Buffer::read_from_fd(int fd, int howmuch, bool thaw) noexcept {
+int Buffer::read_from_fd(int fd, int howmuch, bool thaw, Buffer *donor) noexcept {
     Guard g(this);
     Thaw t(this, false, thaw);
     if (freeze_back_) return -1;
@@ -69,6 +69,18 @@ int Buffer::read_from_fd(int fd, int howmuch, bool thaw) noexcept {
             while (alloc < rest && alloc < kMaxAutoBlock) alloc <<= 1;
             if (alloc == kMaxAutoBlock) alloc = kReadBlockAlloc;
             rest = alloc - kBlockHeader;
+        }
+        if (donor && donor != this && donor->lock_ == lock_ && donor->user_lock_ == user_lock_ &&
+            !(spare_[0] && spare_[0]->cap >= rest) && !(spare_[1] && spare_[1]->cap >= rest)) {
+            // Take the donor's fitting spare into a free slot of ours.
+            int free_slot = !spare_[0] ? 0 : !spare_[1] ? 1 : -1;
+            for (Block *&sp : donor->spare_) {
+                if (free_slot >= 0 && sp && sp->cap >= rest) {
+                    spare_[free_slot] = sp;
+                    sp = nullptr;
+                    break;
+                }
+            }
         }
         if (expand_spare(rest) < 0) {
             if (!n) return -1;

@@ -113,7 +113,8 @@ void on_readable(evutil_socket_t fd, short what, void *arg) noexcept {
             decref_and_unlock(b);
             return;
         }
-        res = buffer::from(b->pub.input)->read_from_fd(fd, static_cast<int>(howmuch), true);
+        res = buffer::from(b->pub.input)
+                  ->read_from_fd(fd, static_cast<int>(howmuch), true, buffer::from(b->pub.output));
         int err = errno;
         if (res < 0) {
             if (retriable(err)) {
