@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "core/base.h"
+#include "core/evthread.h"
 #include "core/log.h"
 
 namespace reevent::core {
@@ -162,7 +163,17 @@ event_base *base_new(const event_config *cfg) noexcept {
         base_free(base, false);
         return nullptr;
     }
-    if (base->lock_) {
+#ifdef REEVENT_HAVE_SIGNAL_HUB
+    // libevent opens its signal pipe with the base, right after the backend: doing the same
+    // gives a program's own fds the numbers they have on libevent. (A failure here is
+    // retried by the first signal event.)
+    (void)base->sigport_.open();
+#endif
+    // libevent has a wake-up fd only in bases made after lock callbacks were installed. On
+    // immediate epoll ours is opened by the first wake-up from another thread instead (an
+    // epoll_wait in progress sees a new registration); the other methods only look at
+    // their fd set when they start waiting, so they get it now.
+    if (base->lock_ && (evthread::has_user_locks() || !base->immediate_)) {
         LockGuard g(base->lock_);
         if (open_notify(base) < 0) {
             // Without a wakeup fd the base still works from one thread.
@@ -331,6 +342,10 @@ int base_reinit(event_base *base) noexcept {
             else
                 base->sig_ev_added_ = true;
         }
+    } else if (base->sigport_.is_open() && base->sigport_.reinit_after_fork() < 0) {
+        // Opened with the base but not watched yet: still the parent's pipe, make our own.
+        log::warn_errno("%s: cannot recreate the signal pipe", "event_reinit");
+        res = -1;
     }
 #endif
     if (!base->ops_->need_reinit) return res;

@@ -254,7 +254,9 @@ void slot_io_ready(FdSlot *slot, unsigned what) noexcept;
 // filters the common cases (loop not running, or the loop itself collecting readiness).
 void notify_slow(event_base *base) noexcept;
 inline void notify_if_needed(event_base *base) noexcept {
-    if (base->running_ && !base->collecting_ && base->notify_fd_ >= 0 && !base->notify_pending_)
+    // A locked base without a wake-up fd yet opens it on its first wake-up (see base_new).
+    if (base->running_ && !base->collecting_ && (base->notify_fd_ >= 0 || base->lock_) &&
+        !base->notify_pending_)
         notify_slow(base);
 }
 bool in_loop_thread(const event_base *base) noexcept;

@@ -240,6 +240,7 @@ void slot_io_ready(FdSlot *s, unsigned what) noexcept {
 
 void notify_slow(event_base *base) noexcept {
     if (pthread_equal(base->loop_thread_, pthread_self())) return;
+    if (base->notify_fd_ < 0 && make_notifiable(base) < 0) return;
     base->notify_pending_ = true;
     uint64_t one = 1;
     ssize_t r;

@@ -1,4 +1,7 @@
 // event_active and deletion of active events (user-needs B.2, B.5).
+#include <chrono>
+#include <thread>
+
 #include "event_test_util.h"
 
 using namespace conf::ev;
@@ -92,6 +95,50 @@ TEST_P(EventActive, RunningEventIsVisibleOnlyInsideItsCallback) {
     event_base_loop(base(), EVLOOP_ONCE);
     EXPECT_EQ(ctx.seen, ctx.self);
     event_free(ctx.self);
+}
+
+// reevent's bases are locked without evthread_use_pthreads, so another thread may activate
+// an event while the loop sleeps: the loop wakes at once on every method (on default epoll
+// through a wake-up fd opened by that first wake-up). libevent needs lock callbacks for this.
+TEST_P(EventActive, AnotherThreadWakesTheLoopWithoutLockCallbacks) {
+    if (!conf::kLockedWithoutLockCallbacks) GTEST_SKIP() << "libevent needs evthread_use_pthreads";
+    Recorder rec;
+    Tagged t{&rec, 5};
+    event *ev = event_new(base(), -1, 0, record_cb, &t);
+    event *far = evtimer_new(base(), record_cb, nullptr);
+    timeval ten = conf::tv_ms(10000);
+    event_add(far, &ten);  // keeps the loop waiting
+    struct Ctx {
+        event_base *base;
+        Recorder *rec;
+    } ctx{base(), &rec};
+    event *stop = event_new(base(), -1, 0, [](evutil_socket_t, short, void *p) {
+        event_base_loopbreak(static_cast<Ctx *>(p)->base);
+    }, &ctx);
+    double start = conf::now_ms();
+    std::thread other([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        event_active(ev, EV_READ, 1);
+        event_active(stop, EV_TIMEOUT, 1);
+    });
+    event_base_dispatch(base());
+    other.join();
+    EXPECT_EQ(rec.count(5), 1);
+    EXPECT_LT(conf::now_ms() - start, 3000.0);
+    // Once opened, later wake-ups use the same fd.
+    int fds = conf::count_open_fds();
+    start = conf::now_ms();
+    std::thread again([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        event_active(stop, EV_TIMEOUT, 1);
+    });
+    event_base_dispatch(base());
+    again.join();
+    EXPECT_LT(conf::now_ms() - start, 3000.0);
+    EXPECT_EQ(conf::count_open_fds(), fds);
+    event_free(ev);
+    event_free(far);
+    event_free(stop);
 }
 
 CONF_INSTANTIATE_BACKENDS(EventActive);

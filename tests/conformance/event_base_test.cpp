@@ -1,6 +1,9 @@
 // event_base: creation, methods and features, counts, cached time, priorities.
 #include <cstring>
 
+#include <csignal>
+#include <string>
+
 #include "event_test_util.h"
 
 using namespace conf::ev;
@@ -164,6 +167,32 @@ TEST(EventBase, FreeDoesNotCloseFdsOrFreeEvents) {
     EXPECT_EQ(::write(sp[1], "x", 1), 1);
     EXPECT_EQ(event_get_fd(ev), sp[0]);
     free(ev);  // libc malloc is the default allocator on both libraries
+}
+
+// A default epoll base opens what libevent's does, in the same order: the epoll fd and the
+// signal pipe (two fds), so a program's own fds get the numbers they get on libevent (and
+// whatever it prints or passes around by number matches). A signal event later opens
+// nothing more; without lock callbacks installed there is no wake-up fd.
+TEST(EventBase, DefaultEpollBaseOpensTheEpollFdAndTheSignalPipe) {
+    int before = conf::count_open_fds();
+    event_base *b = event_base_new();
+    ASSERT_NE(b, nullptr);
+    if (std::string(event_base_get_method(b)) != "epoll") {
+        event_base_free(b);
+        GTEST_SKIP() << "the environment chose another method";
+    }
+    EXPECT_EQ(conf::count_open_fds(), before + 3);
+    int first_free = dup(0);
+    close(first_free);
+    event *sig = evsignal_new(b, SIGUSR1, record_cb, nullptr);
+    ASSERT_EQ(event_add(sig, nullptr), 0);
+    EXPECT_EQ(conf::count_open_fds(), before + 3);
+    int still_free = dup(0);
+    EXPECT_EQ(still_free, first_free);
+    close(still_free);
+    event_free(sig);
+    event_base_free(b);
+    EXPECT_EQ(conf::count_open_fds(), before);
 }
 
 TEST(EventBase, NoFdLeakAfterFree) {

@@ -97,3 +97,7 @@ inline constexpr bool kListenerCrossThreadDisableSafe = kIsReevent;
 // evhttp_encode_uri(NULL), evhttp_find_header(NULL, k) ...): libevent dereferences it and
 // crashes; reevent answers NULL / -1 / nothing. Only asserted on reevent.
 namespace conf { inline constexpr bool kHttpHelpersTakeNull = kIsReevent; }
+
+// Every reevent base is locked and can be woken from another thread without
+// evthread_use_pthreads; libevent needs lock callbacks installed before the base is made.
+namespace conf { inline constexpr bool kLockedWithoutLockCallbacks = kIsReevent; }
