@@ -17,6 +17,7 @@
 //   use epoll_pwait2 (nanoseconds, Linux 5.11+) when the kernel has it.
 // - The result array is reused and doubled when a wait fills it (up to 4096 entries).
 #include <sys/epoll.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -39,6 +40,7 @@ std::atomic<int> g_have_pwait2{0};
 
 struct EpollState {
     int epfd = -1;
+    int timerfd = -1;   // held, not used: libevent's precise-timer epoll owns one (fd layout)
     int nevents = 0;    // results of the last wait
     int cap = 0;
     epoll_event *events = nullptr;
@@ -53,7 +55,7 @@ uint32_t to_epoll(unsigned mask) {
     return e;
 }
 
-void *epoll_create_state(event_base *, int) {
+void *epoll_create_state(event_base *, int flags) {
     int fd = epoll_create1(EPOLL_CLOEXEC);
     if (fd < 0) {
         if (errno != ENOSYS) log::warn_errno("epoll_create1");
@@ -69,6 +71,11 @@ void *epoll_create_state(event_base *, int) {
     }
     st->epfd = fd;
     st->cap = kInitialEvents;
+    // libevent's epoll with EVENT_BASE_FLAG_PRECISE_TIMER opens a timerfd right after the
+    // epoll fd; we wait with epoll_pwait2 instead but hold one too, so the fds a program
+    // opens next get libevent's numbers.
+    if (flags & EVENT_BASE_FLAG_PRECISE_TIMER)
+        st->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
     return st;
 }
 
@@ -76,6 +83,7 @@ void epoll_destroy(void *p) {
     auto *st = static_cast<EpollState *>(p);
     if (!st) return;
     if (st->epfd >= 0) ::close(st->epfd);
+    if (st->timerfd >= 0) ::close(st->timerfd);
     mm::free(st->events);
     mm::destroy(st);
 }

@@ -195,6 +195,24 @@ TEST(EventBase, DefaultEpollBaseOpensTheEpollFdAndTheSignalPipe) {
     EXPECT_EQ(conf::count_open_fds(), before);
 }
 
+// With EVENT_BASE_FLAG_PRECISE_TIMER libevent's epoll also holds a timerfd, opened between
+// the epoll fd and the signal pipe: one fd more, in that place.
+TEST(EventBase, PreciseTimerEpollBaseHoldsOneFdMore) {
+    int before = conf::count_open_fds();
+    event_config *cfg = event_config_new();
+    event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER);
+    event_base *b = event_base_new_with_config(cfg);
+    event_config_free(cfg);
+    ASSERT_NE(b, nullptr);
+    if (std::string(event_base_get_method(b)) != "epoll") {
+        event_base_free(b);
+        GTEST_SKIP() << "the environment chose another method";
+    }
+    EXPECT_EQ(conf::count_open_fds(), before + 4);
+    event_base_free(b);
+    EXPECT_EQ(conf::count_open_fds(), before);
+}
+
 TEST(EventBase, NoFdLeakAfterFree) {
     int before = conf::count_open_fds();
     for (int i = 0; i < 5; ++i) {
