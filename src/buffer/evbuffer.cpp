@@ -526,13 +526,19 @@ int Buffer::commit_space(const iovec *vec, int n_vec) noexcept {
 
 // ---- removing ----------------------------------------------------------------------------
 
-void Buffer::drain_bytes(size_t len) noexcept {
+void Buffer::drain_bytes(size_t len, Buffer *recycle_to) noexcept {
     while (len && count_) {
         Segment &s = seg(0);
         if (len >= s.len) {
             len -= s.len;
             Block *b = s.block;
             pop_front();
+            if (recycle_to && !recycle_to->spare_[0] && !recycle_to->spare_[1] && b->owned() &&
+                b->cap <= kKeepSpare && b->refs.load(std::memory_order_acquire) == 1) {
+                recycle_to->spare_[0] = b;
+                recycle_to = nullptr;
+                continue;
+            }
             give_back(b);
         } else {
             s.off += len;

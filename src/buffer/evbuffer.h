@@ -153,13 +153,14 @@ public:
     // `thaw`: the bufferevent's read - the end is unfrozen for the call (callbacks see it
     // unfrozen) and frozen again after, as evbuffer_unfreeze/_read/_freeze would, under
     // one lock.
-    // `donor`: a buffer under the same lock whose spare block may be taken when this one
-    // has none (the bufferevent passes its output: the block it just wrote comes back for
-    // the next read without a trip through the block cache).
-    int read_from_fd(int fd, int howmuch, bool thaw = false, Buffer *donor = nullptr) noexcept;
+    int read_from_fd(int fd, int howmuch, bool thaw = false) noexcept;
     // howmuch < 0: everything. Bytes written or -1 with errno. `thaw`: the same for the
-    // front (the bufferevent's write).
-    int write_to_fd(int fd, ssize_t howmuch, bool thaw = false) noexcept;
+    // front (the bufferevent's write). `recycle_to`: a buffer under the same lock that
+    // users cannot reserve space in (the bufferevent's input, frozen at its end); a block
+    // written out completely becomes its spare when it has none, so the next read reuses
+    // it without a trip through the block cache.
+    int write_to_fd(int fd, ssize_t howmuch, bool thaw = false,
+                    Buffer *recycle_to = nullptr) noexcept;
 
     // ---- callbacks --------------------------------------------------------------------
     evbuffer_cb_entry *add_cb(evbuffer_cb_func fn, void *arg) noexcept;
@@ -233,7 +234,7 @@ private:
     // Appends bytes; the caller checked freeze and overflow. False if allocation failed
     // (buffer unchanged).
     bool append_bytes(const void *data, size_t len) noexcept;
-    void drain_bytes(size_t len) noexcept;
+    void drain_bytes(size_t len, Buffer *recycle_to = nullptr) noexcept;
     void copy_bytes(size_t from, void *out, size_t len) noexcept;  // needs materialized
     bool materialize_range(size_t from, size_t len) noexcept;
     // Locates byte position pos: segment index and offset in it (idx == count_ at end).

@@ -40,7 +40,7 @@ Buffer::Thaw::~Thaw() {
     b_->update_plain();
 }
 
-int Buffer::read_from_fd(int fd, int howmuch, bool thaw, Buffer *donor) noexcept {
+int Buffer::read_from_fd(int fd, int howmuch, bool thaw) noexcept {
     Guard g(this);
     Thaw t(this, false, thaw);
     if (freeze_back_) return -1;
@@ -69,18 +69,6 @@ int Buffer::read_from_fd(int fd, int howmuch, bool thaw, Buffer *donor) noexcept
             while (alloc < rest && alloc < kMaxAutoBlock) alloc <<= 1;
             if (alloc == kMaxAutoBlock) alloc = kReadBlockAlloc;
             rest = alloc - kBlockHeader;
-        }
-        if (donor && donor != this && donor->lock_ == lock_ && donor->user_lock_ == user_lock_ &&
-            !(spare_[0] && spare_[0]->cap >= rest) && !(spare_[1] && spare_[1]->cap >= rest)) {
-            // Take the donor's fitting spare into a free slot of ours.
-            int free_slot = !spare_[0] ? 0 : !spare_[1] ? 1 : -1;
-            for (Block *&sp : donor->spare_) {
-                if (free_slot >= 0 && sp && sp->cap >= rest) {
-                    spare_[free_slot] = sp;
-                    sp = nullptr;
-                    break;
-                }
-            }
         }
         if (expand_spare(rest) < 0) {
             if (!n) return -1;
@@ -123,7 +111,7 @@ bool Buffer::would_overflow_len(size_t add) const noexcept {
 
 // ---- writing -----------------------------------------------------------------------------
 
-int Buffer::write_to_fd(int fd, ssize_t howmuch, bool thaw) noexcept {
+int Buffer::write_to_fd(int fd, ssize_t howmuch, bool thaw, Buffer *recycle_to) noexcept {
     Guard g(this);
     Thaw t(this, true, thaw);
     if (freeze_front_) return -1;
@@ -175,7 +163,10 @@ int Buffer::write_to_fd(int fd, ssize_t howmuch, bool thaw) noexcept {
         } while (r < 0 && errno == EINTR);
     }
     if (r <= 0) return int(r);
-    drain_bytes(size_t(r));
+    if (recycle_to &&
+        (recycle_to == this || recycle_to->lock_ != lock_ || recycle_to->user_lock_ != user_lock_))
+        recycle_to = nullptr;
+    drain_bytes(size_t(r), recycle_to);
     note_deleted(size_t(r));
     invoke_callbacks();
     return int(r);

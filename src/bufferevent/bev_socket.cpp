@@ -113,8 +113,7 @@ void on_readable(evutil_socket_t fd, short what, void *arg) noexcept {
             decref_and_unlock(b);
             return;
         }
-        res = buffer::from(b->pub.input)
-                  ->read_from_fd(fd, static_cast<int>(howmuch), true, buffer::from(b->pub.output));
+        res = buffer::from(b->pub.input)->read_from_fd(fd, static_cast<int>(howmuch), true);
         int err = errno;
         if (res < 0) {
             if (retriable(err)) {
@@ -221,7 +220,8 @@ void write_step(Bev *b, evutil_socket_t fd, short what) noexcept {
             rate_starved(b, true);
             goto done;
         }
-        res = buffer::from(b->pub.output)->write_to_fd(fd, atmost, true);
+        res = buffer::from(b->pub.output)
+                  ->write_to_fd(fd, atmost, true, buffer::from(b->pub.input));
         int err = errno;
         if (res < 0) {
             if (retriable(err)) {

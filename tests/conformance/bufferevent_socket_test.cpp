@@ -293,6 +293,59 @@ TEST_P(BevSocket, ReadTimeoutReportsAndDisablesReading) {
     bufferevent_free(bev);
 }
 
+// Space reserved in the output stays the caller's while the bufferevent reads: reading
+// changes only the input, so the commit later succeeds and the bytes go out. (The output
+// has written blocks behind it, which an implementation could be tempted to reuse.)
+TEST_P(BevSocket, OutputReservationSurvivesReadsUntilCommitted) {
+    conf::SocketPair sp;
+    bufferevent *bev = make(sp[0]);
+    struct State {
+        std::string got;
+        bool echo = true;
+    } st;
+    bufferevent_setcb(
+        bev,
+        [](bufferevent *b, void *arg) {
+            auto *s = static_cast<State *>(arg);
+            evbuffer *in = bufferevent_get_input(b);
+            std::string chunk(evbuffer_get_length(in), '\0');
+            evbuffer_remove(in, chunk.data(), chunk.size());
+            s->got += chunk;
+            if (s->echo) bufferevent_write(b, chunk.data(), chunk.size());
+        },
+        nullptr, nullptr, &st);
+    bufferevent_enable(bev, EV_READ | EV_WRITE);
+    char buf[256];
+    for (int i = 0; i < 3; ++i) {  // echo traffic: the output writes and drains blocks
+        ASSERT_EQ(write(sp[1], "ping", 4), 4);
+        ASSERT_TRUE(run_until(base(), [&] { return st.got.size() == 4u * (i + 1); }));
+        ASSERT_TRUE(run_until(base(), [&] {
+            return evbuffer_get_length(bufferevent_get_output(bev)) == 0;
+        }));
+        ASSERT_EQ(read(sp[1], buf, sizeof buf), 4);
+    }
+    st.echo = false;
+    evbuffer *out = bufferevent_get_output(bev);
+    evbuffer_iovec v[2];
+    int n = evbuffer_reserve_space(out, 64, v, 2);
+    ASSERT_GE(n, 1);
+    ASSERT_GE(v[0].iov_len, 8u);
+    std::memcpy(v[0].iov_base, "reserved", 8);
+    v[0].iov_len = 8;
+    ASSERT_EQ(write(sp[1], "more data", 9), 9);
+    ASSERT_TRUE(run_until(base(), [&] { return st.got.size() == 21u; }));
+    EXPECT_EQ(std::memcmp(v[0].iov_base, "reserved", 8), 0);
+    EXPECT_EQ(evbuffer_commit_space(out, v, 1), 0);
+    std::string echoed;
+    ASSERT_TRUE(run_until(base(), [&] {
+        ssize_t r = read(sp[1], buf, sizeof buf);
+        if (r > 0) echoed.append(buf, static_cast<size_t>(r));
+        return echoed.size() >= 8;
+    }));
+    EXPECT_EQ(echoed, "reserved");
+    bufferevent_free(bev);
+}
+
 TEST_P(BevSocket, ReadTimeoutRestartsOnEachRead) {
     conf::SocketPair sp;
     bufferevent *bev = make(sp[0]);
