@@ -69,8 +69,8 @@ Block *Buffer::take_block(size_t need) noexcept {
             return b;
         }
     }
-    Block *b = block_new_owned(need > next_block_ ? need : next_block_);
-    if (b && next_block_ < kMaxAutoBlock / 2) next_block_ *= 2;
+    Block *b = block_new_owned(need > next_block() ? need : next_block());
+    if (b && next_block() < kMaxAutoBlock / 2) ++next_block_shift_;
     return b;
 }
 
@@ -456,7 +456,7 @@ int Buffer::reserve_space(ssize_t size, iovec *vec, int n_vec) noexcept {
 int Buffer::expand_spare(size_t need) noexcept {
     if (spare_[0] && spare_[0]->cap >= need) return 0;
     if (spare_[1] && spare_[1]->cap >= need) return 0;
-    Block *b = block_new_owned(need > next_block_ ? need : next_block_);
+    Block *b = block_new_owned(need > next_block() ? need : next_block());
     if (!b) return -1;
     if (spare_[0] && !spare_[1]) {
         spare_[1] = b;

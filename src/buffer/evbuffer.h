@@ -292,10 +292,15 @@ private:
     uint32_t head_ = 0;
     uint32_t count_ = 0;
     uint32_t front_seq_ = 1;  // sequence number of seg(0), for evbuffer_ptr hints
-    uint32_t next_block_ = kMinBlockData;  // growth rule for new owned blocks
-    uint32_t read_hint_ = 4096;            // adaptive readv size
     std::atomic<uint32_t> refs_{1};
     uint16_t cb_running_ = 0;
+    // Growth rule for new owned blocks (kMinBlockData << next_block_shift_) and the adaptive
+    // readv size (1 << read_hint_shift_): one byte each keeps the object at 120 bytes, a
+    // 128-byte malloc chunk (two per bufferevent).
+    uint8_t next_block_shift_ = 0;
+    uint8_t read_hint_shift_ = 12;
+    size_t next_block() const noexcept { return kMinBlockData << next_block_shift_; }
+    size_t read_hint() const noexcept { return size_t(1) << read_hint_shift_; }
     uint8_t flags_ = 0;  // EVBUFFER_FLAG_DRAINS_TO_FD is the only one
     bool freeze_front_ = false;
     bool freeze_back_ = false;

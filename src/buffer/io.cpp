@@ -44,7 +44,7 @@ int Buffer::read_from_fd(int fd, int howmuch, bool thaw) noexcept {
     Guard g(this);
     Thaw t(this, false, thaw);
     if (freeze_back_) return -1;
-    size_t want = howmuch < 0 ? read_hint_ : size_t(howmuch);
+    size_t want = howmuch < 0 ? read_hint() : size_t(howmuch);
     if (want > kMaxRead) want = kMaxRead;
     if (would_overflow_len(want)) return -1;
     if (!ring_reserve(1)) return -1;
@@ -97,8 +97,8 @@ int Buffer::read_from_fd(int fd, int howmuch, bool thaw) noexcept {
         push_back(Segment{b, 0, got - in_tail, 0, 0});
     }
     if (howmuch < 0) {
-        if (got == want && read_hint_ < kMaxRead) read_hint_ *= 2;
-        else if (got < want / 4 && read_hint_ > kMinRead) read_hint_ /= 2;
+        if (got == want && read_hint() < kMaxRead) ++read_hint_shift_;
+        else if (got < want / 4 && read_hint() > kMinRead) --read_hint_shift_;
     }
     note_added(got);
     invoke_callbacks();
