@@ -152,6 +152,8 @@ Block *init_block(void *mem, BlockKind kind) noexcept {
 
 }  // namespace
 
+void release_thread_block_cache() noexcept { flush(t_cache); }
+
 Block *block_new_owned(size_t need) noexcept {
     size_t size = alloc_size_for(need);
     if (size == 0) return nullptr;

@@ -55,6 +55,9 @@ Block *block_new_file(FileSegment *seg) noexcept;
 inline void block_ref(Block *b) noexcept { b->refs.fetch_add(1, std::memory_order_relaxed); }
 // Drops one view; frees the block (running the reference cleanup) on the last.
 void block_unref(Block *b) noexcept;
+// Frees the calling thread's cache of spare blocks (libevent_global_shutdown: a program that
+// calls it before exiting leaves no memory of ours behind, not even cached blocks).
+void release_thread_block_cache() noexcept;
 // Makes block data readable (maps or reads a file range). False on failure.
 bool block_materialize_file(Block *b) noexcept;
 // A file block shared by buffers with different locks may be made readable by two threads

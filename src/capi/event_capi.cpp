@@ -6,6 +6,7 @@
 
 #include <sys/time.h>
 
+#include "buffer/block.h"
 #include "core/base.h"
 #include "core/log.h"
 #include "core/mm.h"
@@ -372,6 +373,9 @@ int event_base_update_cache_time(struct event_base *base) {
     return 0;
 }
 
-void libevent_global_shutdown(void) { core::debug::shutdown(); }
+void libevent_global_shutdown(void) {
+    core::debug::shutdown();
+    reevent::buffer::release_thread_block_cache();
+}
 
 }  // extern "C"

@@ -2,9 +2,14 @@
 #include <cstring>
 
 #include <csignal>
+#include <cstdlib>
 #include <string>
 
 #include "event_test_util.h"
+
+#include <event2/buffer.h>
+#include <event2/util.h>
+#include <sys/socket.h>
 
 using namespace conf::ev;
 
@@ -223,4 +228,61 @@ TEST(EventBase, NoFdLeakAfterFree) {
         }
     }
     EXPECT_EQ(conf::count_open_fds(), before);
+}
+
+// After everything is freed, libevent_global_shutdown leaves no allocation of the library's
+// behind (the promise programs use to be leak-clean at exit), including buffer blocks the
+// library may have kept for reuse. Counted through event_set_mem_functions in a fresh
+// process, since the hooks must be set before the first allocation.
+namespace {
+long g_live_allocs = 0;
+void *live_malloc(size_t n) {
+    void *p = std::malloc(n);
+    if (p) ++g_live_allocs;
+    return p;
+}
+void *live_realloc(void *p, size_t n) {
+    void *q = std::realloc(p, n);
+    if (!p && q) ++g_live_allocs;
+    return q;
+}
+void live_free(void *p) {
+    if (p) --g_live_allocs;
+    std::free(p);
+}
+[[noreturn]] void shutdown_child() {
+    event_set_mem_functions(live_malloc, live_realloc, live_free);
+    event_base *b = event_base_new();
+    int sv[2];
+    if (!b || evutil_socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) std::exit(2);
+    evutil_make_socket_nonblocking(sv[0]);
+    evutil_make_socket_nonblocking(sv[1]);
+    // Move 256 KiB through buffers and a socket, so buffer blocks come and go.
+    std::string chunk(4096, 'x');
+    evbuffer *out = evbuffer_new(), *in = evbuffer_new();
+    for (int round = 0; round < 64; ++round) {
+        evbuffer_add(out, chunk.data(), chunk.size());
+        while (evbuffer_get_length(out) > 0) {
+            if (evbuffer_write(out, sv[0]) <= 0) break;
+            while (evbuffer_read(in, sv[1], -1) > 0) {
+            }
+        }
+        evbuffer_drain(in, evbuffer_get_length(in));
+    }
+    evbuffer_free(out);
+    evbuffer_free(in);
+    event *ev = event_new(b, sv[1], EV_READ | EV_PERSIST, [](evutil_socket_t, short, void *) {}, nullptr);
+    event_add(ev, nullptr);
+    event_base_loop(b, EVLOOP_NONBLOCK);
+    event_free(ev);
+    event_base_free(b);
+    evutil_closesocket(sv[0]);
+    evutil_closesocket(sv[1]);
+    libevent_global_shutdown();
+    std::exit(g_live_allocs == 0 ? 0 : 1);
+}
+}  // namespace
+
+TEST(EventBase, GlobalShutdownLeavesNoAllocationBehind) {
+    EXPECT_EXIT(shutdown_child(), ::testing::ExitedWithCode(0), "");
 }
