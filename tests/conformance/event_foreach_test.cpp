@@ -22,6 +22,17 @@ int collect(const event_base *, const event *ev, void *arg) {
     if (s->stop_after >= 0 && static_cast<int>(s->evs.size()) >= s->stop_after) return 42;
     return 0;
 }
+// The text event_base_dump_events writes.
+std::string dump(event_base *b) {
+    char *buf = nullptr;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    event_base_dump_events(b, f);
+    fclose(f);
+    std::string out(buf, len);
+    free(buf);
+    return out;
+}
 }  // namespace
 
 TEST_P(EventForeach, VisitsEveryPendingOrActiveEventOnce) {
@@ -55,13 +66,7 @@ TEST_P(EventForeach, DumpListsInsertedAndActiveEvents) {
     event *act = evtimer_new(base(), record_cb, nullptr);
     event_add(io, nullptr);
     event_active(act, EV_TIMEOUT, 1);
-    char *buf = nullptr;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    event_base_dump_events(base(), f);
-    fclose(f);
-    std::string out(buf, len);
-    free(buf);
+    std::string out = dump(base());
     EXPECT_NE(out.find("Inserted events:"), std::string::npos);
     EXPECT_NE(out.find("Active events:"), std::string::npos);
     EXPECT_NE(out.find(" Read Persist"), std::string::npos);
@@ -90,16 +95,6 @@ Census census(event_base *b) {
     Census c;
     EXPECT_EQ(event_base_foreach_event(b, classify, &c), 0);
     return c;
-}
-std::string dump(event_base *b) {
-    char *buf = nullptr;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    event_base_dump_events(b, f);
-    fclose(f);
-    std::string out(buf, len);
-    free(buf);
-    return out;
 }
 }  // namespace
 
@@ -161,13 +156,7 @@ TEST_P(EventForeach, DumpListsActiveEventsInWalkOrder) {
     event_add(io, &tv);
     event_active(only_active, EV_TIMEOUT, 1);
     event_active(io, EV_READ, 1);
-    char *buf = nullptr;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    event_base_dump_events(base(), f);
-    fclose(f);
-    std::string out(buf, len);
-    free(buf);
+    std::string out = dump(base());
     size_t act = out.find("Active events:");
     ASSERT_NE(act, std::string::npos);
     char io_line[64], only_line[64];
