@@ -20,21 +20,28 @@ namespace reevent::buffer {
 // ---- lifetime ------------------------------------------------------------------------------
 
 Buffer::~Buffer() {
-    free_all_segments();
-    for (Block *&sp : spare_) {
-        if (sp) block_unref(sp);
-        sp = nullptr;
-    }
-    mm::free(ring_);
     while (callbacks_) {
         evbuffer_cb_entry *e = callbacks_;
         callbacks_ = e->next;
         mm::free(e);
     }
+    if (!owned()) return;
+    free_all_segments();
+    for (Block *sp : s_->spare_)
+        if (sp) block_unref(sp);
+    mm::free(s_->ring_);
 #if REEVENT_BUFFER_HAS_DEFERRED
-    mm::destroy(deferred_);
+    mm::destroy(s_->deferred_);
 #endif
-    if (own_lock_) mm::destroy(lock_);
+    if (own_lock_) mm::destroy(s_->lock_);
+    mm::destroy(s_);
+}
+
+bool Buffer::own_slow() noexcept {
+    State *st = mm::make<State>();
+    if (!st) return false;
+    s_ = st;
+    return true;
 }
 
 void Buffer::incref() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
@@ -50,7 +57,7 @@ void Buffer::release() noexcept {
     dead_ = true;
 #if REEVENT_BUFFER_HAS_DEFERRED
     // A queued deferred run holds a reference; taking it off the queue gives that back.
-    if (deferred_ && deferred_->cancel()) drop_deferred = true;
+    if (s_->deferred_ && s_->deferred_->cancel()) drop_deferred = true;
 #endif
     unlock();
     if (drop_deferred) decref();
@@ -61,9 +68,10 @@ void Buffer::release() noexcept {
 
 int Buffer::enable_locking(void *user_lock) noexcept {
     if (locking()) return -1;
+    if (!own()) return -1;
     if (user_lock) {
 #if REEVENT_BUFFER_HAS_EVTHREAD
-        user_lock_ = user_lock;
+        s_->user_lock_ = user_lock;
         update_plain();
         return 0;
 #else
@@ -72,29 +80,32 @@ int Buffer::enable_locking(void *user_lock) noexcept {
     }
     core::Lock *l = mm::make<core::Lock>();
     if (!l) return -1;
-    lock_ = l;
+    s_->lock_ = l;
     own_lock_ = true;
     update_plain();
     return 0;
 }
 
-void Buffer::use_lock(core::Lock *shared) noexcept {
-    if (own_lock_) mm::destroy(lock_);
-    lock_ = shared;
+bool Buffer::use_lock(core::Lock *shared) noexcept {
+    if (!shared && !locking()) return true;
+    if (!own()) return false;
+    if (own_lock_) mm::destroy(s_->lock_);
+    s_->lock_ = shared;
     own_lock_ = false;
-    user_lock_ = nullptr;
+    s_->user_lock_ = nullptr;
     update_plain();
+    return true;
 }
 
 void Buffer::lock_user() noexcept {
 #if REEVENT_BUFFER_HAS_EVTHREAD
-    core::evthread::user_lock(0, user_lock_);
+    core::evthread::user_lock(0, s_->user_lock_);
 #endif
 }
 
 void Buffer::unlock_user() noexcept {
 #if REEVENT_BUFFER_HAS_EVTHREAD
-    core::evthread::user_unlock(0, user_lock_);
+    core::evthread::user_unlock(0, s_->user_lock_);
 #endif
 }
 
@@ -114,14 +125,20 @@ int Buffer::clear_flags(uint64_t f) noexcept {
 
 int Buffer::freeze(bool at_front) noexcept {
     Guard g(this);
-    (at_front ? freeze_front_ : freeze_back_) = true;
+    if (at_front)
+        freeze_front_ = true;
+    else
+        freeze_back_ = true;
     update_plain();
     return 0;
 }
 
 int Buffer::unfreeze(bool at_front) noexcept {
     Guard g(this);
-    (at_front ? freeze_front_ : freeze_back_) = false;
+    if (at_front)
+        freeze_front_ = false;
+    else
+        freeze_back_ = false;
     update_plain();
     return 0;
 }
@@ -216,8 +233,8 @@ int Buffer::setcb(evbuffer_cb fn, void *arg) noexcept {
 
 void Buffer::invoke_callbacks_slow() noexcept {
 #if REEVENT_BUFFER_HAS_DEFERRED
-    if (deferred_cbs_ && deferred_ && !dead_) {
-        if (deferred_->schedule()) incref();
+    if (deferred_cbs_ && s_->deferred_ && !dead_) {
+        if (s_->deferred_->schedule()) incref();
     }
 #endif
     run_callbacks(false);
@@ -238,16 +255,16 @@ void Buffer::run_callbacks(bool running_deferred) noexcept {
         clear = false;
     }
     if (!callbacks_) {
-        n_added_ = n_deleted_ = 0;
+        clear_counts();
         return;
     }
-    if (!n_added_ && !n_deleted_) return;
+    if (!s_->n_added_ && !s_->n_deleted_) return;
     evbuffer_cb_info info;
-    size_t new_size = total_;
-    info.orig_size = new_size + n_deleted_ - n_added_;
-    info.n_added = n_added_;
-    info.n_deleted = n_deleted_;
-    if (clear) n_added_ = n_deleted_ = 0;
+    size_t new_size = s_->total_;
+    info.orig_size = new_size + s_->n_deleted_ - s_->n_added_;
+    info.n_added = s_->n_added_;
+    info.n_deleted = s_->n_deleted_;
+    if (clear) s_->n_added_ = s_->n_deleted_ = 0;
     ++cb_running_;
     evbuffer *self = to_handle(this);
     for (evbuffer_cb_entry *e = callbacks_, *next; e; e = next) {
@@ -273,13 +290,14 @@ void Buffer::deferred_cb(core::Deferred *, void *arg) noexcept {
 int Buffer::defer_callbacks(event_base *base) noexcept {
     Guard g(this);
     if (!base) return -1;
-    if (!deferred_) {
-        deferred_ = mm::make<core::Deferred>();
-        if (!deferred_) return -1;
-    } else if (deferred_->scheduled()) {
-        return deferred_->base() == base ? 0 : -1;
+    if (!own()) return -1;
+    if (!s_->deferred_) {
+        s_->deferred_ = mm::make<core::Deferred>();
+        if (!s_->deferred_) return -1;
+    } else if (s_->deferred_->scheduled()) {
+        return s_->deferred_->base() == base ? 0 : -1;
     }
-    deferred_->init(base, &Buffer::deferred_cb, this);
+    s_->deferred_->init(base, &Buffer::deferred_cb, this);
     deferred_cbs_ = true;
     return 0;
 }

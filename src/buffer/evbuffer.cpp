@@ -32,37 +32,38 @@ bool would_overflow(size_t have, size_t add) noexcept {
 // ---- ring ----------------------------------------------------------------------------
 
 bool Buffer::ring_reserve(size_t extra) noexcept {
-    if (count_ + extra <= cap_) return true;
-    size_t cap = cap_ ? cap_ : 8;
-    while (cap < count_ + extra) {
+    if (!own()) return false;
+    if (s_->count_ + extra <= s_->cap_) return true;
+    size_t cap = s_->cap_ ? s_->cap_ : 8;
+    while (cap < s_->count_ + extra) {
         if (cap >= (size_t(1) << 30)) return false;  // indices are 32-bit
         cap *= 2;
     }
     auto *ring = static_cast<Segment *>(mm::malloc(cap * sizeof(Segment)));
     if (!ring) return false;
-    for (size_t i = 0; i < count_; ++i) ring[i] = seg(i);
-    mm::free(ring_);
-    ring_ = ring;
-    cap_ = uint32_t(cap);
-    head_ = 0;
+    for (size_t i = 0; i < s_->count_; ++i) ring[i] = seg(i);
+    mm::free(s_->ring_);
+    s_->ring_ = ring;
+    s_->cap_ = uint32_t(cap);
+    s_->head_ = 0;
     return true;
 }
 
 size_t Buffer::tail_space() const noexcept {
-    if (!count_) return 0;
-    const Segment &s = seg(count_ - 1);
+    if (!s_->count_) return 0;
+    const Segment &s = seg(s_->count_ - 1);
     const Block *b = s.block;
     if (!b->owned() || b->refs.load(std::memory_order_acquire) != 1) return 0;
     return b->cap - (s.off + s.len);
 }
 
 unsigned char *Buffer::tail_ptr() noexcept {
-    Segment &s = seg(count_ - 1);
+    Segment &s = seg(s_->count_ - 1);
     return s.block->data + s.off + s.len;
 }
 
 Block *Buffer::take_block(size_t need) noexcept {
-    for (Block *&sp : spare_) {
+    for (Block *&sp : s_->spare_) {
         if (sp && sp->cap >= need) {
             Block *b = sp;
             sp = nullptr;
@@ -70,13 +71,13 @@ Block *Buffer::take_block(size_t need) noexcept {
         }
     }
     Block *b = block_new_owned(need > next_block() ? need : next_block());
-    if (b && next_block() < kMaxAutoBlock / 2) ++next_block_shift_;
+    if (b && next_block() < kMaxAutoBlock / 2) ++s_->next_block_shift_;
     return b;
 }
 
 void Buffer::give_back(Block *b) noexcept {
     if (b->owned() && b->cap <= kKeepSpare && b->refs.load(std::memory_order_acquire) == 1) {
-        for (Block *&sp : spare_) {
+        for (Block *&sp : s_->spare_) {
             if (!sp) {
                 sp = b;
                 return;
@@ -87,7 +88,7 @@ void Buffer::give_back(Block *b) noexcept {
 }
 
 void Buffer::free_all_segments() noexcept {
-    while (count_) {
+    while (s_->count_) {
         Block *b = seg(0).block;
         pop_front();
         block_unref(b);
@@ -95,7 +96,7 @@ void Buffer::free_all_segments() noexcept {
 }
 
 bool Buffer::has_views_or_files() const noexcept {
-    for (size_t i = 0; i < count_; ++i) {
+    for (size_t i = 0; i < s_->count_; ++i) {
         const Segment &s = seg(i);
         if ((s.flags & kSegView) || s.block->kind == BlockKind::kFile) return true;
     }
@@ -103,15 +104,15 @@ bool Buffer::has_views_or_files() const noexcept {
 }
 
 size_t Buffer::contiguous_space() const noexcept {
-    return count_ ? seg(0).len : 0;
+    return s_->count_ ? seg(0).len : 0;
 }
 
 bool Buffer::check_invariants() const noexcept {
-    if (cap_ & (cap_ - 1)) return false;
-    if (count_ > cap_) return false;
+    if (s_->cap_ & (s_->cap_ - 1)) return false;
+    if (s_->count_ > s_->cap_) return false;
     size_t sum = 0;
-    uint64_t abs = front_abs_;
-    for (size_t i = 0; i < count_; ++i) {
+    uint64_t abs = s_->front_abs_;
+    for (size_t i = 0; i < s_->count_; ++i) {
         const Segment &s = seg(i);
         if (!s.len || !s.block) return false;
         if (s.abs != abs) return false;
@@ -119,24 +120,24 @@ bool Buffer::check_invariants() const noexcept {
         abs += s.len;
         sum += s.len;
     }
-    return sum == total_;
+    return sum == s_->total_;
 }
 
 // ---- positions ---------------------------------------------------------------------
 
 void Buffer::locate(size_t pos, size_t *idx, size_t *off) const noexcept {
-    if (pos >= total_) {
-        *idx = count_;
+    if (pos >= s_->total_) {
+        *idx = s_->count_;
         *off = 0;
         return;
     }
     // Segments are ordered by stream position: binary search for the last one that
     // starts at or before pos.
-    uint64_t target = front_abs_ + pos;
-    size_t lo = 0, hi = count_ - 1;
+    uint64_t target = s_->front_abs_ + pos;
+    size_t lo = 0, hi = s_->count_ - 1;
     while (lo < hi) {
         size_t mid = (lo + hi + 1) / 2;
-        if (seg(mid).abs - front_abs_ <= target - front_abs_)
+        if (seg(mid).abs - s_->front_abs_ <= target - s_->front_abs_)
             lo = mid;
         else
             hi = mid - 1;
@@ -146,11 +147,11 @@ void Buffer::locate(size_t pos, size_t *idx, size_t *off) const noexcept {
 }
 
 bool Buffer::ptr_to_location(const evbuffer_ptr *p, size_t *idx, size_t *off) const noexcept {
-    if (p->pos < 0 || size_t(p->pos) > total_) return false;
+    if (p->pos < 0 || size_t(p->pos) > s_->total_) return false;
     size_t pos = size_t(p->pos);
-    size_t i = uint32_t(uint32_t(reinterpret_cast<uintptr_t>(p->internal_.chain)) - front_seq_);
+    size_t i = uint32_t(uint32_t(reinterpret_cast<uintptr_t>(p->internal_.chain)) - s_->front_seq_);
     size_t o = p->internal_.pos_in_chain;
-    if (i < count_ && o < seg(i).len && seg(i).abs + o == front_abs_ + pos) {
+    if (i < s_->count_ && o < seg(i).len && seg(i).abs + o == s_->front_abs_ + pos) {
         *idx = i;
         *off = o;
         return true;
@@ -162,7 +163,7 @@ bool Buffer::ptr_to_location(const evbuffer_ptr *p, size_t *idx, size_t *off) co
 evbuffer_ptr Buffer::make_ptr(size_t pos, size_t idx, size_t off) const noexcept {
     evbuffer_ptr p;
     p.pos = ssize_t(pos);
-    p.internal_.chain = reinterpret_cast<void *>(uintptr_t(uint32_t(front_seq_ + idx)));
+    p.internal_.chain = reinterpret_cast<void *>(uintptr_t(uint32_t(s_->front_seq_ + idx)));
     p.internal_.pos_in_chain = off;
     return p;
 }
@@ -172,7 +173,7 @@ bool Buffer::materialize_range(size_t from, size_t len) noexcept {
     size_t idx, off;
     locate(from, &idx, &off);
     size_t left = len;
-    for (size_t i = idx; i < count_ && left; ++i) {
+    for (size_t i = idx; i < s_->count_ && left; ++i) {
         Segment &s = seg(i);
         if (!block_materialize(s.block)) return false;
         size_t n = s.len - off;
@@ -186,7 +187,7 @@ void Buffer::copy_bytes(size_t from, void *out, size_t len) noexcept {
     size_t idx, off;
     locate(from, &idx, &off);
     auto *dst = static_cast<unsigned char *>(out);
-    for (size_t i = idx; i < count_ && len; ++i) {
+    for (size_t i = idx; i < s_->count_ && len; ++i) {
         const Segment &s = seg(i);
         size_t n = s.len - off;
         if (n > len) n = len;
@@ -204,14 +205,14 @@ bool Buffer::append_bytes(const void *data, size_t len) noexcept {
     size_t space = tail_space();
     if (len <= space) {
         std::memcpy(tail_ptr(), src, len);
-        seg(count_ - 1).len += len;
-        total_ += len;
+        seg(s_->count_ - 1).len += len;
+        s_->total_ += len;
         return true;
     }
     // A short remainder at the end of a block: slide it to the front of its block when
     // that makes room, rather than starting a new block.
-    if (count_) {
-        Segment &l = seg(count_ - 1);
+    if (s_->count_) {
+        Segment &l = seg(s_->count_ - 1);
         Block *b = l.block;
         if (b->owned() && l.off && l.len <= kRealignMax && l.len + len <= b->cap &&
             b->refs.load(std::memory_order_acquire) == 1) {
@@ -219,7 +220,7 @@ bool Buffer::append_bytes(const void *data, size_t len) noexcept {
             l.off = 0;
             std::memcpy(b->data + l.len, src, len);
             l.len += len;
-            total_ += len;
+            s_->total_ += len;
             return true;
         }
     }
@@ -229,8 +230,8 @@ bool Buffer::append_bytes(const void *data, size_t len) noexcept {
     if (!b) return false;
     if (space) {
         std::memcpy(tail_ptr(), src, space);
-        seg(count_ - 1).len += space;
-        total_ += space;
+        seg(s_->count_ - 1).len += space;
+        s_->total_ += space;
     }
     std::memcpy(b->data, src + space, rest);
     push_back(Segment{b, 0, rest, 0, 0});
@@ -240,15 +241,15 @@ bool Buffer::append_bytes(const void *data, size_t len) noexcept {
 int Buffer::add_slow(const void *data, size_t len) noexcept {
     Guard g(this);
     // Fast path: a small append into the free tail of the last block.
-    if (count_ && data && !freeze_back_) {
-        Segment &l = seg(count_ - 1);
+    if (s_->count_ && data && !freeze_back_) {
+        Segment &l = seg(s_->count_ - 1);
         Block *b = l.block;
         size_t end = l.off + l.len;
-        if (b->owned() && len <= b->cap - end && len <= kMaxLength - total_ &&
+        if (b->owned() && len <= b->cap - end && len <= kMaxLength - s_->total_ &&
             b->refs.load(std::memory_order_acquire) == 1) {
             std::memcpy(b->data + end, data, len);
             l.len += len;
-            total_ += len;
+            s_->total_ += len;
             note_added(len);
             invoke_callbacks();
             return 0;
@@ -256,7 +257,7 @@ int Buffer::add_slow(const void *data, size_t len) noexcept {
     }
     if (freeze_back_) return -1;
     if (!len) return 0;
-    if (!data || would_overflow(total_, len)) return -1;
+    if (!data || would_overflow(s_->total_, len)) return -1;
     if (!append_bytes(data, len)) return -1;
     note_added(len);
     invoke_callbacks();
@@ -270,18 +271,18 @@ int Buffer::expand(size_t len) noexcept {
     if (len <= space) return 0;
     if (!ring_reserve(1)) return -1;
     size_t rest = len - space;
-    for (Block *sp : spare_)
+    for (Block *sp : s_->spare_)
         if (sp && sp->cap >= rest) return 0;
     Block *b = block_new_owned(rest);
     if (!b) return -1;
     // Keep it where take_block finds it.
-    if (!spare_[0]) {
-        spare_[0] = b;
-    } else if (!spare_[1]) {
-        spare_[1] = b;
+    if (!s_->spare_[0]) {
+        s_->spare_[0] = b;
+    } else if (!s_->spare_[1]) {
+        s_->spare_[1] = b;
     } else {
-        Block *old = spare_[0];
-        spare_[0] = b;
+        Block *old = s_->spare_[0];
+        s_->spare_[0] = b;
         block_unref(old);
     }
     return 0;
@@ -297,7 +298,7 @@ size_t Buffer::add_iovec(const iovec *vec, int n) noexcept {
         sum += vec[i].iov_len;
     }
     if (!sum) return 0;
-    if (would_overflow(total_, sum)) return 0;
+    if (would_overflow(s_->total_, sum)) return 0;
     // One block for everything that does not fit the tail, so nothing can fail midway.
     size_t space = tail_space();
     Block *b = nullptr;
@@ -314,8 +315,8 @@ size_t Buffer::add_iovec(const iovec *vec, int n) noexcept {
             if (space) {
                 size_t k = len < space ? len : space;
                 std::memcpy(tail_ptr(), src, k);
-                seg(count_ - 1).len += k;
-                total_ += k;
+                seg(s_->count_ - 1).len += k;
+                s_->total_ += k;
                 space -= k;
                 src += k;
                 len -= k;
@@ -345,10 +346,10 @@ int Buffer::add_vprintf(const char *fmt, va_list ap) noexcept {
     va_end(aq);
     if (n < 0) return -1;
     size_t len = size_t(n);
-    if (would_overflow(total_, len)) return -1;
+    if (would_overflow(s_->total_, len)) return -1;
     if (len < space) {
-        seg(count_ - 1).len += len;
-        total_ += len;
+        seg(s_->count_ - 1).len += len;
+        s_->total_ += len;
     } else {
         if (!ring_reserve(1)) return -1;
         Block *b = take_block(len + 1);
@@ -373,7 +374,7 @@ int Buffer::add_reference(const void *data, size_t len, evbuffer_ref_cleanup_cb 
     Guard g(this);
     if (freeze_back_) return -1;
     if (len && !data) return -1;
-    if (would_overflow(total_, len)) return -1;
+    if (would_overflow(s_->total_, len)) return -1;
     if (!len) {
         // Nothing to hold on to: the memory is released at once.
         if (cb) cb(data, 0, arg);
@@ -392,16 +393,16 @@ int Buffer::prepend(const void *data, size_t len) noexcept {
     Guard g(this);
     if (freeze_front_) return -1;
     if (!len) return 0;
-    if (!data || would_overflow(total_, len)) return -1;
-    if (count_) {
+    if (!data || would_overflow(s_->total_, len)) return -1;
+    if (s_->count_) {
         Segment &f = seg(0);
         Block *b = f.block;
         if (b->owned() && f.off >= len && b->refs.load(std::memory_order_acquire) == 1) {
             f.off -= len;
             f.len += len;
             f.abs -= len;
-            front_abs_ -= len;
-            total_ += len;
+            s_->front_abs_ -= len;
+            s_->total_ += len;
             std::memcpy(b->data + f.off, data, len);
             note_added(len);
             invoke_callbacks();
@@ -426,7 +427,7 @@ int Buffer::reserve_space(ssize_t size, iovec *vec, int n_vec) noexcept {
     Guard g(this);
     if (freeze_back_ || size < 0 || n_vec < 1 || !vec) return -1;
     size_t want = size_t(size);
-    if (would_overflow(total_, want)) return -1;
+    if (would_overflow(s_->total_, want)) return -1;
     // Nothing asked for with room for two extents: none handed out (as libevent).
     if (!want && n_vec >= 2) return 0;
     // Commit may need up to two ring slots: make sure it cannot fail for that.
@@ -439,7 +440,7 @@ int Buffer::reserve_space(ssize_t size, iovec *vec, int n_vec) noexcept {
     }
     size_t rest = (n_vec >= 2 && space) ? want - space : want;
     if (expand_spare(rest) < 0) return -1;
-    Block *b = (spare_[0] && spare_[0]->cap >= rest) ? spare_[0] : spare_[1];
+    Block *b = (s_->spare_[0] && s_->spare_[0]->cap >= rest) ? s_->spare_[0] : s_->spare_[1];
     if (n_vec >= 2 && space) {
         vec[0].iov_base = tail_ptr();
         vec[0].iov_len = space;
@@ -454,15 +455,15 @@ int Buffer::reserve_space(ssize_t size, iovec *vec, int n_vec) noexcept {
 
 // Makes sure a spare block with at least `need` bytes exists (spare_[0] preferred).
 int Buffer::expand_spare(size_t need) noexcept {
-    if (spare_[0] && spare_[0]->cap >= need) return 0;
-    if (spare_[1] && spare_[1]->cap >= need) return 0;
+    if (s_->spare_[0] && s_->spare_[0]->cap >= need) return 0;
+    if (s_->spare_[1] && s_->spare_[1]->cap >= need) return 0;
     Block *b = block_new_owned(need > next_block() ? need : next_block());
     if (!b) return -1;
-    if (spare_[0] && !spare_[1]) {
-        spare_[1] = b;
+    if (s_->spare_[0] && !s_->spare_[1]) {
+        s_->spare_[1] = b;
     } else {
-        if (spare_[0]) block_unref(spare_[0]);
-        spare_[0] = b;
+        if (s_->spare_[0]) block_unref(s_->spare_[0]);
+        s_->spare_[0] = b;
     }
     return 0;
 }
@@ -478,7 +479,7 @@ int Buffer::commit_space(const iovec *vec, int n_vec) noexcept {
         int spare;  // -1: extend the tail
         size_t len;
     } steps[2];
-    unsigned char *tail = count_ ? tail_ptr() : nullptr;
+    unsigned char *tail = s_->count_ ? tail_ptr() : nullptr;
     size_t space = tail_space();
     bool used[2] = {false, false};
     size_t sum = 0;
@@ -492,28 +493,29 @@ int Buffer::commit_space(const iovec *vec, int n_vec) noexcept {
         } else {
             int k = -1;
             for (int j = 0; j < 2; ++j)
-                if (spare_[j] && !used[j] && base == spare_[j]->data && len <= spare_[j]->cap)
+                if (s_->spare_[j] && !used[j] && base == s_->spare_[j]->data &&
+                    len <= s_->spare_[j]->cap)
                     k = j;
             if (k < 0) return -1;
             used[k] = true;
             steps[i] = Step{k, len};
-            space = spare_[k]->cap;
-            tail = spare_[k]->data;
+            space = s_->spare_[k]->cap;
+            tail = s_->spare_[k]->data;
         }
         tail += len;
         space -= len;
         sum += len;
     }
-    if (would_overflow(total_, sum)) return -1;
+    if (would_overflow(s_->total_, sum)) return -1;
     if (!ring_reserve(2)) return -1;
     for (int i = 0; i < n_vec; ++i) {
         if (!steps[i].len) continue;
         if (steps[i].spare < 0) {
-            seg(count_ - 1).len += steps[i].len;
-            total_ += steps[i].len;
+            seg(s_->count_ - 1).len += steps[i].len;
+            s_->total_ += steps[i].len;
         } else {
-            Block *b = spare_[steps[i].spare];
-            spare_[steps[i].spare] = nullptr;
+            Block *b = s_->spare_[steps[i].spare];
+            s_->spare_[steps[i].spare] = nullptr;
             push_back(Segment{b, 0, steps[i].len, 0, 0});
         }
     }
@@ -527,15 +529,17 @@ int Buffer::commit_space(const iovec *vec, int n_vec) noexcept {
 // ---- removing ----------------------------------------------------------------------------
 
 void Buffer::drain_bytes(size_t len, Buffer *recycle_to) noexcept {
-    while (len && count_) {
+    REEVENT_ASSERT(!recycle_to || recycle_to->owned());  // its State takes the block
+    while (len && s_->count_) {
         Segment &s = seg(0);
         if (len >= s.len) {
             len -= s.len;
             Block *b = s.block;
             pop_front();
-            if (recycle_to && !recycle_to->spare_[0] && !recycle_to->spare_[1] && b->owned() &&
+            if (recycle_to && !recycle_to->s_->spare_[0] && !recycle_to->s_->spare_[1] &&
+                b->owned() &&
                 b->cap <= kKeepSpare && b->refs.load(std::memory_order_acquire) == 1) {
-                recycle_to->spare_[0] = b;
+                recycle_to->s_->spare_[0] = b;
                 recycle_to = nullptr;
                 continue;
             }
@@ -544,22 +548,22 @@ void Buffer::drain_bytes(size_t len, Buffer *recycle_to) noexcept {
             s.off += len;
             s.len -= len;
             s.abs += len;
-            total_ -= len;
-            front_abs_ += len;
+            s_->total_ -= len;
+            s_->front_abs_ += len;
             len = 0;
         }
     }
     // An empty buffer keeps at most one spare block, so idle connections hold little.
-    if (!total_ && spare_[1]) {
-        block_unref(spare_[1]);
-        spare_[1] = nullptr;
+    if (!s_->total_ && s_->spare_[1]) {
+        block_unref(s_->spare_[1]);
+        s_->spare_[1] = nullptr;
     }
 }
 
 int Buffer::drain(size_t len) noexcept {
     Guard g(this);
     if (freeze_front_) return -1;
-    size_t n = len < total_ ? len : total_;
+    size_t n = len < s_->total_ ? len : s_->total_;
     if (!n) return 0;
     drain_bytes(n);
     note_deleted(n);
@@ -571,7 +575,7 @@ int Buffer::remove(void *out, size_t len) noexcept {
     Guard g(this);
     if (freeze_front_) return -1;
     if (len && !out) return -1;
-    size_t n = len < total_ ? len : total_;
+    size_t n = len < s_->total_ ? len : s_->total_;
     if (n > size_t(INT_MAX)) n = size_t(INT_MAX);
     if (!n) return 0;
     if (!materialize_range(0, n)) return -1;
@@ -588,11 +592,11 @@ ssize_t Buffer::copyout_from(const evbuffer_ptr *pos, void *out, size_t len) noe
     if (freeze_front_) return -1;
     size_t from = 0;
     if (pos) {
-        if (pos->pos < 0 || size_t(pos->pos) > total_) return -1;
+        if (pos->pos < 0 || size_t(pos->pos) > s_->total_) return -1;
         from = size_t(pos->pos);
     }
     if (len && !out) return -1;
-    size_t n = total_ - from;
+    size_t n = s_->total_ - from;
     if (len < n) n = len;
     if (n > kMaxLength) n = kMaxLength;
     if (!n) return 0;
@@ -603,11 +607,11 @@ ssize_t Buffer::copyout_from(const evbuffer_ptr *pos, void *out, size_t len) noe
 
 unsigned char *Buffer::pullup(ssize_t size) noexcept {
     Guard g(this);
-    size_t want = size < 0 ? total_ : size_t(size);
-    if (want > total_) return nullptr;
+    size_t want = size < 0 ? s_->total_ : size_t(size);
+    if (want > s_->total_) return nullptr;
     if (!want) {
         // Nothing to make contiguous; give the front if there is one.
-        if (!count_ || !block_materialize(seg(0).block)) return nullptr;
+        if (!s_->count_ || !block_materialize(seg(0).block)) return nullptr;
         return seg(0).block->data + seg(0).off;
     }
     Segment &f = seg(0);
@@ -625,7 +629,7 @@ unsigned char *Buffer::pullup(ssize_t size) noexcept {
         unsigned char *dst = fb->data + f.off + have;
         size_t left = want - have;
         // Copy from the following segments, then drop what was copied.
-        for (size_t i = 1; i < count_ && left; ++i) {
+        for (size_t i = 1; i < s_->count_ && left; ++i) {
             const Segment &s = seg(i);
             size_t n = s.len < left ? s.len : left;
             std::memcpy(dst, s.block->data + s.off, n);
@@ -642,9 +646,9 @@ unsigned char *Buffer::pullup(ssize_t size) noexcept {
                 // Remove ring slot 1 by shifting seg(0) forward.
                 Segment first = seg(0);
                 seg(1) = first;
-                head_ = (head_ + 1) & mask();
-                --count_;
-                ++front_seq_;
+                s_->head_ = (s_->head_ + 1) & mask();
+                --s_->count_;
+                ++s_->front_seq_;
                 give_back(b);
             } else {
                 s.off += moved;
@@ -659,12 +663,12 @@ unsigned char *Buffer::pullup(ssize_t size) noexcept {
     Block *b = block_new_owned(want);
     if (!b) return nullptr;
     copy_bytes(0, b->data, want);
-    size_t saved_total = total_;
-    uint64_t saved_abs = front_abs_;
+    size_t saved_total = s_->total_;
+    uint64_t saved_abs = s_->front_abs_;
     drain_bytes(want);
     // drain_bytes freed at least one slot, so there is room in front.
     push_front(Segment{b, 0, want, 0, 0});
-    REEVENT_ASSERT(total_ == saved_total && front_abs_ == saved_abs);
+    REEVENT_ASSERT(s_->total_ == saved_total && s_->front_abs_ == saved_abs);
     return b->data;
 }
 
@@ -693,38 +697,39 @@ int Buffer::add_buffer(Buffer *out, Buffer *in) noexcept {
     if (out == in) return -1;
     Guard2 g(out, in);
     if (in->freeze_front_ || out->freeze_back_) return -1;
-    size_t n = in->total_;
+    size_t n = in->s_->total_;
     if (!n) return 0;
-    if (would_overflow(out->total_, n)) return -1;
+    if (would_overflow(out->s_->total_, n)) return -1;
     // Segments always move, never copied even when small: the extents a later peek sees
     // and the moment a reference's cleanup runs (when its bytes are drained from `out`)
     // are then libevent's.
-    if (!out->count_) {
+    if (!out->own()) return -1;
+    if (!out->s_->count_) {
         // Empty destination: take the source's ring as it is (its stream positions too).
-        std::swap(out->ring_, in->ring_);
-        std::swap(out->cap_, in->cap_);
-        out->head_ = in->head_;
-        out->count_ = in->count_;
-        out->total_ = in->total_;
-        out->front_abs_ = in->front_abs_;
-        in->front_abs_ += n;
-        in->front_seq_ += in->count_;
-        in->head_ = in->count_ = 0;
-        in->total_ = 0;
+        std::swap(out->s_->ring_, in->s_->ring_);
+        std::swap(out->s_->cap_, in->s_->cap_);
+        out->s_->head_ = in->s_->head_;
+        out->s_->count_ = in->s_->count_;
+        out->s_->total_ = in->s_->total_;
+        out->s_->front_abs_ = in->s_->front_abs_;
+        in->s_->front_abs_ += n;
+        in->s_->front_seq_ += in->s_->count_;
+        in->s_->head_ = in->s_->count_ = 0;
+        in->s_->total_ = 0;
     } else {
-        if (!out->ring_reserve(in->count_)) return -1;
-        uint64_t shift = out->front_abs_ + out->total_ - in->front_abs_;
-        for (size_t i = 0; i < in->count_; ++i) {
-            Segment &d = out->seg(out->count_ + i);
+        if (!out->ring_reserve(in->s_->count_)) return -1;
+        uint64_t shift = out->s_->front_abs_ + out->s_->total_ - in->s_->front_abs_;
+        for (size_t i = 0; i < in->s_->count_; ++i) {
+            Segment &d = out->seg(out->s_->count_ + i);
             d = in->seg(i);
             d.abs += shift;
         }
-        out->count_ += in->count_;
-        out->total_ += n;
-        in->front_abs_ += n;
-        in->front_seq_ += in->count_;
-        in->head_ = in->count_ = 0;
-        in->total_ = 0;
+        out->s_->count_ += in->s_->count_;
+        out->s_->total_ += n;
+        in->s_->front_abs_ += n;
+        in->s_->front_seq_ += in->s_->count_;
+        in->s_->head_ = in->s_->count_ = 0;
+        in->s_->total_ = 0;
     }
     in->note_deleted(n);
     out->note_added(n);
@@ -737,18 +742,18 @@ int Buffer::prepend_buffer(Buffer *dst, Buffer *src) noexcept {
     if (dst == src) return -1;
     Guard2 g(dst, src);
     if (src->freeze_front_ || dst->freeze_front_) return -1;
-    size_t n = src->total_;
+    size_t n = src->s_->total_;
     if (!n) return 0;
-    if (would_overflow(dst->total_, n)) return -1;
-    if (!dst->ring_reserve(src->count_)) return -1;
-    while (src->count_) {
-        Segment s = src->seg(src->count_ - 1);
-        --src->count_;
-        src->total_ -= s.len;
+    if (would_overflow(dst->s_->total_, n)) return -1;
+    if (!dst->ring_reserve(src->s_->count_)) return -1;
+    while (src->s_->count_) {
+        Segment s = src->seg(src->s_->count_ - 1);
+        --src->s_->count_;
+        src->s_->total_ -= s.len;
         dst->push_front(s);
     }
-    src->front_abs_ += n;
-    src->head_ = 0;
+    src->s_->front_abs_ += n;
+    src->s_->head_ = 0;
     src->note_deleted(n);
     dst->note_added(n);
     src->invoke_callbacks();
@@ -761,11 +766,11 @@ int Buffer::add_buffer_reference(Buffer *out, Buffer *in) noexcept {
     Guard2 g(out, in);
     if (out->freeze_back_) return -1;
     if (in->has_views_or_files()) return -1;
-    size_t n = in->total_;
+    size_t n = in->s_->total_;
     if (!n) return 0;
-    if (would_overflow(out->total_, n)) return -1;
-    if (!out->ring_reserve(in->count_)) return -1;
-    for (size_t i = 0; i < in->count_; ++i) {
+    if (would_overflow(out->s_->total_, n)) return -1;
+    if (!out->ring_reserve(in->s_->count_)) return -1;
+    for (size_t i = 0; i < in->s_->count_; ++i) {
         Segment s = in->seg(i);
         block_ref(s.block);
         s.flags |= kSegView;
@@ -780,10 +785,10 @@ int Buffer::remove_buffer(Buffer *src, Buffer *dst, size_t len) noexcept {
     if (src == dst) return -1;
     Guard2 g(src, dst);
     if (src->freeze_front_ || dst->freeze_back_) return -1;
-    size_t n = len < src->total_ ? len : src->total_;
+    size_t n = len < src->s_->total_ ? len : src->s_->total_;
     if (n > size_t(INT_MAX)) n = size_t(INT_MAX);
     if (!n) return 0;
-    if (would_overflow(dst->total_, n)) return -1;
+    if (would_overflow(dst->s_->total_, n)) return -1;
     // Whole segments move; a partial last one is copied when short, shared when long.
     size_t idx, off;
     src->locate(n, &idx, &off);
@@ -823,8 +828,8 @@ int Buffer::remove_buffer(Buffer *src, Buffer *dst, size_t len) noexcept {
                 dst->push_back(Segment{copy_to, 0, part, 0, 0});
             } else {
                 std::memcpy(dst->tail_ptr(), p.block->data + p.off, part);
-                dst->seg(dst->count_ - 1).len += part;
-                dst->total_ += part;
+                dst->seg(dst->s_->count_ - 1).len += part;
+                dst->s_->total_ += part;
             }
         } else {
             block_ref(p.block);
@@ -833,8 +838,8 @@ int Buffer::remove_buffer(Buffer *src, Buffer *dst, size_t len) noexcept {
         p.off += part;
         p.len -= part;
         p.abs += part;
-        src->total_ -= part;
-        src->front_abs_ += part;
+        src->s_->total_ -= part;
+        src->s_->front_abs_ += part;
     }
     src->note_deleted(n);
     dst->note_added(n);

@@ -1,5 +1,6 @@
-// The evbuffer: a ring of segments (see block.h) plus length, freeze state, callbacks, lock
-// and the deferred-callback hook.
+// The evbuffer: a 24-byte header (callbacks, refcount, freeze state) and a State with the
+// ring of segments (see block.h), length, spares, lock and deferred-callback hook, which a
+// buffer allocates only when it first needs one (an idle connection's buffers have none).
 //
 // This header is also the internal interface for the bufferevent area. What it may use:
 //   - Buffer::from(evbuffer*) / the public evbuffer_* functions;
@@ -54,6 +55,36 @@ struct evbuffer_cb_entry {
 
 namespace reevent::buffer {
 
+// What a buffer holds beyond its header: the segment ring, counters, spare blocks, lock,
+// deferred-callback hook. A buffer that never held data, a lock or a deferral points at
+// kEmptyState (constant: in read-only memory, so a write that missed Buffer::own() faults
+// at once instead of corrupting every empty buffer); the first such need allocates one,
+// which stays until the buffer is freed (no allocation per message).
+struct State {
+    Segment *ring_ = nullptr;
+    size_t total_ = 0;
+    // Stream position of the first byte: grows as bytes are drained, shrinks on prepend.
+    // Every segment records its own, so a position hint can be checked exactly and a byte
+    // position found by binary search.
+    uint64_t front_abs_ = 0;
+    Block *spare_[2] = {nullptr, nullptr};
+    core::Lock *lock_ = nullptr;
+    void *user_lock_ = nullptr;
+    // Changes not yet reported to the callbacks (zero while there are none).
+    size_t n_added_ = 0;
+    size_t n_deleted_ = 0;
+    core::Deferred *deferred_ = nullptr;  // allocated by defer_callbacks
+    uint32_t cap_ = 0;   // power of two (0 until the first segment)
+    uint32_t head_ = 0;
+    uint32_t count_ = 0;
+    uint32_t front_seq_ = 1;  // sequence number of seg(0), for evbuffer_ptr hints
+    // Growth rule for new owned blocks (kMinBlockData << next_block_shift_) and the
+    // adaptive readv size (1 << read_hint_shift_).
+    uint8_t next_block_shift_ = 0;
+    uint8_t read_hint_shift_ = 12;
+};
+inline constexpr State kEmptyState{};
+
 class Buffer {
 public:
     Buffer() noexcept = default;
@@ -70,21 +101,22 @@ public:
 
     // ---- locking ----------------------------------------------------------------------
     int enable_locking(void *user_lock) noexcept;
-    void use_lock(core::Lock *shared) noexcept;  // bufferevent: share its lock
+    // bufferevent: share its lock. False when out of memory.
+    [[nodiscard]] bool use_lock(core::Lock *shared) noexcept;
     // Inline: the common unlocked or core::Lock case costs one branch.
     void lock() noexcept {
-        if (lock_)
-            lock_->lock();
-        else if (user_lock_)
+        if (s_->lock_)
+            s_->lock_->lock();
+        else if (s_->user_lock_)
             lock_user();
     }
     void unlock() noexcept {
-        if (lock_)
-            lock_->unlock();
-        else if (user_lock_)
+        if (s_->lock_)
+            s_->lock_->unlock();
+        else if (s_->user_lock_)
             unlock_user();
     }
-    bool locking() const noexcept { return lock_ != nullptr || user_lock_ != nullptr; }
+    bool locking() const noexcept { return s_->lock_ != nullptr || s_->user_lock_ != nullptr; }
 
     // ---- flags and state --------------------------------------------------------------
     int set_flags(uint64_t f) noexcept;
@@ -94,22 +126,22 @@ public:
     int unfreeze(bool at_front) noexcept;
     bool frozen_front() const noexcept { return freeze_front_; }
     bool frozen_back() const noexcept { return freeze_back_; }
-    size_t length() const noexcept { return total_; }
+    size_t length() const noexcept { return s_->total_; }
     size_t contiguous_space() const noexcept;
 
     // ---- adding -----------------------------------------------------------------------
     // Inline fast path (a small append into the free tail of the last block, no lock, no
     // callbacks); everything else goes to add_slow.
     int add(const void *data, size_t len) noexcept {
-        if (plain_.load(std::memory_order_relaxed) && count_ && data) {
-            Segment &l = ring_[(head_ + count_ - 1) & (cap_ - 1)];
+        if (plain_.load(std::memory_order_relaxed) && s_->count_ && data) {
+            Segment &l = s_->ring_[(s_->head_ + s_->count_ - 1) & (s_->cap_ - 1)];
             Block *b = l.block;
             size_t end = l.off + l.len;
             if (b->kind == BlockKind::kOwned && len <= b->cap - end &&
                 b->refs.load(std::memory_order_relaxed) == 1) {
                 std::memcpy(b->data + end, data, len);
                 l.len += len;
-                total_ += len;
+                s_->total_ += len;
                 return 0;
             }
         }
@@ -175,8 +207,10 @@ public:
     // True when the ring is consistent: lengths add up, no empty segment, stream positions
     // contiguous, capacity a power of two.
     bool check_invariants() const noexcept;
-    size_t segment_count() const noexcept { return count_; }
-    size_t spare_count() const noexcept { return (spare_[0] != nullptr) + (spare_[1] != nullptr); }
+    size_t segment_count() const noexcept { return s_->count_; }
+    size_t spare_count() const noexcept {
+        return (s_->spare_[0] != nullptr) + (s_->spare_[1] != nullptr);
+    }
 
 private:
     friend class Guard;
@@ -194,34 +228,34 @@ private:
         bool on_;
     };
     // Ring access.
-    size_t mask() const noexcept { return cap_ - 1; }
-    Segment &seg(size_t i) noexcept { return ring_[(head_ + i) & mask()]; }
-    const Segment &seg(size_t i) const noexcept { return ring_[(head_ + i) & mask()]; }
-    Segment *last() noexcept { return count_ ? &seg(count_ - 1) : nullptr; }
+    size_t mask() const noexcept { return s_->cap_ - 1; }
+    Segment &seg(size_t i) noexcept { return s_->ring_[(s_->head_ + i) & mask()]; }
+    const Segment &seg(size_t i) const noexcept { return s_->ring_[(s_->head_ + i) & mask()]; }
+    Segment *last() noexcept { return s_->count_ ? &seg(s_->count_ - 1) : nullptr; }
     bool ring_reserve(size_t extra) noexcept;  // room for `extra` more segments
     // Both take a segment whose len is set; they fix abs and total_.
     void push_back(Segment s) noexcept {
-        s.abs = front_abs_ + total_;
-        total_ += s.len;
-        seg(count_++) = s;
+        s.abs = s_->front_abs_ + s_->total_;
+        s_->total_ += s.len;
+        seg(s_->count_++) = s;
     }
     void push_front(Segment s) noexcept {
-        head_ = (head_ - 1) & mask();
-        ++count_;
-        --front_seq_;
-        front_abs_ -= s.len;
-        s.abs = front_abs_;
-        total_ += s.len;
-        ring_[head_] = s;
+        s_->head_ = (s_->head_ - 1) & mask();
+        ++s_->count_;
+        --s_->front_seq_;
+        s_->front_abs_ -= s.len;
+        s.abs = s_->front_abs_;
+        s_->total_ += s.len;
+        s_->ring_[s_->head_] = s;
     }
     // Removes seg(0) from the ring (fixing total_ and front_abs_); the caller releases its
     // block.
     void pop_front() noexcept {
-        total_ -= ring_[head_].len;
-        front_abs_ += ring_[head_].len;
-        head_ = (head_ + 1) & mask();
-        --count_;
-        ++front_seq_;
+        s_->total_ -= s_->ring_[s_->head_].len;
+        s_->front_abs_ += s_->ring_[s_->head_].len;
+        s_->head_ = (s_->head_ + 1) & mask();
+        --s_->count_;
+        ++s_->front_seq_;
     }
     // Free room after the last segment's data, 0 if that block cannot grow.
     size_t tail_space() const noexcept;
@@ -257,14 +291,20 @@ private:
     bool find_eol(Cursor &c, evbuffer_eol_style style, size_t *eol_len) noexcept;
 
     // Callbacks.
-    void note_added(size_t n) noexcept { n_added_ += n; }
-    void note_deleted(size_t n) noexcept { n_deleted_ += n; }
+    // Only a change (n > 0) writes: the buffer owns its State by then.
+    void note_added(size_t n) noexcept { if (n) s_->n_added_ += n; }
+    void note_deleted(size_t n) noexcept { if (n) s_->n_deleted_ += n; }
     void invoke_callbacks() noexcept {
         if (!callbacks_) {
-            n_added_ = n_deleted_ = 0;
+            clear_counts();
             return;
         }
         invoke_callbacks_slow();
+    }
+    // Nobody listens: forget the counts (written only when non-zero, which an unowned
+    // buffer's are not).
+    void clear_counts() noexcept {
+        if (s_->n_added_ | s_->n_deleted_) s_->n_added_ = s_->n_deleted_ = 0;
     }
     void invoke_callbacks_slow() noexcept;
     void lock_user() noexcept;
@@ -273,47 +313,34 @@ private:
     void sweep_callbacks() noexcept;
     static void deferred_cb(core::Deferred *d, void *arg) noexcept;
 
-    // Laid out small: a bufferevent has two of these per connection.
-    Segment *ring_ = nullptr;
-    size_t total_ = 0;
-    // Stream position of the first byte: grows as bytes are drained, shrinks on prepend.
-    // Every segment records its own, so a position hint can be checked exactly and a byte
-    // position found by binary search.
-    uint64_t front_abs_ = 0;
-    Block *spare_[2] = {nullptr, nullptr};
-    core::Lock *lock_ = nullptr;
-    void *user_lock_ = nullptr;
-    evbuffer_cb_entry *callbacks_ = nullptr;
-    size_t n_added_ = 0;
-    size_t n_deleted_ = 0;
-    core::Deferred *deferred_ = nullptr;  // allocated by defer_callbacks
+    // Claims a State of its own (the shared empty one is read-only); false when out of
+    // memory. Every path that writes a State field calls it first (ring_reserve does).
+    bool own() noexcept { return s_ != empty_state() || own_slow(); }
+    bool own_slow() noexcept;
+    bool owned() const noexcept { return s_ != empty_state(); }
+    static State *empty_state() noexcept { return const_cast<State *>(&kEmptyState); }
+    size_t next_block() const noexcept { return kMinBlockData << s_->next_block_shift_; }
+    size_t read_hint() const noexcept { return size_t(1) << s_->read_hint_shift_; }
 
-    uint32_t cap_ = 0;   // power of two (0 until the first segment)
-    uint32_t head_ = 0;
-    uint32_t count_ = 0;
-    uint32_t front_seq_ = 1;  // sequence number of seg(0), for evbuffer_ptr hints
+    // 24 bytes (a 32-byte malloc chunk): an idle connection's two buffers are just this.
+    // Everything else is in the State, shared read-only until the buffer first needs one.
+    State *s_ = empty_state();
+    evbuffer_cb_entry *callbacks_ = nullptr;
     std::atomic<uint32_t> refs_{1};
     uint16_t cb_running_ = 0;
-    // Growth rule for new owned blocks (kMinBlockData << next_block_shift_) and the adaptive
-    // readv size (1 << read_hint_shift_): one byte each keeps the object at 120 bytes, a
-    // 128-byte malloc chunk (two per bufferevent).
-    uint8_t next_block_shift_ = 0;
-    uint8_t read_hint_shift_ = 12;
-    size_t next_block() const noexcept { return kMinBlockData << next_block_shift_; }
-    size_t read_hint() const noexcept { return size_t(1) << read_hint_shift_; }
-    uint8_t flags_ = 0;  // EVBUFFER_FLAG_DRAINS_TO_FD is the only one
-    bool freeze_front_ = false;
-    bool freeze_back_ = false;
-    bool dead_ = false;
-    bool own_lock_ = false;
-    bool cb_needs_sweep_ = false;
-    bool deferred_cbs_ = false;
     // No lock, no callbacks, back not frozen: evbuffer_add may take its inline path.
     // Atomic (relaxed) because a locked buffer's flag may be updated under its lock while
     // another thread tests it before locking; for such a buffer it is always false.
     std::atomic<bool> plain_{true};
+    uint8_t flags_ : 1 = 0;  // EVBUFFER_FLAG_DRAINS_TO_FD is the only one
+    bool freeze_front_ : 1 = false;
+    bool freeze_back_ : 1 = false;
+    bool dead_ : 1 = false;
+    bool own_lock_ : 1 = false;
+    bool cb_needs_sweep_ : 1 = false;
+    bool deferred_cbs_ : 1 = false;
     void update_plain() noexcept {
-        plain_.store(!lock_ && !user_lock_ && !callbacks_ && !freeze_back_,
+        plain_.store(!s_->lock_ && !s_->user_lock_ && !callbacks_ && !freeze_back_,
                      std::memory_order_relaxed);
     }
 };

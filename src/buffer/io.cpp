@@ -30,13 +30,19 @@ constexpr int kMaxIov = IOV_MAX < 128 ? IOV_MAX : 128;
 
 Buffer::Thaw::Thaw(Buffer *b, bool front, bool on) noexcept : b_(b), front_(front), on_(on) {
     if (!on_) return;
-    (front_ ? b_->freeze_front_ : b_->freeze_back_) = false;
+    if (front_)
+        b_->freeze_front_ = false;
+    else
+        b_->freeze_back_ = false;
     b_->update_plain();
 }
 
 Buffer::Thaw::~Thaw() {
     if (!on_) return;
-    (front_ ? b_->freeze_front_ : b_->freeze_back_) = true;
+    if (front_)
+        b_->freeze_front_ = true;
+    else
+        b_->freeze_back_ = true;
     b_->update_plain();
 }
 
@@ -73,8 +79,8 @@ int Buffer::read_from_fd(int fd, int howmuch, bool thaw) noexcept {
         if (expand_spare(rest) < 0) {
             if (!n) return -1;
         } else {
-            spare_slot = (spare_[0] && spare_[0]->cap >= rest) ? 0 : 1;
-            b = spare_[spare_slot];
+            spare_slot = (s_->spare_[0] && s_->spare_[0]->cap >= rest) ? 0 : 1;
+            b = s_->spare_[spare_slot];
             iov[n].iov_base = b->data;
             iov[n].iov_len = howmuch < 0 ? b->cap : rest;
             want = space + iov[n].iov_len;
@@ -89,16 +95,16 @@ int Buffer::read_from_fd(int fd, int howmuch, bool thaw) noexcept {
     size_t got = size_t(r);
     size_t in_tail = got < space ? got : space;
     if (in_tail) {
-        seg(count_ - 1).len += in_tail;
-        total_ += in_tail;
+        seg(s_->count_ - 1).len += in_tail;
+        s_->total_ += in_tail;
     }
     if (got > in_tail) {
-        spare_[spare_slot] = nullptr;
+        s_->spare_[spare_slot] = nullptr;
         push_back(Segment{b, 0, got - in_tail, 0, 0});
     }
     if (howmuch < 0) {
-        if (got == want && read_hint() < kMaxRead) ++read_hint_shift_;
-        else if (got < want / 4 && read_hint() > kMinRead) --read_hint_shift_;
+        if (got == want && read_hint() < kMaxRead) ++s_->read_hint_shift_;
+        else if (got < want / 4 && read_hint() > kMinRead) --s_->read_hint_shift_;
     }
     note_added(got);
     invoke_callbacks();
@@ -106,7 +112,7 @@ int Buffer::read_from_fd(int fd, int howmuch, bool thaw) noexcept {
 }
 
 bool Buffer::would_overflow_len(size_t add) const noexcept {
-    return add > size_t(SSIZE_MAX) || total_ > size_t(SSIZE_MAX) - add;
+    return add > size_t(SSIZE_MAX) || s_->total_ > size_t(SSIZE_MAX) - add;
 }
 
 // ---- writing -----------------------------------------------------------------------------
@@ -115,7 +121,7 @@ int Buffer::write_to_fd(int fd, ssize_t howmuch, bool thaw, Buffer *recycle_to) 
     Guard g(this);
     Thaw t(this, true, thaw);
     if (freeze_front_) return -1;
-    size_t want = (howmuch < 0 || size_t(howmuch) > total_) ? total_ : size_t(howmuch);
+    size_t want = (howmuch < 0 || size_t(howmuch) > s_->total_) ? s_->total_ : size_t(howmuch);
     if (want > size_t(INT_MAX)) want = size_t(INT_MAX);
     // Nothing to write is reported as -1, as libevent does.
     if (!want) return -1;
@@ -141,7 +147,7 @@ int Buffer::write_to_fd(int fd, ssize_t howmuch, bool thaw, Buffer *recycle_to) 
         iovec iov[kMaxIov];
         int n = 0;
         size_t sum = 0;
-        for (size_t i = 0; i < count_ && n < kMaxIov && sum < want; ++i) {
+        for (size_t i = 0; i < s_->count_ && n < kMaxIov && sum < want; ++i) {
             Segment &s = seg(i);
             if (!block_readable(s.block)) {
                 // A sendfile segment is written by itself on a later call.
@@ -163,8 +169,10 @@ int Buffer::write_to_fd(int fd, ssize_t howmuch, bool thaw, Buffer *recycle_to) 
         } while (r < 0 && errno == EINTR);
     }
     if (r <= 0) return int(r);
+    // The spare goes into recycle_to's State: only one it owns already.
     if (recycle_to &&
-        (recycle_to == this || recycle_to->lock_ != lock_ || recycle_to->user_lock_ != user_lock_))
+        (recycle_to == this || !recycle_to->owned() || recycle_to->s_->lock_ != s_->lock_ ||
+         recycle_to->s_->user_lock_ != s_->user_lock_))
         recycle_to = nullptr;
     drain_bytes(size_t(r), recycle_to);
     note_deleted(size_t(r));

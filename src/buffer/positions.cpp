@@ -27,7 +27,7 @@ const unsigned char *Buffer::seg_bytes(size_t i) noexcept {
 
 void Buffer::advance(Cursor &c, size_t n) const noexcept {
     c.pos += n;
-    while (n && c.i < count_) {
+    while (n && c.i < s_->count_) {
         size_t left = seg(c.i).len - c.o;
         if (n < left) {
             c.o += n;
@@ -40,7 +40,7 @@ void Buffer::advance(Cursor &c, size_t n) const noexcept {
 }
 
 bool Buffer::find_bytes(Cursor &c, size_t limit, unsigned char c1, unsigned char c2) noexcept {
-    while (c.pos < limit && c.i < count_) {
+    while (c.pos < limit && c.i < s_->count_) {
         const unsigned char *d = seg_bytes(c.i);
         if (!d) return false;
         size_t span = seg(c.i).len - c.o;
@@ -67,7 +67,7 @@ bool Buffer::find_bytes(Cursor &c, size_t limit, unsigned char c1, unsigned char
 }
 
 bool Buffer::match_at(Cursor c, const unsigned char *what, size_t len) noexcept {
-    if (c.pos + len > total_) return false;
+    if (c.pos + len > s_->total_) return false;
     while (len) {
         const unsigned char *d = seg_bytes(c.i);
         if (!d) return false;
@@ -84,7 +84,7 @@ bool Buffer::match_at(Cursor c, const unsigned char *what, size_t len) noexcept 
 
 int Buffer::byte_after(Cursor c) noexcept {
     advance(c, 1);
-    if (c.i >= count_) return -1;
+    if (c.i >= s_->count_) return -1;
     const unsigned char *d = seg_bytes(c.i);
     return d ? d[c.o] : -1;
 }
@@ -93,15 +93,15 @@ int Buffer::byte_after(Cursor c) noexcept {
 bool Buffer::find_eol(Cursor &c, evbuffer_eol_style style, size_t *eol_len) noexcept {
     switch (style) {
     case EVBUFFER_EOL_LF:
-        if (!find_bytes(c, total_, '\n', '\n')) return false;
+        if (!find_bytes(c, s_->total_, '\n', '\n')) return false;
         *eol_len = 1;
         return true;
     case EVBUFFER_EOL_NUL:
-        if (!find_bytes(c, total_, '\0', '\0')) return false;
+        if (!find_bytes(c, s_->total_, '\0', '\0')) return false;
         *eol_len = 1;
         return true;
     case EVBUFFER_EOL_CRLF_STRICT:
-        while (find_bytes(c, total_, '\r', '\r')) {
+        while (find_bytes(c, s_->total_, '\r', '\r')) {
             int next = byte_after(c);
             if (next == '\n') {
                 *eol_len = 2;
@@ -112,7 +112,7 @@ bool Buffer::find_eol(Cursor &c, evbuffer_eol_style style, size_t *eol_len) noex
         }
         return false;
     case EVBUFFER_EOL_CRLF:
-        while (find_bytes(c, total_, '\r', '\n')) {
+        while (find_bytes(c, s_->total_, '\r', '\n')) {
             const unsigned char *d = seg_bytes(c.i);
             if (d[c.o] == '\n') {
                 *eol_len = 1;
@@ -128,11 +128,11 @@ bool Buffer::find_eol(Cursor &c, evbuffer_eol_style style, size_t *eol_len) noex
         }
         return false;
     case EVBUFFER_EOL_ANY: {
-        if (!find_bytes(c, total_, '\r', '\n')) return false;
+        if (!find_bytes(c, s_->total_, '\r', '\n')) return false;
         // The terminator is the whole run of CR and LF characters.
         Cursor e = c;
         size_t n = 0;
-        while (e.i < count_) {
+        while (e.i < s_->count_) {
             const unsigned char *d = seg_bytes(e.i);
             if (!d) break;
             unsigned char ch = d[e.o];
@@ -156,22 +156,22 @@ int Buffer::ptr_set(evbuffer_ptr *ptr, size_t position, evbuffer_ptr_how how) no
     if (how == EVBUFFER_PTR_SET) {
         target = position;
     } else if (how == EVBUFFER_PTR_ADD) {
-        if (ptr->pos < 0 || size_t(ptr->pos) > total_) return -1;
+        if (ptr->pos < 0 || size_t(ptr->pos) > s_->total_) return -1;
         if (position > size_t(SSIZE_MAX) - size_t(ptr->pos)) return -1;
         target = size_t(ptr->pos) + position;
         // Fast path: move forward from a valid location.
         size_t idx, off;
-        if (target <= total_ && ptr_to_location(ptr, &idx, &off)) {
+        if (target <= s_->total_ && ptr_to_location(ptr, &idx, &off)) {
             Cursor c{idx, off, size_t(ptr->pos)};
             advance(c, position);
-            if (c.i >= count_) c.o = 0;
+            if (c.i >= s_->count_) c.o = 0;
             *ptr = make_ptr(target, c.i, c.o);
             return 0;
         }
     } else {
         return -1;
     }
-    if (target > total_) {
+    if (target > s_->total_) {
         *ptr = not_found();
         return -1;
     }
@@ -188,10 +188,10 @@ evbuffer_ptr Buffer::search_range(const char *what, size_t len, const evbuffer_p
     if (start) {
         if (!ptr_to_location(start, &c.i, &c.o)) return not_found();
         c.pos = size_t(start->pos);
-    } else if (!count_) {
-        c.i = count_;
+    } else if (!s_->count_) {
+        c.i = s_->count_;
     }
-    size_t limit = total_;
+    size_t limit = s_->total_;
     if (end) {
         if (end->pos < 0) return not_found();
         if (size_t(end->pos) < limit) limit = size_t(end->pos);
@@ -203,8 +203,8 @@ evbuffer_ptr Buffer::search_range(const char *what, size_t len, const evbuffer_p
     // Candidates are positions where the whole string still fits before limit.
     size_t last_start = limit - len + 1;
     // The ring does not change during the scan: keep its geometry in registers.
-    const Segment *const ring = ring_;
-    const size_t mask = cap_ - 1, head = head_, count = count_;
+    const Segment *const ring = s_->ring_;
+    const size_t mask = s_->cap_ - 1, head = s_->head_, count = s_->count_;
     const unsigned char first = w[0];
     size_t i = c.i, o = c.o;
     size_t base = c.pos - c.o;  // buffer position of segment i's first byte
@@ -242,8 +242,8 @@ evbuffer_ptr Buffer::search_eol(const evbuffer_ptr *start, size_t *eol_len_out,
             return not_found();
         }
         c.pos = size_t(start->pos);
-    } else if (!count_) {
-        c.i = count_;
+    } else if (!s_->count_) {
+        c.i = s_->count_;
     }
     size_t eol = 0;
     if (!find_eol(c, style, &eol)) {
@@ -264,7 +264,7 @@ char *Buffer::readln(size_t *n_read_out, evbuffer_eol_style style) noexcept {
     bool found = false;
     bool scanned_first = false;
     // Fast path: an LF-terminated line that ends inside the first segment.
-    if (count_ && (style == EVBUFFER_EOL_LF || style == EVBUFFER_EOL_CRLF)) {
+    if (s_->count_ && (style == EVBUFFER_EOL_LF || style == EVBUFFER_EOL_CRLF)) {
         const unsigned char *d = seg_bytes(0);
         if (d) {
             scanned_first = true;
@@ -284,7 +284,7 @@ char *Buffer::readln(size_t *n_read_out, evbuffer_eol_style style) noexcept {
         Cursor c{0, 0, 0};
         if (scanned_first) {
             // The first segment was scanned above and holds no LF: go on from the second.
-            if (count_ == 1) return nullptr;
+            if (s_->count_ == 1) return nullptr;
             c = Cursor{1, 0, seg(0).len};
         }
         if (!find_eol(c, style, &eol)) return nullptr;
@@ -307,9 +307,9 @@ char *Buffer::readln(size_t *n_read_out, evbuffer_eol_style style) noexcept {
         f.off += k;
         f.len -= k;
         f.abs += k;
-        total_ -= k;
-        front_abs_ += k;
-        n_added_ = n_deleted_ = 0;
+        s_->total_ -= k;
+        s_->front_abs_ += k;
+        s_->n_added_ = s_->n_deleted_ = 0;
         if (n_read_out) *n_read_out = n;
         return line;
     }
@@ -337,10 +337,10 @@ int Buffer::peek(ssize_t len, const evbuffer_ptr *start, iovec *vec, int n_vec) 
     if (start) {
         if (!ptr_to_location(start, &idx, &off)) return -1;
     }
-    if (len < 0 && n_vec == 0) len = ssize_t(total_);
+    if (len < 0 && n_vec == 0) len = ssize_t(s_->total_);
     int n = 0;
     size_t so_far = 0;
-    if (start && idx < count_) {
+    if (start && idx < s_->count_) {
         // The first extent starts inside a segment.
         if (n_vec > 0) {
             const unsigned char *d = seg_bytes(idx);
@@ -352,8 +352,8 @@ int Buffer::peek(ssize_t len, const evbuffer_ptr *start, iovec *vec, int n_vec) 
         n = 1;
         ++idx;
     }
-    const Segment *const ring = ring_;
-    const size_t mask = cap_ - 1, head = head_, count = count_;
+    const Segment *const ring = s_->ring_;
+    const size_t mask = s_->cap_ - 1, head = s_->head_, count = s_->count_;
     for (size_t i = idx; i < count; ++i) {
         if (len >= 0 && so_far >= size_t(len)) break;
         const Segment &sg = ring[(head + i) & mask];

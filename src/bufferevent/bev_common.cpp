@@ -117,8 +117,9 @@ bool init_common(Bev *b, event_base *base, const bufferevent_ops *ops, int optio
             if (!b->lock) return false;
             b->own_lock = true;
         }
-        buffer::from(b->pub.input)->use_lock(b->lock);
-        buffer::from(b->pub.output)->use_lock(b->lock);
+        if (!buffer::from(b->pub.input)->use_lock(b->lock) ||
+            !buffer::from(b->pub.output)->use_lock(b->lock))
+            return false;
     }
     return true;
 }
