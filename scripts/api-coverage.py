@@ -86,7 +86,9 @@ CLIENT_TESTS = {"clients.reevent.memcached": "memcached:memcached",
                 "clients.reevent.opensmtpd": ("opensmtpd:smtpd", "opensmtpd:smtp",
                                               "opensmtpd:smtpctl"),
                 "clients.reevent.coturn": ("coturn:turnutils_uclient", "coturn:turnutils_peer",
-                                           "coturn:turnutils_stunclient")}
+                                           "coturn:turnutils_stunclient"),
+                "clients.reevent.redsocks": "redsocks:redsocks",
+                "clients.reevent.trickled": "trickle:trickled"}
 
 
 def client_coverage():
