@@ -193,6 +193,15 @@ int Buffer::remove_cb_entry(evbuffer_cb_entry *ent) noexcept {
     return -1;
 }
 
+evbuffer_cb_entry *Buffer::find_cb(evbuffer_cb_func fn, void *arg) noexcept {
+    Guard g(this);
+    for (evbuffer_cb_entry *e = callbacks_; e; e = e->next) {
+        if (e->flags & (kCbRemoved | kCbObsolete)) continue;
+        if (e->cb.fn == fn && e->arg == arg) return e;
+    }
+    return nullptr;
+}
+
 int Buffer::remove_cb(evbuffer_cb_func fn, void *arg) noexcept {
     Guard g(this);
     for (evbuffer_cb_entry *e = callbacks_; e; e = e->next) {

@@ -198,6 +198,9 @@ public:
     evbuffer_cb_entry *add_cb(evbuffer_cb_func fn, void *arg) noexcept;
     int remove_cb_entry(evbuffer_cb_entry *ent) noexcept;
     int remove_cb(evbuffer_cb_func fn, void *arg) noexcept;
+    // The live entry registered with (fn, arg), nullptr if none (callers that add one
+    // entry of their own need not keep the handle).
+    evbuffer_cb_entry *find_cb(evbuffer_cb_func fn, void *arg) noexcept;
     int cb_set_flags(evbuffer_cb_entry *ent, uint32_t flags) noexcept;
     int cb_clear_flags(evbuffer_cb_entry *ent, uint32_t flags) noexcept;
     int setcb(evbuffer_cb fn, void *arg) noexcept;

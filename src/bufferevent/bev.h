@@ -70,25 +70,29 @@ inline constexpr ssize_t kDefaultMaxSingle = 16384;
 
 struct Bev {
     bufferevent pub{};  // must stay first: the C handle points here
+    // Private part: 48 bytes (Bev 440, a 448-byte malloc chunk; an idle connection's whole
+    // cost is budgeted at 600 bytes, unit test BuffereventMemory). Rare state lives behind
+    // pointers allocated on first use; small fields are packed.
     core::Lock *lock = nullptr;
     // Allocated on first use: most bufferevents of a server never defer a callback, and
     // 64 bytes per idle connection matter.
     core::Deferred *deferred = nullptr;
     RateLimit *rate = nullptr;
-    evbuffer_cb_entry *read_wm_cb = nullptr;
     // Sizes chosen by bufferevent_set_max_single_read/_write; 0 means the default.
     int32_t max_single_read = 0;
     int32_t max_single_write = 0;
     int refcnt = 1;
-    int errno_pending = 0;
-    int dns_error = 0;
-    short eventcb_pending = 0;
-    short deferred_pri = -1;  // priority for the deferred callback (-1: the middle one)
-    uint8_t options = 0;      // BEV_OPT_* (four bits)
-    uint8_t read_suspended = 0;
-    uint8_t write_suspended = 0;
-    uint8_t in_readcb = 0;   // nesting depth of the user's read callback
-    uint8_t in_writecb = 0;
+    int16_t errno_pending = 0;  // errno values fit
+    int16_t dns_error = 0;      // EAI_* codes fit
+    short deferred_pri = -1;    // priority for the deferred callback (-1: the middle one)
+    uint8_t eventcb_pending = 0;  // BEV_EVENT_* bits (all below 0x100)
+    uint8_t options : 4 = 0;      // BEV_OPT_* (four bits)
+    // Inside the user's read / write callback (restored on return, so nesting works as a
+    // counter would: a callback that would run inside itself is deferred instead).
+    bool in_readcb : 1 = false;
+    bool in_writecb : 1 = false;
+    uint8_t read_suspended : 5 = 0;  // Suspend bits
+    uint8_t write_suspended : 5 = 0;
     bool own_lock : 1 = false;
     bool dead : 1 = false;        // destruction started: handlers must return at once
     bool freed : 1 = false;       // bufferevent_free() was called
@@ -104,6 +108,7 @@ struct Bev {
     bool sock_reading : 1 = false;
     bool write_soon : 1 = false;
 };
+static_assert(sizeof(Bev) <= sizeof(bufferevent) + 48, "keep the private part at 48 bytes");
 
 inline ssize_t max_single_read(const Bev *b) noexcept {
     return b->max_single_read ? b->max_single_read : kDefaultMaxSingle;

@@ -38,17 +38,19 @@ void run_deferred(core::Deferred *, void *arg) noexcept {
     if (b->readcb_pending) {
         b->readcb_pending = false;
         if (bufferevent_data_cb cb = b->pub.readcb) {
-            ++b->in_readcb;
+            const bool outer = b->in_readcb;
+            b->in_readcb = true;
             call_data(cb);
-            --b->in_readcb;
+            b->in_readcb = outer;
         }
     }
     if (b->writecb_pending) {
         b->writecb_pending = false;
         if (bufferevent_data_cb cb = b->pub.writecb) {
-            ++b->in_writecb;
+            const bool outer = b->in_writecb;
+            b->in_writecb = true;
             call_data(cb);
-            --b->in_writecb;
+            b->in_writecb = outer;
         }
     }
     if (b->eventcb_pending) {
@@ -105,7 +107,7 @@ bool init_common(Bev *b, event_base *base, const bufferevent_ops *ops, int optio
     b->pub.ev_base = base;
     b->pub.be_ops = ops;
     b->pub.enabled = EV_WRITE;  // a new bufferevent writes but does not read
-    b->options = static_cast<uint8_t>(options & 0xff);
+    b->options = static_cast<uint8_t>(options & 0xf);
     b->pub.input = evbuffer_new();
     b->pub.output = evbuffer_new();
     if (!b->pub.input || !b->pub.output) return false;
@@ -174,9 +176,9 @@ void run_readcb(Bev *b, int options) noexcept {
         schedule_deferred(b);
         return;
     }
-    ++b->in_readcb;
+    b->in_readcb = true;  // it was false: a nested call was deferred above
     b->pub.readcb(handle(b), b->pub.cbarg);
-    --b->in_readcb;
+    b->in_readcb = false;
 }
 
 void run_writecb(Bev *b, int options) noexcept {
@@ -187,16 +189,16 @@ void run_writecb(Bev *b, int options) noexcept {
         schedule_deferred(b);
         return;
     }
-    ++b->in_writecb;
+    b->in_writecb = true;
     b->pub.writecb(handle(b), b->pub.cbarg);
-    --b->in_writecb;
+    b->in_writecb = false;
 }
 
 void run_eventcb(Bev *b, short what, int options) noexcept {
     if (!b->pub.errorcb) return;
     if ((options | b->options) & BEV_OPT_DEFER_CALLBACKS) {
-        b->eventcb_pending |= what;
-        b->errno_pending = errno;
+        b->eventcb_pending |= static_cast<uint8_t>(what);
+        b->errno_pending = static_cast<int16_t>(errno);
         schedule_deferred(b);
         return;
     }
@@ -282,20 +284,23 @@ void set_watermark(Bev *b, short events, size_t low, size_t high) noexcept {
     if (events & EV_READ) {
         b->pub.wm_read.low = low;
         b->pub.wm_read.high = high;
+        // The input's entry for input_wm_cb is looked up, not kept in the Bev (8 bytes
+        // per connection for a rarely used feature).
+        buffer::Buffer *in = buffer::from(b->pub.input);
+        evbuffer_cb_entry *wm_cb = in->find_cb(input_wm_cb, b);
         if (high) {
-            if (!b->read_wm_cb) b->read_wm_cb = evbuffer_add_cb(b->pub.input, input_wm_cb, b);
-            if (b->read_wm_cb) {
+            if (!wm_cb) wm_cb = evbuffer_add_cb(b->pub.input, input_wm_cb, b);
+            if (wm_cb) {
                 // Must run at once even if the user defers the buffer's callbacks.
                 evbuffer_lock(b->pub.input);
-                b->read_wm_cb->flags |= buffer::kCbNoDefer;
+                wm_cb->flags |= buffer::kCbNoDefer;
                 evbuffer_unlock(b->pub.input);
-                evbuffer_cb_set_flags(b->pub.input, b->read_wm_cb, EVBUFFER_CB_ENABLED);
+                evbuffer_cb_set_flags(b->pub.input, wm_cb, EVBUFFER_CB_ENABLED);
             }
             if (evbuffer_get_length(b->pub.input) >= high) suspend_read(b, kSuspendWm);
             else unsuspend_read(b, kSuspendWm);
         } else {
-            if (b->read_wm_cb)
-                evbuffer_cb_clear_flags(b->pub.input, b->read_wm_cb, EVBUFFER_CB_ENABLED);
+            if (wm_cb) evbuffer_cb_clear_flags(b->pub.input, wm_cb, EVBUFFER_CB_ENABLED);
             unsuspend_read(b, kSuspendWm);
         }
     }

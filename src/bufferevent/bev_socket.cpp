@@ -458,7 +458,7 @@ int socket_connect_hostname(Bev *b, void *dns_base, int family, const char *host
     unsuspend_read(b, kSuspendLookup);
     unsuspend_write(b, kSuspendLookup);
     if (rc != 0) {
-        b->dns_error = rc;
+        b->dns_error = static_cast<int16_t>(rc);  // EAI_* codes are small
         run_eventcb(b, BEV_EVENT_ERROR, 0);
     } else {
         if (socket_connect(b, ai->ai_addr, static_cast<int>(ai->ai_addrlen)) < 0)
