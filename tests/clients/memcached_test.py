@@ -2,18 +2,23 @@
 """memcached 1.6 (Debian's binary, unmodified) as an end-to-end client of the library.
 
 memcached -t 4 runs one event_base per worker thread plus the dispatcher's, built with
-event_config/event_base_new_with_config, and embeds struct event in its connection objects
-(event_set + event_base_set, reads ev_base directly). The test:
+event_config/event_base_new_with_config (EVENT_BASE_FLAG_NOLOCK: no base lock), and embeds
+struct event in its connection objects (event_set + event_base_set, reads ev_base
+directly). The test:
   1. checks ldd (and later /proc/PID/maps) that libevent resolves to the side under test;
   2. text protocol with exact replies: set/get/add/replace/append/prepend/delete/incr/decr/
      gets/cas/touch, flags, a 512 KiB value, pipelined commands, error replies;
   3. 200 concurrent connections (all open at once, checked with stats curr_connections),
      each doing hundreds of set/get pairs with every value checked;
-  4. a short memcaslap load (libmemcached-tools) - the load generator always runs on the
-     system libevent so only the server differs; on the reevent side the same load also runs
-     against a memcached on the system libevent in the same test, and both rates are printed
-     and recorded (memcaslap itself on reevent is memcaslap_test.py);
-  5. SIGTERM: memcached exits 0 within 10 s.
+  4. SIGTERM: memcached exits 0 within 10 s;
+  5. throughput, recorded and never asserted: two fresh memcached, A on the side under test
+     and B on the system libevent (an A/A control on the libevent side), loaded at the same
+     time in a few rounds, each by its own memcaslap (libmemcached-tools; always on the
+     system libevent so only the server differs); every run must have no get misses and no
+     verify failures. The medians, the per-round ratios, the server CPU time per request and
+     the load average are printed and appended to the results file (memcaslap itself on
+     reevent is memcaslap_test.py);
+  6. both throughput servers exit 0 on SIGTERM; no tagged process is left.
 """
 
 import asyncio
@@ -23,6 +28,7 @@ import random
 import re
 import signal
 import socket
+import subprocess
 import sys
 import time
 
@@ -35,6 +41,8 @@ MEMCASLAP = "/usr/bin/memcaslap"
 CLIENTS = 200
 PAIRS = 200          # set/get pairs per client
 VALUE_MAX = 1200
+LOAD_ROUNDS = 5      # throughput comparison: rounds of memcaslap on both servers at once
+LOAD_SECONDS = 2     # each memcaslap run
 
 
 class Conn:
@@ -230,17 +238,81 @@ async def concurrent_clients(port):
         "%.2f s" % (CLIENTS, PAIRS, ops[0], dt))
 
 
-def memcaslap(e, port, seconds, on_reevent=False, verify="0.1"):
-    r = e.run([MEMCASLAP, "-s", "127.0.0.1:%d" % port, "-T", "2", "-c", "32",
-               "-t", "%ds" % seconds, "-X", "100", "-v", verify], timeout=seconds + 20,
-              on_reevent=on_reevent)
-    out = r.stdout + r.stderr
-    m = re.search(r"TPS:\s*(\d+)", out)
-    check(m, "memcaslap printed no TPS: %s" % out[-1500:])
+def memcaslap_start(e, port, seconds):
+    """A memcaslap run against 127.0.0.1:port for `seconds` (90% get, 10% set, 100-byte
+    values, 10% of the gets verified), always on the system libevent so that only the server
+    differs."""
+    return e.spawn([MEMCASLAP, "-s", "127.0.0.1:%d" % port, "-T", "2", "-c", "32",
+                    "-t", "%ds" % seconds, "-X", "100", "-v", "0.1"], on_reevent=False,
+                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def memcaslap_result(p, seconds):
+    """(requests per second, requests) of a finished run; no get misses or verify failures."""
+    try:
+        out, _ = p.communicate(timeout=seconds + 30)
+    except subprocess.TimeoutExpired:
+        raise TestFailure("memcaslap did not finish a %d s run in %d s" % (seconds, seconds + 30))
+    check(p.returncode == 0, "memcaslap exited %d: %s" % (p.returncode, out[-1500:]))
+    m = re.search(r"Ops:\s*(\d+)\s+TPS:\s*(\d+)", out)
+    check(m, "memcaslap printed no Ops/TPS: %s" % out[-1500:])
     for field in ("get_misses", "verify_failed"):
         fm = re.search(r"%s:\s*(\d+)" % field, out)
         check(fm and int(fm.group(1)) == 0, "memcaslap %s: %s" % (field, out[-1500:]))
-    return int(m.group(1))
+    return int(m.group(2)), int(m.group(1))
+
+
+def cpu_seconds(pid):
+    """User + system CPU time a process has used so far (clock ticks of /proc/PID/stat)."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def median(xs):
+    xs = sorted(xs)
+    n = len(xs)
+    return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
+
+
+def throughput(e):
+    """Same-run throughput comparison, recorded and never asserted. Two fresh memcached: A on
+    the side under test, B on the system libevent (on the libevent side both are: an A/A
+    control that shows the method's own noise). In each round both are loaded at the same
+    time, each by its own memcaslap, so that whatever else the shared machine does at that
+    moment hits both alike (which of the two starts first alternates). Back-to-back runs
+    (A B B A ...) were tried first: their ratios swung 0.7-1.5 from pair to pair and an A/A
+    run's median anywhere in 0.91-1.17, while simultaneous rounds keep an A/A median within
+    about 2% even at load average 13."""
+    pa, port_a = start_memcached(e)
+    verify_mapped(e, pa.pid, "memcached A (throughput)")
+    pb, port_b = start_memcached(e, on_reevent=False)
+    load0 = os.getloadavg()[0]
+    rounds = []  # (A's ops/s, B's ops/s, A's CPU s per request, B's)
+    for i in range(LOAD_ROUNDS):
+        cpu0 = cpu_seconds(pa.pid), cpu_seconds(pb.pid)
+        first, second = (port_a, port_b) if i % 2 == 0 else (port_b, port_a)
+        runs = {first: memcaslap_start(e, first, LOAD_SECONDS)}
+        runs[second] = memcaslap_start(e, second, LOAD_SECONDS)
+        (tps_a, ops_a), (tps_b, ops_b) = (memcaslap_result(runs[port_a], LOAD_SECONDS),
+                                          memcaslap_result(runs[port_b], LOAD_SECONDS))
+        cpu1 = cpu_seconds(pa.pid), cpu_seconds(pb.pid)
+        rounds.append((tps_a, tps_b, (cpu1[0] - cpu0[0]) / max(1, ops_a),
+                       (cpu1[1] - cpu0[1]) / max(1, ops_b)))
+    load1 = os.getloadavg()[0]
+    check(pa.poll() is None and pb.poll() is None, "a memcached died during the load")
+    stop(pa, "memcached A (throughput)")
+    stop(pb, "memcached B on the system libevent (throughput)")
+    names = ("reevent", "libevent") if e.side == "reevent" else ("libevent A", "libevent B")
+    ratios = [ta / tb for ta, tb, _, _ in rounds if tb]
+    e.record("memcached throughput (memcaslap -T 2 -c 32 -X 100 on each server at once, "
+             "%d rounds of %d s%s): median %s %d ops/s, %s %d ops/s, median ratio %.2f "
+             "(rounds %s); server CPU per request %.1f / %.1f us; load average %.1f-%.1f"
+             % (LOAD_ROUNDS, LOAD_SECONDS, "" if e.side == "reevent" else ", A/A control",
+                names[0], median([r[0] for r in rounds]), names[1],
+                median([r[1] for r in rounds]), median(ratios) if ratios else 0,
+                " ".join("%.2f" % r for r in ratios), 1e6 * median([r[2] for r in rounds]),
+                1e6 * median([r[3] for r in rounds]), load0, load1))
 
 
 def stop(p, what):
@@ -270,28 +342,11 @@ def body():
     check(v.startswith(b"VERSION 1.6."), "version after the concurrency test: %r" % v)
     c.close()
 
+    stop(p, "memcached")
     if os.path.exists(MEMCASLAP):
-        seconds = 2
-        if e.side == "reevent":
-            # Same load, same moment, server on each library; best of two alternating rounds.
-            pl, port_l = start_memcached(e, on_reevent=False)
-            tps_r, tps_l = [], []
-            for _ in range(2):
-                tps_r.append(memcaslap(e, port, seconds))
-                tps_l.append(memcaslap(e, port_l, seconds))
-            stop(pl, "memcached on the system libevent")
-            r, l = max(tps_r), max(tps_l)
-            e.record("memcached throughput (memcaslap -T 2 -c 32 -X 100, %d s, best of 2): "
-                     "reevent %d ops/s, libevent %d ops/s, ratio %.2f (load average %.1f)"
-                     % (seconds, r, l, r / l if l else 0, os.getloadavg()[0]))
-        else:
-            tps = max(memcaslap(e, port, seconds) for _ in range(2))
-            e.record("memcached throughput (memcaslap -T 2 -c 32 -X 100, %d s, best of 2): "
-                     "libevent %d ops/s (load average %.1f)" % (seconds, tps, os.getloadavg()[0]))
+        throughput(e)
     else:
         log("memcaslap not installed (libmemcached-tools): load step not run")
-    check(p.poll() is None, "memcached died during the load")
-    stop(p, "memcached")
     left = e.tagged_pids()
     check(not left, "processes left behind: %s" % left)
 
