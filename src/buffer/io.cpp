@@ -169,11 +169,15 @@ int Buffer::write_to_fd(int fd, ssize_t howmuch, bool thaw, Buffer *recycle_to) 
         } while (r < 0 && errno == EINTR);
     }
     if (r <= 0) return int(r);
-    // The spare goes into recycle_to's State: only one it owns already.
     if (recycle_to &&
-        (recycle_to == this || !recycle_to->owned() || recycle_to->s_->lock_ != s_->lock_ ||
+        (recycle_to == this || recycle_to->s_->lock_ != s_->lock_ ||
          recycle_to->s_->user_lock_ != s_->user_lock_))
         recycle_to = nullptr;
+    // The spare goes into recycle_to's State. An input that has none yet (nothing read so
+    // far) gets it now: it will read soon, and without it the written block would stay as
+    // the output's spare while the input takes another block for its first read. Unowned
+    // means unlocked, and the locks are equal, so this buffer is unlocked too.
+    if (recycle_to && !recycle_to->own()) recycle_to = nullptr;
     drain_bytes(size_t(r), recycle_to);
     note_deleted(size_t(r));
     invoke_callbacks();
