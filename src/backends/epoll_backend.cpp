@@ -188,6 +188,8 @@ done:
     return 0;
 }
 
+static_assert(EPOLLIN << 1 == kRead && EPOLLOUT == kWrite, "the fast decode below");
+
 void epoll_report(void *p, event_base *base) {
     auto *st = static_cast<EpollState *>(p);
     const int n = st->nevents;
@@ -197,17 +199,20 @@ void epoll_report(void *p, event_base *base) {
         const int fd = static_cast<int>(data & 0xffffffffu);
         core::FdSlot *slot = base->io_.find(fd);
         if (!slot || slot->gen != static_cast<uint32_t>(data >> 32)) continue;  // stale
-        unsigned res = 0;
-        // A hang-up that comes with EPOLLRDHUP (the peer closed) is reported like a
-        // shutdown, as EV_CLOSED plus readability, so an EV_CLOSED-only event hears it.
-        if ((what & EPOLLERR) || ((what & EPOLLHUP) && !(what & EPOLLRDHUP))) {
+        unsigned res;
+        if (!(what & ~uint32_t(EPOLLIN | EPOLLOUT))) {
+            res = ((what & EPOLLIN) << 1) | (what & EPOLLOUT);  // the common case
+        } else if ((what & EPOLLERR) || ((what & EPOLLHUP) && !(what & EPOLLRDHUP))) {
+            // A hang-up that comes with EPOLLRDHUP (the peer closed) is reported like a
+            // shutdown, as EV_CLOSED plus readability, so an EV_CLOSED-only event hears it.
             res = kRead | kWrite;
         } else {
+            res = 0;
             if (what & EPOLLIN) res |= kRead;
             if (what & EPOLLOUT) res |= kWrite;
             if (what & EPOLLRDHUP) res |= kClosed;
         }
-        if (res) core::slot_io_ready(slot, res | kEdge);  // epoll can report edges
+        if (res) core::io_ready_collecting(base, slot, res | kEdge);  // epoll can report edges
     }
     if (n == st->cap && st->cap < kMaxEvents) {
         void *bigger = mm::realloc(st->events, sizeof(epoll_event) * st->cap * 2);

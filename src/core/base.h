@@ -176,8 +176,11 @@ struct event_base {
     int n_deferreds_queued_ = 0;
     event_callback *current_ = nullptr;
     int current_waiters_ = 0;
-    pthread_t loop_thread_{};
+    unsigned long loop_tid_ = 0;  // reevent::core::thread_id() of the thread running the loop
     int64_t cached_ns_ = 0;  // 0: no cached time
+    // An upper bound of the monotonic time from the coarse clock, taken in this iteration
+    // (0: none yet). Only long timeouts added in the loop use it, as "now" (never early).
+    int64_t coarse_ub_ = 0;
     bool time_lazy_ = false;  // the loop allows caching: the first now_ns() fills cached_ns_
     int64_t wall_off_ = 0;     // wall minus monotonic clock, measured for...
     int64_t wall_off_at_ = 0;  // ...this cached_ns_ (so the cached wall time is stable)
@@ -253,26 +256,52 @@ void slot_io_ready(FdSlot *slot, unsigned what) noexcept;
 // Wakes the loop if it sleeps in another thread (call with the lock held). The inline part
 // filters the common cases (loop not running, or the loop itself collecting readiness).
 void notify_slow(event_base *base) noexcept;
+// A unique non-zero id of the calling thread (as Lock's): the thread pointer where the
+// compiler exposes it (one instruction), else pthread_self().
+inline unsigned long thread_id() noexcept {
+#if (defined(__x86_64__) || defined(__aarch64__)) && (defined(__clang__) || __GNUC__ >= 11)
+    return reinterpret_cast<unsigned long>(__builtin_thread_pointer());
+#else
+    return static_cast<unsigned long>(pthread_self());
+#endif
+}
 inline void notify_if_needed(event_base *base) noexcept {
     // A locked base without a wake-up fd yet opens it on its first wake-up (see base_new).
+    // The loop's own thread (a callback) never needs one.
     if (base->running_ && !base->collecting_ && (base->notify_fd_ >= 0 || base->lock_) &&
-        !base->notify_pending_)
+        !base->notify_pending_ && base->loop_tid_ != thread_id())
         notify_slow(base);
 }
-bool in_loop_thread(const event_base *base) noexcept;
+inline bool in_loop_thread(const event_base *base) noexcept {
+    return base->running_ && base->loop_tid_ == thread_id();
+}
 
 // ---- time (timers.cpp)
 int64_t now_ns(event_base *base) noexcept;      // cached monotonic time, or the clock
 int64_t clock_ns() noexcept;                     // the monotonic clock itself
 // "now" for a deadline `rel` ns away: the cached time, the precise clock, or (long
-// timeouts with no cached time, without EVENT_BASE_FLAG_PRECISE_TIMER) an upper bound of it
-// from the coarse clock.
+// timeouts without EVENT_BASE_FLAG_PRECISE_TIMER, unless the loop cached the precise time
+// first) an upper bound of it from the coarse clock.
 int64_t timeout_now_slow(event_base *base, int64_t rel) noexcept;
+// In the loop, every long timeout of one iteration counts from the same value (the coarse
+// bound read after the wait, or the precise cached time if that came first), so equal
+// durations keep their FIFO order.
 inline int64_t timeout_now_ns(event_base *base, int64_t rel) noexcept {
-    return base->cached_ns_ ? base->cached_ns_ : timeout_now_slow(base, rel);
+    return base->cached_ns_ && !base->coarse_ub_ ? base->cached_ns_ : timeout_now_slow(base, rel);
 }
-void update_time_cache(event_base *base) noexcept;
-void clear_time_cache(event_base *base) noexcept;
+// A new loop iteration: the time may be cached (unless EVENT_BASE_FLAG_NO_CACHE_TIME); the
+// first reader fills the cache.
+inline void update_time_cache(event_base *base) noexcept {
+    base->cached_ns_ = 0;
+    base->coarse_ub_ = 0;
+    base->time_lazy_ = !(base->flags_ & EVENT_BASE_FLAG_NO_CACHE_TIME);
+}
+// No caching (outside the loop, and while the loop waits).
+inline void clear_time_cache(event_base *base) noexcept {
+    base->cached_ns_ = 0;
+    base->coarse_ub_ = 0;
+    base->time_lazy_ = false;
+}
 int64_t wall_minus_mono_ns() noexcept;
 const timeval *init_common_timeout(event_base *base, const timeval *duration) noexcept;
 int common_index_slow(const event_base *base, const timeval *tv) noexcept;
@@ -286,8 +315,14 @@ void timer_remove(event_base *base, event *ev) noexcept;
 // Sets (or moves) the timeout of ev to `deadline`; a heap timer that stays in the heap is
 // moved in place (one sift) instead of removed and inserted again.
 void timer_schedule(event_base *base, event *ev, int common_idx, int64_t deadline) noexcept;
-int64_t next_timeout_ns(event_base *base) noexcept;  // -1 when no timer is pending
-void process_timeouts(event_base *base) noexcept;
+int64_t next_timeout_slow(event_base *base) noexcept;
+inline int64_t next_timeout_ns(event_base *base) noexcept {  // -1 when no timer is pending
+    return base->heap_.empty() ? -1 : next_timeout_slow(base);
+}
+void process_timeouts_slow(event_base *base) noexcept;
+inline void process_timeouts(event_base *base) noexcept {
+    if (!base->heap_.empty()) process_timeouts_slow(base);
+}
 
 // ---- queue bookkeeping (event_ops.cpp)
 inline void count_added(event_base *base, const event_callback *cb) noexcept {
@@ -312,10 +347,62 @@ inline void remove_active(event_base *base, event_callback *cb) noexcept {
     int pri = cb->evcb_pri < base->nactiveq_ ? cb->evcb_pri : base->nactiveq_ - 1;
     base->activeq_[pri].remove(cb);
 }
+// slot_io_ready for the loop's own collection step (the backend's report(): collecting_ is
+// set, so no wake-up is needed, and no priority is running; the loop calls note_maxima()
+// after it). An event that is not active
+// yet goes straight onto its queue; anything else takes the general path.
+inline void io_ready_collecting(event_base *base, FdSlot *s, unsigned what) noexcept {
+    for (event *ev = s->head; ev;) {
+        event *const next = ev->ev_.ev_io.ev_io_next.le_next;
+        const unsigned hit = static_cast<unsigned>(ev->ev_events) & what;
+        // EV_ET in `what` only marks the report (see slot_io_ready).
+        if (hit & ~unsigned(EV_ET)) {
+            event_callback *cb = &ev->ev_evcallback;
+            if (!(cb->evcb_flags & (EVLIST_ACTIVE | EVLIST_ACTIVE_LATER | EVLIST_FINALIZING))) {
+                ev->ev_res = static_cast<short>(hit);
+                // insert_active without the maxima: the counts only grow while the loop
+                // collects, and it updates max_added_/max_active_ once afterwards.
+                if (!(cb->evcb_flags & EVLIST_INTERNAL)) ++base->n_added_;
+                cb->evcb_flags |= EVLIST_ACTIVE;
+                ++base->n_active_;
+                const int pri = cb->evcb_pri < base->nactiveq_ ? cb->evcb_pri : base->nactiveq_ - 1;
+                base->activeq_[pri].push_back(cb);
+            } else {
+                activate_nolock(ev, static_cast<short>(hit), 1);
+            }
+        }
+        ev = next;
+    }
+}
+// The loop's collection step only adds to the counts (a move from the "later" queue takes
+// one off and puts it back): their maxima are the final values.
+inline void note_maxima(event_base *base) noexcept {
+    if (base->n_added_ > base->max_added_) base->max_added_ = base->n_added_;
+    if (base->n_active_ > base->max_active_) base->max_active_ = base->n_active_;
+}
+// Takes cb, the first callback of q (its priority's queue), off the active queue.
+inline void pop_active(event_base *base, CallbackQueue &q, event_callback *cb) noexcept {
+    uncount_added(base, cb);
+    cb->evcb_flags &= ~EVLIST_ACTIVE;
+    --base->n_active_;
+    event_callback *next = cb->evcb_active_next.tqe_next;
+    q.first = next;
+    if (next)
+        next->evcb_active_next.tqe_prev = &q.first;
+    else
+        q.last = &q.first;
+}
 void insert_active_later(event_base *base, event_callback *cb) noexcept;
 void remove_active_later(event_base *base, event_callback *cb) noexcept;
 // Relative timeval -> nanoseconds, saturating (an enormous timeout never expires).
-int64_t tv_to_ns(const timeval &tv) noexcept;
+int64_t tv_to_ns_slow(const timeval &tv) noexcept;
+inline int64_t tv_to_ns(const timeval &tv) noexcept {
+    // The usual timeval (0 <= tv_usec < 1 s, a sane tv_sec) needs no care.
+    if (static_cast<uint64_t>(tv.tv_sec) < 1000000000 &&
+        static_cast<unsigned long>(tv.tv_usec) < 1000000)
+        return static_cast<int64_t>(tv.tv_sec) * 1000000000 + static_cast<int64_t>(tv.tv_usec) * 1000;
+    return tv_to_ns_slow(tv);
+}
 
 // ---- signals (event_ops.cpp; no-ops without the signal hub)
 int sigmap_add(event_base *base, event *ev) noexcept;

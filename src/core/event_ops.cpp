@@ -130,10 +130,6 @@ int io_del(event_base *base, event *ev) noexcept {
 
 }  // namespace
 
-bool in_loop_thread(const event_base *base) noexcept {
-    return base->running_ && pthread_equal(base->loop_thread_, pthread_self());
-}
-
 // ---- signals ---------------------------------------------------------------------------------
 
 #ifdef REEVENT_HAVE_SIGNAL_HUB
@@ -282,7 +278,7 @@ int priority_set(event *ev, int pri) noexcept {
 // ---- add -----------------------------------------------------------------------------------------
 
 // Relative timeval -> nanoseconds, saturating: an enormous timeout simply never expires.
-int64_t tv_to_ns(const timeval &tv) noexcept {
+int64_t tv_to_ns_slow(const timeval &tv) noexcept {
     constexpr int64_t kMaxSec = INT64_MAX / 1000000000 / 4;
     int64_t sec = tv.tv_sec;
     int64_t usec = tv.tv_usec;
@@ -486,6 +482,15 @@ bool callback_cancel_nolock(event_base *base, event_callback *cb, bool even_if_f
 void activate_nolock(event *ev, int res, short ncalls) noexcept {
     event_base *base = ev->ev_base;
     event_callback *cb = to_callback(ev);
+    // The common case: not queued yet, not a signal (the general path below, shortened).
+    if (!(cb->evcb_flags & (EVLIST_FINALIZING | EVLIST_ACTIVE | EVLIST_ACTIVE_LATER)) &&
+        !(ev->ev_events & EV_SIGNAL)) {
+        ev->ev_res = static_cast<short>(res);
+        if (cb->evcb_pri < base->running_priority_) base->continue_ = true;
+        insert_active(base, cb);
+        notify_if_needed(base);
+        return;
+    }
     if (cb->evcb_flags & EVLIST_FINALIZING) return;
     switch (cb->evcb_flags & (EVLIST_ACTIVE | EVLIST_ACTIVE_LATER)) {
         case EVLIST_ACTIVE:

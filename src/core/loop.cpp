@@ -62,11 +62,16 @@ void flush_changes(event_base *base) noexcept {
 void persist_rearm(event_base *base, event *ev) noexcept {
     const timeval &rel = ev->ev_.ev_io.ev_timeout;
     if (rel.tv_sec == 0 && rel.tv_usec == 0) return;
-    const int64_t now = now_ns(base);
     int common = common_index(base, &rel);
     int64_t delay = common >= 0 ? base->common_[common]->duration_ns : tv_to_ns(rel);
-    int64_t run_at = (ev->ev_res & EV_TIMEOUT) ? deadline_of(ev) + delay : now + delay;
-    if (run_at < now) run_at = now + delay;
+    int64_t run_at;
+    if (ev->ev_res & EV_TIMEOUT) {
+        const int64_t now = now_ns(base);
+        run_at = deadline_of(ev) + delay;
+        if (run_at < now) run_at = now + delay;
+    } else {
+        run_at = timeout_now_ns(base, delay) + delay;  // as event_add would
+    }
     timeval abs;
     abs.tv_sec = static_cast<time_t>(run_at);
     abs.tv_usec = common;
@@ -107,21 +112,50 @@ void run_signal_closure(event_base *base, event *ev) noexcept {
 #endif
 
 // Runs the callbacks queued on q; returns how many non-internal ones ran, or -1 when
-// loopbreak was called. Entered and left with the lock held.
+// loopbreak was called. Entered and left with the lock held. kLimited: max_to_run and
+// endtime apply (the max-dispatch limits of event_config_set_max_dispatch_interval).
+template <bool kLimited>
 int run_queue(event_base *base, CallbackQueue &q, int max_to_run, int64_t endtime) noexcept {
     int count = 0;
     for (event_callback *cb = q.first; cb; cb = q.first) {
-        event *ev = nullptr;
-        if (cb->evcb_flags & EVLIST_INIT) {
+        event *ev = to_event(cb);
+        const short flags = cb->evcb_flags;
+        // The common cases first: a persistent event that stays pending, or a one-shot
+        // event that is only active (an expired timer, event_active) and which del_nolock
+        // would merely take off the queue.
+        const uint8_t closure = cb->evcb_closure;
+        if ((flags & (EVLIST_INIT | EVLIST_FINALIZING | EVLIST_INTERNAL)) == EVLIST_INIT &&
+            (closure == kClosurePersist
+                 ? (ev->ev_events & EV_PERSIST) != 0
+                 : closure == kClosureEvent && flags == (EVLIST_INIT | EVLIST_ACTIVE) &&
+                       !(ev->ev_events & (EV_PERSIST | EV_SIGNAL)) && !debug::g_on)) {
+            pop_active(base, q, cb);
+            ++count;
+            base->current_ = cb;
+            base->current_waiters_ = 0;
+            if (closure == kClosurePersist &&
+                (ev->ev_.ev_io.ev_timeout.tv_sec || ev->ev_.ev_io.ev_timeout.tv_usec))
+                persist_rearm(base, ev);
+            const event_callback_fn fn = cb->evcb_cb_union.evcb_callback;
+            const int fd = ev->ev_fd;
+            const short res = ev->ev_res;
+            void *const arg = cb->evcb_arg;
+            unlock(base);
+            fn(fd, res, arg);
+            relock(base);
+            goto ran;
+        }
+        if (flags & EVLIST_INIT) {
             ev = to_event(cb);
-            if ((ev->ev_events & EV_PERSIST) || (cb->evcb_flags & EVLIST_FINALIZING))
-                remove_active(base, cb);
+            if ((ev->ev_events & EV_PERSIST) || (flags & EVLIST_FINALIZING))
+                pop_active(base, q, cb);
             else
                 del_nolock(ev, DelMode::kNoBlock);  // a one-shot event stops being pending
         } else {
-            remove_active(base, cb);
+            ev = nullptr;
+            pop_active(base, q, cb);
         }
-        if (!(cb->evcb_flags & EVLIST_INTERNAL)) ++count;
+        if (!(flags & EVLIST_INTERNAL)) ++count;
         base->current_ = cb;
         base->current_waiters_ = 0;
 
@@ -179,16 +213,19 @@ int run_queue(event_base *base, CallbackQueue &q, int max_to_run, int64_t endtim
                 log::fatal(0xdeaddead, "%s: unknown closure %d", __func__, cb->evcb_closure);
         }
 
+    ran:
         base->current_ = nullptr;
         if (base->current_waiters_) {
             base->current_waiters_ = 0;
             base->current_cond_.notify_all();
         }
         if (base->break_) return -1;
-        if (count >= max_to_run) return count;
-        if (count && endtime >= 0) {
-            update_time_cache(base);
-            if (now_ns(base) >= endtime) return count;
+        if (kLimited) {
+            if (count >= max_to_run) return count;
+            if (count && endtime >= 0) {
+                update_time_cache(base);
+                if (now_ns(base) >= endtime) return count;
+            }
         }
         if (base->continue_) break;
     }
@@ -202,14 +239,15 @@ int process_active(event_base *base) noexcept {
         update_time_cache(base);
         endtime = now_ns(base) + base->max_dispatch_ns_;
     }
+    const bool limits = endtime >= 0 || base->max_callbacks_ != 0x7fffffff;
     int c = 0;
     for (int i = 0; i < base->nactiveq_; ++i) {
         if (base->activeq_[i].empty()) continue;
         base->running_priority_ = i;
-        if (i < base->limit_after_prio_)
-            c = run_queue(base, base->activeq_[i], 0x7fffffff, -1);
+        if (!limits || i < base->limit_after_prio_)
+            c = run_queue<false>(base, base->activeq_[i], 0x7fffffff, -1);
         else
-            c = run_queue(base, base->activeq_[i], base->max_callbacks_, endtime);
+            c = run_queue<true>(base, base->activeq_[i], base->max_callbacks_, endtime);
         if (c != 0) break;
     }
     base->running_priority_ = -1;
@@ -239,7 +277,7 @@ void slot_io_ready(FdSlot *s, unsigned what) noexcept {
 }
 
 void notify_slow(event_base *base) noexcept {
-    if (pthread_equal(base->loop_thread_, pthread_self())) return;
+    if (base->loop_tid_ == thread_id()) return;
     if (base->notify_fd_ < 0 && make_notifiable(base) < 0) return;
     base->notify_pending_ = true;
     uint64_t one = 1;
@@ -258,7 +296,7 @@ int loop(event_base *base, int flags) noexcept {
         return -1;
     }
     base->running_ = true;
-    base->loop_thread_ = pthread_self();
+    base->loop_tid_ = thread_id();
     clear_time_cache(base);
     base->gotterm_ = base->break_ = false;
 
@@ -291,6 +329,7 @@ int loop(event_base *base, int flags) noexcept {
         update_time_cache(base);
         base->collecting_ = true;
         base->ops_->report(base->bstate_, base);
+        note_maxima(base);
         process_timeouts(base);
         base->collecting_ = false;
 

@@ -77,22 +77,15 @@ int64_t now_ns(event_base *base) noexcept {
 }
 
 int64_t timeout_now_slow(event_base *base, int64_t rel) noexcept {
-    if (base->time_lazy_ || (base->flags_ & EVENT_BASE_FLAG_PRECISE_TIMER) ||
-        rel < coarse_clock().min_rel)
+    if ((base->flags_ & EVENT_BASE_FLAG_PRECISE_TIMER) || rel < coarse_clock().min_rel)
         return now_ns(base);
-    // No cached time (outside the loop, or from another thread while it waits) and a long
-    // timeout: a few ms late (< 1/128 of it) instead of a TSC read; never early.
-    return coarse_upper_ns();
-}
-
-void update_time_cache(event_base *base) noexcept {
-    base->cached_ns_ = 0;
-    base->time_lazy_ = !(base->flags_ & EVENT_BASE_FLAG_NO_CACHE_TIME);
-}
-
-void clear_time_cache(event_base *base) noexcept {
-    base->cached_ns_ = 0;
-    base->time_lazy_ = false;
+    // A long timeout: a few ms late (< 1/128 of it) instead of a TSC read; never early. In
+    // the loop the iteration's bound is cached (read after the wait, it is never earlier
+    // than the precise cached time would have been) and serves every long timeout of the
+    // iteration.
+    if (!base->time_lazy_) return coarse_upper_ns();
+    if (!base->coarse_ub_) base->coarse_ub_ = base->cached_ns_ ? base->cached_ns_ : coarse_upper_ns();
+    return base->coarse_ub_;
 }
 
 int64_t wall_minus_mono_ns() noexcept {
@@ -281,6 +274,10 @@ void timer_remove(event_base *base, event *ev) noexcept {
 void timer_schedule(event_base *base, event *ev, int common_idx, int64_t deadline) noexcept {
     if (ev->ev_evcallback.evcb_flags & EVLIST_TIMEOUT) {
         if (common_idx < 0 && timer_tag(ev) >= 0) {
+            // Re-armed to the deadline it has, and no timer was scheduled since: a new
+            // sequence number would not move it (a persistent event re-added by its own
+            // callback after the loop re-armed it).
+            if (deadline_of(ev) == deadline && static_cast<uint64_t>(timer_tag(ev)) + 1 == base->timer_seq_) return;
             deadline_of(ev) = deadline;
             timer_tag(ev) = static_cast<long>(base->timer_seq_++);
             base->heap_.update(ev);
@@ -292,9 +289,8 @@ void timer_schedule(event_base *base, event *ev, int common_idx, int64_t deadlin
     timer_insert(base, ev, common_idx);
 }
 
-int64_t next_timeout_ns(event_base *base) noexcept {
+int64_t next_timeout_slow(event_base *base) noexcept {
     event *top = base->heap_.top();
-    if (!top) return -1;
     if (!base->cached_ns_) {
         // A far deadline needs no precise clock: waking up a few ms early only costs one
         // more (precise) round.
@@ -306,13 +302,16 @@ int64_t next_timeout_ns(event_base *base) noexcept {
     return d > 0 ? d : 0;
 }
 
-void process_timeouts(event_base *base) noexcept {
+void process_timeouts_slow(event_base *base) noexcept {
     event *top = base->heap_.top();
-    if (!top) return;
     if (!base->cached_ns_) {
         // Nothing can be due before the coarse upper bound of now: skip the precise clock.
         const int64_t ub = coarse_upper_ns();
-        if (ub >= 0 && deadline_of(top) > ub) return;
+        if (ub >= 0 && deadline_of(top) > ub) {
+            // Long timeouts added in this iteration's callbacks start from it.
+            if (base->time_lazy_) base->coarse_ub_ = ub;
+            return;
+        }
     }
     const int64_t now = now_ns(base);
     while (event *ev = base->heap_.top()) {

@@ -206,6 +206,50 @@ TEST_P(EventTimer, PreciseTimerIsSubMillisecond) {
     event_base_free(b);
 }
 
+// Long timeouts added from a callback (reevent counts them from the iteration's coarse upper
+// bound of now, libevent from its cached coarse time): the same duration added twice with a
+// short timeout in between fires in add order (reevent), and nothing fires before its duration
+// measured from the callback (libevent's cached coarse time may lag: 12 ms slack there).
+TEST_P(EventTimer, LongTimeoutsAddedFromACallbackKeepOrderAndAreNotEarly) {
+    struct Ctx {
+        event *first, *shortt, *second;
+        double added_at = -1;
+    } ctx{};
+    int counter = 0;
+    Stamp s1{-1, -1, &counter}, s2{-1, -1, &counter}, ss{-1, -1, &counter};
+    ctx.first = evtimer_new(base(), stamp_cb, &s1);
+    ctx.shortt = evtimer_new(base(), stamp_cb, &ss);
+    ctx.second = evtimer_new(base(), stamp_cb, &s2);
+    // Woken by readiness, not by a timer: the loop has read no clock when the callback adds.
+    conf::SocketPair sp;
+    ASSERT_EQ(write(sp[1], "x", 1), 1);
+    event *kick = event_new(
+        base(), sp[0], EV_READ,
+        [](evutil_socket_t, short, void *a) {
+            auto *c = static_cast<Ctx *>(a);
+            c->added_at = conf::now_ms();
+            timeval lng = conf::tv_ms(2000), shrt = conf::tv_ms(5);
+            event_add(c->first, &lng);
+            event_add(c->shortt, &shrt);
+            event_add(c->second, &lng);
+        },
+        &ctx);
+    event_add(kick, nullptr);
+    EXPECT_EQ(event_base_dispatch(base()), 1);
+    ASSERT_GE(s1.at, 0);
+    ASSERT_GE(s2.at, 0);
+    EXPECT_EQ(ss.order, 0);
+    if (conf::kTimersFifoOnTies) {  // libevent: one deadline for both, heap order unspecified
+        EXPECT_EQ(s1.order, 1);
+        EXPECT_EQ(s2.order, 2);
+    }
+    // reevent: never early, measured from the callback; libevent: its cached coarse time
+    // may lag by a tick or two.
+    EXPECT_GE(std::min(s1.at, s2.at) - ctx.added_at, conf::kIsReevent ? 2000 - 0.05 : 2000 - 12.0);
+    EXPECT_LT(std::max(s1.at, s2.at) - ctx.added_at, 2000 + 1500);
+    for (event *e : {kick, ctx.first, ctx.shortt, ctx.second}) event_free(e);
+}
+
 // A base holds 256 common-timeout durations; the 257th is refused with libevent's warning.
 TEST_P(EventTimer, CommonTimeoutTableFullWarnsAndReturnsNull) {
     conf::LogCapture logs;
