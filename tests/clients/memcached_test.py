@@ -41,7 +41,8 @@ MEMCASLAP = "/usr/bin/memcaslap"
 CLIENTS = 200
 PAIRS = 200          # set/get pairs per client
 VALUE_MAX = 1200
-LOAD_ROUNDS = 5      # throughput comparison: rounds of memcaslap on both servers at once
+LOAD_ROUNDS = 6      # throughput comparison: rounds of memcaslap on both servers at once (even:
+                     # each server is launched first equally often)
 LOAD_SECONDS = 2     # each memcaslap run
 
 
