@@ -251,7 +251,10 @@ int assign(event *ev, event_base *base, int fd, short events, event_callback_fn 
         ev->ev_evcallback.evcb_closure = kClosureEvent;
     ev->ev_timeout_pos.min_heap_idx = -1;
     if (base) ev->ev_evcallback.evcb_pri = static_cast<uint8_t>(base->nactiveq_ / 2);
-    debug::g_too_late.store(true, std::memory_order_relaxed);
+    // Written once: a store on every event_assign would keep the line (g_on's too, which
+    // every add/del reads) bouncing between the cores of threads that assign events.
+    if (!debug::g_too_late.load(std::memory_order_relaxed))
+        debug::g_too_late.store(true, std::memory_order_relaxed);
     if (debug::g_on) debug::note_setup(ev);
     return 0;
 }

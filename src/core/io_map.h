@@ -4,7 +4,7 @@
 // intrusive list of events on that fd (linked through the events' own ev_io_next), how
 // many of them want read / write / closed / edge-triggered, the mask the backend currently
 // has, and the backend's own small scratch fields (epoll generation, poll array index).
-// 32 bytes per slot; libevent spends a pointer per fd plus a heap block per used fd.
+// 24 bytes per slot; libevent spends a pointer per fd plus a heap block per used fd.
 //
 // Changes are coalesced: a slot whose wanted mask differs from the backend's goes on the
 // dirty list once, and the loop hands each dirty fd to the backend with (old, new) mask just
@@ -31,11 +31,13 @@ struct FdSlot {
     uint8_t dirty;      // on the dirty list
     uint8_t dropped;    // interest fell to 0 since the last flush (the kernel still has kmask)
     uint8_t pad_;
-    uint32_t gen;       // epoll: generation stored in epoll_event.data
-    int32_t bidx;       // poll: index in the pollfd array, -1 when absent
-    uint32_t pad2_;
+    // One base has one backend, and no backend needs both: they share the word.
+    union {
+        uint32_t gen;   // epoll: generation stored in epoll_event.data (any start value)
+        int32_t bidx;   // poll: index in the pollfd array, -1 when absent
+    };
 };
-static_assert(sizeof(FdSlot) == 32, "keep the fd slot small");
+static_assert(sizeof(FdSlot) == 24, "keep the fd slot small (per idle fd <= libevent's)");
 
 inline unsigned wanted_mask(const FdSlot &s) noexcept {
     unsigned m = (s.nread ? 0x02u : 0u) | (s.nwrite ? 0x04u : 0u) | (s.nclose ? 0x80u : 0u);
