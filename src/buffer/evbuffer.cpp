@@ -34,7 +34,9 @@ bool would_overflow(size_t have, size_t add) noexcept {
 bool Buffer::ring_reserve(size_t extra) noexcept {
     if (!own()) return false;
     if (s_->count_ + extra <= s_->cap_) return true;
-    size_t cap = s_->cap_ ? s_->cap_ : 8;
+    // A first ring of 2 slots (one segment is the common case: an echo's message, a
+    // request); it doubles when needed and keeps its size after.
+    size_t cap = s_->cap_ ? s_->cap_ : 2;
     while (cap < s_->count_ + extra) {
         if (cap >= (size_t(1) << 30)) return false;  // indices are 32-bit
         cap *= 2;
@@ -71,8 +73,20 @@ Block *Buffer::take_block(size_t need) noexcept {
         }
     }
     Block *b = block_new_owned(need > next_block() ? need : next_block());
-    if (b && next_block() < kMaxAutoBlock / 2) ++s_->next_block_shift_;
+    // Only a block added behind data grows the next one: a buffer that is filled and
+    // emptied message by message (it keeps no spare, see drop_spares) keeps taking
+    // blocks of the size it needed so far instead of ever bigger ones.
+    if (b && s_->count_ && next_block() < kMaxAutoBlock / 2) ++s_->next_block_shift_;
     return b;
+}
+
+void Buffer::drop_spares() noexcept {
+    for (Block *&sp : s_->spare_) {
+        if (sp) {
+            block_unref(sp);
+            sp = nullptr;
+        }
+    }
 }
 
 void Buffer::give_back(Block *b) noexcept {
@@ -553,11 +567,7 @@ void Buffer::drain_bytes(size_t len, Buffer *recycle_to) noexcept {
             len = 0;
         }
     }
-    // An empty buffer keeps at most one spare block, so idle connections hold little.
-    if (!s_->total_ && s_->spare_[1]) {
-        block_unref(s_->spare_[1]);
-        s_->spare_[1] = nullptr;
-    }
+    drop_spares_if_empty();
 }
 
 int Buffer::drain(size_t len) noexcept {
@@ -731,6 +741,7 @@ int Buffer::add_buffer(Buffer *out, Buffer *in) noexcept {
         in->s_->head_ = in->s_->count_ = 0;
         in->s_->total_ = 0;
     }
+    in->drop_spares_if_empty();
     in->note_deleted(n);
     out->note_added(n);
     in->invoke_callbacks();
@@ -754,6 +765,7 @@ int Buffer::prepend_buffer(Buffer *dst, Buffer *src) noexcept {
     }
     src->s_->front_abs_ += n;
     src->s_->head_ = 0;
+    src->drop_spares_if_empty();
     src->note_deleted(n);
     dst->note_added(n);
     src->invoke_callbacks();
@@ -841,6 +853,7 @@ int Buffer::remove_buffer(Buffer *src, Buffer *dst, size_t len) noexcept {
         src->s_->total_ -= part;
         src->s_->front_abs_ += part;
     }
+    src->drop_spares_if_empty();
     src->note_deleted(n);
     dst->note_added(n);
     src->invoke_callbacks();

@@ -189,8 +189,9 @@ public:
     // howmuch < 0: everything. Bytes written or -1 with errno. `thaw`: the same for the
     // front (the bufferevent's write). `recycle_to`: a buffer under the same lock that
     // users cannot reserve space in (the bufferevent's input, frozen at its end); a block
-    // written out completely becomes its spare when it has none, so the next read reuses
-    // it without a trip through the block cache.
+    // written out completely becomes its spare when it has none and holds data (an empty
+    // buffer keeps no spare), so its next read reuses it without a trip through the block
+    // cache.
     int write_to_fd(int fd, ssize_t howmuch, bool thaw = false,
                     Buffer *recycle_to = nullptr) noexcept;
 
@@ -266,6 +267,14 @@ private:
     // An owned block for `need` bytes: a spare or a new one (sized by the growth rule).
     Block *take_block(size_t need) noexcept;
     void give_back(Block *b) noexcept;
+    // An emptied buffer keeps no spare block: they go back to the per-thread block cache
+    // (block.cpp), which the next block_new_owned of this thread takes from. An idle
+    // connection then holds no block, and a busy one pays a cache put and take per
+    // message instead of keeping its own.
+    void drop_spares_if_empty() noexcept {
+        if (!s_->total_ && (s_->spare_[0] || s_->spare_[1])) drop_spares();
+    }
+    void drop_spares() noexcept;
     int expand_spare(size_t need) noexcept;
     bool would_overflow_len(size_t add) const noexcept;  // drained block: keep as spare or free
     // Appends bytes; the caller checked freeze and overflow. False if allocation failed

@@ -91,7 +91,17 @@ int Buffer::read_from_fd(int fd, int howmuch, bool thaw) noexcept {
     do {
         r = n ? ::readv(fd, iov, n) : 0;
     } while (r < 0 && errno == EINTR);
-    if (r <= 0) return int(r);
+    if (r <= 0) {
+        // An empty buffer keeps no spare (drop_spares_if_empty): the block taken for this
+        // read goes back to the block cache.
+        if (b && !s_->total_) {
+            int err = errno;
+            s_->spare_[spare_slot] = nullptr;
+            block_unref(b);
+            errno = err;
+        }
+        return int(r);
+    }
     size_t got = size_t(r);
     size_t in_tail = got < space ? got : space;
     if (in_tail) {
@@ -173,11 +183,10 @@ int Buffer::write_to_fd(int fd, ssize_t howmuch, bool thaw, Buffer *recycle_to) 
         (recycle_to == this || recycle_to->s_->lock_ != s_->lock_ ||
          recycle_to->s_->user_lock_ != s_->user_lock_))
         recycle_to = nullptr;
-    // The spare goes into recycle_to's State. An input that has none yet (nothing read so
-    // far) gets it now: it will read soon, and without it the written block would stay as
-    // the output's spare while the input takes another block for its first read. Unowned
-    // means unlocked, and the locks are equal, so this buffer is unlocked too.
-    if (recycle_to && !recycle_to->own()) recycle_to = nullptr;
+    // Only an input that holds data takes the spare (so it has a State): an empty one
+    // keeps no spare (drop_spares_if_empty), the block goes to the block cache instead,
+    // from which the input's next read takes it back.
+    if (recycle_to && !recycle_to->s_->total_) recycle_to = nullptr;
     drain_bytes(size_t(r), recycle_to);
     note_deleted(size_t(r));
     invoke_callbacks();

@@ -81,11 +81,23 @@ TEST(BufferRing, SmallAppendsCoalesceIntoFewBlocks) {
 TEST(BufferRing, DrainedBlocksAreRecycled) {
     evbuffer *b = evbuffer_new();
     std::string s(3000, 'x');
+    static const char kRef[] = "tail";
     evbuffer_add(b, s.data(), s.size());
+    evbuffer_add_reference(b, kRef, 4, nullptr, nullptr);
+    // A block drained from a buffer that still holds data is kept for its next add.
     evbuffer_drain(b, s.size());
     EXPECT_EQ(static_cast<Buffer *>(b)->spare_count(), 1u);
     evbuffer_add(b, s.data(), s.size());
     EXPECT_EQ(static_cast<Buffer *>(b)->spare_count(), 0u);
+    // An emptied buffer keeps none (an idle connection holds no block): the block goes
+    // to the thread's block cache.
+    evbuffer_drain(b, evbuffer_get_length(b));
+    EXPECT_EQ(static_cast<Buffer *>(b)->spare_count(), 0u);
+    evbuffer_add(b, s.data(), s.size());
+    evbuffer *other = evbuffer_new();
+    evbuffer_add_buffer(other, b);
+    EXPECT_EQ(static_cast<Buffer *>(b)->spare_count(), 0u);
+    evbuffer_free(other);
     evbuffer_free(b);
 }
 
