@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 
@@ -267,6 +268,19 @@ def skip_unless_importable(e, program):
 
 
 FAILURE_LOGS = []  # files whose tail is printed when a test fails (program stderr, logs)
+
+
+def serve(lsock, handler):
+    """Accepts on the listening socket lsock in a daemon thread until it is closed, and runs
+    handler(conn) for each connection in a daemon thread of its own."""
+    def loop():
+        while True:
+            try:
+                c, _ = lsock.accept()
+            except OSError:
+                return
+            threading.Thread(target=handler, args=(c,), daemon=True).start()
+    threading.Thread(target=loop, daemon=True).start()
 
 
 def show_on_failure(path):

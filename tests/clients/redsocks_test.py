@@ -56,7 +56,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from clientlib import (Env, check, log, main_wrapper, parse_args, skip_unless_importable,  # noqa
-                       verify_ldd, verify_mapped, show_on_failure, TestFailure, SKIP)
+                       verify_ldd, verify_mapped, show_on_failure, serve, TestFailure, SKIP)
 
 REDSOCKS = "/usr/sbin/redsocks"
 IPTABLES = "/usr/sbin/iptables"
@@ -104,17 +104,6 @@ def pump(src, dst):
                 s.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
-
-
-def serve(lsock, handler):
-    def loop():
-        while True:
-            try:
-                c, _ = lsock.accept()
-            except OSError:
-                return
-            threading.Thread(target=handler, args=(c,), daemon=True).start()
-    threading.Thread(target=loop, daemon=True).start()
 
 
 def listener(addr, port):

@@ -38,12 +38,11 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from clientlib import (Env, check, log, main_wrapper, parse_args, skip_unless_importable,  # noqa
-                       verify_ldd, verify_mapped, show_on_failure, TestFailure, SKIP)
+                       verify_ldd, verify_mapped, show_on_failure, serve, TestFailure, SKIP)
 
 TRICKLED = "/usr/bin/trickled"
 TRICKLE = "/usr/bin/trickle"
@@ -86,14 +85,7 @@ def blob_server(blob):
             except (OSError, ValueError):
                 pass
 
-    def loop():
-        while True:
-            try:
-                c, _ = lsock.accept()
-            except OSError:
-                return
-            threading.Thread(target=handle, args=(c,), daemon=True).start()
-    threading.Thread(target=loop, daemon=True).start()
+    serve(lsock, handle)
     return lsock.getsockname()[1]
 
 
