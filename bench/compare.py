@@ -620,6 +620,10 @@ class Report:
                "is a bounded check (< 60 s) that writes `build/bench/smoke/benchmarks.md`. Where a "
                "benchmark's instructions go: `bench/cg_profile.sh <binary> <benchmark name>`.")
         self.w()
+        self.w("Targeted before/after re-runs of single groups, with their instruction counts and "
+               "explanations, are kept by hand in `docs/benchmarks-history.md` (this file is "
+               "regenerated whole).")
+        self.w()
         self.w("## Which reevent sides were built")
         self.w()
         for s in sides:
