@@ -111,6 +111,19 @@ void run_signal_closure(event_base *base, event *ev) noexcept {
 #pragma GCC diagnostic pop
 #endif
 
+// A plain event's callback, called with the lock released. The event may be freed by the
+// callback, so its fields are read before the call and never after.
+[[gnu::always_inline]] inline void call_event(event_base *base, event *ev,
+                                              event_callback *cb) noexcept {
+    const event_callback_fn fn = cb->evcb_cb_union.evcb_callback;
+    const int fd = ev->ev_fd;
+    const short res = ev->ev_res;
+    void *const arg = cb->evcb_arg;
+    unlock(base);
+    fn(fd, res, arg);
+    relock(base);
+}
+
 // Runs the callbacks queued on q; returns how many non-internal ones ran, or -1 when
 // loopbreak was called. Entered and left with the lock held. kLimited: max_to_run and
 // endtime apply (the max-dispatch limits of event_config_set_max_dispatch_interval).
@@ -136,13 +149,7 @@ int run_queue(event_base *base, CallbackQueue &q, int max_to_run, int64_t endtim
             if (closure == kClosurePersist &&
                 (ev->ev_.ev_io.ev_timeout.tv_sec || ev->ev_.ev_io.ev_timeout.tv_usec))
                 persist_rearm(base, ev);
-            const event_callback_fn fn = cb->evcb_cb_union.evcb_callback;
-            const int fd = ev->ev_fd;
-            const short res = ev->ev_res;
-            void *const arg = cb->evcb_arg;
-            unlock(base);
-            fn(fd, res, arg);
-            relock(base);
+            call_event(base, ev, cb);
             goto ran;
         }
         if (flags & EVLIST_INIT) {
@@ -167,16 +174,9 @@ int run_queue(event_base *base, CallbackQueue &q, int max_to_run, int64_t endtim
                 if (ev->ev_.ev_io.ev_timeout.tv_sec || ev->ev_.ev_io.ev_timeout.tv_usec)
                     persist_rearm(base, ev);
                 [[fallthrough]];
-            case kClosureEvent: {
-                const event_callback_fn fn = cb->evcb_cb_union.evcb_callback;
-                const int fd = ev->ev_fd;
-                const short res = ev->ev_res;
-                void *const arg = cb->evcb_arg;
-                unlock(base);
-                fn(fd, res, arg);
-                relock(base);
+            case kClosureEvent:
+                call_event(base, ev, cb);
                 break;
-            }
             case kClosureCbSelf: {
                 auto fn = cb->evcb_cb_union.evcb_selfcb;
                 void *arg = cb->evcb_arg;
