@@ -354,15 +354,34 @@ int Buffer::peek(ssize_t len, const evbuffer_ptr *start, iovec *vec, int n_vec) 
     }
     const Segment *const ring = s_->ring_;
     const size_t mask = s_->cap_ - 1, head = s_->head_, count = s_->count_;
+    if (len < 0) {
+        // The whole buffer: one extent per segment, as many as vec holds (n_vec is an int,
+        // so n cannot overflow).
+        size_t todo = count - idx;
+        if (todo > size_t(n_vec - n)) todo = size_t(n_vec - n);
+        // The ring holds the segments in at most two contiguous runs: walk each with a
+        // pointer instead of masking every index.
+        size_t first = (head + idx) & mask;
+        while (todo) {
+            size_t run = mask + 1 - first;
+            if (run > todo) run = todo;
+            for (const Segment *sg = ring + first, *e = sg + run; sg != e; ++sg, ++n) {
+                if (!block_materialize(sg->block)) return -1;
+                vec[n].iov_base = sg->block->data + sg->off;
+                vec[n].iov_len = sg->len;
+            }
+            todo -= run;
+            first = 0;
+        }
+        return n;
+    }
     for (size_t i = idx; i < count; ++i) {
-        if (len >= 0 && so_far >= size_t(len)) break;
+        if (so_far >= size_t(len)) break;
         const Segment &sg = ring[(head + i) & mask];
         if (n < n_vec) {
             if (!block_materialize(sg.block)) return -1;
             vec[n].iov_base = sg.block->data + sg.off;
             vec[n].iov_len = sg.len;
-        } else if (len < 0) {
-            break;
         }
         if (n == INT_MAX) break;
         ++n;

@@ -307,6 +307,19 @@ private:
             for (int k = 0; k < got; ++k)
                 joined.append(static_cast<char *>(v[size_t(k)].iov_base), v[size_t(k)].iov_len);
             ASSERT_TRUE(joined == m.substr(start));
+            if (need > 1) {
+                // Fewer extents than needed: all of them are filled, in order, and the
+                // count says how many were filled. From the front, no start pointer too.
+                int small = 1 + pick(need - 1);
+                std::vector<evbuffer_iovec> s(static_cast<size_t>(small));
+                evbuffer_ptr *from = (start == 0 && pick(2)) ? nullptr : &sp;
+                ASSERT_EQ(evbuffer_peek(b, -1, from, s.data(), small), small);
+                std::string prefix;
+                for (const evbuffer_iovec &x : s)
+                    prefix.append(static_cast<char *>(x.iov_base), x.iov_len);
+                ASSERT_LE(prefix.size(), m.size() - start);
+                ASSERT_TRUE(m.compare(start, prefix.size(), prefix) == 0);
+            }
             break;
         }
         case 14: {  // pullup
