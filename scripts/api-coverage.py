@@ -88,7 +88,8 @@ CLIENT_TESTS = {"clients.reevent.memcached": "memcached:memcached",
                 "clients.reevent.coturn": ("coturn:turnutils_uclient", "coturn:turnutils_peer",
                                            "coturn:turnutils_stunclient"),
                 "clients.reevent.redsocks": "redsocks:redsocks",
-                "clients.reevent.trickled": "trickle:trickled"}
+                "clients.reevent.trickled": "trickle:trickled",
+                "clients.reevent.fstrm": "fstrm-bin:fstrm_capture"}
 
 
 def client_coverage():
