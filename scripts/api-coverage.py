@@ -89,7 +89,8 @@ CLIENT_TESTS = {"clients.reevent.memcached": "memcached:memcached",
                                            "coturn:turnutils_stunclient"),
                 "clients.reevent.redsocks": "redsocks:redsocks",
                 "clients.reevent.trickled": "trickle:trickled",
-                "clients.reevent.fstrm": "fstrm-bin:fstrm_capture"}
+                "clients.reevent.fstrm": "fstrm-bin:fstrm_capture",
+                "clients.reevent.luaevent": "lua-event:liblua5.4-event.so.0.0.0"}
 
 
 def client_coverage():
