@@ -67,6 +67,8 @@ enum Suspend : uint8_t {
 
 // libevent's answer for "the default single read/write size".
 inline constexpr ssize_t kDefaultMaxSingle = 16384;
+// libevent 2.1's EVBUFFER_MAX_READ: its evbuffer_read never reads more at once.
+inline constexpr ssize_t kLibeventMaxRead = 4096;
 
 struct Bev {
     bufferevent pub{};  // must stay first: the C handle points here

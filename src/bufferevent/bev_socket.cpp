@@ -3,7 +3,8 @@
 //
 // Speed rules (the echo-server path):
 //  - No ioctl(FIONREAD) before reading: evbuffer_read sizes its readv adaptively (up to
-//    64 KiB) unless the user set max_single_read, a high-water mark or a rate limit.
+//    64 KiB) unless the user set max_single_read, a high-water mark (then 4096 bytes at
+//    most, as libevent) or a rate limit.
 //  - Write first: when the user adds output and nothing is pending, ev_write is made
 //    active (no epoll_ctl); the handler writes at once and arms EV_WRITE only if the kernel
 //    said EAGAIN. libevent adds and removes EPOLLOUT around every write instead.
@@ -69,6 +70,11 @@ ssize_t read_size(Bev *b) noexcept {
         size_t len = evbuffer_get_length(b->pub.input);
         if (len >= b->pub.wm_read.high) return 0;
         howmuch = static_cast<ssize_t>(b->pub.wm_read.high - len);
+        // Under a high-water mark, read as libevent 2.1 does (at most EVBUFFER_MAX_READ,
+        // 4096 bytes, at a time): the read callback runs before the input reaches the mark.
+        // fstrm_capture notes a record bigger than the mark on one callback and drains it
+        // on the next; one read up to the mark would leave it suspended for good.
+        if (howmuch > kLibeventMaxRead) howmuch = kLibeventMaxRead;
     }
     if (b->max_single_read || b->rate) {
         ssize_t m = limit_max(b, false);

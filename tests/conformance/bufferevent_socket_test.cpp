@@ -155,6 +155,45 @@ TEST_P(BevSocket, ReadHighWatermarkStopsReadingUntilInputDrains) {
     bufferevent_free(bev);
 }
 
+TEST_P(BevSocket, HighWatermarkReadsComeInSteps) {
+    // With a read high-water mark, libevent 2.1 reads at most 4096 bytes at a time
+    // (EVBUFFER_MAX_READ), so the read callback runs before the input reaches the mark.
+    // fstrm_capture relies on it: it notes a record larger than the mark on one callback,
+    // leaving the input as it is, and drains it on the next ones. Had one read filled the
+    // input to the mark, reading would stay suspended and no callback would come again.
+    conf::SocketPair sp;
+    bufferevent *bev = make(sp[0]);
+    const size_t kHigh = 65536, kSent = 70000;
+    struct Ctx {
+        int calls = 0;
+        size_t first = 0, drained = 0, max_step = 0, left = 0;
+    } ctx;
+    bufferevent_setcb(bev, [](bufferevent *b, void *arg) {
+        auto *c = static_cast<Ctx *>(arg);
+        evbuffer *in = bufferevent_get_input(b);
+        size_t n = evbuffer_get_length(in);
+        if (n - c->left > c->max_step) c->max_step = n - c->left;
+        if (c->calls++ == 0) {
+            c->first = n;
+            c->left = n;
+            return;  // leave the first batch in the input
+        }
+        c->drained += n;
+        c->left = 0;
+        evbuffer_drain(in, n);
+    }, nullptr, nullptr, &ctx);
+    bufferevent_setwatermark(bev, EV_READ, 0, kHigh);
+    std::string big(kSent, 'x');
+    ASSERT_EQ(write(sp[1], big.data(), big.size()), static_cast<ssize_t>(kSent));
+    bufferevent_enable(bev, EV_READ);
+    EXPECT_TRUE(run_until(base(), [&] { return ctx.drained == kSent; }))
+        << "first callback saw " << ctx.first << " bytes, " << ctx.calls << " callbacks, "
+        << ctx.drained << " bytes drained";
+    EXPECT_LT(ctx.first, kHigh);
+    EXPECT_LE(ctx.max_step, 4096u);
+    bufferevent_free(bev);
+}
+
 TEST_P(BevSocket, WriteLowWatermarkDecidesWhenTheWriteCallbackRuns) {
     // A peer that never reads: output grows; the write callback waits until the output
     // falls to the low mark, which happens only once the peer starts reading.
