@@ -29,7 +29,8 @@ per writer, frame by frame.
      SIGUSR1 closes it (STOP) and opens a fresh one, which the next writers fill. SIGTERM
      with a writer still connected: exit 0, "shutting down", the file ends with STOP.
   2. TCP on 127.0.0.1, -c 2 -b 65536 -s 1 --gmtime: a third writer gets no ACCEPT while two
-     are connected and gets it as soon as one finishes; a 70000-byte frame is skipped; one
+     are connected and gets it as soon as one finishes; a 70000-byte frame is skipped, also
+     when it comes in one write after a pause (reevent hung there: see w_oversize_at_once); one
      writer sending a frame every 0.2 s for about 2.4 s makes the capture rotate its
      time-named files (at least two, each a complete START..STOP file); SIGINT: exit 0.
 Each output file is read by fstrm_dump too (its frame lengths must match our parser's).
@@ -273,6 +274,23 @@ def w_oversize(ws, addr, writer, big):
     ws.done(writer, small)
 
 
+def w_oversize_at_once(ws, addr, writer, big):
+    """The oversized frame comes in one write after the capture drained everything: a
+    library that reads it up to the high-water mark at once leaves the callback nothing it
+    can drain (reevent did, before reading at most 4096 bytes at a time under a mark)."""
+    rng = random.Random(writer)
+    small = [payload(writer, i, rng.randint(10, 200), rng) for i in range(4)]
+    s = open_writer(addr)
+    handshake(s, "writer %d" % writer)
+    s.sendall(b"".join(frame(f) for f in small[:2]))
+    time.sleep(0.2)
+    s.sendall(frame(payload(writer, 99, big, rng)))
+    time.sleep(0.2)
+    s.sendall(b"".join(frame(f) for f in small[2:]))
+    finish(s, "writer %d (oversized frame in one write)" % writer)
+    ws.done(writer, small)
+
+
 # ---- the daemon ----
 
 class Capture:
@@ -512,8 +530,10 @@ def body():
     finish(c, "tcp writer c")
     ws3.start(w_burst, addr, 23, 60, 13, 20000)
     ws3.join()
-    check(re.search(r"Skipping 70004 byte message \(65536 buffer\)", cap2.text()),
-          "no 'Skipping 70004 byte message (65536 buffer)' line")
+    ws3.start(w_oversize_at_once, addr, 24, 70000)
+    ws3.join()
+    check(len(re.findall(r"Skipping 70004 byte message \(65536 buffer\)", cap2.text())) == 2,
+          "not two 'Skipping 70004 byte message (65536 buffer)' lines")
     cap2.stop(signal.SIGINT)
     files = sorted(f for f in os.listdir(e.tmp) if re.match(r"tcp-\d+\.fstrm$", f))
     check(len(files) >= 2, "-s 1 over %.1f s made %d file(s): %s"
