@@ -72,7 +72,7 @@ local ticker = add(nil, core.EV_TIMEOUT, function() ticks = ticks + 1 end, 0.01)
 t0 = now()
 say("4. loopexit(0.08) -> %d", base:loopexit(0.08))
 say("4. loop returned %s after %s, ticks %s", tostring(base:loop()), within(now() - t0, 0.08, 0.6),
-    (ticks >= 3 and ticks <= 8) and "3..8" or tostring(ticks))
+    (ticks >= 1 and ticks <= 9) and "1..9" or tostring(ticks)) -- a loaded machine may stall it
 local before = ticks
 base:loopexit(0.035)
 base:loop()
