@@ -17,7 +17,8 @@ directly). The test:
      system libevent so only the server differs); every run must have no get misses and no
      verify failures. The medians, the per-round ratios, the server CPU time per request and
      the load average are printed and appended to the results file (memcaslap itself on
-     reevent is memcaslap_test.py);
+     reevent is memcaslap_test.py). Six rounds scatter by a few percent: to settle a 1-2%
+     question use memcached_ab.py (start order crossed, A/A pairs, hundreds of rounds);
   6. both throughput servers exit 0 on SIGTERM; no tagged process is left.
 """
 
