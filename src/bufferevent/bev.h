@@ -109,6 +109,9 @@ struct Bev {
     // an event_active round trip.
     bool sock_reading : 1 = false;
     bool write_soon : 1 = false;
+    // Socket: the write handler is running the write callback; output added meanwhile is
+    // written in the next loop iteration, after a poll (see output_cb).
+    bool sock_writing : 1 = false;
 };
 static_assert(sizeof(Bev) <= sizeof(bufferevent) + 48, "keep the private part at 48 bytes");
 

@@ -12,6 +12,7 @@
 #include "bufferevent/bev.h"
 
 #include "buffer/evbuffer.h"
+#include "core/base.h"
 #include "core/log.h"
 #include "core/mm.h"
 
@@ -252,7 +253,11 @@ void write_step(Bev *b, evutil_socket_t fd, short what) noexcept {
     } else if (!write_pending(b)) {
         add_event(&b->pub.ev_write, &b->pub.timeout_write);
     }
-    if (res > 0 || !connected) trigger_nolock(b, EV_WRITE, 0);
+    if (res > 0 || !connected) {
+        b->sock_writing = true;
+        trigger_nolock(b, EV_WRITE, 0);
+        b->sock_writing = false;
+    }
     goto done;
 error : {
     {
@@ -265,7 +270,24 @@ error : {
 done:;
 }
 
+// ev_write made active for the next loop iteration, as if the poll that starts it had
+// reported EV_WRITE (nothing to change in the kernel's interest set).
+void activate_write_next_iteration(Bev *b) noexcept {
+    event *ev = &b->pub.ev_write;
+    event_base *base = ev->ev_base;
+    core::LockGuard g(base->lock_);
+    if (ev->ev_evcallback.evcb_flags & (EVLIST_ACTIVE | EVLIST_ACTIVE_LATER | EVLIST_FINALIZING))
+        return;
+    ev->ev_res = EV_WRITE;
+    core::callback_activate_later_nolock(base, &ev->ev_evcallback);
+}
+
 // Output grew: start writing unless writing is off or already waiting for the kernel.
+// From the write callback itself (a producer refilling the output each time) the next
+// write waits for the next loop iteration: made active at once it would run in this same
+// iteration, again and again until the kernel buffer is full (tens of MB on loopback TCP),
+// and no other fd or timer would get a turn meanwhile. libevent writes only when a poll
+// reports EV_WRITE, so there too every write of such a producer costs one iteration.
 void output_cb(evbuffer *, const evbuffer_cb_info *info, void *arg) noexcept {
     if (!info->n_added) return;
     Bev *b = static_cast<Bev *>(arg);
@@ -276,6 +298,8 @@ void output_cb(evbuffer *, const evbuffer_cb_info *info, void *arg) noexcept {
             add_event(&b->pub.ev_write, &b->pub.timeout_write);  // the timeout starts now
         else if (b->sock_reading)
             b->write_soon = true;  // the read handler writes when the callback returns
+        else if (b->sock_writing)
+            activate_write_next_iteration(b);
         else
             event_active(&b->pub.ev_write, EV_WRITE, 1);
     }

@@ -921,6 +921,62 @@ TEST_P(BevSocket, NewWithBadArgumentsFails) {
     EXPECT_EQ(bufferevent_filter_new(nullptr, nullptr, nullptr, 0, nullptr, nullptr), nullptr);
 }
 
+// A write callback that refills the output every time (a producer streaming to a peer that
+// keeps up) must not keep the loop to itself: each further write waits for the next poll,
+// so fds that became ready meanwhile (and timers) get their turn. Here the peer is read by
+// a plain persistent event that drains it: on libevent, where a write happens only when a
+// poll reports EV_WRITE, writes and reads alternate. (Found with libevent's test-ratelim:
+// 30 clients refilling 8 KiB from their write callbacks filled the loopback buffers,
+// ~128 MB, in a single loop iteration while the rate-limited echo side could not run.)
+TEST_P(BevSocket, WriteCallbackRefillingOutputLetsOtherEventsRunBetweenWrites) {
+    conf::SocketPair sp;
+    struct State {
+        event_base *base;
+        int writes = 0;
+        int reads = 0;
+        int run = 0;      // write callbacks since the peer last read
+        int max_run = 0;  // the longest such run
+        size_t got = 0;
+    } st{base()};
+    bufferevent *bev = make(sp[0]);
+    bufferevent_setcb(
+        bev, nullptr,
+        [](bufferevent *b, void *arg) {
+            auto *s = static_cast<State *>(arg);
+            ++s->writes;
+            if (++s->run > s->max_run) s->max_run = s->run;
+            if (s->writes == 60) {
+                event_base_loopbreak(s->base);
+                return;
+            }
+            char block[1024];
+            std::memset(block, 'w', sizeof block);
+            bufferevent_write(b, block, sizeof block);
+        },
+        nullptr, &st);
+    event *reader = event_new(
+        base(), sp[1], EV_READ | EV_PERSIST,
+        [](evutil_socket_t fd, short, void *arg) {
+            auto *s = static_cast<State *>(arg);
+            char buf[65536];
+            ssize_t n;
+            while ((n = read(fd, buf, sizeof buf)) > 0) s->got += size_t(n);
+            ++s->reads;
+            s->run = 0;
+        },
+        &st);
+    ASSERT_EQ(event_add(reader, nullptr), 0);
+    ASSERT_EQ(bufferevent_enable(bev, EV_WRITE), 0);
+    bufferevent_write(bev, "start", 5);
+    event_base_dispatch(base());
+    EXPECT_EQ(st.writes, 60);
+    EXPECT_GE(st.reads, 25) << "the peer read " << st.reads << " times during 60 writes";
+    EXPECT_LE(st.max_run, 3) << "up to " << st.max_run
+                             << " write callbacks ran with no loop iteration between them";
+    event_free(reader);
+    bufferevent_free(bev);
+}
+
 CONF_INSTANTIATE_BACKENDS(BevSocket);
 
 }  // namespace
