@@ -50,13 +50,7 @@ public:
     }
 
     // The key of e changed (it must be in the heap): restore the order.
-    void update(T *e) noexcept {
-        size_t i = static_cast<size_t>(Hooks::index(e));
-        if (i > 0 && Hooks::less(e, a_[(i - 1) / 4]))
-            sift_up(i, e);
-        else
-            sift_down(i, e);
-    }
+    void update(T *e) noexcept { refill(static_cast<size_t>(Hooks::index(e)), e); }
 
     void clear() noexcept {
         for (T *e : a_) Hooks::index(e) = -1;
@@ -73,11 +67,22 @@ private:
         T *last = a_.back();
         a_.pop_back();
         Hooks::index(gone) = -1;
-        if (last == gone) return;
-        if (i > 0 && Hooks::less(last, a_[(i - 1) / 4]))
-            sift_up(i, last);
-        else
-            sift_down(i, last);
+        if (last != gone) refill(i, last);
+    }
+
+    // Puts e into slot i (a hole, or e's own slot after its key changed): it moves up or
+    // down, never both, and the comparison with the parent that decides is not repeated.
+    void refill(size_t i, T *e) noexcept {
+        if (i > 0) {
+            const size_t p = (i - 1) / 4;
+            T *parent = a_[p];
+            if (Hooks::less(e, parent)) {
+                place(i, parent);
+                sift_up(p, e);
+                return;
+            }
+        }
+        sift_down(i, e);
     }
 
     void place(size_t i, T *e) noexcept {
@@ -98,12 +103,20 @@ private:
     void sift_down(size_t i, T *e) noexcept {
         const size_t n = a_.size();
         for (;;) {
-            size_t c = 4 * i + 1;
-            if (c >= n) break;
-            size_t best = c;
-            size_t end = c + 4 < n ? c + 4 : n;
-            for (size_t k = c + 1; k < end; ++k)
-                if (Hooks::less(a_[k], a_[best])) best = k;
+            const size_t c = 4 * i + 1;
+            size_t best;
+            if (c + 3 < n) {
+                // Four children (all but the last parent): the least in three comparisons,
+                // two pairs and their winners, without a loop.
+                const size_t b0 = Hooks::less(a_[c + 1], a_[c]) ? c + 1 : c;
+                const size_t b1 = Hooks::less(a_[c + 3], a_[c + 2]) ? c + 3 : c + 2;
+                best = Hooks::less(a_[b1], a_[b0]) ? b1 : b0;
+            } else {
+                if (c >= n) break;
+                best = c;
+                for (size_t k = c + 1; k < n; ++k)
+                    if (Hooks::less(a_[k], a_[best])) best = k;
+            }
             if (!Hooks::less(a_[best], e)) break;
             place(i, a_[best]);
             i = best;

@@ -81,6 +81,45 @@ TEST(QuadHeap, EqualKeysComeOutInSequenceOrder) {
     EXPECT_TRUE(h.empty());
 }
 
+// The timer benchmarks' pattern: erase pending elements in insertion order (the hole is
+// anywhere; the last element fills it and moves up or down), then move the rest.
+TEST(QuadHeap, EraseAndUpdateAnywhereKeepTheOrder) {
+    std::vector<Item> items(20000);
+    Heap h;
+    std::set<Key> model;
+    std::mt19937 rng(99);
+    long seq = 0;
+    for (auto &it : items) {
+        it.key = static_cast<long>(rng() % 5000);
+        it.seq = seq++;
+        ASSERT_TRUE(h.push(&it));
+        model.insert({it.key, it.seq});
+    }
+    for (size_t i = 0; i < items.size() / 2; ++i) {
+        h.erase(&items[i]);
+        model.erase({items[i].key, items[i].seq});
+        ASSERT_EQ(items[i].idx, -1);
+        ASSERT_EQ(Key(h.top()->key, h.top()->seq), *model.begin());
+        if (i % 499 == 0) check_indexes(h);
+    }
+    for (size_t i = items.size() / 2; i < items.size(); ++i) {
+        Item &it = items[i];
+        model.erase({it.key, it.seq});
+        it.key = static_cast<long>(rng() % 5000);
+        it.seq = seq++;
+        h.update(&it);
+        model.insert({it.key, it.seq});
+        ASSERT_EQ(Key(h.top()->key, h.top()->seq), *model.begin());
+    }
+    check_indexes(h);
+    while (!model.empty()) {
+        Item *t = h.pop();
+        ASSERT_EQ(Key(t->key, t->seq), *model.begin());
+        model.erase(model.begin());
+    }
+    EXPECT_TRUE(h.empty());
+}
+
 TEST(QuadHeap, HundredThousandTimersStayCheap) {
     std::vector<Item> items(100000);
     Heap h;
