@@ -10,6 +10,7 @@
 
 #include "core/base.h"
 #include "core/log.h"
+#include "core/timers.h"
 
 namespace reevent::core {
 
@@ -43,6 +44,14 @@ void wait_for_callback(event_base *base, const event *ev) noexcept {
 
 bool event_on_another_thread(event_base *base, const event *ev) noexcept {
     return base->current_ == &const_cast<event *>(ev)->ev_evcallback && !in_loop_thread(base);
+}
+
+// The end of a delete: unless told not to block, wait while the event's callback runs in
+// the loop thread (an EV_FINALIZE event only with DelMode::kBlock).
+inline void wait_unless_noblock(event_base *base, const event *ev, DelMode mode) noexcept {
+    if (mode != DelMode::kNoBlock && event_on_another_thread(base, ev) &&
+        (mode == DelMode::kBlock || !(ev->ev_events & EV_FINALIZE)))
+        wait_for_callback(base, ev);
 }
 
 // ---- the fd map ----------------------------------------------------------------------------
@@ -291,6 +300,49 @@ int64_t tv_to_ns_slow(const timeval &tv) noexcept {
     return sec * 1000000000 + usec * 1000;
 }
 
+namespace {
+
+// add_nolock for a pure timer (no fd, no signal) that is neither pending nor active nor
+// finalizing, with a relative timeout: the same steps, without the ones that cannot apply.
+[[gnu::always_inline]] inline int add_new_timer(event_base *base, event *ev, const timeval *tv) noexcept {
+    if (!base->heap_.reserve(base->heap_.size() + 1)) return -1;
+    if (ev->ev_evcallback.evcb_closure == kClosurePersist) ev->ev_.ev_io.ev_timeout = *tv;
+    const int common = common_index(base, tv);
+    if (common < 0) {
+        const int64_t rel = tv_to_ns(*tv);
+        heap_timer_insert(base, ev, timeout_now_ns(base, rel) + rel);
+        // A new first deadline: a loop sleeping in another thread must wake up earlier.
+        if (base->heap_.top() == ev) notify_if_needed(base);
+    } else {
+        const int64_t rel = base->common_[common]->duration_ns;
+        deadline_of(ev) = timeout_now_ns(base, rel) + rel;
+        timer_insert(base, ev, common);
+    }
+    if (debug::g_on) debug::note_add(ev);
+    return 0;
+}
+
+// The same for a pure timer whose timeout is pending (re-armed): a heap timer that stays in
+// the heap moves in place.
+[[gnu::noinline]] int readd_pure_timer(event_base *base, event *ev, const timeval *tv) noexcept {
+    if (ev->ev_evcallback.evcb_closure == kClosurePersist) ev->ev_.ev_io.ev_timeout = *tv;
+    const int common = common_index(base, tv);
+    const int64_t rel = common < 0 ? tv_to_ns(*tv) : base->common_[common]->duration_ns;
+    const int64_t deadline = timeout_now_ns(base, rel) + rel;
+    event *const old_top = base->heap_.top();
+    if (common < 0 && timer_tag(ev) >= 0)
+        heap_timer_move(base, ev, deadline);
+    else
+        timer_schedule(base, ev, common, deadline);
+    // The first deadline changed: a loop sleeping in another thread must wake up.
+    if (common < 0 && (base->heap_.top() == ev || old_top != base->heap_.top()))
+        notify_if_needed(base);
+    if (debug::g_on) debug::note_add(ev);
+    return 0;
+}
+
+}  // namespace
+
 int add_nolock(event *ev, const timeval *tv, bool tv_is_absolute) noexcept {
     event_base *base = ev->ev_base;
     event_callback *cb = to_callback(ev);
@@ -363,10 +415,16 @@ int add(event *ev, const timeval *tv) noexcept {
     }
     LockGuard g(base->lock_);
     if (debug::g_on) debug::assert_is_setup(ev, "event_add");
-    if (!(ev->ev_evcallback.evcb_flags & EVLIST_INIT)) {
+    const short flags = ev->ev_evcallback.evcb_flags;
+    if (!(flags & EVLIST_INIT)) {
         log::warn("%s: event %p was never assigned", "event_add", static_cast<void *>(ev));
         return -1;
     }
+    // A pure timer (no fd, no signal) that is not active: the add is the timer part of
+    // add_nolock alone.
+    if ((flags & ~EVLIST_TIMEOUT) == EVLIST_INIT && tv &&
+        !(ev->ev_events & (EV_READ | EV_WRITE | EV_CLOSED | EV_SIGNAL)))
+        return flags == EVLIST_INIT ? add_new_timer(base, ev, tv) : readd_pure_timer(base, ev, tv);
     return add_nolock(ev, tv, false);
 }
 
@@ -412,10 +470,7 @@ int del_nolock(event *ev, DelMode mode) noexcept {
     }
     if (res != -1 && notify) notify_if_needed(base);
     if (debug::g_on) debug::note_del(ev);
-
-    if (mode != DelMode::kNoBlock && event_on_another_thread(base, ev) &&
-        (mode == DelMode::kBlock || !(ev->ev_events & EV_FINALIZE)))
-        wait_for_callback(base, ev);
+    wait_unless_noblock(base, ev, mode);
     return res;
 }
 
@@ -426,6 +481,15 @@ int del(event *ev, DelMode mode) noexcept {
         return -1;
     }
     LockGuard g(base->lock_);
+    // Only a timeout in the heap is pending (not active, not finalizing, not a signal whose
+    // calls must stop): del_nolock would do just this. The common case of timers.
+    if (ev->ev_evcallback.evcb_flags == (EVLIST_INIT | EVLIST_TIMEOUT) && timer_tag(ev) >= 0 &&
+        !(ev->ev_events & EV_SIGNAL)) {
+        heap_timer_remove(base, ev);
+        if (debug::g_on) debug::note_del(ev);
+        wait_unless_noblock(base, ev, mode);
+        return 0;
+    }
     return del_nolock(ev, mode);
 }
 

@@ -12,6 +12,7 @@
 
 #include "core/base.h"
 #include "core/log.h"
+#include "core/timers.h"
 
 namespace reevent::core {
 
@@ -137,6 +138,9 @@ void common_schedule(event_base *base, CommonTimeout *ct) noexcept {
         base->heap_.update(t);  // one sift in place
     else if (base->heap_.push(t))
         t->ev_evcallback.evcb_flags |= EVLIST_TIMEOUT;
+    // The queue's timer became the first deadline: a loop sleeping in another thread must
+    // wake up for it (as for a plain timer, add_nolock).
+    if (base->heap_.top() == t) notify_if_needed(base);
 }
 
 void common_timer_cb(evutil_socket_t, short, void *arg) {
@@ -236,51 +240,41 @@ void common_unlink(CommonTimeout *ct, event *ev) noexcept {
 }  // namespace
 
 void timer_insert(event_base *base, event *ev, int common_idx) noexcept {
-    count_added(base, to_callback(ev));
-    ev->ev_evcallback.evcb_flags |= EVLIST_TIMEOUT;
-    if (common_idx >= 0) {
-        CommonTimeout *ct = base->common_[common_idx];
-        timer_tag(ev) = -(common_idx + 1);
-        if (common_link(ct, ev)) common_schedule(base, ct);
+    if (common_idx < 0) {
+        heap_timer_insert(base, ev, deadline_of(ev));  // add_nolock reserved room
         return;
     }
-    timer_tag(ev) = static_cast<long>(base->timer_seq_++);
-    if (!base->heap_.push(ev)) {
-        // add_nolock reserved room before getting here; this cannot fail.
-        log::fatal(ENOMEM, "timer heap allocation failed");
-    }
+    count_added(base, to_callback(ev));
+    ev->ev_evcallback.evcb_flags |= EVLIST_TIMEOUT;
+    CommonTimeout *ct = base->common_[common_idx];
+    timer_tag(ev) = -(common_idx + 1);
+    if (common_link(ct, ev)) common_schedule(base, ct);
 }
 
 void timer_remove(event_base *base, event *ev) noexcept {
-    uncount_added(base, to_callback(ev));
-    ev->ev_evcallback.evcb_flags &= ~EVLIST_TIMEOUT;
-    long tag = timer_tag(ev);
-    if (tag < 0) {
-        CommonTimeout *ct = base->common_[-tag - 1];
-        common_unlink(ct, ev);
-        ev->ev_timeout_pos.min_heap_idx = -1;
-        ev->ev_timeout_pos.ev_next_with_common_timeout.tqe_prev = nullptr;
-        timer_tag(ev) = 0;
-        // When the head leaves, the queue's heap timer is left at the old head's (earlier)
-        // deadline: it fires early, expires nothing and re-arms for the new head (as
-        // libevent's). A re-add of the head (an idle timeout restarted on activity) then
-        // costs no heap work. An empty queue leaves the heap at once.
-        if (!ct->first) common_schedule(base, ct);
+    const long tag = timer_tag(ev);
+    if (tag >= 0) {
+        heap_timer_remove(base, ev);
         return;
     }
-    base->heap_.erase(ev);
+    uncount_added(base, to_callback(ev));
+    ev->ev_evcallback.evcb_flags &= ~EVLIST_TIMEOUT;
+    CommonTimeout *ct = base->common_[-tag - 1];
+    common_unlink(ct, ev);
+    ev->ev_timeout_pos.min_heap_idx = -1;
+    ev->ev_timeout_pos.ev_next_with_common_timeout.tqe_prev = nullptr;
+    timer_tag(ev) = 0;
+    // When the head leaves, the queue's heap timer is left at the old head's (earlier)
+    // deadline: it fires early, expires nothing and re-arms for the new head (as
+    // libevent's). A re-add of the head (an idle timeout restarted on activity) then
+    // costs no heap work. An empty queue leaves the heap at once.
+    if (!ct->first) common_schedule(base, ct);
 }
 
 void timer_schedule(event_base *base, event *ev, int common_idx, int64_t deadline) noexcept {
     if (ev->ev_evcallback.evcb_flags & EVLIST_TIMEOUT) {
         if (common_idx < 0 && timer_tag(ev) >= 0) {
-            // Re-armed to the deadline it has, and no timer was scheduled since: a new
-            // sequence number would not move it (a persistent event re-added by its own
-            // callback after the loop re-armed it).
-            if (deadline_of(ev) == deadline && static_cast<uint64_t>(timer_tag(ev)) + 1 == base->timer_seq_) return;
-            deadline_of(ev) = deadline;
-            timer_tag(ev) = static_cast<long>(base->timer_seq_++);
-            base->heap_.update(ev);
+            heap_timer_move(base, ev, deadline);
             return;
         }
         timer_remove(base, ev);

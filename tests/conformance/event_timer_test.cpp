@@ -156,6 +156,73 @@ TEST_P(EventTimer, CommonTimeoutsFireInOrderAndWorkWithCopies) {
     for (auto *e : t) event_free(e);
 }
 
+// Pure timers re-added while pending, moved between the heap and a common-timeout queue,
+// deleted and added again (reevent's add/del fast paths for pure timers): each fires once,
+// at its last timeout, never early, in deadline order.
+TEST_P(EventTimer, PendingPureTimersMoveBetweenHeapAndCommonQueue) {
+    timeval d = conf::tv_ms(20);
+    const timeval *common = event_base_init_common_timeout(base(), &d);
+    ASSERT_NE(common, nullptr);
+    int counter = 0;
+    Stamp s[4] = {{-1, -1, &counter}, {-1, -1, &counter}, {-1, -1, &counter}, {-1, -1, &counter}};
+    event *t[4];
+    for (int i = 0; i < 4; ++i) t[i] = evtimer_new(base(), stamp_cb, &s[i]);
+    timeval far = conf::tv_ms(5000), ms10 = conf::tv_ms(10), ms30 = conf::tv_ms(30),
+            ms40 = conf::tv_ms(40), ms50 = conf::tv_ms(50);
+    const double start = conf::now_ms();
+    ASSERT_EQ(event_add(t[0], &far), 0);   // heap
+    ASSERT_EQ(event_add(t[0], common), 0);  // heap -> common queue: 20 ms
+    ASSERT_EQ(event_add(t[1], common), 0);  // common queue
+    ASSERT_EQ(event_add(t[1], &ms10), 0);   // common queue -> heap
+    ASSERT_EQ(event_add(t[1], &ms30), 0);   // later, in place: 30 ms
+    ASSERT_EQ(event_add(t[2], &ms10), 0);
+    ASSERT_EQ(event_del(t[2]), 0);
+    EXPECT_FALSE(evtimer_pending(t[2], nullptr));
+    ASSERT_EQ(event_add(t[2], &ms40), 0);   // deleted, then added again: 40 ms
+    ASSERT_EQ(event_add(t[3], &ms50), 0);
+    ASSERT_EQ(event_add(t[3], &ms10), 0);   // earlier, in place
+    ASSERT_EQ(event_add(t[3], &ms50), 0);   // and back: 50 ms
+    for (event *e : t) EXPECT_TRUE(evtimer_pending(e, nullptr));
+    EXPECT_EQ(event_base_dispatch(base()), 1);
+    const double at[4] = {20, 30, 40, 50};
+    const double slack = conf::kIsReevent ? 0.1 : 12.0;  // libevent: its coarse clock lags
+    for (int i = 0; i < 4; ++i) {
+        EXPECT_EQ(s[i].order, i) << i;
+        EXPECT_GE(s[i].at - start, at[i] - slack) << i;
+    }
+    EXPECT_EQ(counter, 4);
+    for (event *e : t) event_free(e);
+}
+
+// A persistent pure timer re-added while pending takes the new period; deleting it from its
+// own callback (pending again after the re-arm) stops it.
+TEST_P(EventTimer, PersistentPureTimerReAddedWhilePendingUsesTheNewPeriod) {
+    struct Ctx {
+        event *ev = nullptr;
+        int calls = 0;
+        double last = -1;
+    } ctx;
+    ctx.ev = event_new(base(), -1, EV_PERSIST, [](evutil_socket_t, short what, void *a) {
+        auto *c = static_cast<Ctx *>(a);
+        EXPECT_EQ(what, EV_TIMEOUT);
+        c->last = conf::now_ms();
+        if (++c->calls == 3) {
+            EXPECT_TRUE(evtimer_pending(c->ev, nullptr));
+            EXPECT_EQ(event_del(c->ev), 0);
+            EXPECT_FALSE(evtimer_pending(c->ev, nullptr));
+        }
+    }, &ctx);
+    timeval far = conf::tv_ms(5000), period = conf::tv_ms(10);
+    ASSERT_EQ(event_add(ctx.ev, &far), 0);
+    const double start = conf::now_ms();
+    ASSERT_EQ(event_add(ctx.ev, &period), 0);
+    EXPECT_EQ(event_base_dispatch(base()), 1);
+    EXPECT_EQ(ctx.calls, 3);
+    EXPECT_GE(ctx.last - start, 30 - (conf::kIsReevent ? 0.1 : 12.0));
+    EXPECT_LT(ctx.last - start, 3000);
+    event_free(ctx.ev);
+}
+
 TEST_P(EventTimer, ZeroTimeoutFiresOnNextIteration) {
     Recorder rec;
     Tagged tag{&rec, 1};

@@ -108,6 +108,36 @@ TEST_P(ThreadTest, EventAddFromOtherThreadWakesLoopAtOnce) {
     event_free(ev);
 }
 
+TEST_P(ThreadTest, EventAddOfPendingTimerFromOtherThreadWakesLoopAtOnce) {
+    Flag f;
+    f.base = base();
+    event *ev = evtimer_new(base(), on_fire_break, &f);
+    timeval far = conf::tv_ms(5000);
+    ASSERT_EQ(event_add(ev, &far), 0);  // pending: the re-add below moves it
+    from_other_thread([&] {
+        timeval tv = conf::tv_ms(1);
+        event_add(ev, &tv);
+    });
+    event_base_dispatch(base());
+    EXPECT_EQ(f.calls.load(), 1);
+    EXPECT_LT(f.at_ms - start_ms_, kWakeMs);
+    event_free(ev);
+}
+
+TEST_P(ThreadTest, EventAddOfCommonTimeoutFromOtherThreadWakesLoop) {
+    Flag f;
+    f.base = base();
+    timeval d = conf::tv_ms(1);
+    const timeval *common = event_base_init_common_timeout(base(), &d);
+    ASSERT_NE(common, nullptr);
+    event *ev = evtimer_new(base(), on_fire_break, &f);
+    from_other_thread([&] { event_add(ev, common); });
+    event_base_dispatch(base());
+    EXPECT_EQ(f.calls.load(), 1);
+    EXPECT_LT(f.at_ms - start_ms_, kWakeMs);
+    event_free(ev);
+}
+
 TEST_P(ThreadTest, EventAddOfReadEventFromOtherThreadWakesLoop) {
     Flag f;
     f.base = base();
@@ -222,6 +252,22 @@ TEST_P(ThreadTest, EventDelFromOtherThreadWaitsForRunningCallback) {
     ASSERT_TRUE(wait_for(s.running));
     EXPECT_EQ(event_del(ev), 0);
     EXPECT_TRUE(s.done.load()) << "event_del returned while the callback was still running";
+    event_free(ev);
+}
+
+// A persistent timer is pending again (re-armed) while its callback runs: event_del from
+// another thread still waits for the callback.
+TEST_P(ThreadTest, EventDelOfRunningPersistentTimerFromOtherThreadWaits) {
+    Slow s;
+    event *ev = event_new(base(), -1, EV_PERSIST, slow_callback, &s);
+    timeval tv = conf::tv_ms(1);
+    ASSERT_EQ(event_add(ev, &tv), 0);
+    LoopThread loop(base());
+    ASSERT_TRUE(wait_for(s.running));
+    EXPECT_TRUE(evtimer_pending(ev, nullptr));
+    EXPECT_EQ(event_del(ev), 0);
+    EXPECT_TRUE(s.done.load()) << "event_del returned while the callback was still running";
+    EXPECT_FALSE(evtimer_pending(ev, nullptr));
     event_free(ev);
 }
 
