@@ -27,7 +27,9 @@ Every run happens on each backend: epoll, epoll with EVENT_EPOLL_USE_CHANGELIST,
 (EVENT_NOEPOLL), select (EVENT_NOEPOLL + EVENT_NOPOLL), with EVENT_SHOW_METHOD=1: every
 "libevent using:" line must name that backend. Runs go in parallel (most of them sleep),
 each bounded by a timeout and killed with its process group; hello-world binds the fixed
-port 9995, so its runs go one at a time.
+port 9995, so each of its runs gets a network namespace of its own (unshare --net, lo up;
+the test's connections are made in it through setns); without namespaces (not root) they
+use the host's port one at a time, under a lock file.
 
 The programs and what is checked (exit status always):
   test-init          event_init() and nothing else: exit 0, no output.
@@ -64,6 +66,8 @@ The programs and what is checked (exit status always):
 """
 
 import concurrent.futures
+import ctypes
+import fcntl
 import hashlib
 import os
 import re
@@ -321,11 +325,58 @@ def run_plain(proc, ctx):
     return Result(*proc.finish(ctx["timeout"]))
 
 
+CLONE_NEWNET = 0x40000000
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def netns_available():
+    """Whether this process may give a program a network namespace of its own (root)."""
+    try:
+        return subprocess.run(["unshare", "--net", "true"], capture_output=True,
+                              timeout=10).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def in_private_netns(argv):
+    """argv run in a new network namespace with lo up (same pid: unshare and sh exec)."""
+    return ["unshare", "--net", "sh", "-c", 'ip link set lo up && exec "$0" "$@"'] + argv
+
+
+def netns_socket(pid):
+    """A TCP socket in the network namespace of process pid: this thread enters it only to
+    create the socket (namespaces are per thread), which stays there."""
+    own = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+    target = os.open("/proc/%d/ns/net" % pid, os.O_RDONLY)
+    try:
+        if _libc.setns(target, CLONE_NEWNET) != 0:
+            raise OSError(ctypes.get_errno(), "setns into the namespace of %d" % pid)
+        try:
+            return socket.socket()
+        finally:
+            if _libc.setns(own, CLONE_NEWNET) != 0:
+                raise OSError(ctypes.get_errno(), "setns back")
+    finally:
+        os.close(own)
+        os.close(target)
+
+
 def run_hello(proc, ctx):
-    """Three connections, each answered with the greeting and EOF; then SIGINT."""
+    """Three connections, each answered with the greeting and EOF; then SIGINT. With
+    ctx["netns"] the program has a network namespace of its own (port 9995 is fixed in it,
+    so runs here, or of another test run on the machine, would collide on the host)."""
+    pid = proc.p.pid
+    if ctx["netns"]:
+        host_ns = os.stat("/proc/self/ns/net").st_ino
+        proc.wait_for("hello-world in its own network namespace",
+                      lambda: os.stat("/proc/%d/ns/net" % pid).st_ino != host_ns)
+
     def attempt():
         try:
-            with socket.create_connection(("127.0.0.1", HELLO_PORT), timeout=5) as s:
+            s = netns_socket(pid) if ctx["netns"] else socket.socket()
+            s.settimeout(5)
+            with s:
+                s.connect(("127.0.0.1", HELLO_PORT))
                 data = b""
                 while True:
                     b = s.recv(4096)
@@ -634,7 +685,7 @@ def split_method_lines(err, backend, case):
     return rest
 
 
-def run_case(e, case, binaries, on_reevent, backend, tmp):
+def run_case(e, case, binaries, on_reevent, backend, tmp, netns):
     env = e.env(on_reevent)
     for k in BACKEND_VARS:
         env.pop(k, None)
@@ -643,9 +694,13 @@ def run_case(e, case, binaries, on_reevent, backend, tmp):
     env["LIBEVENT_PROGRAMS_SEED"] = SEED
     cwd = tmp
     os.makedirs(cwd, exist_ok=True)
-    proc = Proc(e, [binaries[case.program]] + case.args, env, cwd)
+    argv = [binaries[case.program]] + case.args
+    if netns and case.lane == "port":
+        argv = in_private_netns(argv)
+    proc = Proc(e, argv, env, cwd)
     try:
-        r = case.run(proc, {"timeout": case.timeout, "cwd": cwd, "mode": case.mode})
+        r = case.run(proc, {"timeout": case.timeout, "cwd": cwd, "mode": case.mode,
+                            "netns": netns and case.lane == "port"})
     finally:
         proc.kill()
     r.err = split_method_lines(r.err, backend, case)
@@ -694,6 +749,7 @@ def main():
                 for b in BACKENDS:
                     jobs.append(("reference", case, b, sys_bins, False))
 
+    netns = netns_available()
     results = {}
     failures = []
     lock = threading.Lock()
@@ -704,11 +760,11 @@ def main():
         tmp = os.path.join(e.tmp, "run%d" % i)
         t0 = time.monotonic()
         try:
-            if case.lane == "port":
+            if case.lane == "port" and not netns:
                 with port_lock:
-                    r = run_case(e, case, bins, on_reevent, b, tmp)
+                    r = run_case(e, case, bins, on_reevent, b, tmp, netns)
             else:
-                r = run_case(e, case, bins, on_reevent, b, tmp)
+                r = run_case(e, case, bins, on_reevent, b, tmp, netns)
             results[(label, case.label, b[0])] = r
             case.check(r, b)
             status = "ok"
@@ -720,15 +776,22 @@ def main():
             log("%-4s %-11s %-30s %-16s %5.2f s" % (status, label, case.label, b[0],
                                                      time.monotonic() - t0))
 
-    probe = socket.socket()
-    try:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        probe.bind(("0.0.0.0", HELLO_PORT))
-    except OSError as ex:
-        raise TestFailure("port %d, which hello-world binds, is in use here: %s"
-                          % (HELLO_PORT, ex))
-    finally:
-        probe.close()
+    if netns:
+        log("hello-world runs in network namespaces of its own")
+    else:
+        # No namespaces (not root): port 9995 on the host, one run at a time, and one test
+        # run of the machine at a time (a lock file); it must be free.
+        hello_lock = open("/tmp/reevent-libevent-programs-9995.lock", "w")
+        fcntl.flock(hello_lock, fcntl.LOCK_EX)
+        probe = socket.socket()
+        try:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(("0.0.0.0", HELLO_PORT))
+        except OSError as ex:
+            raise TestFailure("port %d, which hello-world binds, is in use here: %s"
+                              % (HELLO_PORT, ex))
+        finally:
+            probe.close()
 
     t_runs = time.monotonic()
     # The longest first, so that the pool ends together.
