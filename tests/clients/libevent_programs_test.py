@@ -339,8 +339,13 @@ def netns_available():
 
 
 def in_private_netns(argv):
-    """argv run in a new network namespace with lo up (same pid: unshare and sh exec)."""
-    return ["unshare", "--net", "sh", "-c", 'ip link set lo up && exec "$0" "$@"'] + argv
+    """argv run in a new network namespace with lo up (same pid: unshare and sh exec).
+    A sanitizer preload is given to the program only ($NETNS_PRELOAD), not to unshare, sh
+    and ip (under libtsan they die at once)."""
+    return ["unshare", "--net", "sh", "-c",
+            'ip link set lo up || exit 1; '
+            'if [ -n "$NETNS_PRELOAD" ]; then export LD_PRELOAD="$NETNS_PRELOAD"; fi; '
+            'unset NETNS_PRELOAD; exec "$0" "$@"'] + argv
 
 
 def netns_socket(pid):
@@ -697,6 +702,7 @@ def run_case(e, case, binaries, on_reevent, backend, tmp, netns):
     argv = [binaries[case.program]] + case.args
     if netns and case.lane == "port":
         argv = in_private_netns(argv)
+        env["NETNS_PRELOAD"] = env.pop("LD_PRELOAD", "")
     proc = Proc(e, argv, env, cwd)
     try:
         r = case.run(proc, {"timeout": case.timeout, "cwd": cwd, "mode": case.mode,
@@ -728,8 +734,10 @@ def main():
 
     # ldd: where each binary's libevent comes from on each variant.
     for label, bins, on_reevent in variants:
+        ldd_env = e.env(on_reevent)
+        ldd_env.pop("LD_PRELOAD", None)  # a TSan binary under ldd with libtsan preloaded: no output
         for name, exe in sorted(bins.items()):
-            res = libevent_resolution(e.env(on_reevent), exe)
+            res = libevent_resolution(ldd_env, exe)
             check(res, "ldd %s shows no libevent library" % exe)
             for soname, path in res.items():
                 ours = os.path.dirname(os.path.realpath(path)) == e.lib_dir
@@ -738,10 +746,23 @@ def main():
         log("ldd: the %s binaries resolve libevent to %s" % (label, "our build " + e.lib_dir
                                                              if on_reevent else "the system"))
 
+    # Under TSan a signal that arrives while the thread is in a system call TSan does not
+    # intercept is handed to the program's handler only at the next intercepted call; gcc
+    # 12's libtsan has no epoll_pwait2 interceptor, in which reevent's epoll backend waits,
+    # so a SIGINT to an idle loop can wait forever (seen: signal-test, event-read-fifo).
+    # Those runs are left out there on epoll (poll and select are intercepted).
+    def skipped(case, b, on_reevent):
+        return (on_reevent and "thread" in (args.sanitize or "") and b[1].startswith("epoll")
+                and case.label in ("signal-test", "event-read-fifo SIGINT", "hello-world"))
+
     jobs = []  # (variant label, case, backend, binaries, on_reevent)
     for label, bins, on_reevent in variants:
         for case in CASES:
             for b in BACKENDS:
+                if skipped(case, b, on_reevent):
+                    log("not run under TSan: %s %s on %s (SIGINT into epoll_pwait2)"
+                        % (label, case.label, b[0]))
+                    continue
                 jobs.append((label, case, b, bins, on_reevent))
     if e.side == "reevent":
         for case in CASES:
