@@ -283,6 +283,32 @@ def serve(lsock, handler):
     threading.Thread(target=loop, daemon=True).start()
 
 
+class ShortRead(EOFError, OSError):
+    """The peer closed before the bytes a protocol step needs had arrived (both an EOFError
+    and an OSError, so either kind of handler sees it)."""
+
+
+def recv_exact(s, n):
+    """Exactly n bytes from socket s; ShortRead if it reaches EOF first."""
+    out = b""
+    while len(out) < n:
+        c = s.recv(n - len(out))
+        if not c:
+            raise ShortRead("EOF after %d of %d bytes" % (len(out), n))
+        out += c
+    return out
+
+
+def recv_all(s):
+    """Everything socket s sends, up to its EOF."""
+    out = b""
+    while True:
+        c = s.recv(4096)
+        if not c:
+            return out
+        out += c
+
+
 def show_on_failure(path):
     FAILURE_LOGS.append(path)
     return path

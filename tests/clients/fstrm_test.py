@@ -48,7 +48,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from clientlib import (Env, check, log, main_wrapper, parse_args, skip_unless_importable,  # noqa
+from clientlib import (recv_exact, Env, check, log, main_wrapper, parse_args, skip_unless_importable,  # noqa
                        verify_ldd, verify_mapped, show_on_failure, TestFailure, SKIP)
 
 CAPTURE = "/usr/bin/fstrm_capture"
@@ -115,16 +115,6 @@ def writer_of(p):
 
 
 # ---- a writer (the Frame Streams sender side) ----
-
-def recv_exact(s, n):
-    out = b""
-    while len(out) < n:
-        c = s.recv(n - len(out))
-        if not c:
-            raise EOFError("EOF after %d of %d bytes" % (len(out), n))
-        out += c
-    return out
-
 
 def read_control(s):
     zero, clen = struct.unpack(">II", recv_exact(s, 8))

@@ -20,7 +20,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from clientlib import (Env, check, log, main_wrapper, parse_args, skip_unless_importable,  # noqa
+from clientlib import (recv_all, Env, check, log, main_wrapper, parse_args, skip_unless_importable,  # noqa
                        verify_ldd, verify_mapped, show_on_failure, TestFailure)
 
 INETD = "/usr/sbin/inetd"
@@ -36,15 +36,6 @@ def connect(port, timeout=10):
             if time.monotonic() > deadline:
                 raise TestFailure("nothing listens on 127.0.0.1:%d" % port)
             time.sleep(0.05)
-
-
-def read_all(s):
-    data = b""
-    while True:
-        d = s.recv(4096)
-        if not d:
-            return data
-        data += d
 
 
 def wait_log(path, needle, count, timeout=10):
@@ -83,7 +74,7 @@ def body():
             s.sendall(b"line %d-%d\n" % (rnd, i))
         for i, s in enumerate(socks):
             s.shutdown(socket.SHUT_WR)
-            got = read_all(s)
+            got = recv_all(s)
             check(got == b"line %d-%d\n" % (rnd, i), "cat service returned %r" % got)
             s.close()
     reaped = wait_log(logf, "reaped, status 0", 20)
@@ -96,13 +87,13 @@ def body():
                 % (echo_port, USER, echo_port))
     p.send_signal(signal.SIGHUP)
     s = connect(echo_port)
-    got = read_all(s)
+    got = recv_all(s)
     s.close()
     check(got == b"reloaded-%d\n" % echo_port, "new service after SIGHUP returned %r" % got)
     s = connect(cat_port)
     s.sendall(b"still here\n")
     s.shutdown(socket.SHUT_WR)
-    check(read_all(s) == b"still here\n", "old service lost after SIGHUP")
+    check(recv_all(s) == b"still here\n", "old service lost after SIGHUP")
     s.close()
     log("SIGHUP: config re-read, new service answers, old one still does")
 

@@ -83,7 +83,7 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from clientlib import (Env, check, log, main_wrapper, parse_args, libevent_resolution,  # noqa
+from clientlib import (recv_all, Env, check, log, main_wrapper, parse_args, libevent_resolution,  # noqa
                        TestFailure)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -382,12 +382,7 @@ def run_hello(proc, ctx):
             s.settimeout(5)
             with s:
                 s.connect(("127.0.0.1", HELLO_PORT))
-                data = b""
-                while True:
-                    b = s.recv(4096)
-                    if not b:
-                        return data
-                    data += b
+                return recv_all(s)
         except OSError:
             return None
     deadline = time.monotonic() + 15

@@ -55,7 +55,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from clientlib import (Env, check, log, main_wrapper, parse_args, skip_unless_importable,  # noqa
+from clientlib import (recv_exact, Env, check, log, main_wrapper, parse_args, skip_unless_importable,  # noqa
                        verify_ldd, verify_mapped, show_on_failure, serve, TestFailure, SKIP)
 
 REDSOCKS = "/usr/sbin/redsocks"
@@ -77,16 +77,6 @@ TIMEOUT = 20  # per socket operation
 def skip(msg):
     print("SKIP: %s" % msg, flush=True)
     sys.exit(SKIP)
-
-
-def recv_exact(s, n):
-    b = b""
-    while len(b) < n:
-        c = s.recv(n - len(b))
-        if not c:
-            raise OSError("EOF after %d of %d bytes" % (len(b), n))
-        b += c
-    return b
 
 
 def pump(src, dst):
