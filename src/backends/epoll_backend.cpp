@@ -2,9 +2,12 @@
 //
 // Kernel behaviour this file copes with:
 // - epoll registers a (file, fd number) pair. close() removes it only when the last fd of the
-//   file is closed, so a dup()ed fd keeps a registration alive that can no longer be
-//   removed by number: in immediate mode (the default) every change is made at once, before
-//   the program can close the fd, exactly like libevent.
+//   file is closed, so a dup()ed fd (or a child process) keeps a registration alive that can
+//   no longer be removed by number. The loop delays removals to its next flush (a del+add
+//   in one iteration is then one MOD), so a program may close an fd before its DEL is made:
+//   if the file lives on, its readiness keeps arriving under an old generation. The same
+//   stale registration in two waits in a row means exactly that, and the set is rebuilt
+//   from the fd map in a fresh epoll object (same fd number), once, instead of spinning.
 // - A closed fd whose number is reused: MOD fails with ENOENT -> retry as ADD; ADD fails
 //   with EEXIST -> retry as MOD. Readiness queued for the old file is recognised by a
 //   generation counter stored next to the fd in epoll_event.data and dropped.
@@ -16,6 +19,7 @@
 // - epoll_wait's timeout is in milliseconds: we round up (a timer never fires early) and
 //   use epoll_pwait2 (nanoseconds, Linux 5.11+) when the kernel has it.
 // - The result array is reused and doubled when a wait fills it (up to 4096 entries).
+#include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
@@ -44,6 +48,10 @@ struct EpollState {
     int nevents = 0;    // results of the last wait
     int cap = 0;
     epoll_event *events = nullptr;
+    // Stale registrations seen by the last wait (epoll_event.data), to spot one that stays.
+    static constexpr int kStaleKept = 4;
+    int nstale = 0;
+    uint64_t stale[kStaleKept] = {};
 };
 
 uint32_t to_epoll(unsigned mask) {
@@ -188,17 +196,61 @@ done:
     return 0;
 }
 
+// A fresh kernel object in place of the old one (dup3 keeps the fd number the program may
+// have seen), holding what the fd map says the kernel should have. Pending removals are not
+// carried over. Called from report(): no wait is in progress.
+void epoll_rebuild(EpollState *st, event_base *base) {
+    log::debug("epoll: a closed fd's file is still registered (kept open elsewhere); "
+               "rebuilding the epoll set");
+    const int fresh = epoll_create1(EPOLL_CLOEXEC);
+    if (fresh < 0) {
+        log::warn_errno("epoll_create1");
+        return;
+    }
+    if (dup3(fresh, st->epfd, O_CLOEXEC) < 0) {
+        log::warn_errno("dup3");
+        ::close(fresh);
+        return;
+    }
+    ::close(fresh);
+    auto &io = base->io_;
+    for (size_t i = 0; i < io.size(); ++i) {
+        core::FdSlot &s = io[i];
+        if (!s.kmask) continue;
+        const int fd = static_cast<int>(i);
+        if (!core::wanted_mask(s)) {  // its DEL was still due: nothing to register
+            s.kmask = 0;
+            s.dropped = 0;
+            continue;
+        }
+        ++s.gen;
+        if (ctl(st->epfd, EPOLL_CTL_ADD, fd, to_epoll(s.kmask), s.gen) < 0) {
+            warn_refused("ADD", to_epoll(s.kmask), fd, 0, s.kmask);
+            s.kmask = 0;
+        }
+    }
+}
+
 static_assert(EPOLLIN << 1 == kRead && EPOLLOUT == kWrite, "the fast decode below");
 
 void epoll_report(void *p, event_base *base) {
     auto *st = static_cast<EpollState *>(p);
     const int n = st->nevents;
+    uint64_t stale[EpollState::kStaleKept];
+    int nstale = 0;
+    bool stuck = false;
     for (int i = 0; i < n; ++i) {
         const uint32_t what = st->events[i].events;
         const uint64_t data = st->events[i].data.u64;
         const int fd = static_cast<int>(data & 0xffffffffu);
         core::FdSlot *slot = base->io_.find(fd);
-        if (!slot || slot->gen != static_cast<uint32_t>(data >> 32)) continue;  // stale
+        if (!slot || slot->gen != static_cast<uint32_t>(data >> 32)) [[unlikely]] {
+            // Readiness queued before a change from another thread once; the same stale
+            // registration again in the next wait is one the kernel still holds.
+            for (int k = 0; k < st->nstale; ++k) stuck |= st->stale[k] == data;
+            if (nstale < EpollState::kStaleKept) stale[nstale++] = data;
+            continue;
+        }
         unsigned res;
         if (!(what & ~uint32_t(EPOLLIN | EPOLLOUT))) {
             res = ((what & EPOLLIN) << 1) | (what & EPOLLOUT);  // the common case
@@ -222,6 +274,12 @@ void epoll_report(void *p, event_base *base) {
         }
     }
     st->nevents = 0;
+    st->nstale = nstale;
+    for (int k = 0; k < nstale; ++k) st->stale[k] = stale[k];
+    if (stuck) [[unlikely]] {
+        st->nstale = 0;
+        epoll_rebuild(st, base);
+    }
 }
 
 }  // namespace

@@ -145,7 +145,7 @@ struct event_base {
     const reevent::backends::Ops *ops_ = nullptr;
     const char *method_name_ = nullptr;  // what event_base_get_method reports
     void *bstate_ = nullptr;
-    bool immediate_ = false;  // apply fd changes at once (epoll without the changelist)
+    bool immediate_ = false;  // epoll without the changelist: changes at once, but removals at the flush
     reevent::core::Lock lock_obj_{reevent::core::Lock::kBiased};  // biased to the creating thread
     reevent::core::Lock *lock_ = nullptr;  // &lock_obj_ unless EVENT_BASE_FLAG_NOLOCK
     reevent::core::Cond current_cond_;  // signalled when current_ stops running

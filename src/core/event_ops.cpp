@@ -71,9 +71,20 @@ int apply_slot(event_base *base, int fd, FdSlot &slot) noexcept {
             if (base->ops_->apply(base->bstate_, fd, slot, slot.kmask, want) < 0) return -1;
             return 1;
         }
+        // The fd's last event went away: the DEL waits for the loop's next flush (run by
+        // the caller's own loop, before it waits), so that a re-add before then costs one
+        // MOD above instead of a DEL and an ADD. A removal from another thread while the
+        // loop runs goes at once: that thread may close the fd right after. A DEL is never
+        // refused in a way event_del reports, so nothing is lost by waiting; a file kept
+        // open by a dup() after its fd was closed is caught by the backend (a registration
+        // that keeps reporting makes epoll rebuild its set).
+        if (want == 0 && !slot.dropped &&
+            (!base->running_ || base->loop_tid_ == thread_id()) && base->io_.mark_dirty(fd)) {
+            slot.dropped = 1;
+            return 1;
+        }
         // Every other change goes at once too, as libevent's epoll without the changelist
-        // does: event_add/event_del report a change the kernel refuses (a closed fd), and
-        // the kernel's ready list keeps libevent's order.
+        // does: event_add reports a change the kernel refuses (a closed fd).
         if (base->ops_->apply(base->bstate_, fd, slot, slot.kmask, want) < 0) return -1;
         slot.kmask = static_cast<uint8_t>(want);
         slot.dropped = 0;

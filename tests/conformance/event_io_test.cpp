@@ -2,6 +2,9 @@
 // EV_ET, active_by_fd, and fds closed and reused between iterations.
 #include <sys/socket.h>
 
+#include <cstring>
+#include <ctime>
+
 #include "event_test_util.h"
 
 using namespace conf::ev;
@@ -275,6 +278,104 @@ TEST_P(EventIo, DupedFdsAreWatchedSeparately) {
     drain(sp[0]);
     event_free(ea);
     event_free(eb);
+}
+
+// The dup() trap of deferred removals: the program deletes the event, then closes the fd
+// while another fd (a dup, or the same file in a child process) keeps the file open. A
+// removal made only after the close can no longer name the file, and a level-triggered
+// registration left behind would wake the loop forever. The loop must stay idle.
+namespace {
+
+double thread_cpu_ms() {
+    timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+// Runs the loop for ms milliseconds; returns the CPU time it used as a share of that.
+double loop_cpu_share(event_base *b, int ms) {
+    const double cpu0 = thread_cpu_ms(), wall0 = conf::now_ms();
+    timeval tv = conf::tv_ms(ms);
+    event_base_loopexit(b, &tv);
+    event_base_dispatch(b);
+    return (thread_cpu_ms() - cpu0) / (conf::now_ms() - wall0);
+}
+
+bool changelist_on_libevent(const conf::Backend &b) {
+    return !conf::kIsReevent && std::strcmp(b.label, "epoll_changelist") == 0;
+}
+
+}  // namespace
+
+TEST_P(EventIo, DeletedFdClosedWhileADupKeepsItsFileOpenLeavesTheLoopIdle) {
+    if (changelist_on_libevent(GetParam()))
+        GTEST_SKIP() << "libevent documents its changelist as unsafe with dup()ed fds";
+    int sv[2];
+    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    const int keep = dup(sv[0]);
+    ASSERT_GE(keep, 0);
+    conf::SocketPair other;  // stays watched throughout
+    Recorder rec;
+    Tagged a{&rec, 1}, b{&rec, 2};
+    event *ev = event_new(base(), sv[0], EV_READ | EV_PERSIST, record_cb, &a);
+    event *ok = event_new(base(), other[0], EV_READ | EV_PERSIST, record_cb, &b);
+    ASSERT_EQ(event_add(ev, nullptr), 0);
+    ASSERT_EQ(event_add(ok, nullptr), 0);
+    event_base_loop(base(), EVLOOP_NONBLOCK);
+    event_del(ev);
+    close(sv[0]);
+    write_byte(sv[1]);  // the file, open through `keep`, is readable from now on
+    EXPECT_LT(loop_cpu_share(base(), 150), 0.1);  // idle: ~0.001; spinning: 0.3-1
+    EXPECT_EQ(rec.calls.size(), 0u);
+    write_byte(other[1]);
+    ASSERT_TRUE(run_until(base(), [&] { return rec.count(2) >= 1; }));
+    EXPECT_EQ(rec.count(1), 0);
+    drain(other[0]);
+    event_free(ev);
+    event_free(ok);
+    close(keep);
+    close(sv[1]);
+}
+
+TEST_P(EventIo, NumberReusedWhileTheOldFileLivesInADupWatchesOnlyTheNewFile) {
+    if (changelist_on_libevent(GetParam()))
+        GTEST_SKIP() << "libevent documents its changelist as unsafe with dup()ed fds";
+    int sv[2];
+    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    const int keep = dup(sv[0]);
+    ASSERT_GE(keep, 0);
+    Recorder rec;
+    Tagged t{&rec, 1};
+    event ev;
+    event_assign(&ev, base(), sv[0], EV_READ | EV_PERSIST, record_cb, &t);
+    ASSERT_EQ(event_add(&ev, nullptr), 0);
+    event_base_loop(base(), EVLOOP_NONBLOCK);
+    // Same iteration: delete, close, a new socket takes the number, same event re-added.
+    const int oldfd = sv[0];
+    event_del(&ev);
+    close(sv[0]);
+    int nv[2];
+    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, nv), 0);
+    ASSERT_TRUE(nv[0] == oldfd || nv[1] == oldfd);
+    const int fd = oldfd, peer = nv[0] == oldfd ? nv[1] : nv[0];
+    ASSERT_EQ(evutil_make_socket_nonblocking(fd), 0);
+    event_assign(&ev, base(), fd, EV_READ | EV_PERSIST, record_cb, &t);
+    ASSERT_EQ(event_add(&ev, nullptr), 0);
+    write_byte(sv[1]);  // the OLD file becomes readable: not ours any more
+    EXPECT_LT(loop_cpu_share(base(), 150), 0.1);  // idle: ~0.001; spinning: 0.3-1
+    EXPECT_EQ(rec.calls.size(), 0u);
+    write_byte(peer);  // the new one is
+    ASSERT_TRUE(run_until(base(), [&] { return rec.count(1) >= 1; }));
+    EXPECT_EQ(rec.calls[0], std::make_pair(1, (short)EV_READ));
+    drain(fd);
+    rec.calls.clear();
+    event_base_loop(base(), EVLOOP_NONBLOCK);
+    EXPECT_EQ(rec.calls.size(), 0u);
+    event_del(&ev);
+    close(keep);
+    close(sv[1]);
+    close(nv[0]);
+    close(nv[1]);
 }
 
 TEST_P(EventIo, ManyFdsAllReported) {
