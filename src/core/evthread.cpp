@@ -233,15 +233,22 @@ bool membarrier_supported() noexcept {
 #ifdef REEVENT_NO_BIASED_LOCKS
     return false;
 #else
-    static const bool ok = [] {
+    // Asked once per process (not a function-local static: no thread-safe statics in this
+    // library). Two threads asking first both query and register, which is harmless.
+    static std::atomic<int> state{0};  // 0 unknown, 1 usable, -1 not
+    int s = state.load(std::memory_order_acquire);
+    if (s == 0) {
         long mask = membarrier(MEMBARRIER_CMD_QUERY);
         // Register now (cheap while the process has one thread, as it usually has when it
         // makes its first base), so a revocation later needs only the barrier itself.
-        return mask > 0 && (mask & MEMBARRIER_CMD_PRIVATE_EXPEDITED) &&
-               (mask & MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) &&
-               membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) == 0;
-    }();
-    return ok;
+        s = mask > 0 && (mask & MEMBARRIER_CMD_PRIVATE_EXPEDITED) &&
+                    (mask & MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) &&
+                    membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) == 0
+                ? 1
+                : -1;
+        state.store(s, std::memory_order_release);
+    }
+    return s > 0;
 #endif
 }
 

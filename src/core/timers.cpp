@@ -6,6 +6,7 @@
 // a per-base sequence number: timers with the same deadline fire in the order they were
 // added. Common timeouts put every event with one duration into a FIFO whose head alone
 // sits in the heap (through an internal event), so adding such a timer is O(1).
+#include <atomic>
 #include <cerrno>
 #include <cstddef>
 #include <ctime>
@@ -39,11 +40,16 @@ int64_t coarse_raw_ns() noexcept {
     return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
 
-const CoarseClock &coarse_clock() noexcept {
-    static const CoarseClock cc = [] {
-        CoarseClock c;
-        timespec res;
-        if (clock_getres(CLOCK_MONOTONIC_COARSE, &res) != 0 || res.tv_sec != 0) return c;
+// Measured once per process. Not a function-local static: the library is built without
+// thread-safe statics (no C++ runtime guard), and bases in several threads may ask first
+// at the same time; two measuring at once store two valid bounds, either will do.
+std::atomic<bool> g_coarse_measured{false};
+std::atomic<int64_t> g_coarse_margin{-1};
+std::atomic<int64_t> g_coarse_min_rel{INT64_MAX};
+
+[[gnu::noinline]] void measure_coarse_clock() noexcept {
+    timespec res;
+    if (clock_getres(CLOCK_MONOTONIC_COARSE, &res) == 0 && res.tv_sec == 0) {
         int64_t lag = 0;
         for (int i = 0; i < 4; ++i) {
             const int64_t coarse = coarse_raw_ns();
@@ -51,18 +57,26 @@ const CoarseClock &coarse_clock() noexcept {
             if (precise - coarse > lag) lag = precise - coarse;
         }
         const int64_t margin = lag + res.tv_nsec + 500000;
-        if (margin > 20000000) return c;  // too coarse to be worth it
-        c.margin = margin;
-        // The lateness this can add stays below 1/128 of the timeout (and 1 s is the least).
-        c.min_rel = margin * 128 > 1000000000 ? margin * 128 : 1000000000;
-        return c;
-    }();
-    return cc;
+        if (margin <= 20000000) {  // else too coarse to be worth it
+            // The lateness this can add stays below 1/128 of the timeout (and 1 s is the least).
+            g_coarse_min_rel.store(margin * 128 > 1000000000 ? margin * 128 : 1000000000,
+                                   std::memory_order_relaxed);
+            g_coarse_margin.store(margin, std::memory_order_relaxed);
+        }
+    }
+    g_coarse_measured.store(true, std::memory_order_release);
+}
+
+CoarseClock coarse_clock() noexcept {
+    if (!g_coarse_measured.load(std::memory_order_acquire)) [[unlikely]]
+        measure_coarse_clock();
+    return {g_coarse_margin.load(std::memory_order_relaxed),
+            g_coarse_min_rel.load(std::memory_order_relaxed)};
 }
 
 // An upper bound of the precise monotonic time from the coarse clock, or -1.
 int64_t coarse_upper_ns() noexcept {
-    const CoarseClock &cc = coarse_clock();
+    const CoarseClock cc = coarse_clock();
     return cc.margin < 0 ? -1 : coarse_raw_ns() + cc.margin;
 }
 
