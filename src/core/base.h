@@ -349,8 +349,8 @@ inline void remove_active(event_base *base, event_callback *cb) noexcept {
 }
 // slot_io_ready for the loop's own collection step (the backend's report(): collecting_ is
 // set, so no wake-up is needed, and no priority is running; the loop calls note_maxima()
-// after it). An event that is not active
-// yet goes straight onto its queue; anything else takes the general path.
+// after it). A user event that is not active yet goes straight onto its queue; anything
+// else (internal events too: the wake-up fd) takes the general path.
 inline void io_ready_collecting(event_base *base, FdSlot *s, unsigned what) noexcept {
     for (event *ev = s->head; ev;) {
         event *const next = ev->ev_.ev_io.ev_io_next.le_next;
@@ -358,12 +358,13 @@ inline void io_ready_collecting(event_base *base, FdSlot *s, unsigned what) noex
         // EV_ET in `what` only marks the report (see slot_io_ready).
         if (hit & ~unsigned(EV_ET)) {
             event_callback *cb = &ev->ev_evcallback;
-            if (!(cb->evcb_flags & (EVLIST_ACTIVE | EVLIST_ACTIVE_LATER | EVLIST_FINALIZING))) {
+            const short flags = cb->evcb_flags;
+            if (!(flags & (EVLIST_ACTIVE | EVLIST_ACTIVE_LATER | EVLIST_FINALIZING | EVLIST_INTERNAL))) {
                 ev->ev_res = static_cast<short>(hit);
                 // insert_active without the maxima: the counts only grow while the loop
                 // collects, and it updates max_added_/max_active_ once afterwards.
-                if (!(cb->evcb_flags & EVLIST_INTERNAL)) ++base->n_added_;
-                cb->evcb_flags |= EVLIST_ACTIVE;
+                ++base->n_added_;
+                cb->evcb_flags = static_cast<short>(flags | EVLIST_ACTIVE);
                 ++base->n_active_;
                 const int pri = cb->evcb_pri < base->nactiveq_ ? cb->evcb_pri : base->nactiveq_ - 1;
                 base->activeq_[pri].push_back(cb);

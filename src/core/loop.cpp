@@ -29,6 +29,14 @@ void unlock(event_base *base) noexcept {
 void relock(event_base *base) noexcept {
     if (base->lock_) base->lock_->lock();
 }
+// The same with the lock pointer the loop keeps in a register (base->lock_ never changes
+// after base_new, but the compiler must reload it after every call).
+inline void unlock(Lock *lock) noexcept {
+    if (lock) lock->unlock();
+}
+inline void relock(Lock *lock) noexcept {
+    if (lock) lock->lock();
+}
 
 void make_later_events_active(event_base *base) noexcept {
     while (event_callback *cb = base->later_.first) {
@@ -111,46 +119,67 @@ void run_signal_closure(event_base *base, event *ev) noexcept {
 #pragma GCC diagnostic pop
 #endif
 
+// pop_active for the fast paths of run_queue: cb (the first of q) is not internal and
+// `flags` are its flags. current_waiters_ needs no reset before the callback: the end of
+// every callback (ran:) resets it, and nobody waits while current_ is null.
+[[gnu::always_inline]] inline void pop_user_active(event_base *base, CallbackQueue &q,
+                                                   event_callback *cb, short flags) noexcept {
+    --base->n_added_;
+    cb->evcb_flags = static_cast<short>(flags & ~EVLIST_ACTIVE);
+    --base->n_active_;
+    event_callback *const next = cb->evcb_active_next.tqe_next;
+    q.first = next;
+    if (next)
+        next->evcb_active_next.tqe_prev = &q.first;
+    else
+        q.last = &q.first;
+}
+
 // A plain event's callback, called with the lock released. The event may be freed by the
 // callback, so its fields are read before the call and never after.
-[[gnu::always_inline]] inline void call_event(event_base *base, event *ev,
-                                              event_callback *cb) noexcept {
+[[gnu::always_inline]] inline void call_event(Lock *lock, event *ev, event_callback *cb) noexcept {
     const event_callback_fn fn = cb->evcb_cb_union.evcb_callback;
     const int fd = ev->ev_fd;
     const short res = ev->ev_res;
     void *const arg = cb->evcb_arg;
-    unlock(base);
+    unlock(lock);
     fn(fd, res, arg);
-    relock(base);
+    relock(lock);
 }
 
 // Runs the callbacks queued on q; returns how many non-internal ones ran, or -1 when
 // loopbreak was called. Entered and left with the lock held. kLimited: max_to_run and
 // endtime apply (the max-dispatch limits of event_config_set_max_dispatch_interval).
 template <bool kLimited>
-int run_queue(event_base *base, CallbackQueue &q, int max_to_run, int64_t endtime) noexcept {
+int run_queue(event_base *base, Lock *lock, CallbackQueue &q, int max_to_run,
+              int64_t endtime) noexcept {
     int count = 0;
     for (event_callback *cb = q.first; cb; cb = q.first) {
         event *ev = to_event(cb);
         const short flags = cb->evcb_flags;
         // The common cases first: a persistent event that stays pending, or a one-shot
         // event that is only active (an expired timer, event_active) and which del_nolock
-        // would merely take off the queue.
+        // would merely take off the queue. Neither is internal, so n_added_ counts it.
         const uint8_t closure = cb->evcb_closure;
-        if ((flags & (EVLIST_INIT | EVLIST_FINALIZING | EVLIST_INTERNAL)) == EVLIST_INIT &&
-            (closure == kClosurePersist
-                 ? (ev->ev_events & EV_PERSIST) != 0
-                 : closure == kClosureEvent && flags == (EVLIST_INIT | EVLIST_ACTIVE) &&
-                       !(ev->ev_events & (EV_PERSIST | EV_SIGNAL)) && !debug::g_on)) {
-            pop_active(base, q, cb);
-            ++count;
-            base->current_ = cb;
-            base->current_waiters_ = 0;
-            if (closure == kClosurePersist &&
-                (ev->ev_.ev_io.ev_timeout.tv_sec || ev->ev_.ev_io.ev_timeout.tv_usec))
-                persist_rearm(base, ev);
-            call_event(base, ev, cb);
-            goto ran;
+        if ((flags & (EVLIST_INIT | EVLIST_FINALIZING | EVLIST_INTERNAL)) == EVLIST_INIT) {
+            if (closure == kClosurePersist) {
+                if (ev->ev_events & EV_PERSIST) {
+                    pop_user_active(base, q, cb, flags);
+                    ++count;
+                    base->current_ = cb;
+                    if (ev->ev_.ev_io.ev_timeout.tv_sec | ev->ev_.ev_io.ev_timeout.tv_usec)
+                        persist_rearm(base, ev);
+                    call_event(lock, ev, cb);
+                    goto ran;
+                }
+            } else if (closure == kClosureEvent && flags == (EVLIST_INIT | EVLIST_ACTIVE) &&
+                       !(ev->ev_events & (EV_PERSIST | EV_SIGNAL)) && !debug::g_on) {
+                pop_user_active(base, q, cb, flags);
+                ++count;
+                base->current_ = cb;
+                call_event(lock, ev, cb);
+                goto ran;
+            }
         }
         if (flags & EVLIST_INIT) {
             ev = to_event(cb);
@@ -175,7 +204,7 @@ int run_queue(event_base *base, CallbackQueue &q, int max_to_run, int64_t endtim
                     persist_rearm(base, ev);
                 [[fallthrough]];
             case kClosureEvent:
-                call_event(base, ev, cb);
+                call_event(lock, ev, cb);
                 break;
             case kClosureCbSelf: {
                 auto fn = cb->evcb_cb_union.evcb_selfcb;
@@ -233,21 +262,23 @@ int run_queue(event_base *base, CallbackQueue &q, int max_to_run, int64_t endtim
 }
 
 // Runs the most important non-empty priority queue (internal-only queues do not count).
-int process_active(event_base *base) noexcept {
+// Without max-dispatch limits base_new sets limit_after_prio_ to INT_MAX, so every queue
+// runs unlimited and `i < limit_after_prio_` alone decides.
+int process_active(event_base *base, Lock *lock) noexcept {
     int64_t endtime = -1;
-    if (base->max_dispatch_ns_ >= 0) {
+    if (base->max_dispatch_ns_ >= 0) [[unlikely]] {
         update_time_cache(base);
         endtime = now_ns(base) + base->max_dispatch_ns_;
     }
-    const bool limits = endtime >= 0 || base->max_callbacks_ != 0x7fffffff;
     int c = 0;
     for (int i = 0; i < base->nactiveq_; ++i) {
-        if (base->activeq_[i].empty()) continue;
+        CallbackQueue &q = base->activeq_[i];
+        if (q.empty()) continue;
         base->running_priority_ = i;
-        if (!limits || i < base->limit_after_prio_)
-            c = run_queue<false>(base, base->activeq_[i], 0x7fffffff, -1);
+        if (i < base->limit_after_prio_) [[likely]]
+            c = run_queue<false>(base, lock, q, 0x7fffffff, -1);
         else
-            c = run_queue<true>(base, base->activeq_[i], base->max_callbacks_, endtime);
+            c = run_queue<true>(base, lock, q, base->max_callbacks_, endtime);
         if (c != 0) break;
     }
     base->running_priority_ = -1;
@@ -288,16 +319,17 @@ void notify_slow(event_base *base) noexcept {
 }
 
 int loop(event_base *base, int flags) noexcept {
-    relock(base);
+    Lock *const lock = base->lock_;
+    relock(lock);
     if (base->running_) {
         log::warn("%s: reentrant invocation.  Only one event_base_loop can run on each event_base at once.",
                   "event_base_loop");
-        unlock(base);
+        unlock(lock);
         return -1;
     }
     base->running_ = true;
     base->loop_tid_ = thread_id();
-    clear_time_cache(base);
+    // The time cache is clear: only a running loop fills it, and it clears it on its way out.
     base->gotterm_ = base->break_ = false;
 
     int retval = 0;
@@ -319,9 +351,9 @@ int loop(event_base *base, int flags) noexcept {
         int64_t timeout = 0;
         if (base->n_active_ == 0 && !(flags & EVLOOP_NONBLOCK)) timeout = next_timeout_ns(base);
 
-        unlock(base);
+        unlock(lock);
         int r = base->ops_->wait(base->bstate_, timeout);
-        relock(base);
+        relock(lock);
         if (r < 0) {
             retval = -1;
             break;
@@ -334,7 +366,7 @@ int loop(event_base *base, int flags) noexcept {
         base->collecting_ = false;
 
         if (base->n_active_) {
-            int n = process_active(base);
+            int n = process_active(base, lock);
             if ((flags & EVLOOP_ONCE) && base->n_active_ == 0 && n != 0) done = true;
         } else if (flags & EVLOOP_NONBLOCK) {
             done = true;
@@ -342,7 +374,7 @@ int loop(event_base *base, int flags) noexcept {
     }
     clear_time_cache(base);
     base->running_ = false;
-    unlock(base);
+    unlock(lock);
     return retval;
 }
 

@@ -123,6 +123,55 @@ TEST_P(EventPriority, MaxDispatchCallbacksRepollsAfterTheLimit) {
     event_base_free(b);
 }
 
+namespace {
+// Two priorities; six priority-1 timers are active, the first one makes a priority-0 reader
+// readable. The base has max_dispatch_callbacks 2 from priority `min_priority` on. Returns
+// the position at which the reader's callback ran (-1: never).
+int reader_position_with_limits(const conf::Backend &param, int min_priority) {
+    event_config *cfg = event_config_new();
+    for (const char *m : {"epoll", "poll", "select"})
+        if (strcmp(m, param.method) != 0) event_config_avoid_method(cfg, m);
+    if (param.flags) event_config_set_flag(cfg, param.flags);
+    event_config_set_max_dispatch_interval(cfg, nullptr, 2, min_priority);
+    event_base *b = event_base_new_with_config(cfg);
+    event_config_free(cfg);
+    if (!b) return -2;
+    event_base_priority_init(b, 2);
+    conf::SocketPair sp;
+    Recorder rec;
+    Tagged rt{&rec, 100};
+    event *reader = event_new(b, sp[0], EV_READ, record_cb, &rt);
+    event_priority_set(reader, 0);
+    event_add(reader, nullptr);
+    std::vector<Writer> w(6);
+    std::vector<event *> evs(6);
+    for (int i = 0; i < 6; ++i) {
+        w[i] = {&rec, i, i == 0 ? sp[1] : -1};
+        evs[i] = evtimer_new(b, writer_cb, &w[i]);
+        event_priority_set(evs[i], 1);
+        event_active(evs[i], EV_TIMEOUT, 1);
+    }
+    event_base_dispatch(b);
+    int pos = -1;
+    for (size_t i = 0; i < rec.calls.size(); ++i)
+        if (rec.calls[i].first == 100) pos = static_cast<int>(i);
+    event_free(reader);
+    for (auto *e : evs) event_free(e);
+    event_base_free(b);
+    return pos;
+}
+}  // namespace
+
+TEST_P(EventPriority, MaxDispatchCallbacksFromPriorityZeroLimitEveryQueue) {
+    // min_priority 0: the priority-1 queue is limited too (2 callbacks, then a new poll).
+    EXPECT_EQ(reader_position_with_limits(GetParam(), 0), 2);
+}
+
+TEST_P(EventPriority, MaxDispatchCallbacksAbovePrioritiesInUseNeverApply) {
+    // min_priority 2 with priorities 0 and 1: no queue is limited, the whole queue runs.
+    EXPECT_EQ(reader_position_with_limits(GetParam(), 2), 6);
+}
+
 TEST_P(EventPriority, WithoutLimitsTheWholeQueueRunsFirst) {
     event_base_priority_init(base(), 2);
     conf::SocketPair sp;
