@@ -186,10 +186,12 @@ TEST_P(EventTimer, PendingPureTimersMoveBetweenHeapAndCommonQueue) {
     EXPECT_EQ(event_base_dispatch(base()), 1);
     const double at[4] = {20, 30, 40, 50};
     const double slack = conf::kIsReevent ? 0.1 : 12.0;  // libevent: its coarse clock lags
-    for (int i = 0; i < 4; ++i) {
-        EXPECT_EQ(s[i].order, i) << i;
-        EXPECT_GE(s[i].at - start, at[i] - slack) << i;
-    }
+    for (int i = 0; i < 4; ++i) EXPECT_GE(s[i].at - start, at[i] - slack) << i;
+    // The heap timers run in deadline order. The common-timeout one may come after later
+    // heap timers on a loaded machine (both libraries): when they are due in one pass, its
+    // queue's internal event activates it only when that event's callback runs, behind them.
+    EXPECT_LT(s[1].order, s[2].order);
+    EXPECT_LT(s[2].order, s[3].order);
     EXPECT_EQ(counter, 4);
     for (event *e : t) event_free(e);
 }
