@@ -86,9 +86,11 @@ void schedule_deferred(Bev *b) noexcept {
 
 void destroy(Bev *b) noexcept {
     // Stop the events first (event_del waits for a handler running in another thread,
-    // which sees `dead` and returns), then let the kind close its transport.
-    if (event_initialized(&b->pub.ev_read)) event_del(&b->pub.ev_read);
-    if (event_initialized(&b->pub.ev_write)) event_del(&b->pub.ev_write);
+    // which sees `dead` and returns), then let the kind close its transport. kFree: the fd
+    // leaves the kernel's set now, before that close (a copy of it in a child process must
+    // not keep a registration here).
+    if (event_initialized(&b->pub.ev_read)) core::del(&b->pub.ev_read, core::DelMode::kFree);
+    if (event_initialized(&b->pub.ev_write)) core::del(&b->pub.ev_write, core::DelMode::kFree);
     rate_limit_destroy(b);
     if (b->deferred) b->deferred->cancel();
     // The buffers go before the kind's own teardown: they may use a lock that belongs to

@@ -182,7 +182,7 @@ int event_assign(struct event *ev, struct event_base *base, evutil_socket_t fd, 
 void event_free(struct event *ev) {
     if (!ev) return;
     if (core::debug::g_on) core::debug::assert_is_setup(ev, "event_free");
-    if (ev->ev_base) core::del(ev, core::DelMode::kAuto);
+    if (ev->ev_base) core::del(ev, core::DelMode::kFree);
     if (core::debug::g_on) core::debug::note_teardown(ev);
     reevent::mm::free(ev);
 }

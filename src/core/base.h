@@ -224,7 +224,9 @@ int config_set_max_dispatch_interval(event_config *cfg, const timeval *max_inter
 int assign(event *ev, event_base *base, int fd, short events, event_callback_fn cb,
            void *arg) noexcept;
 int add(event *ev, const timeval *tv) noexcept;
-enum class DelMode { kAuto, kBlock, kNoBlock, kEvenIfFinalizing };
+// kFree: kAuto for an event about to be freed, whose fd is usually closed next: its removal
+// from the kernel is made at once, never left for the flush (see apply_slot).
+enum class DelMode { kAuto, kBlock, kNoBlock, kEvenIfFinalizing, kFree };
 int del(event *ev, DelMode mode) noexcept;
 int remove_timer(event *ev) noexcept;
 void activate(event *ev, int res, short ncalls) noexcept;

@@ -59,7 +59,7 @@ inline void wait_unless_noblock(event_base *base, const event *ev, DelMode mode)
 // Brings the backend in line with the slot's wanted mask, or queues that for the loop.
 // Returns 1 if something changed or was queued (the loop may need a wake-up), 0 if nothing
 // had to change, -1 if the kernel refused (nothing changed then).
-int apply_slot(event_base *base, int fd, FdSlot &slot) noexcept {
+int apply_slot(event_base *base, int fd, FdSlot &slot, bool may_defer = true) noexcept {
     const unsigned want = wanted_mask(slot);
     if (base->immediate_) {
         // epoll by default: the kernel hears of each change at once (below).
@@ -78,7 +78,7 @@ int apply_slot(event_base *base, int fd, FdSlot &slot) noexcept {
         // refused in a way event_del reports, so nothing is lost by waiting; a file kept
         // open by a dup() after its fd was closed is caught by the backend (a registration
         // that keeps reporting makes epoll rebuild its set).
-        if (want == 0 && !slot.dropped &&
+        if (want == 0 && may_defer && !slot.dropped &&
             (!base->running_ || base->loop_tid_ == thread_id()) && base->io_.mark_dirty(fd)) {
             slot.dropped = 1;
             return 1;
@@ -135,7 +135,7 @@ int io_add(event_base *base, event *ev) noexcept {
     return r;
 }
 
-int io_del(event_base *base, event *ev) noexcept {
+int io_del(event_base *base, event *ev, bool may_defer) noexcept {
     const int fd = ev->ev_fd;
     auto &link = ev->ev_.ev_io.ev_io_next;
     FdSlot *s = base->io_.find(fd);
@@ -145,7 +145,7 @@ int io_del(event_base *base, event *ev) noexcept {
     link.le_next = nullptr;
     link.le_prev = nullptr;
     io_count(*s, ev->ev_events, -1);
-    return apply_slot(base, fd, *s) < 0 ? -1 : 1;
+    return apply_slot(base, fd, *s, may_defer) < 0 ? -1 : 1;
 }
 
 }  // namespace
@@ -467,7 +467,7 @@ int del_nolock(event *ev, DelMode mode) noexcept {
         uncount_added(base, cb);
         cb->evcb_flags &= ~EVLIST_INSERTED;
         if (ev->ev_events & (EV_READ | EV_WRITE | EV_CLOSED)) {
-            res = io_del(base, ev);
+            res = io_del(base, ev, mode != DelMode::kFree);
         } else {
             sigmap_del(base, ev);
             res = 0;

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core/base.h"
 #include "core/log.h"
 #include "core/mm.h"
 #include "util/socket_ops.h"
@@ -102,8 +103,10 @@ void evconnlistener::release() noexcept {
     // after it is gone. lock_ is not held while waiting: that handler needs it to finish.
     // From the loop thread (inside a callback) nothing waits; the reference that callback
     // holds keeps the object alive until it unwinds.
-    event_del(&accept_ev_);
-    event_del(&retry_ev_);
+    // kFree: out of the kernel's set now, before the close below (forked workers often
+    // share a listening socket, and a registration must not outlive our fd).
+    core::del(&accept_ev_, core::DelMode::kFree);
+    core::del(&retry_ev_, core::DelMode::kFree);
     lock_.lock();
     if (flags_ & LEV_OPT_CLOSE_ON_FREE) close(fd());
     unref_and_unlock();
