@@ -305,15 +305,25 @@ bool changelist_on_libevent(const conf::Backend &b) {
     return !conf::kIsReevent && std::strcmp(b.label, "epoll_changelist") == 0;
 }
 
+// A socket pair whose first end also has a dup(), `keep`, that outlives it.
+struct DupedPair {
+    int sv[2] = {-1, -1};
+    int keep = -1;
+    bool open() { return socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0 && (keep = dup(sv[0])) >= 0; }
+    ~DupedPair() {
+        for (int fd : {sv[1], keep})
+            if (fd >= 0) close(fd);
+    }
+};
+
 }  // namespace
 
 TEST_P(EventIo, DeletedFdClosedWhileADupKeepsItsFileOpenLeavesTheLoopIdle) {
     if (changelist_on_libevent(GetParam()))
         GTEST_SKIP() << "libevent documents its changelist as unsafe with dup()ed fds";
-    int sv[2];
-    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-    const int keep = dup(sv[0]);
-    ASSERT_GE(keep, 0);
+    DupedPair dp;
+    ASSERT_TRUE(dp.open());
+    const int *sv = dp.sv;  // sv[0] is closed by the test, sv[1] and dp.keep by dp
     conf::SocketPair other;  // stays watched throughout
     Recorder rec;
     Tagged a{&rec, 1}, b{&rec, 2};
@@ -324,7 +334,7 @@ TEST_P(EventIo, DeletedFdClosedWhileADupKeepsItsFileOpenLeavesTheLoopIdle) {
     event_base_loop(base(), EVLOOP_NONBLOCK);
     event_del(ev);
     close(sv[0]);
-    write_byte(sv[1]);  // the file, open through `keep`, is readable from now on
+    write_byte(sv[1]);  // the file, open through dp.keep, is readable from now on
     EXPECT_LT(loop_cpu_share(base(), 150), 0.1);  // idle: ~0.001; spinning: 0.3-1
     EXPECT_EQ(rec.calls.size(), 0u);
     write_byte(other[1]);
@@ -333,17 +343,14 @@ TEST_P(EventIo, DeletedFdClosedWhileADupKeepsItsFileOpenLeavesTheLoopIdle) {
     drain(other[0]);
     event_free(ev);
     event_free(ok);
-    close(keep);
-    close(sv[1]);
 }
 
 TEST_P(EventIo, NumberReusedWhileTheOldFileLivesInADupWatchesOnlyTheNewFile) {
     if (changelist_on_libevent(GetParam()))
         GTEST_SKIP() << "libevent documents its changelist as unsafe with dup()ed fds";
-    int sv[2];
-    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-    const int keep = dup(sv[0]);
-    ASSERT_GE(keep, 0);
+    DupedPair dp;
+    ASSERT_TRUE(dp.open());
+    const int *sv = dp.sv;  // sv[0] is closed by the test, sv[1] and dp.keep by dp
     Recorder rec;
     Tagged t{&rec, 1};
     event ev;
@@ -372,8 +379,6 @@ TEST_P(EventIo, NumberReusedWhileTheOldFileLivesInADupWatchesOnlyTheNewFile) {
     event_base_loop(base(), EVLOOP_NONBLOCK);
     EXPECT_EQ(rec.calls.size(), 0u);
     event_del(&ev);
-    close(keep);
-    close(sv[1]);
     close(nv[0]);
     close(nv[1]);
 }
