@@ -8,8 +8,11 @@
 // cache-hot block back instead of a malloc/free pair - which for 64 KiB blocks also made
 // glibc trim and regrow its heap (brk and page faults per message). Per thread, so no
 // lock; a thread's cache is released when the thread exits. Blocks remember nothing of
-// their buffer, so any thread may reuse them. A change of the event_set_mem_functions
-// hooks drops what was cached before, with the free function it was allocated for.
+// their buffer, so any thread may reuse them. The headers of reference and file blocks
+// (evbuffer_add_reference, evbuffer_add_file_segment: one per call, freed when the bytes
+// drain) are kept the same way, at most kMaxHeaders of them: a malloc/free pair was two
+// thirds of an add_reference and drain. A change of the event_set_mem_functions hooks
+// drops what was cached before, with the free function it was allocated for.
 #include "buffer/block.h"
 
 #include "buffer/evbuffer.h"
@@ -28,10 +31,13 @@ constexpr size_t kHeader = kBlockHeader;
 
 constexpr int kClasses = 8;  // allocations of 1, 2, 4, ..., 64 KiB, and kReadBlockAlloc
 constexpr size_t kCacheBytes = 256 * 1024;
+constexpr uint32_t kMaxHeaders = 64;  // cached headers of reference and file blocks
 
 struct Cache {
     void *head[kClasses];  // free memory, linked through its first word
     size_t bytes;
+    void *headers;  // free Block headers (sizeof(Block)), linked the same way
+    uint32_t n_headers;
     mm::FreeFn owner;  // the free hook the cached blocks were allocated under
     bool registered;   // the thread-exit key points here
     bool closed;       // the thread is exiting: no more caching
@@ -40,7 +46,7 @@ struct Cache {
 // Initial-exec: an emptied buffer gives its block back here and the next read or append
 // takes it, so this is on every message's path, and the general-dynamic model's
 // __tls_get_addr call per access (~22 instructions) was a third of a put/take pair. The
-// struct is small (88 bytes), well within the static TLS that glibc keeps free for
+// struct is small (104 bytes), well within the static TLS that glibc keeps free for
 // libraries loaded with dlopen.
 __thread Cache t_cache __attribute__((tls_model("initial-exec")));
 
@@ -57,6 +63,12 @@ void flush(Cache &c) noexcept {
         }
     }
     c.bytes = 0;
+    while (c.headers) {
+        void *next = *static_cast<void **>(c.headers);
+        mm::free_with(c.owner, c.headers);
+        c.headers = next;
+    }
+    c.n_headers = 0;
 }
 
 void thread_exit(void *p) noexcept {
@@ -96,6 +108,7 @@ inline void *cache_take(size_t alloc) noexcept {
 }
 
 bool cache_put_slow(void *mem, size_t alloc, int k) noexcept;
+bool header_put_slow(void *mem) noexcept;
 
 // True if the cache took the (unused) block memory.
 inline bool cache_put(void *mem, size_t alloc) noexcept {
@@ -114,16 +127,62 @@ inline bool cache_put(void *mem, size_t alloc) noexcept {
     return cache_put_slow(mem, alloc, k);
 }
 
-// Out of line (the common case above then saves no registers): first use on this thread,
-// changed hooks, a full cache, an exiting thread.
-__attribute__((noinline)) bool cache_put_slow(void *mem, size_t alloc, int k) noexcept {
+// A free Block header, nullptr if none is cached.
+inline void *header_take() noexcept {
     Cache &c = t_cache;
+    void *m = c.headers;
+    if (!m || __builtin_expect(c.owner != mm::free_function(), 0)) return nullptr;
+    c.headers = *static_cast<void **>(m);
+    --c.n_headers;
+    return m;
+}
+
+// True if the cache took the header of a destroyed reference or file block.
+inline bool header_put(void *mem) noexcept {
+    Cache &c = t_cache;
+    if (__builtin_expect(c.registered && !c.closed && c.n_headers < kMaxHeaders &&
+                             c.owner == mm::free_function(),
+                         1)) {
+        *static_cast<void **>(mem) = c.headers;
+        c.headers = mem;
+        ++c.n_headers;
+        return true;
+    }
+    return header_put_slow(mem);
+}
+
+// The cache may take memory: the thread is not exiting, the memory was allocated under the
+// hooks of what is cached (otherwise that is released first), and the thread-exit key is
+// set. False if caching is not possible.
+bool cache_usable(Cache &c) noexcept {
     if (c.closed) return false;
     mm::FreeFn f = mm::free_function();
     if (c.owner != f) {
         flush(c);
         c.owner = f;
     }
+    if (!c.registered) {
+        pthread_once(&g_once, make_key);
+        if (!g_key_ok || pthread_setspecific(g_key, &c) != 0) return false;
+        c.registered = true;
+    }
+    return true;
+}
+
+__attribute__((noinline)) bool header_put_slow(void *mem) noexcept {
+    Cache &c = t_cache;
+    if (!cache_usable(c) || c.n_headers >= kMaxHeaders) return false;
+    *static_cast<void **>(mem) = c.headers;
+    c.headers = mem;
+    ++c.n_headers;
+    return true;
+}
+
+// Out of line (the common case above then saves no registers): first use on this thread,
+// changed hooks, a full cache, an exiting thread.
+__attribute__((noinline)) bool cache_put_slow(void *mem, size_t alloc, int k) noexcept {
+    Cache &c = t_cache;
+    if (!cache_usable(c)) return false;
     // Full: make room by dropping blocks of other sizes (a connection's read size grows
     // from 4 KiB; the small blocks of that start would otherwise crowd out the big ones
     // it uses later). A size that fills the cache alone is not cached further.
@@ -135,11 +194,6 @@ __attribute__((noinline)) bool cache_put_slow(void *mem, size_t alloc, int k) no
             c.bytes -= class_size(j);
             mm::free_with(c.owner, m);
         }
-    }
-    if (!c.registered) {
-        pthread_once(&g_once, make_key);
-        if (!g_key_ok || pthread_setspecific(g_key, &c) != 0) return false;
-        c.registered = true;
     }
     *static_cast<void **>(mem) = c.head[k];
     c.head[k] = mem;
@@ -188,7 +242,8 @@ Block *block_new_owned(size_t need) noexcept {
 
 Block *block_new_reference(const void *data, size_t len, evbuffer_ref_cleanup_cb cb,
                            void *arg) noexcept {
-    void *mem = mm::malloc(sizeof(Block));
+    void *mem = header_take();
+    if (!mem) mem = mm::malloc(sizeof(Block));
     if (!mem) return nullptr;
     Block *b = init_block(mem, BlockKind::kReference);
     b->cap = len;
@@ -199,7 +254,8 @@ Block *block_new_reference(const void *data, size_t len, evbuffer_ref_cleanup_cb
 }
 
 Block *block_new_file(FileSegment *seg) noexcept {
-    void *mem = mm::malloc(sizeof(Block));
+    void *mem = header_take();
+    if (!mem) mem = mm::malloc(sizeof(Block));
     if (!mem) return nullptr;
     Block *b = init_block(mem, BlockKind::kFile);
     b->cap = seg->length();
@@ -223,7 +279,7 @@ __attribute__((noinline)) void block_destroy_other(Block *b) noexcept {
         break;
     }
     b->~Block();
-    mm::free(b);
+    if (!header_put(b)) mm::free(b);
 }
 }  // namespace
 
@@ -238,7 +294,10 @@ void block_unref(Block *b) noexcept {
 bool block_materialize_file(Block *b) noexcept {
     if (block_readable(b)) return true;
     if (b->kind != BlockKind::kFile) return false;
-    unsigned char *d = b->file->data();
+    // Another block of the segment (or evbuffer_add_file_segment) may have made the range
+    // readable already: then no lock is needed.
+    unsigned char *d = b->file->readable();
+    if (!d) d = b->file->data();
     if (!d) return false;
     __atomic_store_n(&b->data, d, __ATOMIC_RELEASE);
     return true;

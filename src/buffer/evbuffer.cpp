@@ -31,7 +31,7 @@ bool would_overflow(size_t have, size_t add) noexcept {
 
 // ---- ring ----------------------------------------------------------------------------
 
-bool Buffer::ring_reserve(size_t extra) noexcept {
+bool Buffer::ring_grow(size_t extra) noexcept {
     if (!own()) return false;
     if (s_->count_ + extra <= s_->cap_) return true;
     // A first ring of 2 slots (one segment is the common case: an echo's message, a
@@ -145,6 +145,12 @@ void Buffer::locate(size_t pos, size_t *idx, size_t *off) const noexcept {
         *off = 0;
         return;
     }
+    // Most positions asked for are in the first segment (copying out from the front).
+    if (pos < seg(0).len) {
+        *idx = 0;
+        *off = pos;
+        return;
+    }
     // Segments are ordered by stream position: binary search for the last one that
     // starts at or before pos.
     uint64_t target = s_->front_abs_ + pos;
@@ -174,14 +180,6 @@ bool Buffer::ptr_to_location(const evbuffer_ptr *p, size_t *idx, size_t *off) co
     return true;
 }
 
-evbuffer_ptr Buffer::make_ptr(size_t pos, size_t idx, size_t off) const noexcept {
-    evbuffer_ptr p;
-    p.pos = ssize_t(pos);
-    p.internal_.chain = reinterpret_cast<void *>(uintptr_t(uint32_t(s_->front_seq_ + idx)));
-    p.internal_.pos_in_chain = off;
-    return p;
-}
-
 bool Buffer::materialize_range(size_t from, size_t len) noexcept {
     if (!len) return true;
     size_t idx, off;
@@ -192,6 +190,23 @@ bool Buffer::materialize_range(size_t from, size_t len) noexcept {
         if (!block_materialize(s.block)) return false;
         size_t n = s.len - off;
         left -= n < left ? n : left;
+        off = 0;
+    }
+    return true;
+}
+
+bool Buffer::copy_out(size_t from, void *out, size_t len) noexcept {
+    size_t idx, off;
+    locate(from, &idx, &off);
+    auto *dst = static_cast<unsigned char *>(out);
+    for (size_t i = idx; i < s_->count_ && len; ++i) {
+        const Segment &s = seg(i);
+        if (!block_materialize(s.block)) return false;
+        size_t n = s.len - off;
+        if (n > len) n = len;
+        std::memcpy(dst, s.block->data + s.off + off, n);
+        dst += n;
+        len -= n;
         off = 0;
     }
     return true;
@@ -253,6 +268,18 @@ bool Buffer::append_bytes(const void *data, size_t len) noexcept {
 }
 
 int Buffer::add_slow(const void *data, size_t len) noexcept {
+    if (plain_.load(std::memory_order_relaxed) && data && len &&
+        len <= kMaxLength - s_->total_) {
+        // No lock, no callbacks, end not frozen (an empty buffer, a full last block): the
+        // path below without its lock and callback steps.
+        if (!append_bytes(data, len)) return -1;
+        clear_counts();
+        return 0;
+    }
+    return add_general(data, len);
+}
+
+__attribute__((noinline)) int Buffer::add_general(const void *data, size_t len) noexcept {
     Guard g(this);
     // Fast path: a small append into the free tail of the last block.
     if (s_->count_ && data && !freeze_back_) {
@@ -385,6 +412,23 @@ int Buffer::add_vprintf(const char *fmt, va_list ap) noexcept {
 
 int Buffer::add_reference(const void *data, size_t len, evbuffer_ref_cleanup_cb cb,
                           void *arg) noexcept {
+    // A plain buffer (no lock, no callbacks, end not frozen) with a free ring slot: only
+    // the block to make (what the general path below does, without its lock and
+    // callback steps).
+    if (plain_.load(std::memory_order_relaxed) && len && data && owned() &&
+        s_->count_ < s_->cap_ && len <= kMaxLength - s_->total_) {
+        Block *b = block_new_reference(data, len, cb, arg);
+        if (!b) return -1;
+        push_back(Segment{b, 0, len, 0, 0});
+        clear_counts();
+        return 0;
+    }
+    return add_reference_general(data, len, cb, arg);
+}
+
+__attribute__((noinline)) int Buffer::add_reference_general(const void *data, size_t len,
+                                                         evbuffer_ref_cleanup_cb cb,
+                                                         void *arg) noexcept {
     Guard g(this);
     if (freeze_back_) return -1;
     if (len && !data) return -1;
@@ -542,8 +586,22 @@ int Buffer::commit_space(const iovec *vec, int n_vec) noexcept {
 
 // ---- removing ----------------------------------------------------------------------------
 
+void Buffer::drain_all() noexcept {
+    // The blocks are released at once: an emptied buffer keeps no spare
+    // (drop_spares_if_empty), so parking them there first only delays that. Each segment
+    // leaves the ring before its block goes (a reference's cleanup then sees a consistent
+    // buffer; what it might add to the buffer stays).
+    for (size_t n = s_->count_; n; --n) {
+        Block *b = seg(0).block;
+        pop_front();
+        block_unref(b);
+    }
+    drop_spares_if_empty();
+}
+
 void Buffer::drain_bytes(size_t len, Buffer *recycle_to) noexcept {
     REEVENT_ASSERT(!recycle_to || recycle_to->owned());  // its State takes the block
+    if (len >= s_->total_ && !recycle_to) return drain_all();
     while (len && s_->count_) {
         Segment &s = seg(0);
         if (len >= s.len) {
@@ -571,6 +629,21 @@ void Buffer::drain_bytes(size_t len, Buffer *recycle_to) noexcept {
 }
 
 int Buffer::drain(size_t len) noexcept {
+    if (plain_.load(std::memory_order_relaxed) && !freeze_front_) {
+        // No lock, no callbacks: the general path below without its lock and callback
+        // steps.
+        if (!len || !s_->total_) return 0;
+        if (len >= s_->total_)
+            drain_all();
+        else
+            drain_bytes(len);
+        clear_counts();
+        return 0;
+    }
+    return drain_general(len);
+}
+
+__attribute__((noinline)) int Buffer::drain_general(size_t len) noexcept {
     Guard g(this);
     if (freeze_front_) return -1;
     size_t n = len < s_->total_ ? len : s_->total_;
@@ -582,14 +655,32 @@ int Buffer::drain(size_t len) noexcept {
 }
 
 int Buffer::remove(void *out, size_t len) noexcept {
+    if (plain_.load(std::memory_order_relaxed) && !freeze_front_) {
+        // No lock, no callbacks: the path below without its lock and callback steps.
+        if (len && !out) return -1;
+        size_t total = s_->total_;
+        size_t n = len < total ? len : total;
+        if (n > size_t(INT_MAX)) n = size_t(INT_MAX);
+        if (!n) return 0;
+        if (!copy_out(0, out, n)) return -1;
+        if (n == total)
+            drain_all();
+        else
+            drain_bytes(n);
+        clear_counts();
+        return int(n);
+    }
+    return remove_general(out, len);
+}
+
+__attribute__((noinline)) int Buffer::remove_general(void *out, size_t len) noexcept {
     Guard g(this);
     if (freeze_front_) return -1;
     if (len && !out) return -1;
     size_t n = len < s_->total_ ? len : s_->total_;
     if (n > size_t(INT_MAX)) n = size_t(INT_MAX);
     if (!n) return 0;
-    if (!materialize_range(0, n)) return -1;
-    copy_bytes(0, out, n);
+    if (!copy_out(0, out, n)) return -1;
     drain_bytes(n);
     note_deleted(n);
     invoke_callbacks();
@@ -610,8 +701,7 @@ ssize_t Buffer::copyout_from(const evbuffer_ptr *pos, void *out, size_t len) noe
     if (len < n) n = len;
     if (n > kMaxLength) n = kMaxLength;
     if (!n) return 0;
-    if (!materialize_range(from, n)) return -1;
-    copy_bytes(from, out, n);
+    if (!copy_out(from, out, n)) return -1;
     return ssize_t(n);
 }
 

@@ -236,7 +236,12 @@ private:
     Segment &seg(size_t i) noexcept { return s_->ring_[(s_->head_ + i) & mask()]; }
     const Segment &seg(size_t i) const noexcept { return s_->ring_[(s_->head_ + i) & mask()]; }
     Segment *last() noexcept { return s_->count_ ? &seg(s_->count_ - 1) : nullptr; }
-    bool ring_reserve(size_t extra) noexcept;  // room for `extra` more segments
+    // Room for `extra` more segments (claims the State first). Inline: the ring nearly
+    // always has the room already.
+    bool ring_reserve(size_t extra) noexcept {
+        return (owned() && s_->count_ + extra <= s_->cap_) || ring_grow(extra);
+    }
+    bool ring_grow(size_t extra) noexcept;
     // Both take a segment whose len is set; they fix abs and total_.
     void push_back(Segment s) noexcept {
         s.abs = s_->front_abs_ + s_->total_;
@@ -281,12 +286,29 @@ private:
     // (buffer unchanged).
     bool append_bytes(const void *data, size_t len) noexcept;
     void drain_bytes(size_t len, Buffer *recycle_to = nullptr) noexcept;
+    void drain_all() noexcept;  // drain_bytes(length())
+    // The paths of add_reference and drain with lock and callbacks (the public functions
+    // take a shorter one for a plain buffer).
+    int add_reference_general(const void *data, size_t len, evbuffer_ref_cleanup_cb cb,
+                              void *arg) noexcept;
+    int drain_general(size_t len) noexcept;
+    int remove_general(void *out, size_t len) noexcept;
+    int add_general(const void *data, size_t len) noexcept;
     void copy_bytes(size_t from, void *out, size_t len) noexcept;  // needs materialized
+    // Copies out, making file data readable on the way; false if that fails (`out` may
+    // then hold part of the bytes, the buffer is unchanged).
+    bool copy_out(size_t from, void *out, size_t len) noexcept;
     bool materialize_range(size_t from, size_t len) noexcept;
     // Locates byte position pos: segment index and offset in it (idx == count_ at end).
     void locate(size_t pos, size_t *idx, size_t *off) const noexcept;
     bool ptr_to_location(const evbuffer_ptr *p, size_t *idx, size_t *off) const noexcept;
-    evbuffer_ptr make_ptr(size_t pos, size_t idx, size_t off) const noexcept;
+    evbuffer_ptr make_ptr(size_t pos, size_t idx, size_t off) const noexcept {
+        evbuffer_ptr p;
+        p.pos = ssize_t(pos);
+        p.internal_.chain = reinterpret_cast<void *>(uintptr_t(uint32_t(s_->front_seq_ + idx)));
+        p.internal_.pos_in_chain = off;
+        return p;
+    }
     void free_all_segments() noexcept;
     bool has_views_or_files() const noexcept;
     // Scanning (positions.cpp). A cursor is (segment index, offset in it, byte position);
@@ -381,6 +403,8 @@ public:
     }
     // Makes the bytes readable (mmap, or pread into memory). Thread-safe.
     unsigned char *data() noexcept;
+    // The readable bytes if data() made them so already, else nullptr (no lock taken).
+    unsigned char *readable() const noexcept { return data_.load(std::memory_order_acquire); }
     int fd() const noexcept { return fd_; }
     off_t offset() const noexcept { return offset_; }
     size_t length() const noexcept { return length_; }
@@ -398,7 +422,9 @@ private:
     off_t offset_ = 0;
     size_t length_ = 0;
     unsigned flags_ = 0;
-    unsigned char *data_ = nullptr;  // readable bytes of the range
+    // Readable bytes of the range, set once under lock_ by data() and read without it by
+    // readable() (atomic for that).
+    std::atomic<unsigned char *> data_{nullptr};
     void *map_ = nullptr;            // mmap base (page aligned) when mapped
     size_t map_len_ = 0;
     evbuffer_file_segment_cleanup_cb cleanup_ = nullptr;

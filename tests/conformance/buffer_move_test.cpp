@@ -3,11 +3,13 @@
 #include "buffer_test_util.h"
 #include "differences.h"
 
+#include <event2/event.h>
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstring>
+#include <vector>
 
 using buftest::contents;
 using buftest::make;
@@ -200,6 +202,105 @@ TEST(BufferReference, SmallReferenceMovedBehindDataStaysAReference) {
     EXPECT_EQ(log.calls, 0);
     evbuffer_drain(a.get(), 4);
     EXPECT_EQ(log.calls, 1);
+}
+
+namespace {
+struct CleanupOrder {
+    std::vector<int> ran;  // the pieces' numbers, in the order their cleanups ran
+};
+void record_cleanup(const void *data, size_t, void *arg) {
+    auto *o = static_cast<CleanupOrder *>(arg);
+    o->ran.push_back(*static_cast<const char *>(data) - '0');
+}
+}  // namespace
+
+TEST(BufferReference, ManyInFlightEachCleanedUpOnceInOrder) {
+    // Rounds of ten references held at once and released together - by one drain of
+    // everything, a remove of everything, a drain that ends inside the last one, and
+    // freeing the buffer: each cleanup runs once, in the order the pieces were added,
+    // when its last byte goes. Over the rounds the library may reuse what it kept of
+    // earlier references.
+    static const char kPieces[] = "0000111122223333444455556666777788889999";
+    for (int round = 0; round < 40; ++round) {
+        CleanupOrder order;
+        auto b = make();
+        for (int i = 0; i < 10; ++i)
+            ASSERT_EQ(evbuffer_add_reference(b.get(), kPieces + 4 * i, 4, record_cleanup, &order), 0);
+        ASSERT_EQ(evbuffer_get_length(b.get()), 40u);
+        switch (round % 4) {
+        case 0:
+            ASSERT_EQ(evbuffer_drain(b.get(), 1000), 0);
+            break;
+        case 1: {
+            char out[64];
+            ASSERT_EQ(evbuffer_remove(b.get(), out, sizeof out), 40);
+            ASSERT_EQ(std::string(out, 40), kPieces);
+            break;
+        }
+        case 2:
+            ASSERT_EQ(evbuffer_drain(b.get(), 39), 0);
+            EXPECT_EQ(order.ran.size(), 9u);
+            ASSERT_EQ(evbuffer_drain(b.get(), 1), 0);
+            break;
+        case 3:
+            b.reset();
+            break;
+        }
+        EXPECT_EQ(order.ran, (std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9})) << "round " << round;
+        b.reset();
+        EXPECT_EQ(order.ran.size(), 10u);
+    }
+}
+
+// What the library keeps of released references and file segments for reuse is still
+// its allocation: libevent_global_shutdown must leave none behind. Counted through
+// event_set_mem_functions in a child process, set before the library allocates there.
+namespace {
+long g_ref_live = 0;
+void *ref_malloc(size_t n) {
+    void *p = std::malloc(n);
+    if (p) ++g_ref_live;
+    return p;
+}
+void *ref_realloc(void *p, size_t n) {
+    void *q = std::realloc(p, n);
+    if (!p && q) ++g_ref_live;
+    return q;
+}
+void ref_free(void *p) {
+    if (p) --g_ref_live;
+    std::free(p);
+}
+[[noreturn]] void reference_shutdown_child() {
+    event_set_mem_functions(ref_malloc, ref_realloc, ref_free);
+    static const char kText[] = "0123456789abcdef";
+    int fd = -1;
+    {
+        char path[] = "/tmp/reevent_buffer_XXXXXX";
+        fd = mkstemp(path);
+        if (fd < 0) std::exit(2);
+        unlink(path);
+        if (write(fd, kText, 16) != 16) std::exit(2);
+    }
+    evbuffer_file_segment *seg = evbuffer_file_segment_new(fd, 0, 16, EVBUF_FS_CLOSE_ON_FREE);
+    if (!seg) std::exit(2);
+    evbuffer *b = evbuffer_new();
+    for (int round = 0; round < 100; ++round) {
+        for (int i = 0; i < 1 + round % 7; ++i) {
+            evbuffer_add_reference(b, kText, 16, nullptr, nullptr);
+            evbuffer_add_file_segment(b, seg, 0, 16);
+        }
+        evbuffer_drain(b, evbuffer_get_length(b) - (round % 3));
+    }
+    evbuffer_free(b);
+    evbuffer_file_segment_free(seg);
+    libevent_global_shutdown();
+    std::exit(g_ref_live == 0 ? 0 : 1);
+}
+}  // namespace
+
+TEST(BufferReference, GlobalShutdownLeavesNoneOfTheirAllocationsBehind) {
+    EXPECT_EXIT(reference_shutdown_child(), ::testing::ExitedWithCode(0), "");
 }
 
 TEST(BufferReference, ZeroLengthReferenceCleansUpOnce) {
