@@ -17,6 +17,57 @@ evbuffer_ptr not_found() noexcept {
     p.internal_.pos_in_chain = 0;
     return p;
 }
+
+// A block's bytes, made readable first if need be; nullptr if that fails.
+inline const unsigned char *block_bytes(Block *b) noexcept {
+    const unsigned char *d = __atomic_load_n(&b->data, __ATOMIC_ACQUIRE);
+    if (__builtin_expect(d != nullptr, 1)) return d;
+    return block_materialize_file(b) ? __atomic_load_n(&b->data, __ATOMIC_ACQUIRE) : nullptr;
+}
+
+// The segments search_range scans: the ring's storage and the segment where the scan ends,
+// after stop_len of its bytes.
+struct ScanRange {
+    const Segment *ring, *ring_end, *stop;
+    size_t stop_len;
+};
+
+// The next occurrence of `byte` from offset o of segment sg on; sg is left at the segment
+// that holds it. nullptr if there is none (or a file range could not be read). Kept apart
+// from the caller so that the loop keeps its few values in registers across memchr.
+__attribute__((noinline)) const unsigned char *scan_for_byte(const ScanRange &r,
+                                                             const Segment *&sg_io, size_t o,
+                                                             unsigned char byte) noexcept {
+    const Segment *sg = sg_io;
+    const Segment *const stop = r.stop;
+    {
+        // The first segment, from o.
+        const unsigned char *d = block_bytes(sg->block);
+        if (!d) return nullptr;
+        const size_t n = sg == stop ? r.stop_len : sg->len;
+        const void *p = std::memchr(d + sg->off + o, byte, n - o);
+        if (p || sg == stop) {
+            sg_io = sg;
+            return static_cast<const unsigned char *>(p);
+        }
+        if (++sg == r.ring_end) sg = r.ring;
+    }
+    // The others whole.
+    for (;;) {
+        const unsigned char *d = block_bytes(sg->block);
+        if (!d) return nullptr;
+        d += sg->off;
+        if (sg == stop) {
+            sg_io = sg;
+            return static_cast<const unsigned char *>(std::memchr(d, byte, r.stop_len));
+        }
+        if (const void *p = std::memchr(d, byte, sg->len)) {
+            sg_io = sg;
+            return static_cast<const unsigned char *>(p);
+        }
+        if (++sg == r.ring_end) sg = r.ring;
+    }
+}
 }  // namespace
 
 const unsigned char *Buffer::seg_bytes(size_t i) noexcept {
@@ -202,34 +253,43 @@ evbuffer_ptr Buffer::search_range(const char *what, size_t len, const evbuffer_p
     const auto *w = reinterpret_cast<const unsigned char *>(what);
     // Candidates are positions where the whole string still fits before limit.
     size_t last_start = limit - len + 1;
-    // The ring does not change during the scan: keep its geometry in registers.
+    // The ring does not change during the scan: walk it with a pointer (wrapping at its
+    // end) up to the segment that holds the last candidate start, whose scan stops after
+    // it. Positions come from the segments' stream positions when a candidate turns up,
+    // so the loop itself keeps little in registers across memchr.
+    if (c.i >= s_->count_) return not_found();
     const Segment *const ring = s_->ring_;
-    const size_t mask = s_->cap_ - 1, head = s_->head_, count = s_->count_;
-    const unsigned char first = w[0];
-    size_t i = c.i, o = c.o;
-    size_t base = c.pos - c.o;  // buffer position of segment i's first byte
-    for (; i < count && base + o < last_start; ++i, o = 0) {
-        const Segment &sg = ring[(head + i) & mask];
-        Block *blk = sg.block;
-        if (!block_materialize(blk)) return not_found();
-        const unsigned char *d = blk->data + sg.off;
-        const size_t seg_len = sg.len;
-        // Candidates in this segment: memchr for the first byte, memcmp in place when the
-        // match would end inside the segment, a cross-segment compare otherwise.
-        size_t stop = last_start - base;
-        if (stop > seg_len) stop = seg_len;
-        while (o < stop) {
-            const auto *p = static_cast<const unsigned char *>(std::memchr(d + o, first, stop - o));
-            if (!p) break;
-            size_t at = size_t(p - d);
-            if (at + len <= seg_len ? std::memcmp(p, w, len) == 0
-                                    : match_at(Cursor{i, at, base + at}, w, len))
-                return make_ptr(base + at, i, at);
-            o = at + 1;
-        }
-        base += seg_len;
+    const Segment *const ring_end = ring + s_->cap_;
+    const size_t mask = s_->cap_ - 1, head = s_->head_;
+    const uint64_t front = s_->front_abs_;
+    const size_t q = last_start - 1;  // the last candidate start
+    const Segment *sg_stop = &seg(s_->count_ - 1);
+    size_t stop_len;  // bytes of sg_stop that may start a match
+    if (q >= sg_stop->abs - front) {
+        stop_len = q - size_t(sg_stop->abs - front) + 1;  // the usual case: no end given
+    } else {
+        size_t idx, off;
+        locate(q, &idx, &off);
+        sg_stop = &seg(idx);
+        stop_len = off + 1;
     }
-    return not_found();
+    const Segment *sg = ring + ((head + c.i) & mask);
+    const unsigned char first = w[0];
+    size_t o = c.o;  // <= the scan length of its segment (c.pos < last_start)
+    const ScanRange range{ring, ring_end, sg_stop, stop_len};
+    for (;;) {
+        const unsigned char *p = scan_for_byte(range, sg, o, first);
+        if (!p) return not_found();
+        // A candidate: memcmp in place when the match would end inside the segment, a
+        // cross-segment compare otherwise.
+        size_t at = size_t(p - (sg->block->data + sg->off));
+        size_t i = (size_t(sg - ring) - head) & mask;
+        size_t pos = size_t(sg->abs - front) + at;
+        if (at + len <= sg->len ? std::memcmp(p, w, len) == 0
+                                : match_at(Cursor{i, at, pos}, w, len))
+            return make_ptr(pos, i, at);
+        o = at + 1;
+    }
 }
 
 evbuffer_ptr Buffer::search_eol(const evbuffer_ptr *start, size_t *eol_len_out,

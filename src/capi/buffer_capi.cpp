@@ -168,7 +168,13 @@ int evbuffer_read(struct evbuffer *buffer, evutil_socket_t fd, int howmuch) {
 
 struct evbuffer_ptr evbuffer_search(struct evbuffer *buffer, const char *what, size_t len,
                                     const struct evbuffer_ptr *start) {
-    return evbuffer_search_range(buffer, what, len, start, nullptr);
+    // As evbuffer_search_range(buffer, what, len, start, NULL), without the second call.
+    if (!buffer) {
+        evbuffer_ptr p{};
+        p.pos = -1;
+        return p;
+    }
+    return buffer->search_range(what, len, start, nullptr);
 }
 
 struct evbuffer_ptr evbuffer_search_range(struct evbuffer *buffer, const char *what,

@@ -109,6 +109,48 @@ TEST(BufferSearch, RangeRequiresMatchBeforeEnd) {
     EXPECT_EQ(evbuffer_search_range(b.get(), "wor", 3, nullptr, nullptr).pos, 6);
 }
 
+TEST(BufferSearch, EveryStartAndEndOverManySegments) {
+    // Pieces of 1 to 5 bytes, each its own segment; the first ones are drained and more
+    // added behind, so the segments no longer start where the buffer's storage of them
+    // does. Every needle, start and end against std::string::find: matches inside a
+    // segment, across one or several boundaries, ending exactly at `end` or one past it.
+    auto b = make();
+    Pieces p;
+    p.add(b.get(), {"xa", "bca", "b", "cabc", "a", "bx", "ab", "c", "abca", "bc", "x", "a"});
+    ASSERT_EQ(evbuffer_drain(b.get(), 12), 0);  // "xabcabcabcab" is gone, "x" of "bx" stays
+    p.add(b.get(), {"bca", "bc", "a", "b", "ca", "bcab", "c", "x", "abc", "a"});
+    std::string m = contents(b.get());
+    ASSERT_EQ(m, "xabcabcabcxabcabcabcabcabcxabca");
+    const char *needles[] = {"a", "c", "ab", "ca", "abc", "bca", "cab", "abcabc", "cabx",
+                             "bxab", "cxabca", "abcab", "xx", "abca", "cabcabcabcab"};
+    for (const char *needle : needles) {
+        size_t len = std::strlen(needle);
+        for (size_t start = 0; start <= m.size(); ++start) {
+            evbuffer_ptr sp;
+            ASSERT_EQ(evbuffer_ptr_set(b.get(), &sp, start, EVBUFFER_PTR_SET), 0);
+            size_t found = m.find(needle, start);
+            evbuffer_ptr r = evbuffer_search(b.get(), needle, len, &sp);
+            ASSERT_EQ(r.pos, found == std::string::npos ? -1 : ev_ssize_t(found))
+                << needle << " from " << start;
+            if (r.pos >= 0) {
+                // The result is a position the buffer accepts.
+                std::string at(len, '\0');
+                ASSERT_EQ(evbuffer_copyout_from(b.get(), &r, at.data(), len), ev_ssize_t(len));
+                ASSERT_EQ(at, needle);
+            }
+            for (size_t end = start; end <= m.size(); ++end) {
+                evbuffer_ptr ep;
+                ASSERT_EQ(evbuffer_ptr_set(b.get(), &ep, end, EVBUFFER_PTR_SET), 0);
+                size_t expect = found != std::string::npos && found + len <= end ? found
+                                                                                 : std::string::npos;
+                r = evbuffer_search_range(b.get(), needle, len, &sp, &ep);
+                ASSERT_EQ(r.pos, expect == std::string::npos ? -1 : ev_ssize_t(expect))
+                    << needle << " from " << start << " to " << end;
+            }
+        }
+    }
+}
+
 TEST(BufferSearch, EmptyNeedleMatchesAtStart) {
     auto b = make();
     evbuffer_add(b.get(), "abc", 3);
