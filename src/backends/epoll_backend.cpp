@@ -233,22 +233,30 @@ void epoll_rebuild(EpollState *st, event_base *base) {
 
 static_assert(EPOLLIN << 1 == kRead && EPOLLOUT == kWrite, "the fast decode below");
 
+// The stale registrations of one wait (see epoll_report), kept out of the hot loop.
+struct StaleScan {
+    uint64_t seen[EpollState::kStaleKept];
+    int n = 0;
+    bool stuck = false;
+};
+[[gnu::noinline, gnu::cold]] void note_stale(const EpollState *st, StaleScan &sc, uint64_t data) {
+    // Readiness queued before a change from another thread once; the same stale
+    // registration again in the next wait is one the kernel still holds.
+    for (int k = 0; k < st->nstale; ++k) sc.stuck |= st->stale[k] == data;
+    if (sc.n < EpollState::kStaleKept) sc.seen[sc.n++] = data;
+}
+
 void epoll_report(void *p, event_base *base) {
     auto *st = static_cast<EpollState *>(p);
     const int n = st->nevents;
-    uint64_t stale[EpollState::kStaleKept];
-    int nstale = 0;
-    bool stuck = false;
+    StaleScan sc;
     for (int i = 0; i < n; ++i) {
         const uint32_t what = st->events[i].events;
         const uint64_t data = st->events[i].data.u64;
-        const int fd = static_cast<int>(data & 0xffffffffu);
-        core::FdSlot *slot = base->io_.find(fd);
-        if (!slot || slot->gen != static_cast<uint32_t>(data >> 32)) [[unlikely]] {
-            // Readiness queued before a change from another thread once; the same stale
-            // registration again in the next wait is one the kernel still holds.
-            for (int k = 0; k < st->nstale; ++k) stuck |= st->stale[k] == data;
-            if (nstale < EpollState::kStaleKept) stale[nstale++] = data;
+        const uint32_t fd = static_cast<uint32_t>(data);  // >= size() if negative as an int
+        if (fd >= base->io_.size() || base->io_[fd].gen != static_cast<uint32_t>(data >> 32))
+            [[unlikely]] {
+            note_stale(st, sc, data);
             continue;
         }
         unsigned res;
@@ -264,7 +272,8 @@ void epoll_report(void *p, event_base *base) {
             if (what & EPOLLOUT) res |= kWrite;
             if (what & EPOLLRDHUP) res |= kClosed;
         }
-        if (res) core::io_ready_collecting(base, slot, res | kEdge);  // epoll can report edges
+        // epoll can report edges
+        if (res) core::io_ready_collecting(base, &base->io_[fd], res | kEdge);
     }
     if (n == st->cap && st->cap < kMaxEvents) {
         void *bigger = mm::realloc(st->events, sizeof(epoll_event) * st->cap * 2);
@@ -274,11 +283,15 @@ void epoll_report(void *p, event_base *base) {
         }
     }
     st->nevents = 0;
-    st->nstale = nstale;
-    for (int k = 0; k < nstale; ++k) st->stale[k] = stale[k];
-    if (stuck) [[unlikely]] {
-        st->nstale = 0;
-        epoll_rebuild(st, base);
+    // Nothing stale in this wait nor in the last one (stuck implies sc.n > 0): st->nstale
+    // is 0 already.
+    if (sc.n | st->nstale) [[unlikely]] {
+        st->nstale = sc.n;
+        for (int k = 0; k < sc.n; ++k) st->stale[k] = sc.seen[k];
+        if (sc.stuck) {
+            st->nstale = 0;
+            epoll_rebuild(st, base);
+        }
     }
 }
 
