@@ -27,6 +27,7 @@ using namespace std::chrono_literals;
 
 // Generous for sanitizer builds, far below the 10 s the loop would otherwise sleep.
 constexpr double kWakeMs = 1000;
+const timeval kOneMs = conf::tv_ms(1);
 
 class ThreadTest : public conf::BackendTest {
 protected:
@@ -68,9 +69,10 @@ protected:
 };
 
 struct Flag {
+    explicit Flag(event_base *b) : base(b) {}
     std::atomic<int> calls{0};
     std::atomic<double> at_ms{0};
-    event_base *base = nullptr;
+    event_base *base;
     pthread_t thread{};
 };
 
@@ -91,8 +93,7 @@ void expect_one_prompt_call(event_base *base, const Flag &f, const std::atomic<d
 }
 
 TEST_P(ThreadTest, EventActiveFromOtherThreadWakesLoopAtOnce) {
-    Flag f;
-    f.base = base();
+    Flag f{base()};
     event *ev = event_new(base(), -1, 0, on_fire_break, &f);
     from_other_thread([&] { event_active(ev, EV_READ, 0); });
     expect_one_prompt_call(base(), f, start_ms_);
@@ -101,34 +102,25 @@ TEST_P(ThreadTest, EventActiveFromOtherThreadWakesLoopAtOnce) {
 }
 
 TEST_P(ThreadTest, EventAddFromOtherThreadWakesLoopAtOnce) {
-    Flag f;
-    f.base = base();
+    Flag f{base()};
     event *ev = evtimer_new(base(), on_fire_break, &f);
-    from_other_thread([&] {
-        timeval tv = conf::tv_ms(1);
-        event_add(ev, &tv);
-    });
+    from_other_thread([&] { event_add(ev, &kOneMs); });
     expect_one_prompt_call(base(), f, start_ms_);
     event_free(ev);
 }
 
 TEST_P(ThreadTest, EventAddOfPendingTimerFromOtherThreadWakesLoopAtOnce) {
-    Flag f;
-    f.base = base();
+    Flag f{base()};
     event *ev = evtimer_new(base(), on_fire_break, &f);
     timeval far = conf::tv_ms(5000);
     ASSERT_EQ(event_add(ev, &far), 0);  // pending: the re-add below moves it
-    from_other_thread([&] {
-        timeval tv = conf::tv_ms(1);
-        event_add(ev, &tv);
-    });
+    from_other_thread([&] { event_add(ev, &kOneMs); });
     expect_one_prompt_call(base(), f, start_ms_);
     event_free(ev);
 }
 
 TEST_P(ThreadTest, EventAddOfCommonTimeoutFromOtherThreadWakesLoop) {
-    Flag f;
-    f.base = base();
+    Flag f{base()};
     timeval d = conf::tv_ms(1);
     const timeval *common = event_base_init_common_timeout(base(), &d);
     ASSERT_NE(common, nullptr);
@@ -139,8 +131,7 @@ TEST_P(ThreadTest, EventAddOfCommonTimeoutFromOtherThreadWakesLoop) {
 }
 
 TEST_P(ThreadTest, EventAddOfReadEventFromOtherThreadWakesLoop) {
-    Flag f;
-    f.base = base();
+    Flag f{base()};
     conf::SocketPair sp;
     char x = 'x';
     ASSERT_EQ(write(sp[1], &x, 1), 1);
@@ -184,8 +175,7 @@ TEST_P(ThreadTest, LoopexitFromOtherThreadWakesLoopAtOnce) {
 TEST_P(ThreadTest, MakeBaseNotifiableSucceeds) {
     EXPECT_EQ(evthread_make_base_notifiable(base()), 0);
     EXPECT_EQ(evthread_make_base_notifiable(base()), 0);
-    Flag f;
-    f.base = base();
+    Flag f{base()};
     event *ev = event_new(base(), -1, 0, on_fire_break, &f);
     from_other_thread([&] { event_active(ev, EV_TIMEOUT, 0); });
     event_base_dispatch(base());
@@ -218,6 +208,13 @@ bool wait_for(const std::atomic<bool> &b, double ms = 3000) {
     return true;
 }
 
+// Makes ev (its callback: slow_callback with state s) active and waits until the callback
+// runs on the loop thread.
+bool activate_and_wait_running(event *ev, const Slow &s) {
+    event_active(ev, EV_READ, 0);
+    return wait_for(s.running);
+}
+
 // Runs the loop on a helper thread until `stop`; the test thread plays "another thread".
 class LoopThread {
 public:
@@ -242,15 +239,37 @@ private:
     std::thread t_;
 };
 
-TEST_P(ThreadTest, EventDelFromOtherThreadWaitsForRunningCallback) {
+// An EV_PERSIST event (plus `flags`) running slow_callback is made active on a loop thread;
+// once its callback runs, del(ev) is called from this thread and must return 0 only after
+// the callback has finished. The event is freed while the loop thread still runs.
+void expect_del_waits(event_base *base, short flags, int (*del)(event *)) {
     Slow s;
-    event *ev = event_new(base(), -1, EV_PERSIST, slow_callback, &s);
-    LoopThread loop(base());
-    event_active(ev, EV_READ, 0);
-    ASSERT_TRUE(wait_for(s.running));
-    EXPECT_EQ(event_del(ev), 0);
+    event *ev = event_new(base, -1, EV_PERSIST | flags, slow_callback, &s);
+    LoopThread loop(base);
+    ASSERT_TRUE(activate_and_wait_running(ev, s));
+    EXPECT_EQ(del(ev), 0);
     EXPECT_TRUE(s.done.load()) << "event_del returned while the callback was still running";
     event_free(ev);
+}
+
+// As above, but del(ev) must return 0 at once, while the callback still runs (`why_not`:
+// the failure message). The event is freed after the callback and the loop thread end.
+void expect_del_does_not_wait(event_base *base, short flags, int (*del)(event *),
+                              const char *why_not) {
+    Slow s;
+    event *ev = event_new(base, -1, EV_PERSIST | flags, slow_callback, &s);
+    {
+        LoopThread loop(base);
+        ASSERT_TRUE(activate_and_wait_running(ev, s));
+        EXPECT_EQ(del(ev), 0);
+        EXPECT_FALSE(s.done.load()) << why_not;
+        ASSERT_TRUE(wait_for(s.done));
+    }
+    event_free(ev);
+}
+
+TEST_P(ThreadTest, EventDelFromOtherThreadWaitsForRunningCallback) {
+    expect_del_waits(base(), 0, event_del);
 }
 
 // A persistent timer is pending again (re-armed) while its callback runs: event_del from
@@ -273,57 +292,30 @@ TEST_P(ThreadTest, EventFreeFromOtherThreadWaitsForRunningCallback) {
     Slow s;
     event *ev = event_new(base(), -1, EV_PERSIST, slow_callback, &s);
     LoopThread loop(base());
-    event_active(ev, EV_READ, 0);
-    ASSERT_TRUE(wait_for(s.running));
+    ASSERT_TRUE(activate_and_wait_running(ev, s));
     event_free(ev);
     EXPECT_TRUE(s.done.load());
 }
 
 TEST_P(ThreadTest, EventDelNoblockDoesNotWait) {
-    Slow s;
-    event *ev = event_new(base(), -1, EV_PERSIST, slow_callback, &s);
-    {
-        LoopThread loop(base());
-        event_active(ev, EV_READ, 0);
-        ASSERT_TRUE(wait_for(s.running));
-        EXPECT_EQ(event_del_noblock(ev), 0);
-        EXPECT_FALSE(s.done.load()) << "event_del_noblock waited for the callback";
-        ASSERT_TRUE(wait_for(s.done));
-    }
-    event_free(ev);
+    expect_del_does_not_wait(base(), 0, event_del_noblock,
+                             "event_del_noblock waited for the callback");
 }
 
 TEST_P(ThreadTest, EventDelOfFinalizeEventDoesNotWait) {
-    Slow s;
-    event *ev = event_new(base(), -1, EV_PERSIST | EV_FINALIZE, slow_callback, &s);
-    {
-        LoopThread loop(base());
-        event_active(ev, EV_READ, 0);
-        ASSERT_TRUE(wait_for(s.running));
-        EXPECT_EQ(event_del(ev), 0);
-        EXPECT_FALSE(s.done.load()) << "event_del waited although the event has EV_FINALIZE";
-        ASSERT_TRUE(wait_for(s.done));
-    }
-    event_free(ev);
+    expect_del_does_not_wait(base(), EV_FINALIZE, event_del,
+                             "event_del waited although the event has EV_FINALIZE");
 }
 
 TEST_P(ThreadTest, EventDelBlockWaitsEvenWithFinalize) {
-    Slow s;
-    event *ev = event_new(base(), -1, EV_PERSIST | EV_FINALIZE, slow_callback, &s);
-    LoopThread loop(base());
-    event_active(ev, EV_READ, 0);
-    ASSERT_TRUE(wait_for(s.running));
-    EXPECT_EQ(event_del_block(ev), 0);
-    EXPECT_TRUE(s.done.load());
-    event_free(ev);
+    expect_del_waits(base(), EV_FINALIZE, event_del_block);
 }
 
 TEST_P(ThreadTest, DeletedEventDoesNotRunAgainAfterEventDelReturns) {
     Slow s;
     event *ev = event_new(base(), -1, EV_PERSIST, slow_callback, &s);
     LoopThread loop(base());
-    event_active(ev, EV_READ, 0);
-    ASSERT_TRUE(wait_for(s.running));
+    ASSERT_TRUE(activate_and_wait_running(ev, s));
     event_active(ev, EV_READ, 0);  // queued again while running
     event_del(ev);
     const int calls = s.calls.load();
@@ -418,27 +410,27 @@ TEST_P(ThreadTest, FinalizedEventCannotBeAddedOrActivated) {
     event_free(ev);
 }
 
-TEST_P(ThreadTest, BaseFreeRunsPendingFinalizers) {
-    event_base *b = conf::new_base_on(GetParam());
+// On a base of its own, one event's finalizer (fin_cb) is pending when free_base frees the
+// base; by then the finalizer must have run `want` times.
+void expect_finalizer_runs_on_free(const conf::Backend &backend,
+                                   void (*free_base)(event_base *), int want) {
+    event_base *b = conf::new_base_on(backend);
     ASSERT_NE(b, nullptr);
     Fin f;
     event ev;
     ASSERT_EQ(event_assign(&ev, b, -1, 0, count_cb, &f), 0);
     ASSERT_EQ(event_finalize(0, &ev, fin_cb), 0);
     EXPECT_EQ(f.finalized.load(), 0);
-    event_base_free(b);
-    EXPECT_EQ(f.finalized.load(), 1);
+    free_base(b);
+    EXPECT_EQ(f.finalized.load(), want);
+}
+
+TEST_P(ThreadTest, BaseFreeRunsPendingFinalizers) {
+    expect_finalizer_runs_on_free(GetParam(), event_base_free, 1);
 }
 
 TEST_P(ThreadTest, BaseFreeNofinalizeSkipsPendingFinalizers) {
-    event_base *b = conf::new_base_on(GetParam());
-    ASSERT_NE(b, nullptr);
-    Fin f;
-    event ev;
-    ASSERT_EQ(event_assign(&ev, b, -1, 0, count_cb, &f), 0);
-    ASSERT_EQ(event_finalize(0, &ev, fin_cb), 0);
-    event_base_free_nofinalize(b);
-    EXPECT_EQ(f.finalized.load(), 0);
+    expect_finalizer_runs_on_free(GetParam(), event_base_free_nofinalize, 0);
 }
 
 CONF_INSTANTIATE_BACKENDS(ThreadTest);
