@@ -87,23 +87,18 @@ void writer_cb(evutil_socket_t, short what, void *arg) {
     w->rec->calls.emplace_back(w->tag, what);
     if (w->fd >= 0) (void)!::write(w->fd, "x", 1);
 }
-}  // namespace
 
-TEST_P(EventPriority, MaxDispatchCallbacksRepollsAfterTheLimit) {
-    // event_config_set_max_dispatch_interval(cfg, NULL, 2, 1): after 2 callbacks of priority
-    // >= 1 the loop polls again, so a newly readable priority-0 event runs before the rest.
-    event_config *cfg = event_config_new();
-    for (const char *m : {"epoll", "poll", "select"})
-        if (strcmp(m, GetParam().method) != 0) event_config_avoid_method(cfg, m);
-    if (GetParam().flags) event_config_set_flag(cfg, GetParam().flags);
-    event_config_set_max_dispatch_interval(cfg, nullptr, 2, 1);
-    event_base *b = event_base_new_with_config(cfg);
-    event_config_free(cfg);
-    ASSERT_NE(b, nullptr);
+// Tag of the reader in the order run_reader_behind_writers returns.
+constexpr int kReader = 100;
+
+// Two priorities on b; six priority-1 timers are active, the first one makes a priority-0
+// reader readable. Runs b's loop until no event is left and returns the tags of the
+// callbacks in the order they ran (timers 0..5, the reader kReader).
+std::vector<int> run_reader_behind_writers(event_base *b) {
     event_base_priority_init(b, 2);
     conf::SocketPair sp;
     Recorder rec;
-    Tagged rt{&rec, 100};
+    Tagged rt{&rec, kReader};
     event *reader = event_new(b, sp[0], EV_READ, record_cb, &rt);
     event_priority_set(reader, 0);
     event_add(reader, nullptr);
@@ -116,18 +111,16 @@ TEST_P(EventPriority, MaxDispatchCallbacksRepollsAfterTheLimit) {
         event_active(evs[i], EV_TIMEOUT, 1);
     }
     event_base_dispatch(b);
-    ASSERT_EQ(rec.calls.size(), 7u);
-    EXPECT_EQ(rec.calls[2].first, 100);  // right after the first two
     event_free(reader);
     for (auto *e : evs) event_free(e);
-    event_base_free(b);
+    std::vector<int> order;
+    for (auto &c : rec.calls) order.push_back(c.first);
+    return order;
 }
 
-namespace {
-// Two priorities; six priority-1 timers are active, the first one makes a priority-0 reader
-// readable. The base has max_dispatch_callbacks 2 from priority `min_priority` on. Returns
-// the position at which the reader's callback ran (-1: never).
-int reader_position_with_limits(const conf::Backend &param, int min_priority) {
+// A base on `param` with event_config_set_max_dispatch_interval(cfg, NULL, 2, min_priority):
+// after 2 callbacks of priority >= min_priority the loop polls again.
+event_base *new_base_with_limits(const conf::Backend &param, int min_priority) {
     event_config *cfg = event_config_new();
     for (const char *m : {"epoll", "poll", "select"})
         if (strcmp(m, param.method) != 0) event_config_avoid_method(cfg, m);
@@ -135,32 +128,33 @@ int reader_position_with_limits(const conf::Backend &param, int min_priority) {
     event_config_set_max_dispatch_interval(cfg, nullptr, 2, min_priority);
     event_base *b = event_base_new_with_config(cfg);
     event_config_free(cfg);
+    return b;
+}
+
+// run_reader_behind_writers on a new_base_with_limits base. Returns the position at which
+// the reader's callback ran (-1: never; -2: no base).
+int reader_position_with_limits(const conf::Backend &param, int min_priority) {
+    event_base *b = new_base_with_limits(param, min_priority);
     if (!b) return -2;
-    event_base_priority_init(b, 2);
-    conf::SocketPair sp;
-    Recorder rec;
-    Tagged rt{&rec, 100};
-    event *reader = event_new(b, sp[0], EV_READ, record_cb, &rt);
-    event_priority_set(reader, 0);
-    event_add(reader, nullptr);
-    std::vector<Writer> w(6);
-    std::vector<event *> evs(6);
-    for (int i = 0; i < 6; ++i) {
-        w[i] = {&rec, i, i == 0 ? sp[1] : -1};
-        evs[i] = evtimer_new(b, writer_cb, &w[i]);
-        event_priority_set(evs[i], 1);
-        event_active(evs[i], EV_TIMEOUT, 1);
-    }
-    event_base_dispatch(b);
-    int pos = -1;
-    for (size_t i = 0; i < rec.calls.size(); ++i)
-        if (rec.calls[i].first == 100) pos = static_cast<int>(i);
-    event_free(reader);
-    for (auto *e : evs) event_free(e);
+    std::vector<int> order = run_reader_behind_writers(b);
     event_base_free(b);
+    int pos = -1;
+    for (size_t i = 0; i < order.size(); ++i)
+        if (order[i] == kReader) pos = static_cast<int>(i);
     return pos;
 }
 }  // namespace
+
+TEST_P(EventPriority, MaxDispatchCallbacksRepollsAfterTheLimit) {
+    // Limit from priority 1: after 2 callbacks of priority >= 1 the loop polls again, so a
+    // newly readable priority-0 event runs before the rest.
+    event_base *b = new_base_with_limits(GetParam(), 1);
+    ASSERT_NE(b, nullptr);
+    std::vector<int> order = run_reader_behind_writers(b);
+    event_base_free(b);
+    ASSERT_EQ(order.size(), 7u);
+    EXPECT_EQ(order[2], kReader);  // right after the first two
+}
 
 TEST_P(EventPriority, MaxDispatchCallbacksFromPriorityZeroLimitEveryQueue) {
     // min_priority 0: the priority-1 queue is limited too (2 callbacks, then a new poll).
@@ -173,26 +167,9 @@ TEST_P(EventPriority, MaxDispatchCallbacksAbovePrioritiesInUseNeverApply) {
 }
 
 TEST_P(EventPriority, WithoutLimitsTheWholeQueueRunsFirst) {
-    event_base_priority_init(base(), 2);
-    conf::SocketPair sp;
-    Recorder rec;
-    Tagged rt{&rec, 100};
-    event *reader = event_new(base(), sp[0], EV_READ, record_cb, &rt);
-    event_priority_set(reader, 0);
-    event_add(reader, nullptr);
-    std::vector<Writer> w(6);
-    std::vector<event *> evs(6);
-    for (int i = 0; i < 6; ++i) {
-        w[i] = {&rec, i, i == 0 ? sp[1] : -1};
-        evs[i] = evtimer_new(base(), writer_cb, &w[i]);
-        event_priority_set(evs[i], 1);
-        event_active(evs[i], EV_TIMEOUT, 1);
-    }
-    event_base_dispatch(base());
-    ASSERT_EQ(rec.calls.size(), 7u);
-    EXPECT_EQ(rec.calls[6].first, 100);
-    event_free(reader);
-    for (auto *e : evs) event_free(e);
+    std::vector<int> order = run_reader_behind_writers(base());
+    ASSERT_EQ(order.size(), 7u);
+    EXPECT_EQ(order[6], kReader);
 }
 
 CONF_INSTANTIATE_BACKENDS(EventPriority);
