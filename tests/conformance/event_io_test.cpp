@@ -85,44 +85,40 @@ TEST_P(EventIo, ReadAndWriteInOneEventReportBoth) {
     event_free(ev);
 }
 
-TEST_P(EventIo, PeerCloseWakesReaderWithRead) {
+namespace {
+// An event for `what` watches one end of a socket pair, then to_peer(pair) acts on the other
+// end; the event's callback must run once, reporting `want` among its flags.
+template <class ToPeer>
+void expect_one_call_reporting(event_base *b, short what, ToPeer to_peer, short want) {
     conf::SocketPair sp;
     Recorder rec;
     Tagged t{&rec, 1};
-    event *ev = event_new(base(), sp[0], EV_READ, record_cb, &t);
+    event *ev = event_new(b, sp[0], what, record_cb, &t);
     event_add(ev, nullptr);
-    sp.close(1);
-    ASSERT_TRUE(run_until(base(), [&] { return rec.calls.size() == 1; }));
-    EXPECT_TRUE(rec.calls[0].second & EV_READ);
+    to_peer(sp);
+    ASSERT_TRUE(run_until(b, [&] { return rec.calls.size() == 1; }));
+    EXPECT_TRUE(rec.calls[0].second & want);
     event_free(ev);
+}
+
+void close_peer(conf::SocketPair &sp) { sp.close(1); }
+}  // namespace
+
+TEST_P(EventIo, PeerCloseWakesReaderWithRead) {
+    expect_one_call_reporting(base(), EV_READ, close_peer, EV_READ);
 }
 
 TEST_P(EventIo, ClosedEventReportsPeerShutdownWhereSupported) {
     if (!(event_base_get_features(base()) & EV_FEATURE_EARLY_CLOSE)) GTEST_SKIP() << "no EV_CLOSED";
-    conf::SocketPair sp;
-    Recorder rec;
-    Tagged t{&rec, 1};
-    event *ev = event_new(base(), sp[0], EV_CLOSED, record_cb, &t);
-    event_add(ev, nullptr);
-    ::shutdown(sp[1], SHUT_WR);
-    ASSERT_TRUE(run_until(base(), [&] { return rec.calls.size() == 1; }));
-    EXPECT_TRUE(rec.calls[0].second & EV_CLOSED);
-    event_free(ev);
+    expect_one_call_reporting(
+        base(), EV_CLOSED, [](conf::SocketPair &sp) { ::shutdown(sp[1], SHUT_WR); }, EV_CLOSED);
 }
 
 TEST_P(EventIo, ClosedOnlyEventHearsPeerClose) {
     // A full close() (not just shutdown) must still wake an event that asked only for
     // EV_CLOSED: the hang-up is reported as the close, not swallowed as an error.
     if (!(event_base_get_features(base()) & EV_FEATURE_EARLY_CLOSE)) GTEST_SKIP() << "no EV_CLOSED";
-    conf::SocketPair sp;
-    Recorder rec;
-    Tagged t{&rec, 1};
-    event *ev = event_new(base(), sp[0], EV_CLOSED, record_cb, &t);
-    event_add(ev, nullptr);
-    sp.close(1);
-    ASSERT_TRUE(run_until(base(), [&] { return rec.calls.size() == 1; }));
-    EXPECT_TRUE(rec.calls[0].second & EV_CLOSED);
-    event_free(ev);
+    expect_one_call_reporting(base(), EV_CLOSED, close_peer, EV_CLOSED);
 }
 
 TEST_P(EventIo, EdgeTriggeredCallbackSeesEvEtLevelNever) {
@@ -209,18 +205,26 @@ TEST_P(EventIo, DelThenAddInOneIterationKeepsWorking) {
     event_free(ev);
 }
 
+namespace {
+// ev (EV_READ | EV_PERSIST, record_cb with t) watches one end of a new socket pair through
+// one loop iteration; then ev is deleted and the pair closed. Returns that end's fd number,
+// which the next socket pair reuses.
+int watch_then_delete_and_close(event_base *b, event *ev, Tagged *t) {
+    conf::SocketPair sp;
+    event_assign(ev, b, sp[0], EV_READ | EV_PERSIST, record_cb, t);
+    event_add(ev, nullptr);
+    event_base_loop(b, EVLOOP_NONBLOCK);
+    event_del(ev);
+    return sp[0];
+}
+}  // namespace
+
 TEST_P(EventIo, FdClosedAndReusedBetweenDelAndAdd) {
     // The classic accept-after-close pattern: the new connection gets the old fd number.
-    auto *sp1 = new conf::SocketPair;
     Recorder rec;
     Tagged t{&rec, 1};
     event ev;
-    event_assign(&ev, base(), (*sp1)[0], EV_READ | EV_PERSIST, record_cb, &t);
-    event_add(&ev, nullptr);
-    event_base_loop(base(), EVLOOP_NONBLOCK);
-    int oldfd = (*sp1)[0];
-    event_del(&ev);
-    delete sp1;
+    const int oldfd = watch_then_delete_and_close(base(), &ev, &t);
     conf::SocketPair sp2;
     ASSERT_TRUE(sp2[0] == oldfd || sp2[1] == oldfd);
     int fd = sp2[0] == oldfd ? sp2[0] : sp2[1];
@@ -235,16 +239,10 @@ TEST_P(EventIo, FdClosedAndReusedBetweenDelAndAdd) {
 TEST_P(EventIo, FdClosedAndReusedWithOnlyTheFieldRewritten) {
     // unbound's pattern: event_del, close, a new socket gets the same number, ev_fd is
     // written directly (no event_assign), event_add -- all inside one iteration.
-    auto *sp1 = new conf::SocketPair;
     Recorder rec;
     Tagged t{&rec, 1};
     event ev;
-    event_assign(&ev, base(), (*sp1)[0], EV_READ | EV_PERSIST, record_cb, &t);
-    event_add(&ev, nullptr);
-    event_base_loop(base(), EVLOOP_NONBLOCK);
-    int oldfd = (*sp1)[0];
-    event_del(&ev);
-    delete sp1;
+    const int oldfd = watch_then_delete_and_close(base(), &ev, &t);
     conf::SocketPair sp2;
     int fd = sp2[0] == oldfd ? sp2[0] : sp2[1];
     int peer = fd == sp2[0] ? sp2[1] : sp2[0];
