@@ -254,6 +254,16 @@ def missing_imports(e, program):
     return sorted(wanted - set(have)), len(wanted)
 
 
+def skip_unless_installed(*paths_and_packages):
+    """Skips the test (exit 77) unless every file is there; each is given as (path, Debian
+    package that installs it)."""
+    for path, package in paths_and_packages:
+        if not os.path.exists(path):
+            print("SKIP: %s is not installed (package %s, see tests/ci-packages.txt)"
+                  % (path, package), flush=True)
+            sys.exit(SKIP)
+
+
 def skip_unless_importable(e, program):
     """On reevent, a BIND_NOW program whose imports are not all exported cannot start: the
     test is skipped (exit 77) and says what is missing. On libevent never skipped."""

@@ -49,7 +49,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from clientlib import (recv_exact, Env, check, log, main_wrapper, parse_args, skip_unless_importable,  # noqa
-                       verify_ldd, verify_mapped, show_on_failure, TestFailure, SKIP)
+                       verify_ldd, verify_mapped, show_on_failure, TestFailure,
+                       skip_unless_installed)
 
 CAPTURE = "/usr/bin/fstrm_capture"
 REPLAY = "/usr/bin/fstrm_replay"
@@ -379,10 +380,7 @@ def body():
     e = Env(args, "fstrm")
     verify_ldd(e, CAPTURE)
     skip_unless_importable(e, CAPTURE)
-    for prog in (REPLAY, DUMP):
-        if not os.path.exists(prog):
-            print("SKIP: %s is not installed (fstrm-bin)" % prog, flush=True)
-            sys.exit(SKIP)
+    skip_unless_installed((REPLAY, "fstrm-bin"), (DUMP, "fstrm-bin"))
     t_start = time.monotonic()
 
     # ---- 1. Unix socket ----

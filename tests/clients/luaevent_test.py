@@ -43,7 +43,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from clientlib import (Env, check, log, main_wrapper, parse_args, skip_unless_importable,  # noqa
-                       verify_ldd, TestFailure, SKIP)
+                       verify_ldd, TestFailure, skip_unless_installed)
 
 LUA = "/usr/bin/lua5.4"
 CORE = "/usr/lib/x86_64-linux-gnu/lua/5.4/luaevent/core.so"
@@ -56,12 +56,8 @@ BACKENDS = (("epoll", {}), ("poll", {"EVENT_NOEPOLL": "1"}),
 def body():
     args = parse_args()
     e = Env(args, "luaevent")
-    for path, pkg in ((LUA, "lua5.4"), (CORE, "lua-event"), ("/usr/share/lua/5.4/socket.lua",
-                                                            "lua-socket")):
-        if not os.path.exists(path):
-            print("SKIP: %s is not installed (package %s, see tests/ci-packages.txt)"
-                  % (path, pkg), flush=True)
-            sys.exit(SKIP)
+    skip_unless_installed((LUA, "lua5.4"), (CORE, "lua-event"),
+                          ("/usr/share/lua/5.4/socket.lua", "lua-socket"))
     verify_ldd(e, CORE)
     skip_unless_importable(e, CORE)
     maps_out = os.path.join(e.tmp, "maps.txt")

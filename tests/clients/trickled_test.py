@@ -42,7 +42,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from clientlib import (Env, check, log, main_wrapper, parse_args, skip_unless_importable,  # noqa
-                       verify_ldd, verify_mapped, show_on_failure, serve, TestFailure, SKIP)
+                       verify_ldd, verify_mapped, show_on_failure, serve, TestFailure,
+                       skip_unless_installed)
 
 TRICKLED = "/usr/bin/trickled"
 TRICKLE = "/usr/bin/trickle"
@@ -94,11 +95,7 @@ def body():
     e = Env(args, "trickled")
     verify_ldd(e, TRICKLED)
     skip_unless_importable(e, TRICKLED)
-    for prog in (TRICKLE, TRICKLECTL):
-        if not os.path.exists(prog):
-            print("SKIP: %s is not installed (package trickle, see tests/ci-packages.txt)"
-                  % prog, flush=True)
-            sys.exit(SKIP)
+    skip_unless_installed((TRICKLE, "trickle"), (TRICKLECTL, "trickle"))
 
     blob = random.Random(7).randbytes(SIZE)
     want = "%d %s" % (SIZE, hashlib.sha256(blob).hexdigest())
