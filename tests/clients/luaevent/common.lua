@@ -35,6 +35,17 @@ function M.pid()
   return pid
 end
 
+-- An add(...) for base: base:addevent(...) that also keeps the event. An event object that
+-- Lua collects is deleted (its __gc calls event_del), so a script keeps them all.
+function M.adder(base)
+  local keep = {}
+  return function(...)
+    local ev = base:addevent(...)
+    keep[#keep + 1] = ev
+    return ev
+  end
+end
+
 -- Ends the script without lua_close(): luaevent 0.4.6 frees a bufferevent's evbuffers
 -- twice when the state is closed (its buffer objects may be collected before the
 -- bufferevent; Debian's libevent asserts), so a script never closes its Lua state.

@@ -29,12 +29,8 @@ say("1. use after close: %s", select(2, pcall(b.length, b)):match("closed event_
 -- EV_WRITE by returning the next kind (with a 10 s timeout that never fires), reading and
 -- writing with buffer:read(sock)/buffer:write(sock) (evbuffer_read/evbuffer_write).
 local base = core.new()
-local keep = {}
-local function add(...)
-  local ev = base:addevent(...)
-  keep[#keep + 1] = ev
-  return ev
-end
+local add = c.adder(base)
+local keep = {}  -- connections and buffers that must not be collected either
 local server = assert(socket.bind("127.0.0.1", 0))
 server:settimeout(0)
 local port = select(2, server:getsockname())

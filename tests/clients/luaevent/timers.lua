@@ -6,13 +6,7 @@ local say, now, within = c.say, c.now, c.within
 
 say("libevent_version %s", core.libevent_version())
 local base = core.new()
--- An event object that Lua collects is deleted (its __gc calls event_del): keep them all.
-local keep = {}
-local function add(...)
-  local ev = base:addevent(...)
-  keep[#keep + 1] = ev
-  return ev
-end
+local add = c.adder(base)
 say("method %s", base:method())
 c.report_maps()
 say("constants EV_TIMEOUT=%d EV_READ=%d EV_WRITE=%d EV_SIGNAL=%d EV_PERSIST=%d LEAVE=%d",
