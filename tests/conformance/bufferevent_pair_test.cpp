@@ -166,41 +166,13 @@ TEST_P(BevPair, ReadTimeoutWhenThePartnerIsSilent) {
 // 100 MB through a pair (16 MB on the non-epoll backends), checksum equal.
 TEST_P(BevPair, LargeTransferKeepsEveryByte) {
     make();
-    const uint64_t total = is_epoll() ? (100u << 20) : (16u << 20);
-    uint64_t sent = 0, received = 0, h_tx = bevtest::kFnvInit, h_rx = bevtest::kFnvInit;
-    Recorder wr, rd;
-    rd.drain = false;
-    bool filling = false;  // the write callback may run from inside evbuffer_add
-    auto refill = [&](bufferevent *b) {
-        if (filling) return;
-        filling = true;
-        evbuffer *out = bufferevent_get_output(b);
-        while (sent < total && evbuffer_get_length(out) < (1u << 20)) {
-            uint8_t chunk[65536];
-            size_t n = static_cast<size_t>(std::min<uint64_t>(sizeof chunk, total - sent));
-            for (size_t i = 0; i < n; ++i) chunk[i] = bevtest::pattern_byte(sent + i);
-            h_tx = bevtest::fnv(h_tx, chunk, n);
-            sent += n;
-            evbuffer_add(out, chunk, n);
-        }
-        filling = false;
-    };
-    wr.on_write = refill;
-    rd.on_read = [&](bufferevent *b) {
-        evbuffer *in = bufferevent_get_input(b);
-        size_t n = evbuffer_get_length(in);
-        const uint8_t *p = evbuffer_pullup(in, -1);
-        h_rx = bevtest::fnv(h_rx, p, n);
-        received += n;
-        evbuffer_drain(in, n);
-    };
-    wr.attach(p_[0]);
-    rd.attach(p_[1]);
+    bevtest::BulkTransfer bulk(is_epoll() ? (100u << 20) : (16u << 20), 1u << 20, 65536);
+    bulk.attach(p_[0], p_[1]);
     bufferevent_setwatermark(p_[1], EV_READ, 0, 512 * 1024);
     bufferevent_enable(p_[1], EV_READ);
-    refill(p_[0]);
-    ASSERT_TRUE(run_until(base(), [&] { return received == total; }, 60000));
-    EXPECT_EQ(h_rx, h_tx);
+    bulk.refill(p_[0]);
+    ASSERT_TRUE(run_until(base(), [&] { return bulk.received == bulk.total; }, 60000));
+    EXPECT_EQ(bulk.h_rx, bulk.h_tx);
 }
 
 CONF_INSTANTIATE_BACKENDS(BevPair);

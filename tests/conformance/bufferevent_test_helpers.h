@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -170,5 +171,55 @@ inline uint64_t fnv(uint64_t h, const uint8_t *p, size_t n) {
     return h;
 }
 inline constexpr uint64_t kFnvInit = 1469598103934665603ull;
+
+// A checked bulk transfer of `total` bytes (byte i is byte(i)). attach(tx, rx): tx's write
+// callback (and refill) keeps up to `window` bytes queued, added in pieces of at most
+// `piece` (<= 64 KiB); rx's read callback takes all that arrived. Both ends count and
+// checksum, so a test runs until received == total and compares h_tx with h_rx.
+struct BulkTransfer {
+    BulkTransfer(uint64_t total_bytes, size_t window_bytes, size_t piece_bytes,
+                 uint8_t (*byte_at)(uint64_t) = pattern_byte)
+        : total(total_bytes), window(window_bytes), piece(piece_bytes), byte(byte_at) {}
+    BulkTransfer(const BulkTransfer &) = delete;
+    BulkTransfer &operator=(const BulkTransfer &) = delete;
+
+    void attach(bufferevent *tx, bufferevent *rx) {
+        wr.on_write = [this](bufferevent *b) { refill(b); };
+        rd.drain = false;
+        rd.on_read = [this](bufferevent *b) {
+            evbuffer *in = bufferevent_get_input(b);
+            size_t n = evbuffer_get_length(in);
+            h_rx = fnv(h_rx, evbuffer_pullup(in, -1), n);
+            received += n;
+            evbuffer_drain(in, n);
+        };
+        wr.attach(tx);
+        rd.attach(rx);
+    }
+    void refill(bufferevent *b) {
+        if (filling_) return;  // the write callback may run from inside evbuffer_add
+        filling_ = true;
+        evbuffer *out = bufferevent_get_output(b);
+        while (sent < total && evbuffer_get_length(out) < window) {
+            uint8_t chunk[65536];
+            size_t n = static_cast<size_t>(std::min<uint64_t>(piece, total - sent));
+            for (size_t i = 0; i < n; ++i) chunk[i] = byte(sent + i);
+            h_tx = fnv(h_tx, chunk, n);
+            sent += n;
+            evbuffer_add(out, chunk, n);
+        }
+        filling_ = false;
+    }
+
+    const uint64_t total;
+    const size_t window;
+    const size_t piece;
+    uint8_t (*const byte)(uint64_t);
+    uint64_t sent = 0, received = 0, h_tx = kFnvInit, h_rx = kFnvInit;
+    Recorder wr, rd;  // of tx and rx
+
+private:
+    bool filling_ = false;
+};
 
 }  // namespace bevtest
