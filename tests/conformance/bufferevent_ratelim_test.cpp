@@ -99,8 +99,7 @@ TEST_P(BevRateLimit, GroupBucketsAndMembership) {
     ev_token_bucket_cfg_free(cfg2);
 }
 
-// Counts bytes arriving at rx from a sender that always has plenty queued; returns the
-// rate in bytes/s measured between 300 ms and `ms` after the start.
+// Counts bytes arriving at rx from a sender that always has plenty queued.
 struct Flow {
     bufferevent *tx = nullptr;
     bufferevent *rx = nullptr;
@@ -134,6 +133,21 @@ struct Flow {
     }
 };
 
+// Runs the loop 300 ms, then 2 s more: the rate in bytes/s at which each flow received in
+// those 2 s.
+std::vector<double> measured_rates(event_base *base, const std::vector<const Flow *> &flows) {
+    bevtest::run_for(base, 300);
+    std::vector<uint64_t> start;
+    for (const Flow *f : flows) start.push_back(f->received);
+    double t0 = conf::now_ms();
+    bevtest::run_for(base, 2000);
+    double secs = (conf::now_ms() - t0) / 1000.0;
+    std::vector<double> rates;
+    for (size_t i = 0; i < flows.size(); ++i)
+        rates.push_back((flows[i]->received - start[i]) / secs);
+    return rates;
+}
+
 TEST_P(BevRateLimit, MeasuredReadRateIsWithinTenPercent) {
     // 20 KB per 100 ms tick = 200 KB/s.
     timeval tick = conf::tv_ms(100);
@@ -141,12 +155,7 @@ TEST_P(BevRateLimit, MeasuredReadRateIsWithinTenPercent) {
                                                        EV_RATE_LIMIT_MAX, &tick);
     Flow f(base());
     ASSERT_EQ(bufferevent_set_rate_limit(f.rx, cfg), 0);
-    bevtest::run_for(base(), 300);
-    uint64_t start = f.received;
-    double t0 = conf::now_ms();
-    bevtest::run_for(base(), 2000);
-    double secs = (conf::now_ms() - t0) / 1000.0;
-    double rate = (f.received - start) / secs;
+    double rate = measured_rates(base(), {&f})[0];
     EXPECT_NEAR(rate, 200000.0, 20000.0) << "measured " << rate << " B/s";
     bufferevent_set_rate_limit(f.rx, nullptr);
     ev_token_bucket_cfg_free(cfg);
@@ -158,12 +167,7 @@ TEST_P(BevRateLimit, MeasuredWriteRateIsWithinTenPercent) {
                                                        30000, 30000, &tick);
     Flow f(base());
     ASSERT_EQ(bufferevent_set_rate_limit(f.tx, cfg), 0);
-    bevtest::run_for(base(), 300);
-    uint64_t start = f.received;
-    double t0 = conf::now_ms();
-    bevtest::run_for(base(), 2000);
-    double secs = (conf::now_ms() - t0) / 1000.0;
-    double rate = (f.received - start) / secs;
+    double rate = measured_rates(base(), {&f})[0];
     EXPECT_NEAR(rate, 300000.0, 30000.0) << "measured " << rate << " B/s";
     bufferevent_set_rate_limit(f.tx, nullptr);
     ev_token_bucket_cfg_free(cfg);
@@ -180,18 +184,8 @@ TEST_P(BevRateLimit, GroupSharesBandwidthFairly) {
         Flow f1(base()), f2(base()), f3(base());
         Flow *fs[3] = {&f1, &f2, &f3};
         for (Flow *f : fs) ASSERT_EQ(bufferevent_add_to_rate_limit_group(f->rx, g), 0);
-        bevtest::run_for(base(), 300);
-        uint64_t start[3];
-        for (int i = 0; i < 3; ++i) start[i] = fs[i]->received;
-        double t0 = conf::now_ms();
-        bevtest::run_for(base(), 2000);
-        double secs = (conf::now_ms() - t0) / 1000.0;
-        double total = 0;
-        double each[3];
-        for (int i = 0; i < 3; ++i) {
-            each[i] = (fs[i]->received - start[i]) / secs;
-            total += each[i];
-        }
+        std::vector<double> each = measured_rates(base(), {&f1, &f2, &f3});
+        double total = each[0] + each[1] + each[2];
         const double slack = conf::kPreciseRateGroups ? 1.0 : 2.0;
         EXPECT_NEAR(total, 300000.0, 30000.0 * slack) << "measured " << total << " B/s";
         for (int i = 0; i < 3; ++i)
