@@ -16,6 +16,7 @@
 #include <stdlib.h>
 
 #include <atomic>
+#include <functional>
 #include <thread>
 
 #include "helpers.h"
@@ -227,53 +228,45 @@ TEST(ThreadSetup, MisspelledLockDebuggingNameWorksToo) {
 
 #if CONFORMANCE_HAS_EVBUFFER
 // Lock debugging makes misuse of a library lock fatal; evbuffer_lock/unlock is the public
-// handle on one.
-int unlock_unheld() {
-    if (evthread_use_pthreads() != 0) return 1;
-    evthread_enable_lock_debugging();
-    evbuffer *buf = evbuffer_new();
-    if (!buf || evbuffer_enable_locking(buf, nullptr) != 0) return 2;
-    evbuffer_unlock(buf);  // never locked: fatal
-    return 0;
-}
-
-TEST(ThreadSetup, LockDebuggingAbortsOnUnlockOfUnheldLock) {
-    int code = conf::run_in_child([] {
-        freopen("/dev/null", "w", stderr);
-        return unlock_unheld();
-    });
-    EXPECT_EQ(code, 128 + SIGABRT);
-}
-
-TEST(ThreadSetup, LockDebuggingAbortsOnUnlockingMoreOftenThanLocked) {
-    int code = conf::run_in_child([] {
+// handle on one. In a child process (stderr silenced), with pthreads locking and lock
+// debugging on, misuse(buf) runs on an evbuffer that has a lock; returns the child's exit
+// code (1, 2: the set-up failed; 0: the misuse was not fatal).
+int lock_misuse_in_child(const std::function<void(evbuffer *)> &misuse) {
+    return conf::run_in_child([&] {
         freopen("/dev/null", "w", stderr);
         if (evthread_use_pthreads() != 0) return 1;
         evthread_enable_lock_debugging();
         evbuffer *buf = evbuffer_new();
         if (!buf || evbuffer_enable_locking(buf, nullptr) != 0) return 2;
+        misuse(buf);
+        return 0;
+    });
+}
+
+TEST(ThreadSetup, LockDebuggingAbortsOnUnlockOfUnheldLock) {
+    int code = lock_misuse_in_child([](evbuffer *buf) {
+        evbuffer_unlock(buf);  // never locked: fatal
+    });
+    EXPECT_EQ(code, 128 + SIGABRT);
+}
+
+TEST(ThreadSetup, LockDebuggingAbortsOnUnlockingMoreOftenThanLocked) {
+    int code = lock_misuse_in_child([](evbuffer *buf) {
         evbuffer_lock(buf);
         evbuffer_lock(buf);  // recursive use is allowed ...
         evbuffer_unlock(buf);
         evbuffer_unlock(buf);
         evbuffer_add(buf, "x", 1);  // ... and leaves the lock usable
         evbuffer_unlock(buf);       // one unlock too many: fatal
-        return 0;
     });
     EXPECT_EQ(code, 128 + SIGABRT);
 }
 
 TEST(ThreadSetup, LockDebuggingAbortsOnUnlockFromAnotherThread) {
-    int code = conf::run_in_child([] {
-        freopen("/dev/null", "w", stderr);
-        if (evthread_use_pthreads() != 0) return 1;
-        evthread_enable_lock_debugging();
-        evbuffer *buf = evbuffer_new();
-        if (!buf || evbuffer_enable_locking(buf, nullptr) != 0) return 2;
+    int code = lock_misuse_in_child([](evbuffer *buf) {
         evbuffer_lock(buf);
         std::thread t([&] { evbuffer_unlock(buf); });  // not the holder: fatal
         t.join();
-        return 0;
     });
     EXPECT_EQ(code, 128 + SIGABRT);
 }
