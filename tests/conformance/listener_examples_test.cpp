@@ -89,16 +89,7 @@ public:
     // Sends sig and waits for the exit; the exit status, or -1 on a crash or a timeout.
     int stop(int sig, int timeout_ms = 5000) {
         kill(pid_, sig);
-        double end = now_ms() + timeout_ms;
-        while (now_ms() < end) {
-            int st;
-            if (waitpid(pid_, &st, WNOHANG) == pid_) {
-                status_ = st;
-                return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(2));
-        }
-        return -1;
+        return wait_exit(timeout_ms);
     }
 
     // Waits for a program that should exit on its own (bad usage).
@@ -173,6 +164,13 @@ std::string recv_line(int fd, int timeout_ms = 5000) {
         line += c;
     }
     return line + "<timeout or EOF>";
+}
+
+// Connects to the chat server on port and checks its greeting: "* you are user<n>".
+int join_chat(int port, int n) {
+    int fd = connect_to(port);
+    EXPECT_EQ(recv_line(fd), "* you are user" + std::to_string(n));
+    return fd;
 }
 
 // True if the peer closed (EOF) within the timeout.
@@ -262,10 +260,8 @@ TEST_P(ExampleOnBackend, EchoAndChatWork) {
     port = chat.port();
     ASSERT_GT(port, 0);
     EXPECT_EQ(chat.method(), GetParam().method);
-    int a = connect_to(port);
-    EXPECT_EQ(recv_line(a), "* you are user1");
-    int b = connect_to(port);
-    EXPECT_EQ(recv_line(b), "* you are user2");
+    int a = join_chat(port, 1);
+    int b = join_chat(port, 2);
     ASSERT_TRUE(send_all(b, "ping\n"));
     EXPECT_EQ(recv_line(a), "user2: ping");
     close(a);
@@ -310,12 +306,9 @@ TEST(ExampleChatServer, GreetsBroadcastsAndAnnouncesLeaving) {
     Program server({"chat_server", "0"});
     int port = server.port();
     ASSERT_GT(port, 0);
-    int a = connect_to(port);
-    EXPECT_EQ(recv_line(a), "* you are user1");
-    int b = connect_to(port);
-    EXPECT_EQ(recv_line(b), "* you are user2");
-    int c = connect_to(port);
-    EXPECT_EQ(recv_line(c), "* you are user3");
+    int a = join_chat(port, 1);
+    int b = join_chat(port, 2);
+    int c = join_chat(port, 3);
 
     ASSERT_TRUE(send_all(a, "hello there\r\nsecond li"));
     EXPECT_EQ(recv_line(b), "user1: hello there");
@@ -343,10 +336,8 @@ TEST(ExampleChatServer, OverlongLineDisconnectsOnlyItsSender) {
     Program server({"chat_server", "0"});
     int port = server.port();
     ASSERT_GT(port, 0);
-    int a = connect_to(port);
-    EXPECT_EQ(recv_line(a), "* you are user1");
-    int b = connect_to(port);
-    EXPECT_EQ(recv_line(b), "* you are user2");
+    int a = join_chat(port, 1);
+    int b = join_chat(port, 2);
     ASSERT_TRUE(send_all(b, std::string(10000, 'z')));
     EXPECT_TRUE(sees_eof(b));
     EXPECT_EQ(recv_line(a), "* user2 left");
