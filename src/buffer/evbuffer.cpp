@@ -629,7 +629,7 @@ void Buffer::drain_bytes(size_t len, Buffer *recycle_to) noexcept {
 }
 
 int Buffer::drain(size_t len) noexcept {
-    if (plain_.load(std::memory_order_relaxed) && !freeze_front_) {
+    if (front_plain()) {
         // No lock, no callbacks: the general path below without its lock and callback
         // steps.
         if (!len || !s_->total_) return 0;
@@ -655,7 +655,7 @@ __attribute__((noinline)) int Buffer::drain_general(size_t len) noexcept {
 }
 
 int Buffer::remove(void *out, size_t len) noexcept {
-    if (plain_.load(std::memory_order_relaxed) && !freeze_front_) {
+    if (front_plain()) {
         // No lock, no callbacks: the path below without its lock and callback steps.
         if (len && !out) return -1;
         size_t total = s_->total_;

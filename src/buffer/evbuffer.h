@@ -373,6 +373,13 @@ private:
     bool own_lock_ : 1 = false;
     bool cb_needs_sweep_ : 1 = false;
     bool deferred_cbs_ : 1 = false;
+    // The front's short paths (drain, remove): no lock, no callbacks, front not frozen
+    // (the end's freeze does not matter there: a bufferevent's input is frozen at its end).
+    // The locks are tested first: a locked buffer's other fields may be changing under its
+    // lock in another thread.
+    bool front_plain() const noexcept {
+        return !s_->lock_ && !s_->user_lock_ && !callbacks_ && !freeze_front_;
+    }
     void update_plain() noexcept {
         plain_.store(!s_->lock_ && !s_->user_lock_ && !callbacks_ && !freeze_back_,
                      std::memory_order_relaxed);

@@ -28,22 +28,26 @@ constexpr int kMaxIov = IOV_MAX < 128 ? IOV_MAX : 128;
 
 // ---- reading -----------------------------------------------------------------------------
 
+// plain_ does not depend on the front's freeze: only a thawed end recomputes it (frozen
+// again, the end makes it false, as update_plain would).
 Buffer::Thaw::Thaw(Buffer *b, bool front, bool on) noexcept : b_(b), front_(front), on_(on) {
     if (!on_) return;
-    if (front_)
+    if (front_) {
         b_->freeze_front_ = false;
-    else
+    } else {
         b_->freeze_back_ = false;
-    b_->update_plain();
+        b_->update_plain();
+    }
 }
 
 Buffer::Thaw::~Thaw() {
     if (!on_) return;
-    if (front_)
+    if (front_) {
         b_->freeze_front_ = true;
-    else
+    } else {
         b_->freeze_back_ = true;
-    b_->update_plain();
+        b_->plain_.store(false, std::memory_order_relaxed);
+    }
 }
 
 int Buffer::read_from_fd(int fd, int howmuch, bool thaw) noexcept {

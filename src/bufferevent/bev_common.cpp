@@ -210,10 +210,10 @@ void run_eventcb(Bev *b, short what, int options) noexcept {
 void trigger_nolock(Bev *b, short iotype, int options) noexcept {
     const bool ignore = (options & BEV_TRIG_IGNORE_WATERMARKS) != 0;
     if ((iotype & EV_READ) &&
-        (ignore || evbuffer_get_length(b->pub.input) >= b->pub.wm_read.low))
+        (ignore || buffer::from(b->pub.input)->length() >= b->pub.wm_read.low))
         run_readcb(b, options);
     if ((iotype & EV_WRITE) &&
-        (ignore || evbuffer_get_length(b->pub.output) <= b->pub.wm_write.low))
+        (ignore || buffer::from(b->pub.output)->length() <= b->pub.wm_write.low))
         run_writecb(b, options);
 }
 
@@ -299,7 +299,7 @@ void set_watermark(Bev *b, short events, size_t low, size_t high) noexcept {
                 evbuffer_unlock(b->pub.input);
                 evbuffer_cb_set_flags(b->pub.input, wm_cb, EVBUFFER_CB_ENABLED);
             }
-            if (evbuffer_get_length(b->pub.input) >= high) suspend_read(b, kSuspendWm);
+            if (buffer::from(b->pub.input)->length() >= high) suspend_read(b, kSuspendWm);
             else unsuspend_read(b, kSuspendWm);
         } else {
             if (wm_cb) evbuffer_cb_clear_flags(b->pub.input, wm_cb, EVBUFFER_CB_ENABLED);

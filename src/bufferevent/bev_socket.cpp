@@ -68,7 +68,7 @@ ssize_t read_size(Bev *b) noexcept {
     // -1 lets evbuffer_read pick its adaptive size; only explicit limits cap it.
     ssize_t howmuch = -1;
     if (b->pub.wm_read.high) {
-        size_t len = evbuffer_get_length(b->pub.input);
+        size_t len = buffer::from(b->pub.input)->length();
         if (len >= b->pub.wm_read.high) return 0;
         howmuch = static_cast<ssize_t>(b->pub.wm_read.high - len);
         // Under a high-water mark, read as libevent 2.1 does (at most EVBUFFER_MAX_READ,
@@ -109,7 +109,7 @@ void on_readable(evutil_socket_t fd, short what, void *arg) noexcept {
         ssize_t howmuch = read_size(b);
         if (howmuch == 0) {
             if (b->pub.wm_read.high &&
-                evbuffer_get_length(b->pub.input) >= b->pub.wm_read.high)
+                buffer::from(b->pub.input)->length() >= b->pub.wm_read.high)
                 suspend_read(b, kSuspendWm);
             else
                 rate_starved(b, false);
@@ -220,7 +220,7 @@ void write_step(Bev *b, evutil_socket_t fd, short what) noexcept {
         }
     }
     if (b->write_suspended) goto done;
-    if (evbuffer_get_length(b->pub.output)) {
+    if (buffer::from(b->pub.output)->length()) {
         ssize_t atmost = -1;
         if (b->max_single_write || b->rate) atmost = limit_max(b, true);
         if (atmost == 0) {
@@ -246,7 +246,7 @@ void write_step(Bev *b, evutil_socket_t fd, short what) noexcept {
         }
         decrement_write_buckets(b, res);
     }
-    if (evbuffer_get_length(b->pub.output) == 0) {
+    if (buffer::from(b->pub.output)->length() == 0) {
         if (write_pending(b)) event_del(&b->pub.ev_write);
     } else if (!(b->pub.enabled & EV_WRITE) || b->write_suspended) {
         // Disabled or paused meanwhile: leave it.
