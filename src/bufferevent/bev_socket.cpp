@@ -138,7 +138,7 @@ void on_readable(evutil_socket_t fd, short what, void *arg) noexcept {
         } else if (res == 0) {
             ev |= BEV_EVENT_EOF;
         } else {
-            decrement_read_buckets(b, res);
+            if (b->rate) decrement_read_buckets(b, res);
             b->sock_reading = true;
             trigger_nolock(b, EV_READ, 0);
             b->sock_reading = false;
@@ -244,7 +244,7 @@ void write_step(Bev *b, evutil_socket_t fd, short what) noexcept {
             ev |= BEV_EVENT_EOF;
             goto error;
         }
-        decrement_write_buckets(b, res);
+        if (b->rate) decrement_write_buckets(b, res);
     }
     if (buffer::from(b->pub.output)->length() == 0) {
         if (write_pending(b)) event_del(&b->pub.ev_write);
