@@ -51,14 +51,6 @@ bool Buffer::ring_grow(size_t extra) noexcept {
     return true;
 }
 
-size_t Buffer::tail_space() const noexcept {
-    if (!s_->count_) return 0;
-    const Segment &s = seg(s_->count_ - 1);
-    const Block *b = s.block;
-    if (!b->owned() || b->refs.load(std::memory_order_acquire) != 1) return 0;
-    return b->cap - (s.off + s.len);
-}
-
 unsigned char *Buffer::tail_ptr() noexcept {
     Segment &s = seg(s_->count_ - 1);
     return s.block->data + s.off + s.len;

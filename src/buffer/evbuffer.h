@@ -266,8 +266,15 @@ private:
         --s_->count_;
         ++s_->front_seq_;
     }
-    // Free room after the last segment's data, 0 if that block cannot grow.
-    size_t tail_space() const noexcept;
+    // Free room after the last segment's data, 0 if that block cannot grow. Inline: every
+    // read and append asks, and an empty buffer answers with one test.
+    size_t tail_space() const noexcept {
+        if (!s_->count_) return 0;
+        const Segment &s = seg(s_->count_ - 1);
+        const Block *b = s.block;
+        if (!b->owned() || b->refs.load(std::memory_order_acquire) != 1) return 0;
+        return b->cap - (s.off + s.len);
+    }
     unsigned char *tail_ptr() noexcept;
     // An owned block for `need` bytes: a spare or a new one (sized by the growth rule).
     Block *take_block(size_t need) noexcept;
