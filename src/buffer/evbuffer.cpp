@@ -187,13 +187,18 @@ bool Buffer::materialize_range(size_t from, size_t len) noexcept {
     return true;
 }
 
-bool Buffer::copy_out(size_t from, void *out, size_t len) noexcept {
+// Copies len bytes from offset `from`; with kMaterialize, file data not in memory yet is
+// read in first (false if that fails), otherwise the caller knows it is materialized.
+template <bool kMaterialize>
+bool Buffer::copy_range(size_t from, void *out, size_t len) noexcept {
     size_t idx, off;
     locate(from, &idx, &off);
     auto *dst = static_cast<unsigned char *>(out);
     for (size_t i = idx; i < s_->count_ && len; ++i) {
         const Segment &s = seg(i);
-        if (!block_materialize(s.block)) return false;
+        if constexpr (kMaterialize) {
+            if (!block_materialize(s.block)) return false;
+        }
         size_t n = s.len - off;
         if (n > len) n = len;
         std::memcpy(dst, s.block->data + s.off + off, n);
@@ -204,19 +209,12 @@ bool Buffer::copy_out(size_t from, void *out, size_t len) noexcept {
     return true;
 }
 
+bool Buffer::copy_out(size_t from, void *out, size_t len) noexcept {
+    return copy_range<true>(from, out, len);
+}
+
 void Buffer::copy_bytes(size_t from, void *out, size_t len) noexcept {
-    size_t idx, off;
-    locate(from, &idx, &off);
-    auto *dst = static_cast<unsigned char *>(out);
-    for (size_t i = idx; i < s_->count_ && len; ++i) {
-        const Segment &s = seg(i);
-        size_t n = s.len - off;
-        if (n > len) n = len;
-        std::memcpy(dst, s.block->data + s.off + off, n);
-        dst += n;
-        len -= n;
-        off = 0;
-    }
+    (void)copy_range<false>(from, out, len);
 }
 
 // ---- adding ----------------------------------------------------------------------------

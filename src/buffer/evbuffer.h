@@ -305,6 +305,8 @@ private:
     // Copies out, making file data readable on the way; false if that fails (`out` may
     // then hold part of the bytes, the buffer is unchanged).
     bool copy_out(size_t from, void *out, size_t len) noexcept;
+    template <bool kMaterialize>
+    bool copy_range(size_t from, void *out, size_t len) noexcept;
     bool materialize_range(size_t from, size_t len) noexcept;
     // Locates byte position pos: segment index and offset in it (idx == count_ at end).
     void locate(size_t pos, size_t *idx, size_t *off) const noexcept;
