@@ -82,6 +82,7 @@ struct State {
     // adaptive readv size (1 << read_hint_shift_).
     uint8_t next_block_shift_ = 0;
     uint8_t read_hint_shift_ = 12;
+    uint8_t read_filled_ = 0;  // the last read filled its space (the next may be a tail)
 };
 inline constexpr State kEmptyState{};
 

@@ -121,8 +121,17 @@ int Buffer::read_from_fd(int fd, int howmuch, bool thaw) noexcept {
         push_back(Segment{b, 0, got - in_tail, 0, 0});
     }
     if (howmuch < 0) {
-        if (got == want && read_hint() < kMaxRead) ++s_->read_hint_shift_;
-        else if (got < want / 4 && read_hint() > kMinRead) --s_->read_hint_shift_;
+        // A small read right after one that filled its space is the tail of that burst
+        // (a block holds its header too, so a 16 KiB message fills a 16 KiB block but for
+        // 64 bytes): it must not shrink the size back, or every such message takes two
+        // reads, the size swinging between the two.
+        if (got == want) {
+            if (read_hint() < kMaxRead) ++s_->read_hint_shift_;
+            s_->read_filled_ = 1;
+        } else {
+            if (got < want / 4 && read_hint() > kMinRead && !s_->read_filled_) --s_->read_hint_shift_;
+            s_->read_filled_ = 0;
+        }
     }
     note_added(got);
     invoke_callbacks();
