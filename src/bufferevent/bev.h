@@ -87,19 +87,22 @@ struct Bev {
     int16_t errno_pending = 0;  // errno values fit
     int16_t dns_error = 0;      // EAI_* codes fit
     short deferred_pri = -1;    // priority for the deferred callback (-1: the middle one)
-    uint8_t eventcb_pending = 0;  // BEV_EVENT_* bits (all below 0x100)
+    // Event bits waiting for the deferred callback: a short, as the callback's argument
+    // (bufferevent_trigger_event may pass any bits; libevent keeps them all).
+    uint16_t eventcb_pending = 0;
+    // The flags below are ordered to fill four bytes exactly (no bit-field straddles a byte).
     uint8_t options : 4 = 0;      // BEV_OPT_* (four bits)
     // Inside the user's read / write callback (restored on return, so nesting works as a
     // counter would: a callback that would run inside itself is deferred instead).
     bool in_readcb : 1 = false;
     bool in_writecb : 1 = false;
-    uint8_t read_suspended : 5 = 0;  // Suspend bits
-    uint8_t write_suspended : 5 = 0;
     bool own_lock : 1 = false;
     bool dead : 1 = false;        // destruction started: handlers must return at once
+    uint8_t read_suspended : 5 = 0;  // Suspend bits
     bool freed : 1 = false;       // bufferevent_free() was called
     bool readcb_pending : 1 = false;
     bool writecb_pending : 1 = false;
+    uint8_t write_suspended : 5 = 0;
     bool deferred_queued : 1 = false;
     bool connecting : 1 = false;
     bool connection_refused : 1 = false;

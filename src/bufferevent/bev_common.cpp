@@ -54,7 +54,7 @@ void run_deferred(core::Deferred *, void *arg) noexcept {
         }
     }
     if (b->eventcb_pending) {
-        short what = b->eventcb_pending;
+        short what = static_cast<short>(b->eventcb_pending);
         int err = b->errno_pending;
         b->eventcb_pending = 0;
         b->errno_pending = 0;
@@ -199,7 +199,7 @@ void run_writecb(Bev *b, int options) noexcept {
 void run_eventcb(Bev *b, short what, int options) noexcept {
     if (!b->pub.errorcb) return;
     if ((options | b->options) & BEV_OPT_DEFER_CALLBACKS) {
-        b->eventcb_pending |= static_cast<uint8_t>(what);
+        b->eventcb_pending |= static_cast<uint16_t>(what);
         b->errno_pending = static_cast<int16_t>(errno);
         schedule_deferred(b);
         return;
@@ -373,12 +373,12 @@ void generic_adj_timeouts(Bev *b) noexcept {
     } else if ((b->pub.enabled & EV_READ) && !b->read_suspended) {
         generic_arm(b, EV_READ);
     }
-    if (event_pending(&b->pub.ev_write, EV_TIMEOUT, nullptr)) {
-        if (timeout_set(b->pub.timeout_write)) event_add(&b->pub.ev_write, &b->pub.timeout_write);
-        else event_del(&b->pub.ev_write);
-    } else if ((b->pub.enabled & EV_WRITE) && !b->write_suspended) {
-        generic_arm(b, EV_WRITE);
-    }
+    // The write timeout runs only while output waits (libevent: the same rule).
+    if ((b->pub.enabled & EV_WRITE) && !b->write_suspended && timeout_set(b->pub.timeout_write) &&
+        evbuffer_get_length(b->pub.output))
+        event_add(&b->pub.ev_write, &b->pub.timeout_write);
+    else
+        event_del(&b->pub.ev_write);
 }
 
 // ---- free ----------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ struct FilterBev : Bev {
     void (*free_ctx)(void *) = nullptr;
     void *ctx = nullptr;
     bool got_eof = false;
+    bool in_output = false;  // process_output is running: output added meanwhile waits for it
 };
 
 FilterBev *filter_of(Bev *b) noexcept { return static_cast<FilterBev *>(b); }
@@ -62,10 +63,16 @@ bufferevent_filter_result process_input(FilterBev *f, bufferevent_flush_mode mod
 
 bufferevent_filter_result process_output(FilterBev *f, bufferevent_flush_mode mode,
                                          bool *any) noexcept {
-    if (mode == BEV_NORMAL && (!(f->pub.enabled & EV_WRITE) || f->write_suspended))
+    // Normal mode urges the filter only with output to give it (libevent: the same).
+    if (mode == BEV_NORMAL && (!(f->pub.enabled & EV_WRITE) || f->write_suspended ||
+                               !evbuffer_get_length(f->pub.output)))
         return BEV_OK;
     bufferevent_filter_result res = BEV_OK;
     Bev *u = f->under;
+    // Output the filter itself (or a callback it runs) adds meanwhile is left to the loop
+    // below, not filtered in a nested call (libevent disables its output callback here).
+    const bool outer = f->in_output;
+    f->in_output = true;
     do {
         ev_ssize_t limit = -1;
         if (u->pub.wm_write.high) {
@@ -80,6 +87,7 @@ bufferevent_filter_result process_output(FilterBev *f, bufferevent_flush_mode mo
         if (res == BEV_OK) *any = true;
     } while (res == BEV_OK && (f->pub.enabled & EV_WRITE) &&
              evbuffer_get_length(f->pub.output) && !under_output_full(f));
+    f->in_output = outer;
     if (*any) {
         if (event_pending(&f->pub.ev_write, EV_TIMEOUT, nullptr)) generic_arm(f, EV_WRITE);
         if (evbuffer_get_length(f->pub.output) <= f->pub.wm_write.low)
@@ -131,7 +139,7 @@ void output_cb(evbuffer *, const evbuffer_cb_info *info, void *arg) noexcept {
     FilterBev *f = static_cast<FilterBev *>(arg);
     incref_and_lock(f);
     bool any = false;
-    if (!f->dead) process_output(f, BEV_NORMAL, &any);
+    if (!f->dead && !f->in_output) process_output(f, BEV_NORMAL, &any);
     decref_and_unlock(f);
 }
 

@@ -7,6 +7,7 @@
 // 2.1 says nothing to the survivor (conf::kPairFreeGivesPartnerEof).
 #include "bufferevent/bev.h"
 
+#include "core/base.h"
 #include "core/mm.h"
 
 namespace reevent::bev {
@@ -71,7 +72,8 @@ void output_cb(evbuffer *, const evbuffer_cb_info *info, void *arg) noexcept {
 
 int pair_enable(Bev *bb, short what) noexcept {
     PairBev *b = pair_of(bb);
-    generic_arm(b, what);
+    // Enabling writing arms the write timeout only when output waits for the partner.
+    generic_arm(b, evbuffer_get_length(b->pub.output) ? what : static_cast<short>(what & ~EV_WRITE));
     PairBev *p = b->partner;
     if (!p) {
         if ((what & EV_READ) && b->eof_pending) {
@@ -147,6 +149,10 @@ Bev *pair_underlying(Bev *) noexcept { return nullptr; }
 PairBev *pair_make(event_base *base, int options, core::Lock *shared) noexcept {
     PairBev *b = mm::make<PairBev>();
     if (!b) return nullptr;
+    // A pair's callbacks always run deferred, from the loop (libevent forces
+    // BEV_OPT_DEFER_CALLBACKS on both halves): never inside the bufferevent_write or
+    // bufferevent_flush that moved the data, and one callback for several moves.
+    options |= BEV_OPT_DEFER_CALLBACKS;
     if (!init_common(b, base, &kPairOps, options, shared)) {
         destroy_unlinked(b);
         return nullptr;
@@ -167,7 +173,9 @@ const bufferevent_ops kPairOps = {
 };
 
 int pair_new(event_base *base, int options, bufferevent *pair[2]) noexcept {
-    if (!base || !pair) return -1;
+    // A NULL base means the current base of event_init(), as for events assigned to NULL
+    // (libevent: the pair's ev_base stays NULL, its events and callbacks use that base).
+    if (!pair || (!base && !core::current_base())) return -1;
     PairBev *a = pair_make(base, options, nullptr);
     if (!a) return -1;
     PairBev *b = pair_make(base, options, a->lock);

@@ -293,8 +293,12 @@ void output_cb(evbuffer *, const evbuffer_cb_info *info, void *arg) noexcept {
     Bev *b = static_cast<Bev *>(arg);
     lock(b);
     if (!b->dead && (b->pub.enabled & EV_WRITE) && !b->write_suspended && !b->connecting &&
-        fd_of(b) >= 0 && !write_pending(b)) {
-        if (b->pub.timeout_write.tv_sec || b->pub.timeout_write.tv_usec)
+        !write_pending(b)) {
+        if (fd_of(b) < 0) {
+            // No socket yet: only the write timeout can run (an fd -1 event is its timer).
+            if (b->pub.timeout_write.tv_sec || b->pub.timeout_write.tv_usec)
+                add_event(&b->pub.ev_write, &b->pub.timeout_write);
+        } else if (b->pub.timeout_write.tv_sec || b->pub.timeout_write.tv_usec)
             add_event(&b->pub.ev_write, &b->pub.timeout_write);  // the timeout starts now
         else if (b->sock_reading)
             b->write_soon = true;  // the read handler writes when the callback returns
@@ -312,8 +316,9 @@ void assign_events(Bev *b, int fd) noexcept {
     event_assign(&b->pub.ev_write, base, fd, EV_WRITE | EV_PERSIST, on_writable, b);
 }
 
+// Without a socket yet (fd -1) the events are added all the same: they are then plain
+// timers, so the timeouts of an enabled direction still run (as in libevent).
 int sock_enable(Bev *b, short what) noexcept {
-    if (fd_of(b) < 0) return 0;
     if ((what & EV_READ) && add_event(&b->pub.ev_read, &b->pub.timeout_read) < 0) return -1;
     if ((what & EV_WRITE) && add_event(&b->pub.ev_write, &b->pub.timeout_write) < 0) return -1;
     return 0;

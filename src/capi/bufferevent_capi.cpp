@@ -275,7 +275,7 @@ struct bufferevent *bufferevent_filter_new(struct bufferevent *underlying,
 }
 
 int bufferevent_pair_new(struct event_base *base, int options, struct bufferevent *pair[2]) {
-    BEV_REQUIRE(base && pair, -1);
+    BEV_REQUIRE(pair, -1);  // a NULL base is the current base of event_init (checked below)
     return bev::pair_new(base, options, pair);
 }
 

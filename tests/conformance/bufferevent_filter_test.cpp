@@ -168,6 +168,66 @@ TEST_P(BevFilter, FilterOverASocket) {
     bufferevent_free(s);
 }
 
+// An output filter that counts its calls and how deeply they nest; on its first call it may
+// write to the filter bufferevent itself (from inside the filter).
+struct OutCounter {
+    int calls = 0, depth = 0, max_depth = 0;
+    bufferevent *write_back = nullptr;  // written to once, from inside the first call
+    static bufferevent_filter_result fn(evbuffer *src, evbuffer *dst, ev_ssize_t,
+                                        bufferevent_flush_mode, void *ctx) {
+        auto *c = static_cast<OutCounter *>(ctx);
+        ++c->calls;
+        c->max_depth = std::max(c->max_depth, ++c->depth);
+        evbuffer_add_buffer(dst, src);
+        if (c->write_back) {
+            bufferevent *b = c->write_back;
+            c->write_back = nullptr;
+            bufferevent_write(b, "+", 1);
+        }
+        --c->depth;
+        return BEV_OK;
+    }
+};
+
+// In normal mode the output filter runs only when there is output to filter: the
+// underlying's write callback (it drained) does not call it with nothing.
+TEST_P(BevFilter, OutputFilterIsNotCalledWithNothingToFilter) {
+    conf::SocketPair sp;
+    bufferevent *s = bufferevent_socket_new(base(), sp[0], 0);
+    OutCounter c;
+    bufferevent *f = bufferevent_filter_new(s, nullptr, OutCounter::fn, 0, nullptr, &c);
+    ASSERT_NE(f, nullptr);
+    Recorder rec;
+    rec.attach(f);
+    bufferevent_write(f, "once", 4);
+    EXPECT_EQ(c.calls, 1);
+    char buf[8];
+    ASSERT_TRUE(run_until(base(), [&] { return rec.writes > 0; }));
+    bevtest::run_for(base(), 30);
+    EXPECT_EQ(recv(sp[1], buf, sizeof buf, 0), 4);
+    EXPECT_EQ(c.calls, 1);
+    bufferevent_free(f);
+    bufferevent_free(s);
+}
+
+// Writing to the filter from inside its own output filter does not run the filter again
+// inside itself: the bytes are filtered by a later call of the same round.
+TEST_P(BevFilter, WritingFromInsideTheOutputFilterDoesNotReenterIt) {
+    make_pair();
+    OutCounter c;
+    bufferevent *f = bufferevent_filter_new(p_[0], nullptr, OutCounter::fn, 0, nullptr, &c);
+    ASSERT_NE(f, nullptr);
+    c.write_back = f;
+    Recorder r1;
+    r1.attach(p_[1]);
+    bufferevent_enable(p_[1], EV_READ);
+    bufferevent_write(f, "abc", 3);
+    EXPECT_EQ(c.max_depth, 1);
+    EXPECT_EQ(c.calls, 2);
+    ASSERT_TRUE(run_until(base(), [&] { return r1.data == "abc+"; }));
+    bufferevent_free(f);
+}
+
 TEST_P(BevFilter, GetfdReachesTheUnderlyingSocket) {
     conf::SocketPair sp;
     bufferevent *s = bufferevent_socket_new(base(), sp[0], 0);

@@ -2,6 +2,7 @@
 #include "bufferevent_test_helpers.h"
 
 #include <event2/bufferevent_struct.h>
+#include <event2/event_compat.h>
 
 namespace {
 
@@ -34,6 +35,23 @@ TEST_P(BevPair, PartnersKnowEachOther) {
     bufferevent *sock = bufferevent_socket_new(base(), -1, 0);
     EXPECT_EQ(bufferevent_pair_get_partner(sock), nullptr);
     bufferevent_free(sock);
+}
+
+// A pair's write timeout runs only while there is output waiting for the partner: enabling
+// writing (or setting the timeouts) with nothing to write arms nothing.
+TEST_P(BevPair, WriteTimeoutOnlyWhileOutputWaits) {
+    make();
+    Recorder r0;
+    r0.attach(p_[0]);
+    timeval tw = conf::tv_ms(30);
+    bufferevent_set_timeouts(p_[0], nullptr, &tw);
+    bufferevent_enable(p_[0], EV_WRITE);
+    bevtest::run_for(base(), 100);
+    EXPECT_TRUE(r0.events.empty());
+    bufferevent_write(p_[0], "stuck", 5);  // the partner does not read
+    bufferevent_enable(p_[0], EV_WRITE);    // enabling with output waiting arms it
+    ASSERT_TRUE(run_until(base(), [&] { return !r0.events.empty(); }, 2000));
+    EXPECT_EQ(r0.events[0], BEV_EVENT_WRITING | BEV_EVENT_TIMEOUT);
 }
 
 TEST_P(BevPair, DataWrittenOnOneSideIsReadOnTheOther) {
@@ -123,6 +141,28 @@ TEST_P(BevPair, DeferredCallbacksRunFromTheLoop) {
     ASSERT_TRUE(run_until(base(), [&] { return r1.data == "later"; }));
 }
 
+// Without BEV_OPT_DEFER_CALLBACKS too: a pair's callbacks never run inside the call that
+// moved the data, and moves made before the loop runs give one callback each.
+TEST_P(BevPair, CallbacksAlwaysRunFromTheLoop) {
+    make();
+    Recorder r0, r1;
+    r0.attach(p_[0]);
+    r1.attach(p_[1]);
+    bufferevent_enable(p_[1], EV_READ);
+    bufferevent_write(p_[0], "now", 3);
+    EXPECT_EQ(evbuffer_get_length(bufferevent_get_input(p_[1])), 3u);  // moved at once
+    EXPECT_EQ(r1.reads, 0);
+    EXPECT_EQ(r0.writes, 0);
+    EXPECT_EQ(bufferevent_flush(p_[0], EV_WRITE, BEV_FINISHED), 0);
+    EXPECT_EQ(r1.reads, 0);
+    EXPECT_TRUE(r1.events.empty());
+    ASSERT_TRUE(run_until(base(), [&] { return !r1.events.empty(); }));
+    EXPECT_EQ(r1.data, "now");
+    EXPECT_EQ(r1.reads, 1);
+    EXPECT_EQ(r0.writes, 1);
+    EXPECT_EQ(r1.events[0], BEV_EVENT_EOF | BEV_EVENT_READING);
+}
+
 TEST_P(BevPair, ThreadsafePairSharesALock) {
     evthread_use_pthreads();
     make(BEV_OPT_THREADSAFE);
@@ -175,6 +215,28 @@ TEST_P(BevPair, LargeTransferKeepsEveryByte) {
     EXPECT_EQ(bulk.h_rx, bulk.h_tx);
 }
 
+// bufferevent_pair_new with a NULL base after event_init(): the pair lives on the current
+// (global) base, as events assigned to a NULL base do.
+TEST(BevPairGlobal, NullBaseMeansTheBaseOfEventInit) {
+    event_base *global = event_init();
+    ASSERT_NE(global, nullptr);
+    bufferevent *p[2] = {nullptr, nullptr};
+    ASSERT_EQ(bufferevent_pair_new(nullptr, 0, p), 0);
+    Recorder r1;
+    r1.attach(p[1]);
+    bufferevent_enable(p[1], EV_READ);
+    bufferevent_write(p[0], "global", 6);
+    ASSERT_TRUE(run_until(global, [&] { return r1.data == "global"; }));
+    timeval tr = conf::tv_ms(20);  // timeouts live on that base too
+    bufferevent_set_timeouts(p[1], &tr, nullptr);
+    ASSERT_TRUE(run_until(global, [&] { return !r1.events.empty(); }, 2000));
+    EXPECT_EQ(r1.events[0], BEV_EVENT_READING | BEV_EVENT_TIMEOUT);
+    bufferevent_free(p[0]);
+    bufferevent_free(p[1]);
+    event_base_free(global);
+}
+
 CONF_INSTANTIATE_BACKENDS(BevPair);
 
 }  // namespace
+

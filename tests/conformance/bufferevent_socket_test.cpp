@@ -431,6 +431,25 @@ TEST_P(BevSocket, NoWriteTimeoutWithNothingToWrite) {
     bufferevent_free(bev);
 }
 
+// A socket bufferevent made without a socket (fd -1, to be connected later) still keeps
+// its timeouts: enabled directions whose timeout is set report READING/WRITING|TIMEOUT and
+// are disabled, as they would with a socket that stays silent.
+TEST_P(BevSocket, TimeoutsRunBeforeThereIsASocket) {
+    bufferevent *bev = make(-1);
+    Recorder rec;
+    rec.attach(bev);
+    timeval tr = conf::tv_ms(60), tw = conf::tv_ms(30);
+    bufferevent_set_timeouts(bev, &tr, &tw);
+    bufferevent_write(bev, "queued", 6);
+    bufferevent_enable(bev, EV_READ | EV_WRITE);
+    ASSERT_TRUE(run_until(base(), [&] { return rec.events.size() >= 2; }, 2000));
+    EXPECT_EQ(rec.events[0], BEV_EVENT_WRITING | BEV_EVENT_TIMEOUT);
+    EXPECT_EQ(rec.events[1], BEV_EVENT_READING | BEV_EVENT_TIMEOUT);
+    EXPECT_EQ(bufferevent_get_enabled(bev) & (EV_READ | EV_WRITE), 0);
+    EXPECT_EQ(evbuffer_get_length(bufferevent_get_output(bev)), 6u);
+    bufferevent_free(bev);
+}
+
 TEST_P(BevSocket, ConnectReportsConnected) {
     bevtest::Listener l;
     bufferevent *bev = make(-1);
@@ -792,6 +811,29 @@ TEST_P(BevSocket, TriggerRunsCallbacksHonouringWatermarks) {
     bufferevent_free(bev);
 }
 
+// The event bits of a deferred event callback are a short: bits above the low byte (and
+// ~0, which libevent's own test triggers) reach the callback as given.
+TEST_P(BevSocket, DeferredEventCallbackGetsEveryBitTriggered) {
+    conf::SocketPair sp;
+    bufferevent *bev = make(sp[0], BEV_OPT_DEFER_CALLBACKS);
+    Recorder rec;
+    rec.attach(bev);
+    const short high = static_cast<short>(0x4000 | BEV_EVENT_EOF | BEV_EVENT_READING);
+    bufferevent_trigger_event(bev, high, 0);
+    EXPECT_TRUE(rec.events.empty());
+    ASSERT_TRUE(run_until(base(), [&] { return rec.events.size() == 1; }));
+    EXPECT_EQ(rec.events[0], high);
+    bufferevent_free(bev);
+    bev = make(sp[1]);
+    Recorder rec2;
+    rec2.attach(bev);
+    bufferevent_trigger_event(bev, static_cast<short>(~0 & ~BEV_EVENT_CONNECTED),
+                              BEV_TRIG_DEFER_CALLBACKS);
+    ASSERT_TRUE(run_until(base(), [&] { return rec2.events.size() == 1; }));
+    EXPECT_EQ(rec2.events[0], static_cast<short>(~0 & ~BEV_EVENT_CONNECTED));
+    bufferevent_free(bev);
+}
+
 TEST_P(BevSocket, EnablingWriteWithEmptyOutputRunsTheWriteCallbackOnce) {
     conf::SocketPair sp;
     bufferevent *bev = make(sp[0]);
@@ -888,8 +930,8 @@ TEST_P(BevSocket, NullHandlesAreRejectedNotCrashed) {
 }
 
 TEST_P(BevSocket, NewWithBadArgumentsFails) {
-    // A NULL base is allowed only through bufferevent_new (the current base); the
-    // constructors of the other kinds refuse a NULL underlying/pair.
+    // A NULL base means the current base of event_init (bufferevent_new, bufferevent_pair_new);
+    // the constructors of the other kinds refuse a NULL underlying/pair.
     EXPECT_EQ(bufferevent_filter_new(nullptr, nullptr, nullptr, 0, nullptr, nullptr), nullptr);
 }
 
