@@ -24,7 +24,7 @@
 #include "core/io_map.h"
 #include "core/lock.h"
 #include "core/mm.h"
-#include "core/quad_heap.h"
+#include "core/dary_heap.h"
 #include "core/signal_hub.h"
 
 namespace reevent::core {
@@ -67,7 +67,7 @@ struct TimerHooks {
     }
     static int &index(event *e) noexcept { return e->ev_timeout_pos.min_heap_idx; }
 };
-using TimerHeap = QuadHeap<event, TimerHooks>;
+using TimerHeap = DaryHeap<event, TimerHooks>;
 
 // An intrusive FIFO of callbacks linked through evcb_active_next (TAILQ layout).
 struct CallbackQueue {

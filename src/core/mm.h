@@ -115,6 +115,9 @@ public:
         return true;
     }
     void pop_back() noexcept { --size_; }
+    void truncate(size_t n) noexcept {
+        if (n < size_) size_ = n;
+    }
     void clear() noexcept { size_ = 0; }
     // Releases the memory too.
     void reset() noexcept {

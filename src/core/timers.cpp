@@ -1,11 +1,12 @@
-// Time and timers: the monotonic clock with its per-iteration cache, the 4-ary timer heap
-// (quad_heap.h) and common-timeout queues.
+// Time and timers: the monotonic clock with its per-iteration cache, the 8-ary timer heap
+// (dary_heap.h) and common-timeout queues.
 //
 // Deadlines are monotonic nanoseconds stored in the event's own ev_timeout (see base.h), so
 // a pending timer costs one pointer in the heap array and nothing else. Ties are broken by
 // a per-base sequence number: timers with the same deadline fire in the order they were
 // added. Common timeouts put every event with one duration into a FIFO whose head alone
 // sits in the heap (through an internal event), so adding such a timer is O(1).
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstddef>
@@ -310,6 +311,52 @@ int64_t next_timeout_slow(event_base *base) noexcept {
     return d > 0 ? d : 0;
 }
 
+namespace {
+
+// Mass expiry: a loop that slept through many deadlines, or thousands of idle timeouts due
+// together. Popping costs a sift of about six dependent cache misses per timer; taking every
+// due timer out in one pass over the heap array (independent loads), sorting them and
+// rebuilding the rest costs a fraction of that. Probed only after this many pops, so the
+// usual pass (a few timers due) never pays for it.
+constexpr unsigned kBulkProbeAfter = 64;
+constexpr size_t kBulkMinHeap = 1024;
+
+// Whether a quarter or more of the heap looks due, from 16 slots spread over the array
+// (most slots are leaves, so this samples the whole range of deadlines).
+bool mostly_due(const event_base *base, int64_t now) noexcept {
+    const size_t n = base->heap_.size();
+    if (n < kBulkMinHeap) return false;
+    unsigned due = 0;
+    for (size_t k = 0; k < 16; ++k) due += deadline_of(base->heap_.at((2 * k + 1) * n / 32)) <= now;
+    return due >= 4;
+}
+
+struct Due {
+    int64_t deadline;
+    long seq;
+    event *ev;
+};
+
+// Expires every heap timer due at `now` in heap order, (deadline, sequence). false, with
+// nothing done, when the scratch array cannot be had (the caller pops instead).
+bool expire_bulk(event_base *base, int64_t now) noexcept {
+    const size_t n = base->heap_.size();
+    auto *due = static_cast<Due *>(mm::malloc(n * sizeof(Due)));
+    if (!due) return false;
+    size_t k = 0;
+    base->heap_.extract_if([now](event *e) { return deadline_of(e) <= now; },
+                           [&](event *e) { due[k++] = Due{deadline_of(e), timer_tag(e), e}; });
+    std::sort(due, due + k, [](const Due &a, const Due &b) {
+        return a.deadline != b.deadline ? a.deadline < b.deadline : a.seq < b.seq;
+    });
+    // Out of the heap already (index -1): expire's delete finds nothing there to sift.
+    for (size_t i = 0; i < k; ++i) expire(due[i].ev);
+    mm::free(due);
+    return true;
+}
+
+}  // namespace
+
 void process_timeouts_slow(event_base *base) noexcept {
     event *top = base->heap_.top();
     if (!base->cached_ns_) {
@@ -322,8 +369,10 @@ void process_timeouts_slow(event_base *base) noexcept {
         }
     }
     const int64_t now = now_ns(base);
+    unsigned popped = 0;
     while (event *ev = base->heap_.top()) {
         if (deadline_of(ev) > now) break;
+        if (++popped == kBulkProbeAfter && mostly_due(base, now) && expire_bulk(base, now)) return;
         expire(ev);
     }
 }

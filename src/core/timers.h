@@ -1,5 +1,5 @@
 // The inline part of the timer structure (timers.cpp has the rest): putting a timer into the
-// 4-ary heap and taking it out, for the add/del fast paths of pure timers (event_ops.cpp) and
+// 8-ary heap and taking it out, for the add/del fast paths of pure timers (event_ops.cpp) and
 // for timers.cpp itself. Everything else (common-timeout queues, the clock) stays out of line.
 #pragma once
 

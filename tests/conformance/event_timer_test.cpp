@@ -1,5 +1,7 @@
 // Timers on every backend: never early, ordered, FIFO among equal deadlines, re-add moves
 // the deadline, remove_timer, common timeouts, many timers.
+#include <unistd.h>
+
 #include "event_test_util.h"
 
 using namespace conf::ev;
@@ -250,6 +252,74 @@ TEST_P(EventTimer, TenThousandTimersAllFire) {
     event_base_dispatch(base());
     EXPECT_EQ(fired, kN - (kN + 2) / 3);
     for (auto *e : t) event_free(e);
+}
+
+// Thousands of timers due in one pass (a loop that slept through them): they run in
+// deadline order, one deleted by an earlier callback of the same pass does not run, and the
+// timers not yet due stay pending. The timers are added from a callback so that they share
+// one cached "now": their deadlines are in exactly the order of their timeouts.
+TEST_P(EventTimer, ThousandsDueInOnePassRunInDeadlineOrder) {
+    constexpr int kDue = 3000, kFar = 1000;
+    struct Run {
+        int counter = 0;
+        std::vector<Stamp> due;
+        std::vector<event *> due_ev, far_ev;
+        event_base *base = nullptr;
+    } r;
+    r.base = base();
+    r.due.assign(kDue, Stamp{-1, -1, &r.counter});
+    r.due_ev.resize(kDue);
+    r.far_ev.resize(kFar);
+    // Timer i is due after 1 ms + rank(i) * 10 us; rank is a permutation of 0..kDue-1 (7919
+    // is prime to kDue), so adding order and deadline order differ.
+    auto rank = [](int i) { return (i * 7919) % kDue; };
+    auto add_all = [](evutil_socket_t, short, void *arg) {
+        auto *r = static_cast<Run *>(arg);
+        for (int i = 0; i < kDue; ++i) {
+            timeval tv = {0, 1000 + ((i * 7919) % kDue) * 10};
+            event_add(r->due_ev[i], &tv);
+        }
+        for (event *e : r->far_ev) {
+            timeval tv = {60, 0};
+            event_add(e, &tv);
+        }
+        usleep(60000);  // all of the first group are due when the loop looks again
+    };
+    event *starter = evtimer_new(base(), add_all, &r);
+    for (int i = 0; i < kDue; ++i) r.due_ev[i] = evtimer_new(base(), stamp_cb, &r.due[i]);
+    for (auto &e : r.far_ev) e = evtimer_new(base(), stamp_cb, &r.due[0]);
+    // The first to run (rank 0) deletes the last one due (rank kDue - 1) before it runs.
+    int first = 0, last = 0;
+    for (int i = 0; i < kDue; ++i) {
+        if (rank(i) == 0) first = i;
+        if (rank(i) == kDue - 1) last = i;
+    }
+    struct First {
+        Stamp *stamp;
+        event *victim;
+    } f{&r.due[first], r.due_ev[last]};
+    auto delete_victim = [](evutil_socket_t fd, short what, void *arg) {
+        auto *f = static_cast<First *>(arg);
+        event_del(f->victim);
+        stamp_cb(fd, what, f->stamp);
+    };
+    event_assign(r.due_ev[first], base(), -1, 0, delete_victim, &f);
+    timeval zero = {0, 0};
+    event_add(starter, &zero);
+    ASSERT_EQ(event_base_loop(base(), EVLOOP_ONCE), 0);
+    ASSERT_EQ(event_base_loop(base(), EVLOOP_NONBLOCK), 0);
+    EXPECT_EQ(r.counter, kDue - 1);
+    EXPECT_EQ(r.due[last].order, -1);
+    int out_of_order = 0;
+    for (int i = 0; i < kDue; ++i)
+        if (i != last && r.due[i].order != rank(i)) ++out_of_order;
+    EXPECT_EQ(out_of_order, 0);
+    int pending = 0;
+    for (event *e : r.far_ev) pending += event_pending(e, EV_TIMEOUT, nullptr) != 0;
+    EXPECT_EQ(pending, kFar);
+    for (event *e : r.due_ev) event_free(e);
+    for (event *e : r.far_ev) event_free(e);
+    event_free(starter);
 }
 
 TEST_P(EventTimer, PreciseTimerIsSubMillisecond) {

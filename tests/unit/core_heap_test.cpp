@@ -1,12 +1,12 @@
-// QuadHeap (src/core/quad_heap.h) against a std::multiset model: random pushes, pops,
-// erases and key updates; the stored index always names the element's slot.
+// DaryHeap (src/core/dary_heap.h) against a std::set model: random pushes, pops, erases,
+// key updates and bulk extraction; the stored index always names the element's slot.
 #include <gtest/gtest.h>
 
 #include <random>
 #include <set>
 #include <vector>
 
-#include "core/quad_heap.h"
+#include "core/dary_heap.h"
 
 namespace {
 
@@ -23,17 +23,19 @@ struct Hooks {
     static int &index(Item *i) { return i->idx; }
 };
 
-using Heap = reevent::core::QuadHeap<Item, Hooks>;
+using Heap = reevent::core::DaryHeap<Item, Hooks>;  // the timers' arity
 using Key = std::pair<long, long>;
 
-void check_indexes(Heap &h) {
+template <class H>
+void check_indexes(H &h) {
     for (size_t i = 0; i < h.size(); ++i) ASSERT_EQ(h.at(i)->idx, static_cast<int>(i));
 }
 
-TEST(QuadHeap, MatchesAMultisetModelUnderRandomOperations) {
+template <size_t D>
+void random_operations_match_the_model() {
     std::mt19937 rng(12345);
     std::vector<Item> items(2000);
-    Heap h;
+    reevent::core::DaryHeap<Item, Hooks, D> h;
     std::set<Key> model;
     long seq = 0;
     for (int step = 0; step < 200000; ++step) {
@@ -69,7 +71,55 @@ TEST(QuadHeap, MatchesAMultisetModelUnderRandomOperations) {
     }
 }
 
-TEST(QuadHeap, EqualKeysComeOutInSequenceOrder) {
+TEST(DaryHeap, MatchesASetModelUnderRandomOperations) {
+    random_operations_match_the_model<8>();
+    random_operations_match_the_model<4>();
+    random_operations_match_the_model<2>();
+}
+
+// Mass expiry's path: take out everything at or below a key (in any order), the rest must
+// still be a heap with right indexes; repeated on shrinking heaps of every shape.
+TEST(DaryHeap, ExtractIfLeavesTheRestAHeap) {
+    std::mt19937 rng(4242);
+    for (size_t n : {0, 1, 2, 8, 9, 10, 73, 1000, 20000}) {
+        std::vector<Item> items(n);
+        Heap h;
+        std::set<Key> model;
+        for (size_t i = 0; i < n; ++i) {
+            items[i].key = static_cast<long>(rng() % 1000);
+            items[i].seq = static_cast<long>(i);
+            ASSERT_TRUE(h.push(&items[i]));
+            model.insert({items[i].key, items[i].seq});
+        }
+        for (long cut : {-1L, 100L, 500L, 999L}) {
+            std::set<Key> taken;
+            h.extract_if([cut](Item *it) { return it->key <= cut; },
+                         [&](Item *it) {
+                             ASSERT_EQ(it->idx, -1);
+                             taken.insert({it->key, it->seq});
+                         });
+            std::set<Key> expect;
+            for (auto it = model.begin(); it != model.end() && it->first <= cut;) {
+                expect.insert(*it);
+                it = model.erase(it);
+            }
+            ASSERT_EQ(taken, expect) << "n=" << n << " cut=" << cut;
+            ASSERT_EQ(h.size(), model.size());
+            check_indexes(h);
+            if (!model.empty()) {
+                ASSERT_EQ(Key(h.top()->key, h.top()->seq), *model.begin());
+            }
+        }
+        while (!model.empty()) {
+            Item *t = h.pop();
+            ASSERT_EQ(Key(t->key, t->seq), *model.begin());
+            model.erase(model.begin());
+        }
+        EXPECT_TRUE(h.empty());
+    }
+}
+
+TEST(DaryHeap, EqualKeysComeOutInSequenceOrder) {
     std::vector<Item> items(100);
     Heap h;
     for (int i = 0; i < 100; ++i) {
@@ -83,7 +133,7 @@ TEST(QuadHeap, EqualKeysComeOutInSequenceOrder) {
 
 // The timer benchmarks' pattern: erase pending elements in insertion order (the hole is
 // anywhere; the last element fills it and moves up or down), then move the rest.
-TEST(QuadHeap, EraseAndUpdateAnywhereKeepTheOrder) {
+TEST(DaryHeap, EraseAndUpdateAnywhereKeepTheOrder) {
     std::vector<Item> items(20000);
     Heap h;
     std::set<Key> model;
@@ -120,7 +170,7 @@ TEST(QuadHeap, EraseAndUpdateAnywhereKeepTheOrder) {
     EXPECT_TRUE(h.empty());
 }
 
-TEST(QuadHeap, HundredThousandTimersStayCheap) {
+TEST(DaryHeap, HundredThousandTimersStayCheap) {
     std::vector<Item> items(100000);
     Heap h;
     ASSERT_TRUE(h.reserve(items.size()));
