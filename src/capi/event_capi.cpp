@@ -181,7 +181,9 @@ int event_assign(struct event *ev, struct event_base *base, evutil_socket_t fd, 
 
 void event_free(struct event *ev) {
     if (!ev) return;
-    if (core::debug::g_on) core::debug::assert_is_setup(ev, "event_free");
+    // No "is set up" check in debug mode: a finalized event is already torn down for debug
+    // mode when its finalizer runs, and freeing it (there or later) is legal; libevent 2.1
+    // keeps this check disabled for the same reason.
     if (ev->ev_base) core::del(ev, core::DelMode::kFree);
     if (core::debug::g_on) core::debug::note_teardown(ev);
     reevent::mm::free(ev);

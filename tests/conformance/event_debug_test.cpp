@@ -139,7 +139,37 @@ void finalizer_reuses_its_event() {
     event_base_free(b);
     _exit(7);
 }
+// A finalized event is torn down for debug mode before its finalizer runs, yet event_free
+// on it stays legal (libevent keeps event_free's "is set up" check disabled for exactly
+// this): from inside the finalizer, and after the loop ran it.
+int g_finalized = 0;
+void free_in_finalizer(event *ev, void *) {
+    ++g_finalized;
+    event_free(ev);
+}
+void count_finalizer(event *, void *) { ++g_finalized; }
+
+void finalized_events_may_be_freed() {
+    event_enable_debug_mode();
+    event_base *b = event_base_new();
+    event *a = event_new(b, -1, 0, noop_cb, nullptr);
+    event *c = event_new(b, -1, EV_PERSIST, noop_cb, nullptr);
+    timeval tv = secs(10);
+    event_add(a, &tv);
+    if (event_finalize(0, a, free_in_finalizer) != 0) _exit(1);
+    if (event_finalize(0, c, count_finalizer) != 0) _exit(2);
+    event_base_dispatch(b);
+    if (g_finalized != 2) _exit(3);
+    event_free(c);
+    event_base_free(b);
+    _exit(7);
+}
 }  // namespace
+
+TEST(EventDebugDeathTest, FinalizedEventsMayBeFreed) {
+    threadsafe();
+    EXPECT_EXIT(finalized_events_may_be_freed(), ::testing::ExitedWithCode(7), "");
+}
 
 TEST(EventDebugDeathTest, AddOfNeverAssignedEventIsFatal) {
     threadsafe();
