@@ -204,9 +204,12 @@ __attribute__((noinline)) bool cache_put_slow(void *mem, size_t alloc, int k) no
 // Allocation size for `need` data bytes: powers of two up to 64 KiB keep malloc's size
 // classes happy; beyond that, whole pages.
 size_t alloc_size_for(size_t need) noexcept {
-    if (need > SIZE_MAX - kHeader - 4096) return 0;
+    if (need > SIZE_MAX - kAlignedHeader - 4096) return 0;
     size_t want = need + kHeader;
     if (want <= 1024) return 1024;
+    if (want <= 2048) return 2048;
+    want = need + kAlignedHeader;
+    if (want <= kAlignedFrom) return kAlignedFrom;
     if (want <= kMaxAutoBlock)  // the next power of two
         return size_t(1) << (64 - __builtin_clzll(static_cast<unsigned long long>(want - 1)));
     return (want + 4095) & ~size_t(4095);
@@ -235,8 +238,15 @@ Block *block_new_owned(size_t need) noexcept {
     if (!mem) mem = mm::malloc(size);
     if (!mem) return nullptr;
     Block *b = init_block(mem, BlockKind::kOwned);
-    b->cap = size - kHeader;
-    b->data = static_cast<unsigned char *>(mem) + kHeader;
+    auto *base = static_cast<unsigned char *>(mem);
+    b->cap = size - block_header_for(size);
+    if (size >= kAlignedFrom) {
+        uintptr_t d = (reinterpret_cast<uintptr_t>(base) + sizeof(Block) + kDataAlign - 1) &
+                      ~uintptr_t(kDataAlign - 1);
+        b->data = base + (d - reinterpret_cast<uintptr_t>(base));
+    } else {
+        b->data = base + kHeader;
+    }
     return b;
 }
 
@@ -286,7 +296,8 @@ __attribute__((noinline)) void block_destroy_other(Block *b) noexcept {
 void block_unref(Block *b) noexcept {
     if (b->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
     if (__builtin_expect(b->kind != BlockKind::kOwned, 0)) return block_destroy_other(b);
-    size_t alloc = b->cap + kHeader;
+    // Caps are alloc - header: 976 and 2000 below kAlignedFrom, 3984 and more from it.
+    size_t alloc = b->cap + (b->cap >= kAlignedFrom - kAlignedHeader ? kAlignedHeader : kHeader);
     b->~Block();
     if (!cache_put(b, alloc)) mm::free(b);
 }

@@ -78,7 +78,7 @@ int Buffer::read_from_fd(int fd, int howmuch, bool thaw) noexcept {
             size_t alloc = 4096;
             while (alloc < rest && alloc < kMaxAutoBlock) alloc <<= 1;
             if (alloc == kMaxAutoBlock) alloc = kReadBlockAlloc;
-            rest = alloc - kBlockHeader;
+            rest = alloc - block_header_for(alloc);
         }
         if (expand_spare(rest) < 0) {
             if (!n) return -1;
@@ -123,8 +123,8 @@ int Buffer::read_from_fd(int fd, int howmuch, bool thaw) noexcept {
     if (howmuch < 0) {
         // A small read right after one that filled its space is the tail of that burst
         // (a block holds its header too, so a 16 KiB message fills a 16 KiB block but for
-        // 64 bytes): it must not shrink the size back, or every such message takes two
-        // reads, the size swinging between the two.
+        // the header's 112 bytes): it must not shrink the size back, or every such message
+        // takes two reads, the size swinging between the two.
         if (got == want) {
             if (read_hint() < kMaxRead) ++s_->read_hint_shift_;
             s_->read_filled_ = 1;
