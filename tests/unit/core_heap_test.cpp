@@ -31,6 +31,16 @@ void check_indexes(H &h) {
     for (size_t i = 0; i < h.size(); ++i) ASSERT_EQ(h.at(i)->idx, static_cast<int>(i));
 }
 
+// Pops everything: each top must be the model's least, and the heap ends empty.
+void pop_all_in_model_order(Heap &h, std::set<Key> &model) {
+    while (!model.empty()) {
+        Item *t = h.pop();
+        ASSERT_EQ(Key(t->key, t->seq), *model.begin());
+        model.erase(model.begin());
+    }
+    EXPECT_TRUE(h.empty());
+}
+
 template <size_t D>
 void random_operations_match_the_model() {
     std::mt19937 rng(12345);
@@ -110,12 +120,7 @@ TEST(DaryHeap, ExtractIfLeavesTheRestAHeap) {
                 ASSERT_EQ(Key(h.top()->key, h.top()->seq), *model.begin());
             }
         }
-        while (!model.empty()) {
-            Item *t = h.pop();
-            ASSERT_EQ(Key(t->key, t->seq), *model.begin());
-            model.erase(model.begin());
-        }
-        EXPECT_TRUE(h.empty());
+        pop_all_in_model_order(h, model);
     }
 }
 
@@ -162,12 +167,7 @@ TEST(DaryHeap, EraseAndUpdateAnywhereKeepTheOrder) {
         ASSERT_EQ(Key(h.top()->key, h.top()->seq), *model.begin());
     }
     check_indexes(h);
-    while (!model.empty()) {
-        Item *t = h.pop();
-        ASSERT_EQ(Key(t->key, t->seq), *model.begin());
-        model.erase(model.begin());
-    }
-    EXPECT_TRUE(h.empty());
+    pop_all_in_model_order(h, model);
 }
 
 TEST(DaryHeap, HundredThousandTimersStayCheap) {
