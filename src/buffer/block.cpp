@@ -11,8 +11,11 @@
 // their buffer, so any thread may reuse them. The headers of reference and file blocks
 // (evbuffer_add_reference, evbuffer_add_file_segment: one per call, freed when the bytes
 // drain) are kept the same way, at most kMaxHeaders of them: a malloc/free pair was two
-// thirds of an add_reference and drain. A change of the event_set_mem_functions hooks
-// drops what was cached before, with the free function it was allocated for.
+// thirds of an add_reference and drain. The States of emptied buffers (evbuffer.h) are
+// kept the same way, with their rings, at most kMaxCachedStates of them: an echo's
+// buffers give theirs back after each message and take one for the next. A change of the
+// event_set_mem_functions hooks drops what was cached before, with the free function it
+// was allocated for.
 #include "buffer/block.h"
 
 #include "buffer/evbuffer.h"
@@ -38,6 +41,8 @@ struct Cache {
     size_t bytes;
     void *headers;  // free Block headers (sizeof(Block)), linked the same way
     uint32_t n_headers;
+    uint32_t n_states;
+    State *states;  // idle States (see state_cache_put), linked through spare_[0]
     mm::FreeFn owner;  // the free hook the cached blocks were allocated under
     bool registered;   // the thread-exit key points here
     bool closed;       // the thread is exiting: no more caching
@@ -46,7 +51,7 @@ struct Cache {
 // Initial-exec: an emptied buffer gives its block back here and the next read or append
 // takes it, so this is on every message's path, and the general-dynamic model's
 // __tls_get_addr call per access (~22 instructions) was a third of a put/take pair. The
-// struct is small (104 bytes), well within the static TLS that glibc keeps free for
+// struct is small (120 bytes), well within the static TLS that glibc keeps free for
 // libraries loaded with dlopen.
 __thread Cache t_cache __attribute__((tls_model("initial-exec")));
 
@@ -69,6 +74,13 @@ void flush(Cache &c) noexcept {
         c.headers = next;
     }
     c.n_headers = 0;
+    while (c.states) {
+        State *next = reinterpret_cast<State *>(c.states->spare_[0]);
+        mm::free_with(c.owner, c.states->ring_);
+        mm::free_with(c.owner, c.states);
+        c.states = next;
+    }
+    c.n_states = 0;
 }
 
 void thread_exit(void *p) noexcept {
@@ -227,9 +239,85 @@ Block *init_block(void *mem, BlockKind kind) noexcept {
     return b;
 }
 
+// A State that cannot be cached (full, changed hooks, exiting thread) is freed.
+__attribute__((noinline)) void state_put_slow(State *st) noexcept {
+    Cache &c = t_cache;
+    if (!cache_usable(c) || c.n_states >= kMaxCachedStates) {
+        mm::free(st->ring_);
+        mm::destroy(st);
+        return;
+    }
+    st->spare_[0] = reinterpret_cast<Block *>(c.states);
+    c.states = st;
+    ++c.n_states;
+}
+
 }  // namespace
 
 void release_thread_block_cache() noexcept { flush(t_cache); }
+
+// ---- States ---------------------------------------------------------------------------------
+
+namespace {
+// Both inline here: a State is taken and given back once per message of a connection.
+inline State *state_take() noexcept {
+    Cache &c = t_cache;
+    State *st = c.states;
+    if (!st || __builtin_expect(c.owner != mm::free_function(), 0)) return nullptr;
+    c.states = reinterpret_cast<State *>(st->spare_[0]);
+    --c.n_states;
+    st->spare_[0] = nullptr;
+    return st;
+}
+
+inline void state_put(State *st) noexcept {
+    // A big ring (a buffer that held many segments) is not kept: the next user may not
+    // need it.
+    if (__builtin_expect(st->cap_ > kCachedRingMax, 0)) {
+        mm::free(st->ring_);
+        st->ring_ = nullptr;
+        st->cap_ = 0;
+    }
+    Cache &c = t_cache;
+    if (__builtin_expect(c.registered && !c.closed && c.n_states < kMaxCachedStates &&
+                             c.owner == mm::free_function(),
+                         1)) {
+        st->spare_[0] = reinterpret_cast<Block *>(c.states);
+        c.states = st;
+        ++c.n_states;
+        return;
+    }
+    state_put_slow(st);
+}
+}  // namespace
+
+void state_cache_put(State *st) noexcept { state_put(st); }
+
+bool Buffer::own_slow() noexcept {
+    State *st = state_take();
+    if (!st) {
+        st = mm::make<State>();
+        if (!st) return false;
+    }
+    s_ = st;
+    return true;
+}
+
+bool Buffer::ring_reserve_slow(size_t extra) noexcept {
+    if (!owned()) {
+        if (!own_slow()) return false;
+        if (s_->count_ + extra <= s_->cap_) return true;  // the cached ring has the room
+    }
+    return ring_grow(extra);
+}
+
+void Buffer::release_state() noexcept {
+    // Locked (s_ must not change), spares, deferral, pending counts: the State stays.
+    if (!state_idle()) return;
+    State *st = s_;
+    s_ = empty_state();
+    state_put(st);
+}
 
 Block *block_new_owned(size_t need) noexcept {
     size_t size = alloc_size_for(need);

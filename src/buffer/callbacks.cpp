@@ -26,23 +26,28 @@ Buffer::~Buffer() {
         mm::free(e);
     }
     if (!owned()) return;
+    State *st = s_;
     free_all_segments();
-    for (Block *sp : s_->spare_)
+    for (Block *&sp : st->spare_) {
         if (sp) block_unref(sp);
-    mm::free(s_->ring_);
+        sp = nullptr;
+    }
 #if REEVENT_BUFFER_HAS_DEFERRED
-    mm::destroy(s_->deferred_);
+    mm::destroy(st->deferred_);
+    st->deferred_ = nullptr;
 #endif
-    if (own_lock_) mm::destroy(s_->lock_);
-    mm::destroy(s_);
+    if (own_lock_) mm::destroy(st->lock_);
+    // Back to the idle condition of the State cache: the next buffer takes it from there
+    // (a server's connections come and go).
+    st->lock_ = nullptr;
+    st->user_lock_ = nullptr;
+    st->n_added_ = st->n_deleted_ = 0;
+    s_ = empty_state();
+    state_cache_put(st);
 }
 
-bool Buffer::own_slow() noexcept {
-    State *st = mm::make<State>();
-    if (!st) return false;
-    s_ = st;
-    return true;
-}
+// The header stays one 32-byte malloc chunk (24 usable bytes).
+static_assert(sizeof(evbuffer) == 24);
 
 void Buffer::incref() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
 

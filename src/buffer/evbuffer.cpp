@@ -32,7 +32,7 @@ bool would_overflow(size_t have, size_t add) noexcept {
 // ---- ring ----------------------------------------------------------------------------
 
 bool Buffer::ring_grow(size_t extra) noexcept {
-    if (!own()) return false;
+    REEVENT_ASSERT(owned());
     if (s_->count_ + extra <= s_->cap_) return true;
     // A first ring of 2 slots (one segment is the common case: an echo's message, a
     // request); it doubles when needed and keeps its size after.
@@ -68,7 +68,7 @@ Block *Buffer::take_block(size_t need) noexcept {
     // Only a block added behind data grows the next one: a buffer that is filled and
     // emptied message by message (it keeps no spare, see drop_spares) keeps taking
     // blocks of the size it needed so far instead of ever bigger ones.
-    if (b && s_->count_ && next_block() < kMaxAutoBlock / 2) ++s_->next_block_shift_;
+    if (b && s_->count_ && next_block() < kMaxAutoBlock / 2) ++next_block_shift_;
     return b;
 }
 
@@ -405,8 +405,8 @@ int Buffer::add_reference(const void *data, size_t len, evbuffer_ref_cleanup_cb 
     // A plain buffer (no lock, no callbacks, end not frozen) with a free ring slot: only
     // the block to make (what the general path below does, without its lock and
     // callback steps).
-    if (plain_.load(std::memory_order_relaxed) && len && data && owned() &&
-        s_->count_ < s_->cap_ && len <= kMaxLength - s_->total_) {
+    if (plain_.load(std::memory_order_relaxed) && len && data &&
+        len <= kMaxLength - s_->total_ && ring_reserve(1)) {
         Block *b = block_new_reference(data, len, cb, arg);
         if (!b) return -1;
         push_back(Segment{b, 0, len, 0, 0});
@@ -623,11 +623,14 @@ int Buffer::drain(size_t len) noexcept {
         // No lock, no callbacks: the general path below without its lock and callback
         // steps.
         if (!len || !s_->total_) return 0;
-        if (len >= s_->total_)
+        if (len >= s_->total_) {
             drain_all();
-        else
+            clear_counts();
+            release_if_idle();
+        } else {
             drain_bytes(len);
-        clear_counts();
+            clear_counts();
+        }
         return 0;
     }
     return drain_general(len);
@@ -641,6 +644,7 @@ __attribute__((noinline)) int Buffer::drain_general(size_t len) noexcept {
     drain_bytes(n);
     note_deleted(n);
     invoke_callbacks();
+    release_if_idle();
     return 0;
 }
 
@@ -653,11 +657,14 @@ int Buffer::remove(void *out, size_t len) noexcept {
         if (n > size_t(INT_MAX)) n = size_t(INT_MAX);
         if (!n) return 0;
         if (!copy_out(0, out, n)) return -1;
-        if (n == total)
+        if (n == total) {
             drain_all();
-        else
+            clear_counts();
+            release_if_idle();
+        } else {
             drain_bytes(n);
-        clear_counts();
+            clear_counts();
+        }
         return int(n);
     }
     return remove_general(out, len);
@@ -674,6 +681,7 @@ __attribute__((noinline)) int Buffer::remove_general(void *out, size_t len) noex
     drain_bytes(n);
     note_deleted(n);
     invoke_callbacks();
+    release_if_idle();
     return int(n);
 }
 
@@ -793,6 +801,19 @@ int Buffer::add_buffer(Buffer *out, Buffer *in) noexcept {
     // Segments always move, never copied even when small: the extents a later peek sees
     // and the moment a reference's cleanup runs (when its bytes are drained from `out`)
     // are then libevent's.
+    if (!out->s_->count_ && can_hand_over(out, in)) {
+        // Empty destination, both unlocked: `out` takes the source's whole State (ring,
+        // length, stream positions, spares) and `in` the destination's empty one (often
+        // the shared kEmptyState) - an echo's move from input to output then neither
+        // takes a State from the cache nor gives one back.
+        std::swap(out->s_, in->s_);
+        if (in->callbacks_) in->note_deleted(n);  // `in` owns a State then (can_hand_over)
+        out->note_added(n);
+        in->invoke_callbacks();
+        out->invoke_callbacks();
+        in->release_if_idle();
+        return 0;
+    }
     if (!out->own()) return -1;
     if (!out->s_->count_) {
         // Empty destination: take the source's ring as it is (its stream positions too).
@@ -826,7 +847,24 @@ int Buffer::add_buffer(Buffer *out, Buffer *in) noexcept {
     out->note_added(n);
     in->invoke_callbacks();
     out->invoke_callbacks();
+    in->release_if_idle();
     return 0;
+}
+
+// add_buffer may give `in`'s State to an empty `out` (and `out`'s to `in`) when: both are
+// unlocked (a locked buffer's s_ never changes: other threads read it to find the lock),
+// neither has deferred callbacks (the Deferred points at its buffer) or pending counts or
+// running callbacks (the operation that runs them may still use its State), `out`'s State
+// holds nothing (no spares: a reserve_space in flight on `out` keeps its extents), and
+// `in` keeps a State of its own if it has callbacks (to count the deletion in).
+bool Buffer::can_hand_over(const Buffer *out, const Buffer *in) noexcept {
+    if (out->cb_running_ | in->cb_running_) return false;
+    const State *i = in->s_;
+    if (uintptr_t(i->lock_) | uintptr_t(i->user_lock_) | uintptr_t(i->deferred_) |
+        i->n_added_ | i->n_deleted_)
+        return false;
+    if (out->s_ == empty_state()) return !in->callbacks_;
+    return out->state_idle();
 }
 
 int Buffer::prepend_buffer(Buffer *dst, Buffer *src) noexcept {
@@ -850,6 +888,7 @@ int Buffer::prepend_buffer(Buffer *dst, Buffer *src) noexcept {
     dst->note_added(n);
     src->invoke_callbacks();
     dst->invoke_callbacks();
+    src->release_if_idle();
     return 0;
 }
 
@@ -938,6 +977,7 @@ int Buffer::remove_buffer(Buffer *src, Buffer *dst, size_t len) noexcept {
     dst->note_added(n);
     src->invoke_callbacks();
     dst->invoke_callbacks();
+    src->release_if_idle();
     return int(n);
 }
 

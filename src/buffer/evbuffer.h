@@ -1,6 +1,6 @@
-// The evbuffer: a 24-byte header (callbacks, refcount, freeze state) and a State with the
-// ring of segments (see block.h), length, spares, lock and deferred-callback hook, which a
-// buffer allocates only when it first needs one (an idle connection's buffers have none).
+// The evbuffer: a 24-byte header (callbacks, refcount, freeze state, size hints) and a State
+// with the ring of segments (see block.h), length, spares, lock and deferred-callback hook,
+// which a buffer holds only while it needs one (an idle connection's buffers have none).
 //
 // This header is also the internal interface for the bufferevent area. What it may use:
 //   - Buffer::from(evbuffer*) / the public evbuffer_* functions;
@@ -56,10 +56,14 @@ struct evbuffer_cb_entry {
 namespace reevent::buffer {
 
 // What a buffer holds beyond its header: the segment ring, counters, spare blocks, lock,
-// deferred-callback hook. A buffer that never held data, a lock or a deferral points at
-// kEmptyState (constant: in read-only memory, so a write that missed Buffer::own() faults
-// at once instead of corrupting every empty buffer); the first such need allocates one,
-// which stays until the buffer is freed (no allocation per message).
+// deferred-callback hook. A buffer without data, lock or deferral points at kEmptyState
+// (constant: in read-only memory, so a write that missed Buffer::own() faults at once
+// instead of corrupting every empty buffer). The first need takes a State (with its ring)
+// from the per-thread cache in block.cpp, or allocates one; an unlocked buffer that becomes
+// empty with nothing else in its State gives it back there (Buffer::release_if_idle), so
+// an idle connection holds none and a busy one pays a cache take and put per message, no
+// malloc. A locked buffer keeps its State until it is freed (its s_ never changes while
+// other threads may read it).
 struct State {
     Segment *ring_ = nullptr;
     size_t total_ = 0;
@@ -77,14 +81,21 @@ struct State {
     uint32_t cap_ = 0;   // power of two (0 until the first segment)
     uint32_t head_ = 0;
     uint32_t count_ = 0;
-    uint32_t front_seq_ = 1;  // sequence number of seg(0), for evbuffer_ptr hints
-    // Growth rule for new owned blocks (kMinBlockData << next_block_shift_) and the
-    // adaptive readv size (1 << read_hint_shift_).
-    uint8_t next_block_shift_ = 0;
-    uint8_t read_hint_shift_ = 12;
-    uint8_t read_filled_ = 0;  // the last read filled its space (the next may be a tail)
+    // Sequence number of seg(0), for evbuffer_ptr hints. Neither it nor front_abs_ need
+    // survive an emptied buffer's State: a hint is only taken when its segment's stream
+    // position matches the position asked for, which is exact within one State.
+    uint32_t front_seq_ = 1;
 };
 inline constexpr State kEmptyState{};
+
+// The per-thread State cache (block.cpp, with the block cache): a State in it is empty,
+// unlocked, without spares, deferral or pending counts, and keeps its ring (if at most
+// kCachedRingMax slots). At most kMaxCachedStates per thread.
+inline constexpr uint32_t kCachedRingMax = 4;
+inline constexpr uint32_t kMaxCachedStates = 64;
+// Caches or frees (with its ring) a State in the condition above (Buffer::own_slow takes
+// from the cache).
+void state_cache_put(State *st) noexcept;
 
 class Buffer {
 public:
@@ -212,6 +223,8 @@ public:
     // True when the ring is consistent: lengths add up, no empty segment, stream positions
     // contiguous, capacity a power of two.
     bool check_invariants() const noexcept;
+    // The buffer holds a State of its own (not the shared empty one).
+    bool holds_state() const noexcept { return owned(); }
     size_t segment_count() const noexcept { return s_->count_; }
     size_t spare_count() const noexcept {
         return (s_->spare_[0] != nullptr) + (s_->spare_[1] != nullptr);
@@ -240,9 +253,12 @@ private:
     // Room for `extra` more segments (claims the State first). Inline: the ring nearly
     // always has the room already.
     bool ring_reserve(size_t extra) noexcept {
-        return (owned() && s_->count_ + extra <= s_->cap_) || ring_grow(extra);
+        return (owned() && s_->count_ + extra <= s_->cap_) || ring_reserve_slow(extra);
     }
-    bool ring_grow(size_t extra) noexcept;
+    // Claims a State (with the cached one's ring, which usually has the room) and grows
+    // the ring if needed.
+    bool ring_reserve_slow(size_t extra) noexcept;
+    bool ring_grow(size_t extra) noexcept;  // needs an owned State
     // Both take a segment whose len is set; they fix abs and total_.
     void push_back(Segment s) noexcept {
         s.abs = s_->front_abs_ + s_->total_;
@@ -363,14 +379,34 @@ private:
     bool own_slow() noexcept;
     bool owned() const noexcept { return s_ != empty_state(); }
     static State *empty_state() noexcept { return const_cast<State *>(&kEmptyState); }
-    size_t next_block() const noexcept { return kMinBlockData << s_->next_block_shift_; }
-    size_t read_hint() const noexcept { return size_t(1) << s_->read_hint_shift_; }
+    // An emptied buffer gives its State back (to the per-thread cache) when nothing in it
+    // must persist: called at the end of the operations that empty a buffer, after its
+    // callbacks ran (pending change counts keep the State until then). Not while this
+    // buffer's callbacks run (the operation that invoked them may go on writing its
+    // State); the outer operation's own call catches that case.
+    void release_if_idle() noexcept {
+        if (!s_->total_ && owned() && !cb_running_) release_state();
+    }
+    void release_state() noexcept;
+    // True if the State holds nothing but an empty ring (what the cache keeps; the shared
+    // empty State is idle too).
+    bool state_idle() const noexcept {
+        const State *s = s_;
+        return !(s->count_ | uintptr_t(s->spare_[0]) | uintptr_t(s->spare_[1]) |
+                 uintptr_t(s->lock_) | uintptr_t(s->user_lock_) | uintptr_t(s->deferred_) |
+                 s->n_added_ | s->n_deleted_);
+    }
+    static bool can_hand_over(const Buffer *out, const Buffer *in) noexcept;
+    size_t next_block() const noexcept { return kMinBlockData << next_block_shift_; }
+    size_t read_hint() const noexcept { return size_t(1) << read_hint_shift_; }
 
     // 24 bytes (a 32-byte malloc chunk): an idle connection's two buffers are just this.
-    // Everything else is in the State, shared read-only until the buffer first needs one.
+    // Everything else is in the State, shared read-only while the buffer needs none. The
+    // size hints are here, not in the State, so that they survive its release.
     State *s_ = empty_state();
     evbuffer_cb_entry *callbacks_ = nullptr;
-    std::atomic<uint32_t> refs_{1};
+    // The owner's reference and one for a queued deferred callback run: 16 bits suffice.
+    std::atomic<uint16_t> refs_{1};
     uint16_t cb_running_ = 0;
     // No lock, no callbacks, back not frozen: evbuffer_add may take its inline path.
     // Atomic (relaxed) because a locked buffer's flag may be updated under its lock while
@@ -383,6 +419,11 @@ private:
     bool own_lock_ : 1 = false;
     bool cb_needs_sweep_ : 1 = false;
     bool deferred_cbs_ : 1 = false;
+    bool read_filled_ : 1 = false;  // the last read filled its space (the next may be a tail)
+    // Growth rule for new owned blocks (kMinBlockData << next_block_shift_) and the
+    // adaptive read size (1 << read_hint_shift_).
+    uint8_t next_block_shift_ = 0;
+    uint8_t read_hint_shift_ = 12;
     // The front's short paths (drain, remove): no lock, no callbacks, front not frozen
     // (the end's freeze does not matter there: a bufferevent's input is frozen at its end).
     // The locks are tested first: a locked buffer's other fields may be changing under its

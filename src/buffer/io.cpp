@@ -100,12 +100,16 @@ int Buffer::read_from_fd(int fd, int howmuch, bool thaw) noexcept {
         r = n == 1 ? ::read(fd, iov[0].iov_base, iov[0].iov_len) : n ? ::readv(fd, iov, n) : 0;
     } while (r < 0 && errno == EINTR);
     if (r <= 0) {
-        // An empty buffer keeps no spare (drop_spares_if_empty): the block taken for this
-        // read goes back to the block cache.
-        if (b && !s_->total_) {
+        // An empty buffer keeps no spare (drop_spares_if_empty) and no State
+        // (release_if_idle): the block and State taken for this read go back to the
+        // per-thread caches.
+        if (!s_->total_) {
             int err = errno;
-            s_->spare_[spare_slot] = nullptr;
-            block_unref(b);
+            if (b) {
+                s_->spare_[spare_slot] = nullptr;
+                block_unref(b);
+            }
+            release_if_idle();
             errno = err;
         }
         return int(r);
@@ -126,11 +130,11 @@ int Buffer::read_from_fd(int fd, int howmuch, bool thaw) noexcept {
         // the header's 112 bytes): it must not shrink the size back, or every such message
         // takes two reads, the size swinging between the two.
         if (got == want) {
-            if (read_hint() < kMaxRead) ++s_->read_hint_shift_;
-            s_->read_filled_ = 1;
+            if (read_hint() < kMaxRead) ++read_hint_shift_;
+            read_filled_ = true;
         } else {
-            if (got < want / 4 && read_hint() > kMinRead && !s_->read_filled_) --s_->read_hint_shift_;
-            s_->read_filled_ = 0;
+            if (got < want / 4 && read_hint() > kMinRead && !read_filled_) --read_hint_shift_;
+            read_filled_ = false;
         }
     }
     note_added(got);
@@ -208,6 +212,7 @@ int Buffer::write_to_fd(int fd, ssize_t howmuch, bool thaw, Buffer *recycle_to) 
     drain_bytes(size_t(r), recycle_to);
     note_deleted(size_t(r));
     invoke_callbacks();
+    release_if_idle();
     return int(r);
 }
 

@@ -386,6 +386,7 @@ char *Buffer::readln(size_t *n_read_out, evbuffer_eol_style style) noexcept {
     drain_bytes(eol);
     note_deleted(eol);
     invoke_callbacks();
+    release_if_idle();
     return line;
 }
 

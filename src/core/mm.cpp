@@ -7,10 +7,13 @@
 #include <cstdlib>
 
 namespace reevent::mm {
+namespace detail {
+FreeFn g_free = nullptr;
+}  // namespace detail
+using detail::g_free;
 namespace {
 MallocFn g_malloc = nullptr;
 ReallocFn g_realloc = nullptr;
-FreeFn g_free = nullptr;
 }  // namespace
 
 void set_functions(MallocFn m, ReallocFn r, FreeFn f) noexcept {
@@ -19,7 +22,6 @@ void set_functions(MallocFn m, ReallocFn r, FreeFn f) noexcept {
     g_free = f;
 }
 
-FreeFn free_function() noexcept { return g_free; }
 
 void free_with(FreeFn f, void *ptr) noexcept {
     if (!ptr) return;

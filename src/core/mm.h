@@ -21,9 +21,13 @@ using FreeFn = void (*)(void *);
 
 // Installs user hooks; all three NULL restores libc. Must be called before any allocation.
 void set_functions(MallocFn m, ReallocFn r, FreeFn f) noexcept;
+namespace detail {
+extern FreeFn g_free;  // the free hook (mm.cpp)
+}  // namespace detail
 // The free hook in force (nullptr: libc's). Caches of freed memory remember it, so memory
-// they hold from before a hook change is released with the function that matches.
-FreeFn free_function() noexcept;
+// they hold from before a hook change is released with the function that matches. Inline:
+// the block and State caches compare it on every take and put.
+inline FreeFn free_function() noexcept { return detail::g_free; }
 // Releases `ptr` with a free hook returned by free_function() earlier.
 void free_with(FreeFn f, void *ptr) noexcept;
 

@@ -7,6 +7,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdlib>
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -161,4 +163,176 @@ TEST(BufferRing, AdaptiveReadSettlesAtOneReadPerMessage) {
     evbuffer_free(in);
     close(sv[0]);
     close(sv[1]);
+}
+
+// An emptied buffer gives its State (ring, counters) back to the per-thread cache and points
+// at the shared empty one again: an idle keep-alive connection's buffers hold no State.
+// What must persist stays: a lock, deferred callbacks, a reserved spare.
+TEST(BufferState, EmptiedBufferReleasesItsState) {
+    auto holds = [](evbuffer *b) { return static_cast<Buffer *>(b)->holds_state(); };
+    evbuffer *b = evbuffer_new();
+    EXPECT_FALSE(holds(b));
+    evbuffer_add(b, "hello", 5);
+    EXPECT_TRUE(holds(b));
+    evbuffer_drain(b, 2);
+    EXPECT_TRUE(holds(b));
+    evbuffer_drain(b, 3);
+    EXPECT_FALSE(holds(b));
+    char out[8];
+    evbuffer_add(b, "hello", 5);
+    EXPECT_EQ(evbuffer_remove(b, out, sizeof out), 5);
+    EXPECT_FALSE(holds(b));
+    // Moves: the source is left empty, the destination takes the data (and, when empty,
+    // the source's whole State).
+    evbuffer *other = evbuffer_new();
+    evbuffer_add(b, "hello", 5);
+    EXPECT_EQ(evbuffer_add_buffer(other, b), 0);
+    EXPECT_FALSE(holds(b));
+    EXPECT_TRUE(holds(other));
+    EXPECT_EQ(evbuffer_add_buffer(b, other), 0);
+    EXPECT_FALSE(holds(other));
+    EXPECT_EQ(evbuffer_remove_buffer(b, other, 100), 5);
+    EXPECT_FALSE(holds(b));
+    EXPECT_EQ(evbuffer_prepend_buffer(b, other), 0);
+    EXPECT_FALSE(holds(other));
+    EXPECT_EQ(all(b), "hello");
+    evbuffer_add(b, "\n", 1);
+    size_t n = 0;
+    char *line = evbuffer_readln(b, &n, EVBUFFER_EOL_LF);
+    ASSERT_NE(line, nullptr);
+    EXPECT_STREQ(line, "hello");
+    free(line);
+    EXPECT_FALSE(holds(b));
+    // A socket read and write.
+    int sv[2];
+    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    ASSERT_EQ(evutil_make_socket_nonblocking(sv[1]), 0);
+    evbuffer_add(b, "ping", 4);
+    EXPECT_EQ(evbuffer_write(b, sv[0]), 4);
+    EXPECT_FALSE(holds(b));
+    EXPECT_EQ(evbuffer_read(b, sv[1], -1), 4);
+    EXPECT_TRUE(holds(b));
+    evbuffer_drain(b, 4);
+    EXPECT_EQ(evbuffer_read(b, sv[1], -1), -1);  // EAGAIN: the State taken for it goes back
+    EXPECT_FALSE(holds(b));
+    close(sv[0]);
+    close(sv[1]);
+    // Reserved space keeps the State until it is committed and drained.
+    evbuffer_iovec v[1];
+    ASSERT_EQ(evbuffer_reserve_space(b, 100, v, 1), 1);
+    EXPECT_TRUE(holds(b));
+    std::memcpy(v[0].iov_base, "abc", 3);
+    v[0].iov_len = 3;
+    ASSERT_EQ(evbuffer_commit_space(b, v, 1), 0);
+    EXPECT_EQ(all(b), "abc");
+    evbuffer_drain(b, 3);
+    EXPECT_FALSE(holds(b));
+    // A lock pins the State (other threads read it to find the lock).
+    ASSERT_EQ(evbuffer_enable_locking(other, nullptr), 0);
+    evbuffer_add(other, "x", 1);
+    evbuffer_drain(other, 1);
+    EXPECT_TRUE(holds(other));
+    // A locked destination does not take an unlocked source's State, and the reverse.
+    evbuffer_add(b, "x", 1);
+    EXPECT_EQ(evbuffer_add_buffer(other, b), 0);
+    EXPECT_FALSE(holds(b));
+    EXPECT_TRUE(holds(other));
+    EXPECT_EQ(evbuffer_add_buffer(b, other), 0);
+    EXPECT_TRUE(holds(other));
+    EXPECT_EQ(all(b), "x");
+    evbuffer_free(other);
+    evbuffer_free(b);
+}
+
+namespace {
+struct CbLog {
+    size_t added = 0, deleted = 0, calls = 0;
+    bool drain_on_delete = false;  // the callback empties the buffer after a deletion
+};
+void log_cb(evbuffer *b, const evbuffer_cb_info *info, void *arg) {
+    auto *log = static_cast<CbLog *>(arg);
+    log->added += info->n_added;
+    log->deleted += info->n_deleted;
+    ++log->calls;
+    if (log->drain_on_delete && info->n_deleted && evbuffer_get_length(b))
+        evbuffer_drain(b, evbuffer_get_length(b));
+}
+}  // namespace
+
+// A buffer emptied and refilled many times (its State given back and taken again each time)
+// keeps working: callbacks see every change, positions, search, peek, freeze,
+// reserve/commit, prepend, pullup, readln.
+TEST(BufferState, EmptiedAndRefilledManyTimes) {
+    evbuffer *b = evbuffer_new();
+    evbuffer *sink = evbuffer_new();
+    CbLog log;
+    ASSERT_NE(evbuffer_add_cb(b, log_cb, &log), nullptr);
+    size_t added = 0, deleted = 0;
+    for (int round = 0; round < 2000; ++round) {
+        std::string msg = "line " + std::to_string(round) + "\r\nrest";
+        ASSERT_EQ(evbuffer_add(b, msg.data(), msg.size()), 0);
+        added += msg.size();
+        evbuffer_ptr p = evbuffer_search(b, "rest", 4, nullptr);
+        ASSERT_EQ(p.pos, ev_ssize_t(msg.size() - 4));
+        char c = 0;
+        ASSERT_EQ(evbuffer_copyout_from(b, &p, &c, 1), 1);
+        EXPECT_EQ(c, 'r');
+        evbuffer_iovec v[2];
+        ASSERT_GE(evbuffer_peek(b, -1, nullptr, v, 2), 1);
+        ASSERT_EQ(evbuffer_prepend(b, "<", 1), 0);
+        added += 1;
+        ASSERT_NE(evbuffer_pullup(b, -1), nullptr);
+        evbuffer_freeze(b, 0);
+        EXPECT_EQ(evbuffer_add(b, "x", 1), -1);
+        evbuffer_unfreeze(b, 0);
+        evbuffer_freeze(b, 1);
+        EXPECT_EQ(evbuffer_drain(b, 1), -1);
+        evbuffer_unfreeze(b, 1);
+        ASSERT_GE(evbuffer_reserve_space(b, 2, v, 1), 1);
+        std::memcpy(v[0].iov_base, "!!", 2);
+        v[0].iov_len = 2;
+        ASSERT_EQ(evbuffer_commit_space(b, v, 1), 0);
+        added += 2;
+        size_t n = 0;
+        char *line = evbuffer_readln(b, &n, EVBUFFER_EOL_CRLF);
+        ASSERT_NE(line, nullptr);
+        EXPECT_EQ(std::string(line), "<line " + std::to_string(round));
+        free(line);
+        deleted += n + 2;
+        ASSERT_EQ(all(b), "rest!!");
+        ASSERT_TRUE(static_cast<Buffer *>(b)->check_invariants());
+        // Empty it one of several ways.
+        size_t left = evbuffer_get_length(b);
+        switch (round % 4) {
+        case 0: evbuffer_drain(b, left); break;
+        case 1: { char out[16]; ASSERT_EQ(evbuffer_remove(b, out, sizeof out), int(left)); break; }
+        case 2: ASSERT_EQ(evbuffer_add_buffer(sink, b), 0); evbuffer_drain(sink, left); break;
+        case 3: ASSERT_EQ(evbuffer_remove_buffer(b, sink, left), int(left)); evbuffer_drain(sink, left); break;
+        }
+        deleted += left;
+        ASSERT_FALSE(static_cast<Buffer *>(b)->holds_state()) << round;
+        ASSERT_FALSE(static_cast<Buffer *>(sink)->holds_state()) << round;
+        ASSERT_EQ(log.added, added);
+        ASSERT_EQ(log.deleted, deleted);
+    }
+    // A callback that empties the buffer from inside its own run (the operation that ran it
+    // may still use the State: it is released after).
+    log.drain_on_delete = true;
+    for (int round = 0; round < 100; ++round) {
+        ASSERT_EQ(evbuffer_add(b, "0123456789\nab", 13), 0);
+        // readln drains the line, the callback the rest (the terminator too), then readln
+        // drains the terminator from the emptied buffer.
+        char *line = evbuffer_readln(b, nullptr, EVBUFFER_EOL_LF);
+        ASSERT_NE(line, nullptr);
+        EXPECT_STREQ(line, "0123456789");
+        free(line);
+        EXPECT_EQ(evbuffer_get_length(b), 0u);
+        EXPECT_FALSE(static_cast<Buffer *>(b)->holds_state());
+        ASSERT_EQ(evbuffer_add(b, "abcdef", 6), 0);
+        ASSERT_EQ(evbuffer_drain(b, 1), 0);
+        EXPECT_EQ(evbuffer_get_length(b), 0u);
+        EXPECT_FALSE(static_cast<Buffer *>(b)->holds_state());
+    }
+    evbuffer_free(sink);
+    evbuffer_free(b);
 }
