@@ -22,19 +22,24 @@ check() {  # name, binary
     fi
 }
 
-# 1. pkg-config, shared: must load the installed libevent-2.1.so.7 (checked with ldd).
+# 1. pkg-config, shared: must load the installed libevent-2.1.so.7 and, through it, the
+# installed halves too, not the system's (checked with ldd; its output is kept in a variable:
+# `ldd | grep -q` under pipefail fails whenever grep exits before ldd has written it all).
 $cc -o "$work/c_shared" "$src/tests/install/consumer.c" $(pkg-config --cflags --libs libevent) \
     -Wl,-rpath,"$libdir"
-if ! ldd "$work/c_shared" | grep -q "libevent-2.1.so.7 => $libdir/"; then
-    echo "FAIL pkg-config shared: does not resolve to $libdir"; ldd "$work/c_shared"; fail=1
-fi
+deps=$(ldd "$work/c_shared")
+for lib in libevent-2.1.so.7 libevent_core-2.1.so.7 libevent_extra-2.1.so.7; do
+    if ! grep -q "$lib => $libdir/" <<<"$deps"; then
+        echo "FAIL pkg-config shared: $lib does not resolve to $libdir"; echo "$deps"; fail=1
+    fi
+done
 check "pkg-config shared" "$work/c_shared"
 
 # 2. pkg-config --static: every libevent library linked in, no libevent*.so needed.
 $cc -o "$work/c_static" "$src/tests/install/consumer.c" $(pkg-config --cflags libevent) \
     -Wl,-Bstatic $(pkg-config --static --libs-only-L --libs-only-l libevent | sed 's/-lpthread//') \
     -Wl,-Bdynamic $(pkg-config --static --libs-only-l libevent | grep -o -- '-lpthread' || true)
-if ldd "$work/c_static" | grep -q libevent; then
+if grep -q libevent <<<"$(ldd "$work/c_static")"; then
     echo "FAIL pkg-config static: still needs a shared libevent"; fail=1
 fi
 check "pkg-config static" "$work/c_static"
