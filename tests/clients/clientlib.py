@@ -64,6 +64,10 @@ class Env:
         self.cleanups = []  # extra undo steps (e.g. network namespaces), run after the kills
         self.sanitize = args.sanitize
         self.results = args.results
+        # Test-built stand-ins for libraries reevent does not provide (see build_stub_library):
+        # preloaded, or searched after our lib dir, on the reevent side only.
+        self.preload = []
+        self.extra_lib_dirs = []
         atexit.register(self.cleanup)
         for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(s, self._on_signal)
@@ -82,13 +86,14 @@ class Env:
             e.pop(k, None)
         e[TAG_VAR] = self.tag
         if on_reevent:
-            e["LD_LIBRARY_PATH"] = self.lib_dir
+            e["LD_LIBRARY_PATH"] = ":".join([self.lib_dir] + self.extra_lib_dirs)
             pre = sanitizer_preload(self.sanitize)
             if pre:
                 # An uninstrumented program loading instrumented libraries needs the
                 # sanitizer runtime first in the initial library list.
-                e["LD_PRELOAD"] = " ".join(pre)
                 e["ASAN_OPTIONS"] = "detect_leaks=0:abort_on_error=1:verify_asan_link_order=0"
+            if pre or self.preload:
+                e["LD_PRELOAD"] = " ".join(pre + self.preload)
         return e
 
     def free_port(self):
@@ -214,14 +219,14 @@ def libevent_resolution(env, program):
     return res
 
 
-def verify_ldd(e, program):
+def verify_ldd(e, program, allow=()):
     """The libevent sonames of `program` must resolve to our build (reevent side) or to the
-    system (libevent side)."""
+    system (libevent side). `allow`: directories of test-built stubs that also count as ours."""
     res = libevent_resolution(e.env(), program)
     check(res, "ldd %s shows no libevent library" % program)
     for soname, path in sorted(res.items()):
         real = os.path.realpath(path) if path != "not" else "not found"
-        ours = os.path.dirname(real) == e.lib_dir
+        ours = os.path.dirname(real) in (e.lib_dir,) + tuple(os.path.realpath(a) for a in allow)
         log("ldd: %s => %s (%s)" % (soname, real, "reevent" if ours else "system"))
         if e.side == "reevent":
             check(ours, "%s resolves to %s, not to our build %s" % (soname, real, e.lib_dir))
@@ -230,10 +235,13 @@ def verify_ldd(e, program):
                   "libevent: %s" % (soname, real))
 
 
-def verify_mapped(e, pid, what):
-    """The running process must have our (or the system) libevent_core mapped."""
+def verify_mapped(e, pid, what, allow=()):
+    """The running process must have our (or the system) libevent_core mapped. `allow`:
+    directories of test-built stub libraries (reevent side) that may be mapped too."""
     with open("/proc/%d/maps" % pid) as f:
         maps = [l.split()[-1] for l in f if "libevent" in l]
+    allowed = tuple(os.path.realpath(a) for a in allow)
+    maps = [m for m in maps if os.path.dirname(os.path.realpath(m)) not in allowed]
     ours = [m for m in maps if os.path.dirname(os.path.realpath(m)) == e.lib_dir]
     if e.side == "reevent":
         check(ours, "%s (pid %d) does not map reevent's libraries: %s" % (what, pid, sorted(set(maps))))
@@ -275,6 +283,38 @@ def skip_unless_importable(e, program):
               "yet: %s" % (os.path.basename(program), n, len(miss), " ".join(miss)), flush=True)
         sys.exit(SKIP)
     log("%s: all %d libevent imports are exported by reevent" % (os.path.basename(program), n))
+
+
+def build_stub_library(e, path, names, soname=None, fake=None):
+    """Builds a shared library at `path` defining each of `names` as a function that prints
+    "reevent-test-stub: NAME called, not provided by reevent" to stderr and aborts, except
+    the `fake` ones ({name: C expression returned as a long, or None for void}), which print
+    "reevent-test-stub: NAME called (fake)" and return; `stub_handle` in an expression is the
+    address of a zeroed static buffer (an opaque non-NULL handle). For a program that imports
+    (BIND_NOW) or NEEDs something reevent does not provide (evdns, libevent_openssl) but that
+    the test does not exercise: the stub lets it start on our libraries, and a call of an
+    aborting stub fails the test loudly. Contains no libevent code."""
+    fake = fake or {}
+    src = ["#include <stdio.h>", "#include <stdlib.h>", "static char stub_handle[4096];"]
+    for n in names:
+        if n in fake and fake[n] is None:
+            src.append('void %s(void) { fputs("reevent-test-stub: %s called (fake)\\n", '
+                       'stderr); }' % (n, n))
+        elif n in fake:
+            src.append('long %s(void) { fputs("reevent-test-stub: %s called (fake)\\n", '
+                       'stderr); return (long)(%s); }' % (n, n, fake[n]))
+        else:
+            src.append('void %s(void) { fputs("reevent-test-stub: %s called, not provided '
+                       'by reevent\\n", stderr); abort(); }' % (n, n))
+    c = path + ".c"
+    with open(c, "w") as f:
+        f.write("\n".join(src) + "\n")
+    argv = [os.environ.get("CC", "cc"), "-shared", "-fPIC", "-O1", "-o", path, c]
+    if soname:
+        argv.insert(1, "-Wl,-soname," + soname)
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    check(r.returncode == 0, "building stub %s failed: %s" % (path, r.stderr[-2000:]))
+    return path
 
 
 FAILURE_LOGS = []  # files whose tail is printed when a test fails (program stderr, logs)
