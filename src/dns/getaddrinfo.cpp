@@ -124,6 +124,7 @@ struct GaiRequest {
     int pending = 0;
     bool cancelled = false;
     event *skew_ev = nullptr;  // once one answer is in, how long to wait for the other
+    timeval skew{};            // (a copy: answers may arrive after the base was freed)
     ~GaiRequest() {
         if (skew_ev) event_free(skew_ev);
         free_list(res4);
@@ -182,7 +183,7 @@ void on_answer(GaiRequest *g, bool v6, int result, int count, void *addresses) n
         complete(g);
         return;
     }
-    if (result == DNS_ERR_NONE && !g->cancelled) event_add(g->skew_ev, &g->base->getaddrinfo_skew);
+    if (result == DNS_ERR_NONE && !g->cancelled) event_add(g->skew_ev, &g->skew);
 }
 
 void on_v4(int result, char, int count, int, void *addresses, void *arg) {
@@ -285,6 +286,7 @@ GaiRequest *getaddrinfo(Base *b, const char *node, const char *service, const ev
     g->arg = arg;
     g->hints = hints;
     g->port = port;
+    g->skew = b->getaddrinfo_skew;
     std::memcpy(g->name, node, std::strlen(node) + 1);
     g->skew_ev = event_new(b->ev_base, -1, 0, on_skew, g);
     if (g->skew_ev && wants(hints, AF_INET)) {

@@ -101,12 +101,12 @@ void nameserver_failed(Nameserver *ns, const char *why) noexcept {
     if (!ns->up) return;
     ns->up = false;
     char buf[80];
-    log(true, "Nameserver %s has failed: %s", format_addr(ns, buf, sizeof buf), why);
+    log(false, "Nameserver %s has failed: %s", format_addr(ns, buf, sizeof buf), why);
     // A failed server gets traffic again after the probe delay.
     event_add(ns->revive_ev, &ns->base->probe_delay);
     bool any_up = false;
     for (Nameserver *s = ns->base->servers; s; s = s->next) any_up = any_up || s->up;
-    if (!any_up) log(true, "All nameservers have failed");
+    if (!any_up) log(false, "All nameservers have failed");
 }
 
 // The next server in rotation, preferring ones that are up; null when there is none.
@@ -238,7 +238,7 @@ void timed_out(Request *r) noexcept {
 
 void on_timeout(evutil_socket_t, short, void *arg) noexcept { timed_out(static_cast<Request *>(arg)); }
 
-void handle_reply(Request *r, Reply *reply) noexcept {
+void handle_reply(Request *r, Owned<Reply> reply) noexcept {
     Nameserver *ns = r->ns;
     event_del(r->timeout_ev);
     int err = DNS_ERR_NONE;
@@ -267,11 +267,10 @@ void handle_reply(Request *r, Reply *reply) noexcept {
     }
     if (err != DNS_ERR_REFUSED && err != DNS_ERR_NOTIMPL) nameserver_up(ns);
     if (err == DNS_ERR_NONE) {
-        r->reply = reply;
+        r->reply = reply.release();
         finish(r, DNS_ERR_NONE);
         return;
     }
-    destroy_obj(reply);
     if (err != DNS_ERR_TRUNCATED && next_candidate(r)) return;
     finish(r, err);
 }
@@ -295,21 +294,12 @@ void on_read(evutil_socket_t fd, short, void *arg) noexcept {
             if (errno == EINTR) continue;
             return;  // EAGAIN, or an ICMP error: the timeout deals with it
         }
-        Reply *reply = make_obj<Reply>();
+        Owned<Reply> reply(make_obj<Reply>());
         if (!reply) return;
-        // The question type decides which records are kept: look at it first.
-        Reply probe;
-        if (!parse_reply(msg, static_cast<size_t>(n), 0, probe) ||
-            !parse_reply(msg, static_cast<size_t>(n), probe.qtype, *reply)) {
-            destroy_obj(reply);
-            continue;
-        }
+        if (!parse_reply(msg, static_cast<size_t>(n), 0, *reply)) continue;
         Request *r = find_request(b, *reply);
-        if (!r) {
-            destroy_obj(reply);
-            continue;
-        }
-        handle_reply(r, reply);  // callbacks are deferred: ns and b stay valid here
+        if (!r) continue;
+        handle_reply(r, std::move(reply));  // callbacks are deferred: ns and b stay valid here
     }
 }
 
@@ -335,7 +325,7 @@ void deliver_now(Request *r) noexcept {
 
 void on_deliver(evutil_socket_t, short, void *arg) noexcept {
     auto *r = static_cast<Request *>(arg);
-    unlink(r->base->delivering, r);
+    if (r->base) unlink(r->base->delivering, r);  // (no base: it was freed meanwhile)
     // The callback may free the base or start new requests; r is off every list already.
     deliver_now(r);
     destroy_obj(r);
@@ -390,18 +380,32 @@ Base *new_base(event_base *eb, int flags) noexcept {
 }
 
 void free_base(Base *b, bool fail_requests) noexcept {
-    // Answers already received still reach their callbacks; the rest get SHUTDOWN if asked.
+    // Callbacks run from the loop, after the base is gone: answers already received keep
+    // their outcome, requests still open get SHUTDOWN if asked (or vanish silently).
+    auto orphan = [](Request *r, int err) {
+        event_del(r->timeout_ev);
+        r->base = nullptr;
+        r->ns = nullptr;
+        r->in_flight = false;
+        r->prev = r->next = nullptr;
+        r->err = err;
+        event_active(r->deliver_ev, EV_TIMEOUT, 1);
+    };
     while (Request *r = b->delivering) {
         unlink(b->delivering, r);
-        deliver_now(r);
-        destroy_obj(r);
+        orphan(r, r->err);
     }
     for (Request **list : {&b->in_flight, &b->waiting}) {
         while (Request *r = *list) {
             unlink(*list, r);
-            r->ns = nullptr;
-            if (fail_requests && r->callback) r->callback(DNS_ERR_SHUTDOWN, 0, 0, 0, nullptr, r->arg);
-            destroy_obj(r);
+            if (fail_requests && r->callback) {
+                destroy_obj(r->reply);
+                r->reply = nullptr;
+                orphan(r, DNS_ERR_SHUTDOWN);
+            } else {
+                r->ns = nullptr;
+                destroy_obj(r);
+            }
         }
     }
     b->waiting_tail = nullptr;
@@ -447,7 +451,10 @@ int add_nameserver(Base *b, const sockaddr *sa, socklen_t len) noexcept {
 int add_nameserver_text(Base *b, const char *text) noexcept {
     sockaddr_storage ss{};
     int len = sizeof ss;
-    if (evutil_parse_sockaddr_port(text, reinterpret_cast<sockaddr *>(&ss), &len) != 0) return 4;
+    if (evutil_parse_sockaddr_port(text, reinterpret_cast<sockaddr *>(&ss), &len) != 0) {
+        log(true, "Unable to parse nameserver address %s", text);
+        return 4;
+    }
     // No port given: the DNS port.
     auto *sin = reinterpret_cast<sockaddr_in *>(&ss);
     auto *sin6 = reinterpret_cast<sockaddr_in6 *>(&ss);

@@ -89,6 +89,7 @@ bool parse_reply(const unsigned char *msg, size_t len, uint16_t want, Reply &out
     if (pos + 4 > len) return false;
     out.qtype = get16(msg + pos);
     pos += 4;
+    if (want == 0) want = out.qtype;
     bool have_ttl = false;
     for (uint16_t i = 0; i < an; ++i) {
         char owner[kMaxName + 1];

@@ -35,8 +35,8 @@ struct Reply {
     char ptr[kMaxName + 1] = {};       // the first PTR target
 };
 
-// Parses a reply to a question of type `want`. False if the message is malformed (or not a
-// response).
+// Parses a reply, keeping the records of type `want` (0: the question's type). False if the
+// message is malformed (or not a response).
 bool parse_reply(const unsigned char *msg, size_t len, uint16_t want, Reply &out) noexcept;
 
 // Reads a (possibly compressed) name at *pos into out; advances *pos past it.

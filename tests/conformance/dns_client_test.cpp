@@ -370,3 +370,88 @@ TEST(DnsErrors, ErrToStringNamesEveryCode) {
 }
 
 }  // namespace
+
+namespace {
+
+std::vector<std::pair<int, std::string>> g_logged;
+void on_log(int is_warning, const char *msg) { g_logged.emplace_back(is_warning, msg); }
+
+TEST_F(DnsClient, ShutdownCallbacksRunInsideFree) {
+    Result r;
+    ASSERT_NE(evdns_base_resolve_ipv4(dns, "quiet.test", 0, on_result, &r), nullptr);
+    ASSERT_TRUE(run_until(base, [&] { return server.count("quiet.test") > 0; }));
+    evdns_base_free(dns, 1);
+    dns = nullptr;
+    EXPECT_EQ(r.calls, 0);  // the SHUTDOWN callbacks come from the loop, after the free
+    run_until(base, [&] { return r.calls > 0; }, 300);
+    EXPECT_EQ(r.calls, 1);
+    EXPECT_EQ(r.result, DNS_ERR_SHUTDOWN);
+}
+
+TEST_F(DnsClient, AnswerReceivedBeforeFreeStillReachesItsCallback) {
+    Result r1, r2;
+    ASSERT_NE(evdns_base_resolve_ipv4(dns, "www.example.test", 0, on_result, &r1), nullptr);
+    ASSERT_NE(evdns_base_resolve_ipv4(dns, "quiet.test", 0, on_result, &r2), nullptr);
+    ASSERT_TRUE(run_until(base, [&] { return r1.calls > 0 && server.count("quiet.test") > 0; }));
+    evdns_base_free(dns, 0);
+    dns = nullptr;
+    run_until(base, [] { return false; }, 100);
+    EXPECT_EQ(r1.calls, 1);
+    EXPECT_EQ(r1.result, DNS_ERR_NONE);
+    EXPECT_EQ(r2.calls, 0);
+}
+
+TEST_F(DnsClient, NodataMovesToTheNextSearchDomain) {
+    server.set("www.b.test", {0, false, false, {dnsfake::a("10.3.3.3")}});
+    server.set("www.a.test", {0, false, false, {dnsfake::aaaa("2001:db8::3")}});
+    evdns_base_search_add(dns, "b.test");
+    evdns_base_search_add(dns, "a.test");
+    Result r;
+    ASSERT_NE(evdns_base_resolve_ipv4(dns, "www", 0, on_result, &r), nullptr);
+    ASSERT_TRUE(run_until(base, [&] { return r.calls > 0; }));
+    EXPECT_EQ(r.result, DNS_ERR_NONE);
+    EXPECT_EQ(r.addrs, (std::vector<std::string>{"10.3.3.3"}));
+    EXPECT_EQ(server.asked(), (std::vector<std::string>{"www.a.test", "www.b.test"}));
+}
+
+TEST_F(DnsClient, LogFunctionGetsNameserverFailures) {
+    g_logged.clear();
+    evdns_set_log_fn(on_log);
+    short_timeouts("1");
+    Result r;
+    ASSERT_NE(evdns_base_resolve_ipv4(dns, "quiet.test", 0, on_result, &r), nullptr);
+    ASSERT_TRUE(run_until(base, [&] { return r.calls > 0; }));
+    evdns_set_log_fn(nullptr);
+    bool failed = false;
+    for (auto &m : g_logged)
+        if (m.second.find("has failed") != std::string::npos) failed = m.first == 0;
+    EXPECT_TRUE(failed);
+}
+
+TEST(DnsBase, DisableWhenInactiveLetsTheLoopExit) {
+    dnsfake::Server server;
+    server.set("www.example.test", {0, false, false, {dnsfake::a("10.0.0.1")}});
+    event_base *base = event_base_new();
+    evdns_base *dns = evdns_base_new(base, EVDNS_BASE_DISABLE_WHEN_INACTIVE);
+    ASSERT_EQ(evdns_base_nameserver_ip_add(dns, server.address().c_str()), 0);
+    Result r;
+    ASSERT_NE(evdns_base_resolve_ipv4(dns, "www.example.test", 0, on_result, &r), nullptr);
+    // Once the answer is in, nothing is left pending: the loop ends by itself (1: no events).
+    EXPECT_EQ(event_base_dispatch(base), 1);
+    EXPECT_EQ(r.calls, 1);
+    EXPECT_EQ(r.result, DNS_ERR_NONE);
+    evdns_base_free(dns, 0);
+    event_base_free(base);
+}
+
+TEST(DnsBase, InitializeNameserversReadsTheSystemResolvConf) {
+    event_base *base = event_base_new();
+    evdns_base *dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
+    ASSERT_NE(dns, nullptr);
+    // The file's nameservers, or the 127.0.0.1 default: never none.
+    EXPECT_GE(evdns_base_count_nameservers(dns), 1);
+    evdns_base_free(dns, 0);
+    event_base_free(base);
+}
+
+}  // namespace
