@@ -43,8 +43,9 @@ void reverse_v6_name(const in6_addr *a, char *buf) {
 
 extern "C" {
 
+// A null event_base is allowed, as in libevent: events then go to the current base
+// (event_init's), which is how evdns_init works.
 struct evdns_base *evdns_base_new(struct event_base *event_base, int flags) {
-    if (!event_base) return nullptr;
     dns::Base *b = dns::new_base(event_base, flags);
     if (!b) return nullptr;
     if (flags & EVDNS_BASE_INITIALIZE_NAMESERVERS) {
