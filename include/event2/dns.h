@@ -6,9 +6,11 @@
  * numeric hosts and host entries at once and asks the nameservers otherwise. It lives in
  * libevent_extra.
  *
- * Declared here is exactly what reevent exports. Not here (yet): the DNS server side
- * (evdns_add_server_port*, evdns_server_request_*), evdns_set_transaction_id_fn and
- * evdns_set_random_bytes_fn. */
+ * The server side answers DNS queries on a UDP socket the caller made: a callback per
+ * request adds records and responds (or drops it).
+ *
+ * Declared here is exactly what reevent exports. Not here (yet): evdns_add_server_port
+ * (the 1.x form without a base), evdns_set_transaction_id_fn and evdns_set_random_bytes_fn. */
 #ifndef EVENT2_DNS_H_INCLUDED_
 #define EVENT2_DNS_H_INCLUDED_
 
@@ -142,6 +144,67 @@ EVENT2_EXPORT_SYMBOL struct evdns_getaddrinfo_request *evdns_getaddrinfo(struct 
                                                                          evdns_getaddrinfo_cb cb, void *arg);
 /* Only before the callback ran; the callback then gets EVUTIL_EAI_CANCEL. */
 EVENT2_EXPORT_SYMBOL void evdns_getaddrinfo_cancel(struct evdns_getaddrinfo_request *req);
+
+/* ---- the server side ---------------------------------------------------------------- */
+
+struct evdns_server_port;
+struct evdns_server_request;
+struct evdns_server_question;
+
+/* Called once per query received; it adds records, then responds or drops the request
+ * (now or later). The request's fields are in <event2/dns_struct.h>. */
+typedef void (*evdns_request_callback_fn_type)(struct evdns_server_request *, void *);
+
+/* Sections, record types, classes and reply flags. */
+#define EVDNS_ANSWER_SECTION 0
+#define EVDNS_AUTHORITY_SECTION 1
+#define EVDNS_ADDITIONAL_SECTION 2
+#define EVDNS_TYPE_A 1
+#define EVDNS_TYPE_NS 2
+#define EVDNS_TYPE_CNAME 5
+#define EVDNS_TYPE_SOA 6
+#define EVDNS_TYPE_PTR 12
+#define EVDNS_TYPE_MX 15
+#define EVDNS_TYPE_TXT 16
+#define EVDNS_TYPE_AAAA 28
+#define EVDNS_QTYPE_AXFR 252
+#define EVDNS_QTYPE_ALL 255
+#define EVDNS_CLASS_INET 1
+#define EVDNS_FLAGS_AA 0x400
+#define EVDNS_FLAGS_RD 0x080
+
+/* Serves queries arriving on a bound UDP socket; flags must be 0. The port owns the socket
+ * from then on: it is closed with the port. */
+EVENT2_EXPORT_SYMBOL struct evdns_server_port *evdns_add_server_port_with_base(
+    struct event_base *base, evutil_socket_t socket, int flags, evdns_request_callback_fn_type callback,
+    void *user_data);
+/* Stops reading; the port (and its socket) goes once no request of it is outstanding. */
+EVENT2_EXPORT_SYMBOL void evdns_close_server_port(struct evdns_server_port *port);
+/* Replaces the AA and RD bits of the reply's flags. */
+EVENT2_EXPORT_SYMBOL void evdns_server_request_set_flags(struct evdns_server_request *req, int flags);
+/* Adds a record to a section; data is a name when is_name (datalen unused), else datalen
+ * bytes. 0, or -1. */
+EVENT2_EXPORT_SYMBOL int evdns_server_request_add_reply(struct evdns_server_request *req, int section,
+                                                        const char *name, int type, int dns_class, int ttl,
+                                                        int datalen, int is_name, const char *data);
+/* One answer record holding n addresses (network order). */
+EVENT2_EXPORT_SYMBOL int evdns_server_request_add_a_reply(struct evdns_server_request *req, const char *name, int n,
+                                                          const void *addrs, int ttl);
+EVENT2_EXPORT_SYMBOL int evdns_server_request_add_aaaa_reply(struct evdns_server_request *req, const char *name,
+                                                             int n, const void *addrs, int ttl);
+/* The owner is in's in-addr.arpa name, or inaddr_name when in is NULL. */
+EVENT2_EXPORT_SYMBOL int evdns_server_request_add_ptr_reply(struct evdns_server_request *req, struct in_addr *in,
+                                                            const char *inaddr_name, const char *hostname, int ttl);
+EVENT2_EXPORT_SYMBOL int evdns_server_request_add_cname_reply(struct evdns_server_request *req, const char *name,
+                                                              const char *cname, int ttl);
+/* Sends the reply (err is its response code) and frees the request. A reply longer than
+ * 512 bytes keeps the records that fit and has TC set. */
+EVENT2_EXPORT_SYMBOL int evdns_server_request_respond(struct evdns_server_request *req, int err);
+/* Frees the request without a reply. */
+EVENT2_EXPORT_SYMBOL int evdns_server_request_drop(struct evdns_server_request *req);
+/* The requester's address into sa: its length, or -1 if addr_len is too small. */
+EVENT2_EXPORT_SYMBOL int evdns_server_request_get_requesting_addr(struct evdns_server_request *req,
+                                                                  struct sockaddr *sa, int addr_len);
 
 #ifdef __cplusplus
 }

@@ -10,6 +10,7 @@
 #include "dns/config.h"
 #include "dns/getaddrinfo.h"
 #include "dns/resolver.h"
+#include "dns/server.h"
 
 using namespace reevent;
 
@@ -17,6 +18,9 @@ namespace {
 
 // The public handles are opaque names for the C++ objects.
 dns::Base *in(evdns_base *b) { return reinterpret_cast<dns::Base *>(b); }
+// A server request's public struct is the first member of the C++ one.
+dns::ServerRequest *in(evdns_server_request *r) { return reinterpret_cast<dns::ServerRequest *>(r); }
+dns::ServerPort *in(evdns_server_port *p) { return reinterpret_cast<dns::ServerPort *>(p); }
 evdns_request *out(dns::Request *r) { return reinterpret_cast<evdns_request *>(r); }
 
 // The name a PTR query asks for an IPv4 address: d.c.b.a.in-addr.arpa.
@@ -196,6 +200,73 @@ struct evdns_getaddrinfo_request *evdns_getaddrinfo(struct evdns_base *dns_base,
 
 void evdns_getaddrinfo_cancel(struct evdns_getaddrinfo_request *req) {
     if (req) dns::getaddrinfo_cancel(reinterpret_cast<dns::GaiRequest *>(req));
+}
+
+// ---- the server side -------------------------------------------------------------------
+
+struct evdns_server_port *evdns_add_server_port_with_base(struct event_base *base, evutil_socket_t socket, int flags,
+                                                          evdns_request_callback_fn_type callback, void *user_data) {
+    if (socket < 0 || !callback) return nullptr;
+    return reinterpret_cast<evdns_server_port *>(dns::open_port(base, socket, callback, user_data));
+}
+
+void evdns_close_server_port(struct evdns_server_port *port) {
+    if (port) dns::close_port(in(port));
+}
+
+void evdns_server_request_set_flags(struct evdns_server_request *req, int flags) {
+    if (req) dns::set_flags(in(req), flags);
+}
+
+int evdns_server_request_add_reply(struct evdns_server_request *req, int section, const char *name, int type,
+                                   int dns_class, int ttl, int datalen, int is_name, const char *data) {
+    if (!req) return -1;
+    return dns::add_record(in(req), section, name, type, dns_class, ttl, datalen, is_name != 0, data);
+}
+
+int evdns_server_request_add_a_reply(struct evdns_server_request *req, const char *name, int n, const void *addrs,
+                                     int ttl) {
+    if (!req || n < 0) return -1;
+    // One record holding n addresses, exactly as libevent builds it (n is 1 in practice).
+    return dns::add_record(in(req), EVDNS_ANSWER_SECTION, name, EVDNS_TYPE_A, EVDNS_CLASS_INET, ttl, 4 * n, false,
+                           static_cast<const char *>(addrs));
+}
+
+int evdns_server_request_add_aaaa_reply(struct evdns_server_request *req, const char *name, int n,
+                                        const void *addrs, int ttl) {
+    if (!req || n < 0) return -1;
+    return dns::add_record(in(req), EVDNS_ANSWER_SECTION, name, EVDNS_TYPE_AAAA, EVDNS_CLASS_INET, ttl, 16 * n,
+                           false, static_cast<const char *>(addrs));
+}
+
+int evdns_server_request_add_ptr_reply(struct evdns_server_request *req, struct in_addr *addr,
+                                       const char *inaddr_name, const char *hostname, int ttl) {
+    if (!req || !hostname) return -1;
+    char name[32];
+    if (addr) {
+        reverse_v4_name(addr, name, sizeof name);
+        inaddr_name = name;
+    }
+    if (!inaddr_name) return -1;
+    return dns::add_record(in(req), EVDNS_ANSWER_SECTION, inaddr_name, EVDNS_TYPE_PTR, EVDNS_CLASS_INET, ttl, -1,
+                           true, hostname);
+}
+
+int evdns_server_request_add_cname_reply(struct evdns_server_request *req, const char *name, const char *cname,
+                                         int ttl) {
+    if (!req) return -1;
+    return dns::add_record(in(req), EVDNS_ANSWER_SECTION, name, EVDNS_TYPE_CNAME, EVDNS_CLASS_INET, ttl, -1, true,
+                           cname);
+}
+
+int evdns_server_request_respond(struct evdns_server_request *req, int err) {
+    return req ? dns::respond(in(req), err) : -1;
+}
+
+int evdns_server_request_drop(struct evdns_server_request *req) { return req ? dns::drop(in(req)) : -1; }
+
+int evdns_server_request_get_requesting_addr(struct evdns_server_request *req, struct sockaddr *sa, int addr_len) {
+    return req ? dns::requesting_addr(in(req), sa, addr_len) : -1;
 }
 
 int evdns_base_get_nameserver_addr(struct evdns_base *base, int idx, struct sockaddr *sa, ev_socklen_t len) {
