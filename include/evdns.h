@@ -5,6 +5,7 @@
 #include <event.h>
 #include <event2/dns.h>
 #include <event2/dns_compat.h>
+#include <event2/dns_struct.h>
 #include <event2/util.h>
 
 #endif /* EVENT1_EVDNS_H_INCLUDED_ */

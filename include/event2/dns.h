@@ -9,8 +9,7 @@
  * The server side answers DNS queries on a UDP socket the caller made: a callback per
  * request adds records and responds (or drops it).
  *
- * Declared here is exactly what reevent exports. Not here (yet): evdns_add_server_port
- * (the 1.x form without a base), evdns_set_transaction_id_fn and evdns_set_random_bytes_fn. */
+ * Declared here is exactly what reevent exports (the 1.x calls are in dns_compat.h). */
 #ifndef EVENT2_DNS_H_INCLUDED_
 #define EVENT2_DNS_H_INCLUDED_
 
@@ -132,6 +131,11 @@ EVENT2_EXPORT_SYMBOL void evdns_base_search_ndots_set(struct evdns_base *base, c
 
 typedef void (*evdns_debug_log_fn_type)(int is_warning, const char *msg);
 EVENT2_EXPORT_SYMBOL void evdns_set_log_fn(evdns_debug_log_fn_type fn);
+
+/* Accepted and without effect, as in libevent 2.1: transaction ids come from the secure
+ * RNG (evutil_secure_rng_get_bytes). */
+EVENT2_EXPORT_SYMBOL void evdns_set_transaction_id_fn(ev_uint16_t (*fn)(void));
+EVENT2_EXPORT_SYMBOL void evdns_set_random_bytes_fn(void (*fn)(char *, size_t));
 
 /* evdns_getaddrinfo's callback: 0 or an EVUTIL_EAI_* code, and the list (free it with
  * evutil_freeaddrinfo). */

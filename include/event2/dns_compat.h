@@ -3,7 +3,7 @@
  * Each works on one process-wide evdns_base, made by evdns_init on the event_base of
  * event_init (the "current" base) and freed by evdns_shutdown; otherwise it is the
  * evdns_base_* function of the same name. Without evdns_init they do nothing and fail
- * (libevent would crash). Not here: evdns_add_server_port (no DNS server side yet). */
+ * (libevent would crash). */
 #ifndef EVENT2_DNS_COMPAT_H_INCLUDED_
 #define EVENT2_DNS_COMPAT_H_INCLUDED_
 
@@ -42,6 +42,10 @@ EVENT2_EXPORT_SYMBOL int evdns_resolv_conf_parse(int flags, const char *const fi
 EVENT2_EXPORT_SYMBOL void evdns_search_clear(void);
 EVENT2_EXPORT_SYMBOL void evdns_search_add(const char *domain);
 EVENT2_EXPORT_SYMBOL void evdns_search_ndots_set(const int ndots);
+/* evdns_add_server_port_with_base on the current base. */
+EVENT2_EXPORT_SYMBOL struct evdns_server_port *evdns_add_server_port(evutil_socket_t socket, int flags,
+                                                                     evdns_request_callback_fn_type callback,
+                                                                     void *user_data);
 
 #ifdef __cplusplus
 }

@@ -190,6 +190,10 @@ void evdns_base_search_ndots_set(struct evdns_base *base, const int ndots) {
 
 void evdns_set_log_fn(evdns_debug_log_fn_type fn) { dns::set_log_fn(fn); }
 
+// Without effect since libevent 2.0.4 (its documented behaviour): ids use the secure RNG.
+void evdns_set_transaction_id_fn(ev_uint16_t (*fn)(void)) {}
+void evdns_set_random_bytes_fn(void (*fn)(char *, size_t)) {}
+
 struct evdns_getaddrinfo_request *evdns_getaddrinfo(struct evdns_base *dns_base, const char *nodename,
                                                     const char *servname, const struct evutil_addrinfo *hints_in,
                                                     evdns_getaddrinfo_cb cb, void *arg) {

@@ -79,4 +79,9 @@ void evdns_search_ndots_set(const int ndots) {
     if (g_base) evdns_base_search_ndots_set(g_base, ndots);
 }
 
+struct evdns_server_port *evdns_add_server_port(evutil_socket_t socket, int flags,
+                                                evdns_request_callback_fn_type callback, void *user_data) {
+    return evdns_add_server_port_with_base(nullptr, socket, flags, callback, user_data);
+}
+
 }  // extern "C"

@@ -455,3 +455,29 @@ TEST(DnsBase, InitializeNameserversReadsTheSystemResolvConf) {
 }
 
 }  // namespace
+
+namespace {
+
+int g_id_fn_calls = 0;
+ev_uint16_t counting_id_fn() {
+    ++g_id_fn_calls;
+    return 7;
+}
+void counting_bytes_fn(char *buf, size_t n) {
+    ++g_id_fn_calls;
+    memset(buf, 0, n);
+}
+
+TEST_F(DnsClient, TransactionIdAndRandomBytesHooksHaveNoEffect) {
+    evdns_set_transaction_id_fn(counting_id_fn);
+    evdns_set_random_bytes_fn(counting_bytes_fn);
+    Result r;
+    ASSERT_NE(evdns_base_resolve_ipv4(dns, "www.example.test", 0, on_result, &r), nullptr);
+    ASSERT_TRUE(run_until(base, [&] { return r.calls > 0; }));
+    EXPECT_EQ(r.result, DNS_ERR_NONE);
+    EXPECT_EQ(g_id_fn_calls, 0);
+    evdns_set_transaction_id_fn(nullptr);
+    evdns_set_random_bytes_fn(nullptr);
+}
+
+}  // namespace

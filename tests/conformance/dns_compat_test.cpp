@@ -23,7 +23,7 @@ void on_result(int result, char type, int count, int ttl, void *addresses, void 
     r->count = count;
 }
 
-TEST(DnsCompat, GlobalResolverOnTheCurrentBase) {
+TEST(DnsCompat, GlobalResolverAndServerPortOnTheCurrentBase) {
     dnsfake::Server server;
     server.set("www.example.test", {0, false, false, {dnsfake::a("10.0.0.1")}});
     server.set("quiet.test", {0, true, false, {}});
@@ -64,6 +64,31 @@ TEST(DnsCompat, GlobalResolverOnTheCurrentBase) {
     EXPECT_EQ(rq.calls, 1);
     EXPECT_EQ(rq.result, DNS_ERR_SHUTDOWN);
     evdns_shutdown(0);  // nothing left: harmless
+
+    // A server port on the current base answers a resolver on the same base.
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    sockaddr_in sin{};
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr *>(&sin), sizeof sin), 0);
+    socklen_t len = sizeof sin;
+    getsockname(fd, reinterpret_cast<sockaddr *>(&sin), &len);
+    evutil_make_socket_nonblocking(fd);
+    int served = 0;
+    evdns_server_port *port = evdns_add_server_port(fd, 0, [](evdns_server_request *req, void *arg) {
+        ++*static_cast<int *>(arg);
+        evdns_server_request_respond(req, DNS_ERR_NOTEXIST);
+    }, &served);
+    ASSERT_NE(port, nullptr);
+    evdns_base *dns = evdns_base_new(base, 0);
+    ASSERT_EQ(evdns_base_nameserver_ip_add(dns, ("127.0.0.1:" + std::to_string(ntohs(sin.sin_port))).c_str()), 0);
+    Result rn;
+    ASSERT_NE(evdns_base_resolve_ipv4(dns, "x.test", 0, on_result, &rn), nullptr);
+    ASSERT_TRUE(run_until(base, [&] { return rn.calls > 0; }));
+    EXPECT_EQ(rn.result, DNS_ERR_NOTEXIST);
+    EXPECT_EQ(served, 1);
+    evdns_base_free(dns, 0);
+    evdns_close_server_port(port);
     event_base_free(base);
 }
 
