@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -478,6 +479,66 @@ TEST_F(DnsClient, TransactionIdAndRandomBytesHooksHaveNoEffect) {
     EXPECT_EQ(g_id_fn_calls, 0);
     evdns_set_transaction_id_fn(nullptr);
     evdns_set_random_bytes_fn(nullptr);
+}
+
+}  // namespace
+
+namespace {
+
+// Every allocation of the resolver goes through event_set_mem_functions' hooks, and the
+// lists evdns_getaddrinfo hands out are released through the free hook by
+// evutil_freeaddrinfo.
+int g_allocs = 0, g_frees = 0;
+void *g_watched = nullptr;
+bool g_watched_freed = false;
+void *count_malloc(size_t n) {
+    ++g_allocs;
+    return std::malloc(n);
+}
+void *count_realloc(void *p, size_t n) {
+    ++g_allocs;
+    return std::realloc(p, n);
+}
+void count_free(void *p) {
+    if (p) ++g_frees;
+    if (p && p == g_watched) g_watched_freed = true;
+    std::free(p);
+}
+
+TEST(DnsMemory, ResolverAllocatesThroughTheMemHooks) {
+    // Hooks must be set before anything is allocated: a death test runs in a fresh process.
+    EXPECT_EXIT(
+        {
+            event_set_mem_functions(count_malloc, count_realloc, count_free);
+            bool ok = true;
+            {
+                dnsfake::Server server;
+                server.set("www.example.test", {0, false, false, {dnsfake::a("10.0.0.1")}});
+                event_base *base = event_base_new();
+                int before = g_allocs;
+                evdns_base *dns = evdns_base_new(base, 0);
+                ok = ok && evdns_base_nameserver_ip_add(dns, server.address().c_str()) == 0;
+                Result r;
+                ok = ok && evdns_base_resolve_ipv4(dns, "www.example.test", 0, on_result, &r);
+                ok = ok && run_until(base, [&] { return r.calls > 0; }) && r.result == DNS_ERR_NONE;
+                ok = ok && g_allocs - before >= 4;
+                evutil_addrinfo *got = nullptr;
+                evdns_getaddrinfo(dns, "192.0.2.1", "80", nullptr,
+                                  [](int, evutil_addrinfo *res, void *arg) {
+                                      *static_cast<evutil_addrinfo **>(arg) = res;
+                                  }, &got);
+                ok = ok && got;
+                g_watched = got;
+                evutil_freeaddrinfo(got);
+                ok = ok && g_watched_freed;
+                int frees_before = g_frees;
+                evdns_base_free(dns, 0);
+                ok = ok && g_frees > frees_before;
+                event_base_free(base);
+            }
+            std::exit(ok ? 0 : 1);
+        },
+        ::testing::ExitedWithCode(0), "");
 }
 
 }  // namespace
