@@ -377,7 +377,7 @@ namespace {
 std::vector<std::pair<int, std::string>> g_logged;
 void on_log(int is_warning, const char *msg) { g_logged.emplace_back(is_warning, msg); }
 
-TEST_F(DnsClient, ShutdownCallbacksRunInsideFree) {
+TEST_F(DnsClient, ShutdownCallbacksComeFromTheLoopAfterFree) {
     Result r;
     ASSERT_NE(evdns_base_resolve_ipv4(dns, "quiet.test", 0, on_result, &r), nullptr);
     ASSERT_TRUE(run_until(base, [&] { return server.count("quiet.test") > 0; }));
