@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "differences.h"
 #include "dns_fake_server.h"
 #include "dns_test_util.h"
 
@@ -539,6 +540,19 @@ TEST(DnsMemory, ResolverAllocatesThroughTheMemHooks) {
             std::exit(ok ? 0 : 1);
         },
         ::testing::ExitedWithCode(0), "");
+}
+
+}  // namespace
+
+namespace {
+
+TEST_F(DnsClient, WithoutALogFunctionMessagesGoToTheGeneralLog) {
+    short_timeouts("1");
+    conf::LogCapture logs;
+    Result r;
+    ASSERT_NE(evdns_base_resolve_ipv4(dns, "quiet.test", 0, on_result, &r), nullptr);
+    ASSERT_TRUE(run_until(base, [&] { return r.calls > 0; }));
+    EXPECT_EQ(logs.contains("has failed"), !conf::kDnsLogsOnlyThroughEvdnsLogFn);
 }
 
 }  // namespace

@@ -46,14 +46,37 @@ TEST(DnsCompat, GlobalResolverAndServerPortOnTheCurrentBase) {
     evdns_search_clear();
     evdns_search_ndots_set(1);
 
-    Result r4, rp, rq;
+    Result r4, rp, rp6, rs, rq;
+    in6_addr six{};
+    inet_pton(AF_INET6, "2001:db8::1", &six);
     EXPECT_EQ(evdns_resolve_ipv4("www.example.test", 0, on_result, &r4), 0);
     EXPECT_EQ(evdns_resolve_reverse(&loop, 0, on_result, &rp), 0);
-    ASSERT_TRUE(run_until(base, [&] { return r4.calls > 0 && rp.calls > 0; }));
+    EXPECT_EQ(evdns_resolve_reverse_ipv6(&six, 0, on_result, &rp6), 0);
+    ASSERT_TRUE(run_until(base, [&] { return r4.calls > 0 && rp.calls > 0 && rp6.calls > 0; }));
     EXPECT_EQ(r4.result, DNS_ERR_NONE);
     EXPECT_EQ(r4.type, DNS_IPv4_A);
     EXPECT_EQ(rp.result, DNS_ERR_NONE);
     EXPECT_EQ(rp.type, DNS_PTR);
+    EXPECT_EQ(rp6.result, DNS_ERR_NOTEXIST);
+    EXPECT_EQ(server.count("1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa"), 1);
+
+    evdns_search_add("example.test");
+    EXPECT_EQ(evdns_resolve_ipv4("www", 0, on_result, &rs), 0);
+    ASSERT_TRUE(run_until(base, [&] { return rs.calls > 0; }));
+    EXPECT_EQ(rs.result, DNS_ERR_NONE);
+    evdns_search_clear();
+
+    // More nameservers, from a resolv.conf and by address, then back to the fake one.
+    {
+        dnstest::TempFile conf("nameserver 127.0.0.7\n");
+        EXPECT_EQ(evdns_resolv_conf_parse(DNS_OPTION_NAMESERVERS, conf.path()), 0);
+    }
+    EXPECT_EQ(evdns_count_nameservers(), 2);
+    EXPECT_EQ(evdns_nameserver_add(htonl(0x7f000008)), 0);
+    EXPECT_EQ(evdns_count_nameservers(), 3);
+    EXPECT_EQ(evdns_clear_nameservers_and_suspend(), 0);
+    EXPECT_EQ(evdns_nameserver_ip_add(server.address().c_str()), 0);
+    EXPECT_EQ(evdns_resume(), 0);
 
     // Shutting down with a request in flight: SHUTDOWN from the loop.
     EXPECT_EQ(evdns_resolve_ipv6("quiet.test", 0, on_result, &rq), 0);

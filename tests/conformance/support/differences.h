@@ -111,3 +111,10 @@ inline constexpr bool kDnsServerIgnoresShortPackets = kIsReevent;
 // and counts the records it holds. Both set TC.
 inline constexpr bool kDnsServerCutsWholeRecords = kIsReevent;
 }  // namespace conf
+
+namespace conf {
+// evdns messages without an evdns_set_log_fn function: libevent sends them to its general
+// log (event_set_log_callback's function, or stderr); reevent drops them, as its core
+// exports no logging entry point to libevent_extra.
+inline constexpr bool kDnsLogsOnlyThroughEvdnsLogFn = kIsReevent;
+}  // namespace conf
