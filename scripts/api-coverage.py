@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Generates docs/api-coverage.md: one row per public function of the nine core headers
 (event.h, event_compat.h, buffer.h, buffer_compat.h, bufferevent.h, bufferevent_compat.h,
-listener.h, util.h, thread.h) and of http.h and tag.h (libevent_extra), with its state in the
-build and the test that covers it.
+listener.h, util.h, thread.h) and of http.h, tag.h, dns.h and dns_compat.h (libevent_extra),
+with its state in the build and the test that covers it.
 
 Sources:
   (a) tests/abi/abi-symbols.txt: the libevent 2.1.12 census (library, header, symbol);
@@ -29,8 +29,9 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "abi"))
 import elfsyms  # noqa: E402
 
 HEADERS = ["event.h", "event_compat.h", "buffer.h", "buffer_compat.h", "bufferevent.h",
-           "bufferevent_compat.h", "listener.h", "util.h", "thread.h", "http.h", "tag.h"]
-EXTRA_HEADERS = ("http.h", "tag.h")
+           "bufferevent_compat.h", "listener.h", "util.h", "thread.h", "http.h", "tag.h",
+           "dns.h", "dns_compat.h"]
+EXTRA_HEADERS = ("http.h", "tag.h", "dns.h", "dns_compat.h")
 IMPLEMENTED, ABSENT = "implemented", "absent"
 CLIENTS = {}
 
@@ -91,6 +92,7 @@ CLIENT_TESTS = {"clients.reevent.memcached": "memcached:memcached",
                 "clients.reevent.trickled": "trickle:trickled",
                 "clients.reevent.fstrm": "fstrm-bin:fstrm_capture",
                 "clients.reevent.luaevent": "lua-event:liblua5.4-event.so.0.0.0",
+                "clients.reevent.tor": "tor:tor",
                 "clients.reevent.libevent_programs":
                     "libevent-2.1.12-stable:test-and-sample-programs"}
 
@@ -157,8 +159,9 @@ def render(per_header):
     core_rows = [r for h in HEADERS if h not in EXTRA_HEADERS for r in per_header[h]]
     core_have = sum(1 for r in core_rows if r[1] == IMPLEMENTED)
     out.append("**Overall: %d/%d public functions (%.1f%%)** of the core headers and "
-               "libevent_pthreads; with http.h and tag.h (libevent_extra: tag.h whole, of http.h "
-               "only the URI, encoding, query and header helpers so far) %d/%d."
+               "libevent_pthreads; with http.h, tag.h, dns.h and dns_compat.h (libevent_extra: "
+               "tag.h and the dns headers whole, of http.h only the URI, encoding, query and "
+               "header helpers so far) %d/%d."
                % (core_have, len(core_rows), 100.0 * core_have / len(core_rows) if core_rows else 0,
                   have, total))
     out.append("")

@@ -9,11 +9,14 @@
 
 #include <cstring>
 
+#include "core/mm.h"
+
 namespace reevent::util {
 namespace {
 
 // libevent marks lists it allocated itself with this ai_flags bit and strips it from
-// callers' hints before the system sees them; reevent never sets it but strips it the same.
+// callers' hints before the system sees them. reevent's evdns_getaddrinfo (libevent_extra)
+// sets it on the lists it builds on the memory hooks; freeaddrinfo releases those itself.
 constexpr int kLibeventAllocatedFlag = static_cast<int>(0x80000000u);
 
 }  // namespace
@@ -35,7 +38,18 @@ int getaddrinfo(const char *node, const char *service, const addrinfo *hints_in,
 }
 
 void freeaddrinfo(addrinfo *ai) noexcept {
-    if (ai) ::freeaddrinfo(ai);
+    if (!ai) return;
+    if (!(ai->ai_flags & kLibeventAllocatedFlag)) {
+        ::freeaddrinfo(ai);
+        return;
+    }
+    // One block per entry (the sockaddr follows the addrinfo), the canonical name apart.
+    while (ai) {
+        addrinfo *next = ai->ai_next;
+        mm::free(ai->ai_canonname);
+        mm::free(ai);
+        ai = next;
+    }
 }
 
 const char *gai_strerror(int err) noexcept {

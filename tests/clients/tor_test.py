@@ -8,12 +8,14 @@ events, the once-per-second housekeeping) and its signals (EV_SIGNAL|EV_PERSIST 
 SIGINT, SIGUSR1, ...), event_active for the control port's queued signals, and
 event_base_loop / loopexit / loopbreak.
 
-It also imports 23 evdns_* names (BIND_NOW), which reevent does not implement. On the
-reevent side the test preloads a stub library of its own that defines exactly the imports
-our build does not export: evdns_set_log_fn and evdns_shutdown as no-ops, every other one
-prints its name and aborts. A client tor with the network disabled never resolves
-anything (no DNSPort: DisableNetwork opens no listener but the control port), so a call
-to an aborting stub fails the test, and the transcript shows which stubs ran.
+It also imports 23 evdns_* names (BIND_NOW): a client tor's dns_reset() makes an
+evdns_base (evdns_base_new, evdns_base_clear_nameservers_and_suspend, evdns_base_search_clear,
+evdns_set_log_fn) at every options change, and evdns_shutdown runs at exit. reevent's
+libevent_extra exports all of them, so tor runs on reevent's own evdns. Should the build
+under test lack some evdns name (computed at test time from its exports), the reevent side
+preloads a stub library of the test's own defining exactly those: the ones a network-less
+tor calls as no-ops or an opaque handle, every other one prints its name and aborts, so a
+call to an aborting stub fails the test and the transcript shows which stubs ran.
 
 Steps:
   1. `tor --verify-config`: "Configuration was valid", exit 0;
@@ -44,8 +46,9 @@ from clientlib import (Env, build_stub_library, check, log, main_wrapper, missin
                        verify_mapped, TestFailure, SKIP)
 
 TOR = "/usr/bin/tor"
-# What a client tor with DisableNetwork calls of evdns: dns_reset() (at every options change:
-# start, SETCONF, reload) makes an evdns_base with no nameservers and clears it; at exit
+# Used only when the build under test lacks evdns names (see the docstring). What a client
+# tor with DisableNetwork calls of evdns: dns_reset() (at every options change: start,
+# SETCONF, reload) makes an evdns_base with no nameservers and clears it; at exit
 # evdns_shutdown. An evdns_base without nameservers or requests has no events on the loop,
 # so an opaque handle and no-ops stand in for it. Everything else aborts.
 FAKE_STUBS = {"evdns_base_new": "stub_handle",
@@ -151,6 +154,9 @@ def body():
             log("tor imports %d libevent names; the %d evdns_* ones reevent lacks come from "
                 "the test's stub (%s fake, the others abort)"
                 % (n, len(miss), "/".join(sorted(set(miss) & set(FAKE_STUBS)))))
+        else:
+            log("tor imports %d libevent names, all exported by reevent (evdns included): "
+                "no stub" % n)
 
     data = os.path.join(e.tmp, "data")
     os.mkdir(data, 0o700)

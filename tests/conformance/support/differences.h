@@ -101,3 +101,20 @@ namespace conf { inline constexpr bool kHttpHelpersTakeNull = kIsReevent; }
 // Every reevent base is locked and can be woken from another thread without
 // evthread_use_pthreads; libevent needs lock callbacks installed before the base is made.
 namespace conf { inline constexpr bool kLockedWithoutLockCallbacks = kIsReevent; }
+
+namespace conf {
+// evdns server ports: a datagram shorter than a DNS header makes libevent 2.1 read past it
+// (it crashes); reevent ignores it like any other malformed query.
+inline constexpr bool kDnsServerIgnoresShortPackets = kIsReevent;
+// A server reply longer than 512 bytes: libevent cuts the message at byte 512, mid-record,
+// and its counts still name every record added; reevent ends it with the last whole record
+// and counts the records it holds. Both set TC.
+inline constexpr bool kDnsServerCutsWholeRecords = kIsReevent;
+}  // namespace conf
+
+namespace conf {
+// evdns messages without an evdns_set_log_fn function: libevent sends them to its general
+// log (event_set_log_callback's function, or stderr); reevent drops them, as its core
+// exports no logging entry point to libevent_extra.
+inline constexpr bool kDnsLogsOnlyThroughEvdnsLogFn = kIsReevent;
+}  // namespace conf

@@ -1,0 +1,19 @@
+// evdns_getaddrinfo: numeric hosts and host entries answered at once, other names through
+// an A and/or AAAA query on the resolver, results as evutil_addrinfo lists on hook memory
+// (marked so evutil_freeaddrinfo releases them with the hooks).
+#pragma once
+
+#include <event2/dns.h>
+#include <event2/util.h>
+
+namespace reevent::dns {
+
+struct Base;
+struct GaiRequest;
+
+// Null when the callback already ran (answered at once); otherwise the pending request.
+GaiRequest *getaddrinfo(Base *b, const char *node, const char *service, const evutil_addrinfo *hints,
+                        evdns_getaddrinfo_cb cb, void *arg) noexcept;
+void getaddrinfo_cancel(GaiRequest *g) noexcept;
+
+}  // namespace reevent::dns
