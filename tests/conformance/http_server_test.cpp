@@ -1,0 +1,736 @@
+// The HTTP server of <event2/http.h>: raw requests sent on a TCP socket and the raw bytes
+// of the answer compared (the Date header masked), on both libraries and every backend;
+// then the settings, the callbacks, bound sockets, connections and request ownership.
+// The client runs on its own thread with blocking sockets; the loop runs on the test's
+// thread, so no libevent call crosses threads.
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/http_struct.h>
+#include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "backend_fixture.h"
+
+namespace {
+
+// The layout programs compile against (transmission reads the members directly).
+static_assert(sizeof(evhttp_request) == 216);
+static_assert(offsetof(evhttp_request, evcon) == 16);
+static_assert(offsetof(evhttp_request, flags) == 24);
+static_assert(offsetof(evhttp_request, input_headers) == 32);
+static_assert(offsetof(evhttp_request, output_headers) == 40);
+static_assert(offsetof(evhttp_request, remote_host) == 48);
+static_assert(offsetof(evhttp_request, remote_port) == 56);
+static_assert(offsetof(evhttp_request, host_cache) == 64);
+static_assert(offsetof(evhttp_request, kind) == 72);
+static_assert(offsetof(evhttp_request, type) == 76);
+static_assert(offsetof(evhttp_request, headers_size) == 80);
+static_assert(offsetof(evhttp_request, body_size) == 88);
+static_assert(offsetof(evhttp_request, uri) == 96);
+static_assert(offsetof(evhttp_request, uri_elems) == 104);
+static_assert(offsetof(evhttp_request, major) == 112);
+static_assert(offsetof(evhttp_request, minor) == 113);
+static_assert(offsetof(evhttp_request, response_code) == 116);
+static_assert(offsetof(evhttp_request, response_code_line) == 120);
+static_assert(offsetof(evhttp_request, input_buffer) == 128);
+static_assert(offsetof(evhttp_request, ntoread) == 136);
+static_assert(offsetof(evhttp_request, output_buffer) == 152);
+static_assert(offsetof(evhttp_request, cb) == 160);
+static_assert(offsetof(evhttp_request, cb_arg) == 168);
+static_assert(offsetof(evhttp_request, chunk_cb) == 176);
+static_assert(offsetof(evhttp_request, header_cb) == 184);
+static_assert(offsetof(evhttp_request, error_cb) == 192);
+static_assert(offsetof(evhttp_request, on_complete_cb) == 200);
+static_assert(offsetof(evhttp_request, on_complete_cb_arg) == 208);
+
+std::string s(const char *p) { return p ? p : "(null)"; }
+
+// "Date: <anything>\r\n" becomes "Date: D\r\n".
+std::string mask_date(std::string t) {
+    size_t pos = 0;
+    while ((pos = t.find("Date: ", pos)) != std::string::npos) {
+        size_t end = t.find("\r\n", pos);
+        if (end == std::string::npos) break;
+        t.replace(pos, end - pos, "Date: D");
+        pos += 7;
+    }
+    return t;
+}
+
+// A loopback client connection (blocking).
+int connect_to(int port) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(static_cast<uint16_t>(port));
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, reinterpret_cast<sockaddr *>(&sa), sizeof sa) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+int local_port(int fd) {
+    sockaddr_in sa{};
+    socklen_t len = sizeof sa;
+    getsockname(fd, reinterpret_cast<sockaddr *>(&sa), &len);
+    return ntohs(sa.sin_port);
+}
+
+// Reads until the peer closes ("<closed>" appended) or nothing comes for idle_ms
+// ("<open>").
+std::string read_all(int fd, int idle_ms) {
+    std::string out;
+    char buf[4096];
+    for (;;) {
+        pollfd p{fd, POLLIN, 0};
+        if (poll(&p, 1, idle_ms) <= 0) return out + "<open>";
+        ssize_t n = recv(fd, buf, sizeof buf, 0);
+        if (n <= 0) return out + (n == 0 ? "<closed>" : "<error>");
+        out.append(buf, static_cast<size_t>(n));
+    }
+}
+
+// The echo callback: what the server parsed, as text.
+void echo_cb(evhttp_request *req, void *) {
+    evbuffer *b = evbuffer_new();
+    evbuffer_add_printf(b, "type=%d uri=%s ver=%d.%d host=%s rh=%s rp=%s path=%s query=%s\n",
+                        static_cast<int>(evhttp_request_get_command(req)),
+                        s(evhttp_request_get_uri(req)).c_str(), req->major, req->minor,
+                        s(evhttp_request_get_host(req)).c_str(), s(req->remote_host).c_str(),
+                        req->remote_port > 0 ? "set" : "0",
+                        s(evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req))).c_str(),
+                        s(evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req))).c_str());
+    for (evkeyval *kv = evhttp_request_get_input_headers(req)->tqh_first; kv;
+         kv = kv->next.tqe_next)
+        evbuffer_add_printf(b, "[%s]=[%s]\n", kv->key, kv->value);
+    evbuffer *in = evhttp_request_get_input_buffer(req);
+    evbuffer_add_printf(b, "body=%zu:", evbuffer_get_length(in));
+    evbuffer_add_buffer(b, in);
+    evhttp_send_reply(req, HTTP_OK, "OK", b);
+    evbuffer_free(b);
+}
+
+void error_cb(evhttp_request *req, void *arg) {
+    evhttp_send_error(req, static_cast<int>(reinterpret_cast<intptr_t>(arg)), nullptr);
+}
+
+void reason_cb(evhttp_request *req, void *) { evhttp_send_error(req, 500, "oops <b>"); }
+
+void chunks_cb(evhttp_request *req, void *) {
+    evhttp_send_reply_start(req, HTTP_OK, "OK");
+    evbuffer *b = evbuffer_new();
+    evbuffer_add(b, "abc", 3);
+    evhttp_send_reply_chunk(req, b);
+    evhttp_send_reply_chunk(req, b);  // empty: nothing is sent
+    evbuffer_add(b, "defg", 4);
+    evhttp_send_reply_chunk(req, b);
+    evhttp_send_reply_end(req);
+    evbuffer_free(b);
+}
+
+void status_cb(evhttp_request *req, void *arg) {
+    evbuffer *b = evbuffer_new();
+    evbuffer_add(b, "xyz", 3);
+    evhttp_send_reply(req, static_cast<int>(reinterpret_cast<intptr_t>(arg)), nullptr, b);
+    evbuffer_free(b);
+}
+
+class HttpServer : public conf::BackendTest {
+protected:
+    void SetUp() override {
+        conf::BackendTest::SetUp();
+        http_ = evhttp_new(base());
+        ASSERT_NE(http_, nullptr);
+        bound_ = evhttp_bind_socket_with_handle(http_, "127.0.0.1", 0);
+        ASSERT_NE(bound_, nullptr);
+        port_ = local_port(evhttp_bound_socket_get_fd(bound_));
+        ASSERT_GT(port_, 0);
+        evhttp_set_cb(http_, "/echo", echo_cb, nullptr);
+        evhttp_set_cb(http_, "/err403", error_cb, reinterpret_cast<void *>(intptr_t{403}));
+        evhttp_set_cb(http_, "/reason", reason_cb, nullptr);
+        evhttp_set_cb(http_, "/chunks", chunks_cb, nullptr);
+        evhttp_set_cb(http_, "/s204", status_cb, reinterpret_cast<void *>(intptr_t{204}));
+        evhttp_set_cb(http_, "/s304", status_cb, reinterpret_cast<void *>(intptr_t{304}));
+        evhttp_set_cb(http_, "/s100", status_cb, reinterpret_cast<void *>(intptr_t{100}));
+        evhttp_set_cb(http_, "/s299", status_cb, reinterpret_cast<void *>(intptr_t{299}));
+    }
+    void TearDown() override {
+        if (http_) evhttp_free(http_);
+        conf::BackendTest::TearDown();
+    }
+
+    // Runs the loop while client() runs on another thread.
+    void with_client(const std::function<void()> &client) {
+        std::atomic<bool> done{false};
+        std::thread t([&] {
+            client();
+            done = true;
+        });
+        while (!done) {
+            event_base_loop(base(), EVLOOP_NONBLOCK);
+            usleep(500);
+        }
+        t.join();
+        for (int i = 0; i < 5; ++i) event_base_loop(base(), EVLOOP_NONBLOCK);
+    }
+
+    // Sends request on a fresh connection; the answer with the Date masked.
+    std::string exchange(const std::string &request, int idle_ms = 150) {
+        std::string out;
+        with_client([&] {
+            int fd = connect_to(port_);
+            if (fd < 0) return;
+            send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+            out = read_all(fd, idle_ms);
+            close(fd);
+        });
+        return mask_date(out);
+    }
+
+    evhttp *http_ = nullptr;
+    evhttp_bound_socket *bound_ = nullptr;
+    int port_ = 0;
+};
+
+struct Exchange {
+    const char *name;
+    std::string request;
+    std::string answer;
+};
+
+const Exchange kExchanges[] = {
+    {"get_1_1", "GET /echo HTTP/1.1\r\nHost: a\r\n\r\n",
+     "HTTP/1.1 200 OK\r\n"
+     "Date: D\r\n"
+     "Content-Length: 94\r\n"
+     "Content-Type: text/html; charset=ISO-8859-1\r\n"
+     "\r\n"
+     "type=1 uri=/echo ver=1.1 host=a rh=127.0.0.1 rp=set path=/echo query=(null)\n"
+     "[Host]=[a]\n"
+     "body=0:<open>"},
+    {"get_1_0_closes", "GET /echo?x=1 HTTP/1.0\r\n\r\n",
+     "HTTP/1.0 200 OK\r\n"
+     "Content-Type: text/html; charset=ISO-8859-1\r\n"
+     "\r\n"
+     "type=1 uri=/echo?x=1 ver=1.0 host=(null) rh=127.0.0.1 rp=set path=/echo query=x=1\n"
+     "body=0:<closed>"},
+    {"get_1_0_keepalive", "GET /echo HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+     "HTTP/1.0 200 OK\r\n"
+     "Connection: keep-alive\r\n"
+     "Content-Length: 114\r\n"
+     "Content-Type: text/html; charset=ISO-8859-1\r\n"
+     "\r\n"
+     "type=1 uri=/echo ver=1.0 host=(null) rh=127.0.0.1 rp=set path=/echo query=(null)\n"
+     "[Connection]=[keep-alive]\n"
+     "body=0:<open>"},
+    {"get_1_1_close", "GET /echo HTTP/1.1\r\nConnection: close\r\n\r\n",
+     "HTTP/1.1 200 OK\r\n"
+     "Date: D\r\n"
+     "Content-Length: 109\r\n"
+     "Content-Type: text/html; charset=ISO-8859-1\r\n"
+     "Connection: close\r\n"
+     "\r\n"
+     "type=1 uri=/echo ver=1.1 host=(null) rh=127.0.0.1 rp=set path=/echo query=(null)\n"
+     "[Connection]=[close]\n"
+     "body=0:<closed>"},
+    {"close_among_tokens_is_not_close", "GET /echo HTTP/1.1\r\nConnection: keep-alive, close\r\n\r\n",
+     "HTTP/1.1 200 OK\r\n"
+     "Date: D\r\n"
+     "Content-Length: 121\r\n"
+     "Content-Type: text/html; charset=ISO-8859-1\r\n"
+     "\r\n"
+     "type=1 uri=/echo ver=1.1 host=(null) rh=127.0.0.1 rp=set path=/echo query=(null)\n"
+     "[Connection]=[keep-alive, close]\n"
+     "body=0:<open>"},
+    {"head_gets_no_length_but_the_body", "HEAD /echo HTTP/1.1\r\n\r\n",
+     "HTTP/1.1 200 OK\r\n"
+     "Date: D\r\n"
+     "\r\n"
+     "type=4 uri=/echo ver=1.1 host=(null) rh=127.0.0.1 rp=set path=/echo query=(null)\n"
+     "body=0:<open>"},
+    {"not_found", "GET /none HTTP/1.1\r\n\r\n",
+     "HTTP/1.1 404 Not Found\r\n"
+     "Content-Type: text/html\r\n"
+     "Connection: close\r\n"
+     "Date: D\r\n"
+     "Content-Length: 146\r\n"
+     "\r\n"
+     "<html><head><title>404 Not Found</title></head><body><h1>Not Found</h1><p>The requested URL /none was not found on this server.</p></body></html>\n"
+     "<closed>"},
+    {"not_found_escapes_and_answers_1_1", "GET /none?<a> HTTP/1.0\r\n\r\n",
+     "HTTP/1.1 404 Not Found\r\n"
+     "Content-Type: text/html\r\n"
+     "Connection: close\r\n"
+     "Date: D\r\n"
+     "Content-Length: 156\r\n"
+     "\r\n"
+     "<html><head><title>404 Not Found</title></head><body><h1>Not Found</h1><p>The requested URL /none?&lt;a&gt; was not found on this server.</p></body></html>\n"
+     "<closed>"},
+    {"options_not_allowed", "OPTIONS /echo HTTP/1.1\r\n\r\n",
+     "HTTP/1.1 501 Not Implemented\r\n"
+     "Content-Type: text/html\r\n"
+     "Connection: close\r\n"
+     "Date: D\r\n"
+     "Content-Length: 102\r\n"
+     "\r\n"
+     "<HTML><HEAD>\n"
+     "<TITLE>501 Not Implemented</TITLE>\n"
+     "</HEAD><BODY>\n"
+     "<H1>Not Implemented</H1>\n"
+     "</BODY></HTML>\n"
+     "<closed>"},
+    {"trace_not_allowed", "TRACE /echo HTTP/1.1\r\n\r\n",
+     "HTTP/1.1 501 Not Implemented\r\n"
+     "Content-Type: text/html\r\n"
+     "Connection: close\r\n"
+     "Date: D\r\n"
+     "Content-Length: 102\r\n"
+     "\r\n"
+     "<HTML><HEAD>\n"
+     "<TITLE>501 Not Implemented</TITLE>\n"
+     "</HEAD><BODY>\n"
+     "<H1>Not Implemented</H1>\n"
+     "</BODY></HTML>\n"
+     "<closed>"},
+    {"unknown_method", "FOO /echo HTTP/1.1\r\n\r\n",
+     "HTTP/1.1 501 Not Implemented\r\n"
+     "Content-Type: text/html\r\n"
+     "Connection: close\r\n"
+     "Date: D\r\n"
+     "Content-Length: 102\r\n"
+     "\r\n"
+     "<HTML><HEAD>\n"
+     "<TITLE>501 Not Implemented</TITLE>\n"
+     "</HEAD><BODY>\n"
+     "<H1>Not Implemented</H1>\n"
+     "</BODY></HTML>\n"
+     "<closed>"},
+    {"methods_are_case_sensitive", "get /echo HTTP/1.1\r\n\r\n",
+     "HTTP/1.1 501 Not Implemented\r\n"
+     "Content-Type: text/html\r\n"
+     "Connection: close\r\n"
+     "Date: D\r\n"
+     "Content-Length: 102\r\n"
+     "\r\n"
+     "<HTML><HEAD>\n"
+     "<TITLE>501 Not Implemented</TITLE>\n"
+     "</HEAD><BODY>\n"
+     "<H1>Not Implemented</H1>\n"
+     "</BODY></HTML>\n"
+     "<closed>"},
+    {"version_2_0", "GET /echo HTTP/2.0\r\n\r\n",
+     "HTTP/1.1 400 Bad Request\r\n"
+     "Content-Type: text/html\r\n"
+     "Connection: close\r\n"
+     "Date: D\r\n"
+     "Content-Length: 94\r\n"
+     "\r\n"
+     "<HTML><HEAD>\n"
+     "<TITLE>400 Bad Request</TITLE>\n"
+     "</HEAD><BODY>\n"
+     "<H1>Bad Request</H1>\n"
+     "</BODY></HTML>\n"
+     "<closed>"},
+    {"bad_protocol", "GET /echo HTTX/1.1\r\n\r\n",
+     "HTTP/1.1 400 Bad Request\r\n"
+     "Content-Type: text/html\r\n"
+     "Connection: close\r\n"
+     "Date: D\r\n"
+     "Content-Length: 94\r\n"
+     "\r\n"
+     "<HTML><HEAD>\n"
+     "<TITLE>400 Bad Request</TITLE>\n"
+     "</HEAD><BODY>\n"
+     "<H1>Bad Request</H1>\n"
+     "</BODY></HTML>\n"
+     "<closed>"},
+    {"no_version", "GET /echo\r\n\r\n",
+     "HTTP/1.1 400 Bad Request\r\n"
+     "Content-Type: text/html\r\n"
+     "Connection: close\r\n"
+     "Date: D\r\n"
+     "Content-Length: 94\r\n"
+     "\r\n"
+     "<HTML><HEAD>\n"
+     "<TITLE>400 Bad Request</TITLE>\n"
+     "</HEAD><BODY>\n"
+     "<H1>Bad Request</H1>\n"
+     "</BODY></HTML>\n"
+     "<closed>"},
+    {"leading_empty_line", "\r\nGET /echo HTTP/1.1\r\n\r\n",
+     "HTTP/1.1 400 Bad Request\r\n"
+     "Content-Type: text/html\r\n"
+     "Connection: close\r\n"
+     "Date: D\r\n"
+     "Content-Length: 94\r\n"
+     "\r\n"
+     "<HTML><HEAD>\n"
+     "<TITLE>400 Bad Request</TITLE>\n"
+     "</HEAD><BODY>\n"
+     "<H1>Bad Request</H1>\n"
+     "</BODY></HTML>\n"
+     "<closed>"},
+    {"header_without_colon", "GET /echo HTTP/1.1\r\nbad header\r\n\r\n",
+     "HTTP/1.1 400 Bad Request\r\n"
+     "Content-Type: text/html\r\n"
+     "Connection: close\r\n"
+     "Date: D\r\n"
+     "Content-Length: 94\r\n"
+     "\r\n"
+     "<HTML><HEAD>\n"
+     "<TITLE>400 Bad Request</TITLE>\n"
+     "</HEAD><BODY>\n"
+     "<H1>Bad Request</H1>\n"
+     "</BODY></HTML>\n"
+     "<closed>"},
+    {"continuation_lines_and_trimming", "GET /echo HTTP/1.1\r\nA: b\r\n c\r\n\td\r\nE:f\r\nG:   h  \r\n\r\n",
+     "HTTP/1.1 200 OK\r\n"
+     "Date: D\r\n"
+     "Content-Length: 116\r\n"
+     "Content-Type: text/html; charset=ISO-8859-1\r\n"
+     "\r\n"
+     "type=1 uri=/echo ver=1.1 host=(null) rh=127.0.0.1 rp=set path=/echo query=(null)\n"
+     "[A]=[b c d]\n"
+     "[E]=[f]\n"
+     "[G]=[h]\n"
+     "body=0:<open>"},
+    {"empty_key_and_value", "GET /echo HTTP/1.1\r\n: v\r\nK:\r\n\r\n",
+     "HTTP/1.1 200 OK\r\n"
+     "Date: D\r\n"
+     "Content-Length: 102\r\n"
+     "Content-Type: text/html; charset=ISO-8859-1\r\n"
+     "\r\n"
+     "type=1 uri=/echo ver=1.1 host=(null) rh=127.0.0.1 rp=set path=/echo query=(null)\n"
+     "[]=[v]\n"
+     "[K]=[]\n"
+     "body=0:<open>"},
+    {"bare_lf_line_ends", "GET /echo HTTP/1.1\n\n",
+     "HTTP/1.1 200 OK\r\n"
+     "Date: D\r\n"
+     "Content-Length: 88\r\n"
+     "Content-Type: text/html; charset=ISO-8859-1\r\n"
+     "\r\n"
+     "type=1 uri=/echo ver=1.1 host=(null) rh=127.0.0.1 rp=set path=/echo query=(null)\n"
+     "body=0:<open>"},
+    {"post_content_length", "POST /echo HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello",
+     "HTTP/1.1 200 OK\r\n"
+     "Date: D\r\n"
+     "Content-Length: 114\r\n"
+     "Content-Type: text/html; charset=ISO-8859-1\r\n"
+     "\r\n"
+     "type=2 uri=/echo ver=1.1 host=(null) rh=127.0.0.1 rp=set path=/echo query=(null)\n"
+     "[Content-Length]=[5]\n"
+     "body=5:hello<open>"},
+    {"put_content_length", "PUT /echo HTTP/1.1\r\nContent-Length: 2\r\n\r\nab",
+     "HTTP/1.1 200 OK\r\n"
+     "Date: D\r\n"
+     "Content-Length: 111\r\n"
+     "Content-Type: text/html; charset=ISO-8859-1\r\n"
+     "\r\n"
+     "type=8 uri=/echo ver=1.1 host=(null) rh=127.0.0.1 rp=set path=/echo query=(null)\n"
+     "[Content-Length]=[2]\n"
+     "body=2:ab<open>"},
+    {"get_with_body", "GET /echo HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc",
+     "HTTP/1.1 200 OK\r\n"
+     "Date: D\r\n"
+     "Content-Length: 112\r\n"
+     "Content-Type: text/html; charset=ISO-8859-1\r\n"
+     "\r\n"
+     "type=1 uri=/echo ver=1.1 host=(null) rh=127.0.0.1 rp=set path=/echo query=(null)\n"
+     "[Content-Length]=[3]\n"
+     "body=3:abc<open>"},
+    {"post_without_length", "POST /echo HTTP/1.1\r\n\r\n",
+     "HTTP/1.1 200 OK\r\n"
+     "Date: D\r\n"
+     "Content-Length: 88\r\n"
+     "Content-Type: text/html; charset=ISO-8859-1\r\n"
+     "\r\n"
+     "type=2 uri=/echo ver=1.1 host=(null) rh=127.0.0.1 rp=set path=/echo query=(null)\n"
+     "body=0:<open>"},
+    {"bad_content_length", "POST /echo HTTP/1.1\r\nContent-Length: x5\r\n\r\nhello",
+     "HTTP/1.1 400 Bad Request\r\n"
+     "Content-Type: text/html\r\n"
+     "Connection: close\r\n"
+     "Date: D\r\n"
+     "Content-Length: 94\r\n"
+     "\r\n"
+     "<HTML><HEAD>\n"
+     "<TITLE>400 Bad Request</TITLE>\n"
+     "</HEAD><BODY>\n"
+     "<H1>Bad Request</H1>\n"
+     "</BODY></HTML>\n"
+     "<closed>"},
+    {"negative_content_length", "POST /echo HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
+     "HTTP/1.1 400 Bad Request\r\n"
+     "Content-Type: text/html\r\n"
+     "Connection: close\r\n"
+     "Date: D\r\n"
+     "Content-Length: 94\r\n"
+     "\r\n"
+     "<HTML><HEAD>\n"
+     "<TITLE>400 Bad Request</TITLE>\n"
+     "</HEAD><BODY>\n"
+     "<H1>Bad Request</H1>\n"
+     "</BODY></HTML>\n"
+     "<closed>"},
+    {"chunked_body_trailer_dropped", "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\nT: v\r\n\r\n",
+     "HTTP/1.1 200 OK\r\n"
+     "Date: D\r\n"
+     "Content-Length: 123\r\n"
+     "Content-Type: text/html; charset=ISO-8859-1\r\n"
+     "\r\n"
+     "type=2 uri=/echo ver=1.1 host=(null) rh=127.0.0.1 rp=set path=/echo query=(null)\n"
+     "[Transfer-Encoding]=[chunked]\n"
+     "body=5:abcde<open>"},
+    {"chunk_extension_refused", "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2;ext\r\nde\r\n0\r\n\r\n",
+     "HTTP/1.1 413 Request Entity Too Large\r\n"
+     "Content-Type: text/html\r\n"
+     "Connection: close\r\n"
+     "Date: D\r\n"
+     "Content-Length: 120\r\n"
+     "\r\n"
+     "<HTML><HEAD>\n"
+     "<TITLE>413 Request Entity Too Large</TITLE>\n"
+     "</HEAD><BODY>\n"
+     "<H1>Request Entity Too Large</H1>\n"
+     "</BODY></HTML>\n"
+     "<closed>"},
+    {"bad_chunk_size", "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+     "HTTP/1.1 413 Request Entity Too Large\r\n"
+     "Content-Type: text/html\r\n"
+     "Connection: close\r\n"
+     "Date: D\r\n"
+     "Content-Length: 120\r\n"
+     "\r\n"
+     "<HTML><HEAD>\n"
+     "<TITLE>413 Request Entity Too Large</TITLE>\n"
+     "</HEAD><BODY>\n"
+     "<H1>Request Entity Too Large</H1>\n"
+     "</BODY></HTML>\n"
+     "<closed>"},
+    {"expect_100_continue", "POST /echo HTTP/1.1\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n",
+     "HTTP/1.1 100 Continue\r\n"
+     "\r\n"
+     "<open>"},
+    {"expect_other", "POST /echo HTTP/1.1\r\nExpect: foo\r\nContent-Length: 1\r\n\r\n",
+     "HTTP/1.1 417 Expectation Failed\r\n"
+     "Content-Type: text/html\r\n"
+     "Connection: close\r\n"
+     "Date: D\r\n"
+     "Content-Length: 108\r\n"
+     "\r\n"
+     "<HTML><HEAD>\n"
+     "<TITLE>417 Expectation Failed</TITLE>\n"
+     "</HEAD><BODY>\n"
+     "<H1>Expectation Failed</H1>\n"
+     "</BODY></HTML>\n"
+     "<closed>"},
+    {"pipelined_in_order", "GET /echo HTTP/1.1\r\n\r\nGET /echo?2 HTTP/1.1\r\n\r\n",
+     "HTTP/1.1 200 OK\r\n"
+     "Date: D\r\n"
+     "Content-Length: 88\r\n"
+     "Content-Type: text/html; charset=ISO-8859-1\r\n"
+     "\r\n"
+     "type=1 uri=/echo ver=1.1 host=(null) rh=127.0.0.1 rp=set path=/echo query=(null)\n"
+     "body=0:HTTP/1.1 200 OK\r\n"
+     "Date: D\r\n"
+     "Content-Length: 85\r\n"
+     "Content-Type: text/html; charset=ISO-8859-1\r\n"
+     "\r\n"
+     "type=1 uri=/echo?2 ver=1.1 host=(null) rh=127.0.0.1 rp=set path=/echo query=2\n"
+     "body=0:<open>"},
+    {"pipelined_1_0_keepalive_then_close", "GET /echo HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\nGET /echo HTTP/1.0\r\n\r\n",
+     "HTTP/1.0 200 OK\r\n"
+     "Connection: keep-alive\r\n"
+     "Content-Length: 114\r\n"
+     "Content-Type: text/html; charset=ISO-8859-1\r\n"
+     "\r\n"
+     "type=1 uri=/echo ver=1.0 host=(null) rh=127.0.0.1 rp=set path=/echo query=(null)\n"
+     "[Connection]=[Keep-Alive]\n"
+     "body=0:HTTP/1.0 200 OK\r\n"
+     "Content-Type: text/html; charset=ISO-8859-1\r\n"
+     "\r\n"
+     "type=1 uri=/echo ver=1.0 host=(null) rh=127.0.0.1 rp=set path=/echo query=(null)\n"
+     "body=0:<closed>"},
+    {"absolute_uri_is_a_proxy_request", "GET http://host.example:99/echo?q HTTP/1.1\r\nHost: other\r\n\r\n",
+     "HTTP/1.1 200 OK\r\n"
+     "Date: D\r\n"
+     "Content-Length: 128\r\n"
+     "Content-Type: text/html; charset=ISO-8859-1\r\n"
+     "\r\n"
+     "type=1 uri=http://host.example:99/echo?q ver=1.1 host=host.example rh=127.0.0.1 rp=set path=/echo query=q\n"
+     "[Host]=[other]\n"
+     "body=0:<closed>"},
+    {"host_header_without_port", "GET /echo HTTP/1.1\r\nHost: Other:80\r\n\r\n",
+     "HTTP/1.1 200 OK\r\n"
+     "Date: D\r\n"
+     "Content-Length: 105\r\n"
+     "Content-Type: text/html; charset=ISO-8859-1\r\n"
+     "\r\n"
+     "type=1 uri=/echo ver=1.1 host=Other rh=127.0.0.1 rp=set path=/echo query=(null)\n"
+     "[Host]=[Other:80]\n"
+     "body=0:<open>"},
+    {"path_is_matched_decoded", "GET /e%63ho HTTP/1.1\r\n\r\n",
+     "HTTP/1.1 200 OK\r\n"
+     "Date: D\r\n"
+     "Content-Length: 92\r\n"
+     "Content-Type: text/html; charset=ISO-8859-1\r\n"
+     "\r\n"
+     "type=1 uri=/e%63ho ver=1.1 host=(null) rh=127.0.0.1 rp=set path=/e%63ho query=(null)\n"
+     "body=0:<open>"},
+    {"fragment_is_ignored_for_matching", "GET /echo#frag HTTP/1.1\r\n\r\n",
+     "HTTP/1.1 200 OK\r\n"
+     "Date: D\r\n"
+     "Content-Length: 93\r\n"
+     "Content-Type: text/html; charset=ISO-8859-1\r\n"
+     "\r\n"
+     "type=1 uri=/echo#frag ver=1.1 host=(null) rh=127.0.0.1 rp=set path=/echo query=(null)\n"
+     "body=0:<open>"},
+    {"trailing_slash_is_another_path", "GET /echo/ HTTP/1.1\r\n\r\n",
+     "HTTP/1.1 404 Not Found\r\n"
+     "Content-Type: text/html\r\n"
+     "Connection: close\r\n"
+     "Date: D\r\n"
+     "Content-Length: 147\r\n"
+     "\r\n"
+     "<html><head><title>404 Not Found</title></head><body><h1>Not Found</h1><p>The requested URL /echo/ was not found on this server.</p></body></html>\n"
+     "<closed>"},
+    {"two_spaces_keep_one_in_the_uri", "GET  /echo HTTP/1.1\r\n\r\n",
+     "HTTP/1.1 404 Not Found\r\n"
+     "Content-Type: text/html\r\n"
+     "Connection: close\r\n"
+     "Date: D\r\n"
+     "Content-Length: 147\r\n"
+     "\r\n"
+     "<html><head><title>404 Not Found</title></head><body><h1>Not Found</h1><p>The requested URL  /echo was not found on this server.</p></body></html>\n"
+     "<closed>"},
+    {"send_error_standard_phrase", "GET /err403 HTTP/1.1\r\n\r\n",
+     "HTTP/1.1 403 Forbidden\r\n"
+     "Content-Type: text/html\r\n"
+     "Connection: close\r\n"
+     "Date: D\r\n"
+     "Content-Length: 90\r\n"
+     "\r\n"
+     "<HTML><HEAD>\n"
+     "<TITLE>403 Forbidden</TITLE>\n"
+     "</HEAD><BODY>\n"
+     "<H1>Forbidden</H1>\n"
+     "</BODY></HTML>\n"
+     "<closed>"},
+    {"send_error_1_0_request", "GET /err403 HTTP/1.0\r\n\r\n",
+     "HTTP/1.1 403 Forbidden\r\n"
+     "Content-Type: text/html\r\n"
+     "Connection: close\r\n"
+     "Date: D\r\n"
+     "Content-Length: 90\r\n"
+     "\r\n"
+     "<HTML><HEAD>\n"
+     "<TITLE>403 Forbidden</TITLE>\n"
+     "</HEAD><BODY>\n"
+     "<H1>Forbidden</H1>\n"
+     "</BODY></HTML>\n"
+     "<closed>"},
+    {"send_error_reason_as_given", "GET /reason HTTP/1.1\r\n\r\n",
+     "HTTP/1.1 500 oops <b>\r\n"
+     "Content-Type: text/html\r\n"
+     "Connection: close\r\n"
+     "Date: D\r\n"
+     "Content-Length: 88\r\n"
+     "\r\n"
+     "<HTML><HEAD>\n"
+     "<TITLE>500 oops <b></TITLE>\n"
+     "</HEAD><BODY>\n"
+     "<H1>oops <b></H1>\n"
+     "</BODY></HTML>\n"
+     "<closed>"},
+    {"chunked_reply_1_1", "GET /chunks HTTP/1.1\r\n\r\n",
+     "HTTP/1.1 200 OK\r\n"
+     "Transfer-Encoding: chunked\r\n"
+     "Date: D\r\n"
+     "Content-Type: text/html; charset=ISO-8859-1\r\n"
+     "\r\n"
+     "3\r\n"
+     "abc\r\n"
+     "4\r\n"
+     "defg\r\n"
+     "0\r\n"
+     "\r\n"
+     "<open>"},
+    {"chunked_reply_1_0_is_raw_then_close", "GET /chunks HTTP/1.0\r\n\r\n",
+     "HTTP/1.0 200 OK\r\n"
+     "Content-Type: text/html; charset=ISO-8859-1\r\n"
+     "\r\n"
+     "abcdefg<closed>"},
+    {"chunked_reply_head", "HEAD /chunks HTTP/1.1\r\n\r\n",
+     "HTTP/1.1 200 OK\r\n"
+     "Date: D\r\n"
+     "\r\n"
+     "<open>"},
+    {"reply_204", "GET /s204 HTTP/1.1\r\n\r\n",
+     "HTTP/1.1 204 No Content\r\n"
+     "Date: D\r\n"
+     "\r\n"
+     "xyz<open>"},
+    {"reply_304", "GET /s304 HTTP/1.1\r\n\r\n",
+     "HTTP/1.1 304 Not Modified\r\n"
+     "Date: D\r\n"
+     "\r\n"
+     "xyz<open>"},
+    {"reply_100", "GET /s100 HTTP/1.1\r\n\r\n",
+     "HTTP/1.1 100 Continue\r\n"
+     "Date: D\r\n"
+     "\r\n"
+     "xyz<open>"},
+    {"reply_unknown_2xx", "GET /s299 HTTP/1.1\r\n\r\n",
+     "HTTP/1.1 299 Success\r\n"
+     "Date: D\r\n"
+     "Content-Length: 3\r\n"
+     "Content-Type: text/html; charset=ISO-8859-1\r\n"
+     "\r\n"
+     "xyz<open>"},
+};
+
+TEST_P(HttpServer, RawExchangesMatchLibevent) {
+    for (const Exchange &e : kExchanges) {
+        SCOPED_TRACE(e.name);
+        std::string got = exchange(e.request);
+        EXPECT_EQ(got, e.answer);
+        if (std::getenv("CONF_HTTP_DUMP")) {
+            std::printf("@@%s\n", e.name);
+            for (char c : got) {
+                if (c == '\r') std::printf("\\r");
+                else if (c == '\n') std::printf("\\n");
+                else if (c == '"') std::printf("\\\"");
+                else std::putchar(c);
+            }
+            std::printf("\n");
+        }
+    }
+}
+
+CONF_INSTANTIATE_BACKENDS(HttpServer);
+
+}  // namespace
