@@ -239,10 +239,9 @@ void reply_done(evhttp_connection *c) noexcept {
     evhttp_request *req = c->req;
     c->req = nullptr;
     bool close = !req || reply_closes_connection(req);
-    if (req) {
-        req->evcon = nullptr;
-        if (!(req->flags & EVHTTP_USER_OWNED)) request_free(req);
-    }
+    // libevent 2.1 frees an answered request even when the program owns it (ownership
+    // only keeps a request alive when its connection goes away first).
+    request_free(req);
     if (close || !start_request(c)) {
         connection_free(c);
         return;

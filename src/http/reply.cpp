@@ -106,6 +106,8 @@ void send_reply_start(evhttp_request *req, int code, const char *reason) noexcep
         req->chunked = 0;
     }
     write_reply_head(req, output_of(req), content_type(req));
+    // What the program already put in the output buffer follows the head as it is.
+    evbuffer_add_buffer(output_of(req), req->output_buffer);
     req->userdone = 0;
     connection_start_writing(req->evcon);
 }

@@ -16,7 +16,9 @@ constexpr const char *k2xx[] = {"OK",       "Created",        "Accepted",
                                 "Reset Content", "Partial Content"};
 constexpr const char *k3xx[] = {"Multiple Choices", "Moved Permanently", "Found",
                                 "See Other",        "Not Modified",      "Use Proxy",
-                                "-",                "Temporary Redirect"};
+                                // libevent's table has no entry for the unused 306, so
+                                // its phrase is 307's and 307 gets the class's word.
+                                "Temporary Redirect"};
 constexpr const char *k4xx[] = {"Bad Request",
                                 "Unauthorized",
                                 "Payment Required",
