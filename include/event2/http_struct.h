@@ -7,6 +7,7 @@
 #define EVENT2_HTTP_STRUCT_H_INCLUDED_
 
 #include <event2/event-config.h>
+#include <event2/http.h> /* the enums the members use */
 #include <event2/util.h>
 #include <sys/types.h>
 #include <sys/time.h>

@@ -10,6 +10,7 @@
 #include <event2/http_struct.h>
 #include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
+#include <evhttp.h>  // the 1.x header: evhttp_request_uri
 #include <gtest/gtest.h>
 
 #include <arpa/inet.h>
@@ -869,6 +870,7 @@ void inspect_cb(evhttp_request *req, void *arg) {
     auto note = [&](std::string n) { seen->notes.push_back(std::move(n)); };
     note("command=" + std::to_string(evhttp_request_get_command(req)));
     note("uri=" + s(evhttp_request_get_uri(req)));
+    note("compat_uri_same=" + std::to_string(evhttp_request_uri(req) == evhttp_request_get_uri(req)));
     note("query=" + s(evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req))));
     note("host=" + s(evhttp_request_get_host(req)));
     note("kind=" + std::to_string(req->kind));
@@ -924,7 +926,7 @@ TEST_P(HttpServerApi, RequestAndConnectionGetters) {
         close(fd);
     });
     const std::vector<std::string> want = {
-        "command=2", "uri=/inspect?q=1", "query=q=1", "host=h.example", "kind=0",
+        "command=2", "uri=/inspect?q=1", "compat_uri_same=1", "query=q=1", "host=h.example", "kind=0",
         "input_header=b", "output_headers_empty=1", "body=3", "out=0", "code=0", "conn=1",
         "peer=127.0.0.1 port_matches=1", "remote=127.0.0.1 1", "bev=1", "base=1",
         "code=200 line=OK kind=1"};
