@@ -738,6 +738,17 @@ CONF_INSTANTIATE_BACKENDS(HttpServer);
 
 class HttpServerApi : public HttpServer {};
 
+// What the callbacks saw.
+struct Seen {
+    event_base *base = nullptr;
+    int client_port = 0;
+    std::vector<std::string> notes;
+    evhttp_request *req = nullptr;
+    evhttp_connection *conn = nullptr;
+    int closed = 0;
+    int chunk_written = 0;
+};
+
 // Replies with the query's code through evhttp_send_error: "/code?404".
 void code_cb(evhttp_request *req, void *) {
     const char *q = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
@@ -802,18 +813,45 @@ TEST_P(HttpServerApi, HeaderAndBodyLimits) {
               "HTTP/1.1 200 OK");
 }
 
-void shrink_body_limit_cb(evhttp_request *req, void *) {
-    evhttp_connection_set_max_body_size(evhttp_request_get_connection(req), 3);
-    evhttp_connection_set_max_headers_size(evhttp_request_get_connection(req), 1000);
+// "/shrink?body" or "/shrink?headers": lowers that limit of the connection.
+void shrink_limit_cb(evhttp_request *req, void *) {
+    evhttp_connection *conn = evhttp_request_get_connection(req);
+    const char *q = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+    if (q && std::strcmp(q, "body") == 0) evhttp_connection_set_max_body_size(conn, 3);
+    if (q && std::strcmp(q, "headers") == 0) evhttp_connection_set_max_headers_size(conn, 60);
     evhttp_send_reply(req, 200, "OK", nullptr);
 }
 
 TEST_P(HttpServerApi, ConnectionLimitsApplyToItsNextRequests) {
-    evhttp_set_cb(http_, "/shrink", shrink_body_limit_cb, nullptr);
+    evhttp_set_cb(http_, "/shrink", shrink_limit_cb, nullptr);
     std::string got = exchange(
-        "GET /shrink HTTP/1.1\r\n\r\nPOST /echo HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello");
+        "GET /shrink?body HTTP/1.1\r\n\r\nPOST /echo HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello");
     EXPECT_NE(got.find("HTTP/1.1 200 OK"), std::string::npos);
     EXPECT_NE(got.find("HTTP/1.1 413 Request Entity Too Large"), std::string::npos);
+    got = exchange("GET /shrink?headers HTTP/1.1\r\n\r\nGET /echo HTTP/1.1\r\nX: " +
+                   std::string(100, 'a') + "\r\n\r\n");
+    EXPECT_NE(got.find("HTTP/1.1 200 OK"), std::string::npos);
+    EXPECT_NE(got.find("HTTP/1.1 400 Bad Request"), std::string::npos);
+    // Other connections keep the server's limits.
+    got = exchange("POST /echo HTTP/1.1\r\nContent-Length: 5\r\nX: " + std::string(100, 'a') +
+                   "\r\n\r\nhello");
+    EXPECT_NE(got.find("body=5:hello"), std::string::npos);
+}
+
+void drop_cb(evhttp_request *req, void *arg) {
+    evhttp_connection *conn = evhttp_request_get_connection(req);
+    evhttp_connection_set_closecb(
+        conn, [](evhttp_connection *, void *a) { ++static_cast<Seen *>(a)->closed; }, arg);
+    evhttp_connection_free(conn);  // frees req too: the program does not own it
+}
+
+TEST_P(HttpServerApi, ConnectionFreeClosesWithoutAReply) {
+    Seen seen;
+    evhttp_set_cb(http_, "/drop", drop_cb, &seen);
+    EXPECT_EQ(exchange("GET /drop HTTP/1.1\r\n\r\n", 2000), "<closed>");
+    EXPECT_EQ(seen.closed, 1);
+    // The server goes on serving.
+    EXPECT_EQ(exchange("GET /s299 HTTP/1.1\r\n\r\n").substr(0, 22), "HTTP/1.1 299 Success\r\n");
 }
 
 TEST_P(HttpServerApi, CallbacksAddRemoveAndGeneral) {
@@ -855,15 +893,6 @@ TEST_P(HttpServerApi, DefaultContentType) {
               "HTTP/1.1 299 Success\r\nDate: D\r\nContent-Length: 3\r\n\r\nxyz<open>");
 }
 
-struct Seen {
-    event_base *base = nullptr;
-    int client_port = 0;
-    std::vector<std::string> notes;
-    evhttp_request *req = nullptr;
-    evhttp_connection *conn = nullptr;
-    int closed = 0;
-    int chunk_written = 0;
-};
 
 void inspect_cb(evhttp_request *req, void *arg) {
     auto *seen = static_cast<Seen *>(arg);
