@@ -158,7 +158,7 @@ def render(per_header):
     core_have = sum(1 for r in core_rows if r[1] == IMPLEMENTED)
     out.append("**Overall: %d/%d public functions (%.1f%%)** of the core headers and "
                "libevent_pthreads; with http.h and tag.h (libevent_extra: tag.h whole, of http.h "
-               "only the URI, encoding, query and header helpers so far) %d/%d."
+               "the server and the URI, encoding, query and header helpers; no client) %d/%d."
                % (core_have, len(core_rows), 100.0 * core_have / len(core_rows) if core_rows else 0,
                   have, total))
     out.append("")

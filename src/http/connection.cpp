@@ -106,8 +106,8 @@ bool add_header_line(evkeyvalq *headers, std::string_view line) noexcept {
     }
     size_t colon = line.find(':');
     if (colon == std::string_view::npos) return false;
-    OwnedStr key = copy_str(line.substr(0, colon));
-    OwnedStr value = copy_str(trim_value(line.substr(colon + 1)));
+    OwnedStr key = copy_str(slice(line, 0, colon));
+    OwnedStr value = copy_str(trim_value(slice(line, colon + 1)));
     return key && value && append_header(headers, key.get(), value.get());
 }
 

@@ -10,12 +10,12 @@ namespace reevent::http {
 bool split_request_line(std::string_view line, RequestLine &out) noexcept {
     size_t first = line.find(' ');
     if (first == std::string_view::npos) return false;
-    std::string_view rest = line.substr(first + 1);
+    std::string_view rest = slice(line, first + 1);
     size_t last = rest.rfind(' ');
     if (last == std::string_view::npos || last == 0) return false;
-    out.method = line.substr(0, first);
-    out.target = rest.substr(0, last);
-    out.version = rest.substr(last + 1);
+    out.method = slice(line, 0, first);
+    out.target = slice(rest, 0, last);
+    out.version = slice(rest, last + 1);
     return true;
 }
 

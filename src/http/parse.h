@@ -1,6 +1,7 @@
 // The pieces of an HTTP/1.x request head, parsed as libevent 2.1 parses them.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 
@@ -29,6 +30,14 @@ bool method_may_have_body(unsigned type) noexcept;
 // A whole decimal (Content-Length) or hex (chunk size) number >= 0; -1 when the text is
 // anything else.
 int64_t parse_length(std::string_view text, int base) noexcept;
+
+// text[pos, pos + n) clamped to text; pos <= text.size(). (std::string_view::substr would
+// link libstdc++'s exception thrower into the library.)
+inline std::string_view slice(std::string_view text, size_t pos,
+                              size_t n = std::string_view::npos) noexcept {
+    size_t room = text.size() - pos;
+    return {text.data() + pos, n < room ? n : room};
+}
 
 // The value of a header line without the whitespace around it.
 std::string_view trim_value(std::string_view v) noexcept;

@@ -10,6 +10,7 @@
 
 #include "http/keyvalq.h"
 #include "http/mem.h"
+#include "http/parse.h"
 #include "http/status.h"
 #include "http/uri.h"
 
@@ -102,9 +103,9 @@ const char *request_host(evhttp_request *req) noexcept {
     size_t bracket = h.rfind(']');
     if (colon != std::string_view::npos && (bracket == std::string_view::npos || colon > bracket)) {
         bool digits = true;
-        for (char c : h.substr(colon + 1))
+        for (char c : slice(h, colon + 1))
             if (c < '0' || c > '9') digits = false;
-        if (digits) h = h.substr(0, colon);
+        if (digits) h = slice(h, 0, colon);
     }
     req->host_cache = copy_str(h).release();
     return req->host_cache;
