@@ -160,8 +160,8 @@ def render(per_header):
     core_have = sum(1 for r in core_rows if r[1] == IMPLEMENTED)
     out.append("**Overall: %d/%d public functions (%.1f%%)** of the core headers and "
                "libevent_pthreads; with http.h, tag.h, dns.h and dns_compat.h (libevent_extra: "
-               "tag.h and the dns headers whole, of http.h only the URI, encoding, query and "
-               "header helpers so far) %d/%d."
+               "tag.h and the dns headers whole, of http.h the server and the URI, encoding, "
+               "query and header helpers; no client) %d/%d."
                % (core_have, len(core_rows), 100.0 * core_have / len(core_rows) if core_rows else 0,
                   have, total))
     out.append("")

@@ -1,11 +1,13 @@
 /* reevent: HTTP helpers (libevent 2.1 <event2/http.h>, compatible subset).
  *
- * What is here works exactly as libevent 2.1.12's functions of the same names: RFC 3986
- * URI references (parse, inspect, change, join), percent-encoding, query-string parsing,
- * HTML escaping, and the evkeyvalq header lists those use. They live in libevent_extra.
+ * What is here works exactly as libevent 2.1.12's functions of the same names: the HTTP
+ * server (evhttp, its incoming connections and requests), RFC 3986 URI references (parse,
+ * inspect, change, join), percent-encoding, query-string parsing, HTML escaping, and the
+ * evkeyvalq header lists those use. They live in libevent_extra.
  *
- * Not here yet: the HTTP server and client (evhttp_new, evhttp_connection_*, requests).
- * Those functions are simply not declared or exported until they are implemented. */
+ * Not here yet: the HTTP client (evhttp_connection_base_new, evhttp_make_request, ...),
+ * virtual hosts and server aliases. Those functions are simply not declared or exported
+ * until they are implemented. */
 #ifndef EVENT2_HTTP_H_INCLUDED_
 #define EVENT2_HTTP_H_INCLUDED_
 
@@ -36,6 +38,228 @@ struct evkeyvalq;
 #define HTTP_INTERNAL 500
 #define HTTP_NOTIMPLEMENTED 501
 #define HTTP_SERVUNAVAIL 503
+
+/* ---- the server ---------------------------------------------------------------------- */
+
+struct evhttp;
+struct evhttp_request;
+struct evhttp_bound_socket;
+struct evconnlistener;
+
+/* Methods, as bits (evhttp_set_allowed_methods takes a mask of them). */
+enum evhttp_cmd_type {
+	EVHTTP_REQ_GET     = 1 << 0,
+	EVHTTP_REQ_POST    = 1 << 1,
+	EVHTTP_REQ_HEAD    = 1 << 2,
+	EVHTTP_REQ_PUT     = 1 << 3,
+	EVHTTP_REQ_DELETE  = 1 << 4,
+	EVHTTP_REQ_OPTIONS = 1 << 5,
+	EVHTTP_REQ_TRACE   = 1 << 6,
+	EVHTTP_REQ_CONNECT = 1 << 7,
+	EVHTTP_REQ_PATCH   = 1 << 8
+};
+
+/* A request read by the server is EVHTTP_REQUEST until it is answered. */
+enum evhttp_request_kind { EVHTTP_REQUEST, EVHTTP_RESPONSE };
+
+/* Why a request failed (libevent's error callbacks; listed for struct evhttp_request). */
+enum evhttp_request_error {
+	EVREQ_HTTP_TIMEOUT,
+	EVREQ_HTTP_EOF,
+	EVREQ_HTTP_INVALID_HEADER,
+	EVREQ_HTTP_BUFFER_ERROR,
+	EVREQ_HTTP_REQUEST_CANCEL,
+	EVREQ_HTTP_DATA_TOO_LONG
+};
+
+/* A server on base, with no socket and no callback yet. NULL on failure. */
+EVENT2_EXPORT_SYMBOL
+struct evhttp *evhttp_new(struct event_base *base);
+
+/* Closes the sockets and every connection (their close callbacks run), frees the requests
+ * the program does not own, and the server. */
+EVENT2_EXPORT_SYMBOL
+void evhttp_free(struct evhttp *http);
+
+/* Binds a listening socket on address:port (a port of 0 picks a free one) and serves on
+ * it. 0 / -1. */
+EVENT2_EXPORT_SYMBOL
+int evhttp_bind_socket(struct evhttp *http, const char *address, ev_uint16_t port);
+
+/* As evhttp_bind_socket, returning the bound socket (NULL on failure). */
+EVENT2_EXPORT_SYMBOL
+struct evhttp_bound_socket *evhttp_bind_socket_with_handle(struct evhttp *http,
+    const char *address, ev_uint16_t port);
+
+/* Serves on fd, a socket the program has bound and put in listening state; the server
+ * closes it when it is done. 0 / -1. */
+EVENT2_EXPORT_SYMBOL
+int evhttp_accept_socket(struct evhttp *http, evutil_socket_t fd);
+
+/* As evhttp_accept_socket, returning the bound socket (NULL on failure). */
+EVENT2_EXPORT_SYMBOL
+struct evhttp_bound_socket *evhttp_accept_socket_with_handle(struct evhttp *http,
+    evutil_socket_t fd);
+
+/* Serves on the connections listener accepts; the server owns and frees it. */
+EVENT2_EXPORT_SYMBOL
+struct evhttp_bound_socket *evhttp_bind_listener(struct evhttp *http,
+    struct evconnlistener *listener);
+
+EVENT2_EXPORT_SYMBOL
+struct evconnlistener *evhttp_bound_socket_get_listener(struct evhttp_bound_socket *bound);
+
+typedef void evhttp_bound_socket_foreach_fn(struct evhttp_bound_socket *, void *);
+
+/* Calls function(bound, argument) for each bound socket, in the order they were added. */
+EVENT2_EXPORT_SYMBOL
+void evhttp_foreach_bound_socket(struct evhttp *http, evhttp_bound_socket_foreach_fn *function,
+    void *argument);
+
+/* Stops serving on bound_socket and closes it. */
+EVENT2_EXPORT_SYMBOL
+void evhttp_del_accept_socket(struct evhttp *http, struct evhttp_bound_socket *bound_socket);
+
+EVENT2_EXPORT_SYMBOL
+evutil_socket_t evhttp_bound_socket_get_fd(struct evhttp_bound_socket *bound_socket);
+
+/* Limits for requests read from new connections: a request line plus headers longer than
+ * max_headers_size is answered 400, a body longer than max_body_size 413. A negative
+ * value means no limit (the default). */
+EVENT2_EXPORT_SYMBOL
+void evhttp_set_max_headers_size(struct evhttp *http, ev_ssize_t max_headers_size);
+EVENT2_EXPORT_SYMBOL
+void evhttp_set_max_body_size(struct evhttp *http, ev_ssize_t max_body_size);
+
+/* Content-Type of replies that set none ("text/html; charset=ISO-8859-1" by default;
+ * NULL: no Content-Type is added). The string is copied. */
+EVENT2_EXPORT_SYMBOL
+void evhttp_set_default_content_type(struct evhttp *http, const char *content_type);
+
+/* Methods the server serves; others are answered 501. Default: GET POST HEAD PUT DELETE. */
+EVENT2_EXPORT_SYMBOL
+void evhttp_set_allowed_methods(struct evhttp *http, ev_uint16_t methods);
+
+/* Calls cb for requests whose path (percent-decoded, without query) is exactly path.
+ * 0, -1 when path already has a callback, -2 on failure. */
+EVENT2_EXPORT_SYMBOL
+int evhttp_set_cb(struct evhttp *http, const char *path,
+    void (*cb)(struct evhttp_request *, void *), void *cb_arg);
+
+/* Removes the callback of path: 0, or -1 when there is none. */
+EVENT2_EXPORT_SYMBOL
+int evhttp_del_cb(struct evhttp *http, const char *path);
+
+/* The callback for requests no path callback takes (without one they get a 404 page). */
+EVENT2_EXPORT_SYMBOL
+void evhttp_set_gencb(struct evhttp *http,
+    void (*cb)(struct evhttp_request *, void *), void *arg);
+
+/* Makes the bufferevent of each new connection with cb(base, arg) instead of a plain
+ * socket bufferevent; the server sets its fd. */
+EVENT2_EXPORT_SYMBOL
+void evhttp_set_bevcb(struct evhttp *http,
+    struct bufferevent *(*cb)(struct event_base *, void *), void *arg);
+
+/* Read and write timeout of new connections, in seconds (default 50). */
+EVENT2_EXPORT_SYMBOL
+void evhttp_set_timeout(struct evhttp *http, int timeout_in_secs);
+EVENT2_EXPORT_SYMBOL
+void evhttp_set_timeout_tv(struct evhttp *http, const struct timeval *tv);
+
+/* ---- answering a request ----------------------------------------------------------- */
+
+/* An error page for code (reason: the standard phrase when NULL); the connection closes
+ * after it. */
+EVENT2_EXPORT_SYMBOL
+void evhttp_send_error(struct evhttp_request *req, int error, const char *reason);
+
+/* The reply: status line, headers (Date, Content-Length, Content-Type and Connection
+ * added as needed) and databuf's content (drained; NULL for none). The request is freed
+ * once the reply is written, unless the program owns it. */
+EVENT2_EXPORT_SYMBOL
+void evhttp_send_reply(struct evhttp_request *req, int code, const char *reason,
+    struct evbuffer *databuf);
+
+/* A reply sent in pieces: chunked for HTTP/1.1, the raw body up to a close for 1.0. */
+EVENT2_EXPORT_SYMBOL
+void evhttp_send_reply_start(struct evhttp_request *req, int code, const char *reason);
+EVENT2_EXPORT_SYMBOL
+void evhttp_send_reply_chunk(struct evhttp_request *req, struct evbuffer *databuf);
+/* As evhttp_send_reply_chunk; cb(conn, arg) runs once this piece has been written. */
+EVENT2_EXPORT_SYMBOL
+void evhttp_send_reply_chunk_with_cb(struct evhttp_request *req, struct evbuffer *databuf,
+    void (*cb)(struct evhttp_connection *, void *), void *arg);
+EVENT2_EXPORT_SYMBOL
+void evhttp_send_reply_end(struct evhttp_request *req);
+
+/* ---- requests ---------------------------------------------------------------------- */
+
+/* The program frees the request itself (evhttp_request_free) after it is answered. */
+EVENT2_EXPORT_SYMBOL
+void evhttp_request_own(struct evhttp_request *req);
+EVENT2_EXPORT_SYMBOL
+int evhttp_request_is_owned(struct evhttp_request *req);
+EVENT2_EXPORT_SYMBOL
+void evhttp_request_free(struct evhttp_request *req);
+
+/* The connection of a request; NULL once it is gone. */
+EVENT2_EXPORT_SYMBOL
+struct evhttp_connection *evhttp_request_get_connection(struct evhttp_request *req);
+
+EVENT2_EXPORT_SYMBOL
+const char *evhttp_request_get_uri(const struct evhttp_request *req);
+EVENT2_EXPORT_SYMBOL
+const struct evhttp_uri *evhttp_request_get_evhttp_uri(const struct evhttp_request *req);
+EVENT2_EXPORT_SYMBOL
+enum evhttp_cmd_type evhttp_request_get_command(const struct evhttp_request *req);
+EVENT2_EXPORT_SYMBOL
+int evhttp_request_get_response_code(const struct evhttp_request *req);
+EVENT2_EXPORT_SYMBOL
+const char *evhttp_request_get_response_code_line(const struct evhttp_request *req);
+EVENT2_EXPORT_SYMBOL
+struct evkeyvalq *evhttp_request_get_input_headers(struct evhttp_request *req);
+EVENT2_EXPORT_SYMBOL
+struct evkeyvalq *evhttp_request_get_output_headers(struct evhttp_request *req);
+EVENT2_EXPORT_SYMBOL
+struct evbuffer *evhttp_request_get_input_buffer(struct evhttp_request *req);
+EVENT2_EXPORT_SYMBOL
+struct evbuffer *evhttp_request_get_output_buffer(struct evhttp_request *req);
+
+/* The host the request names: the host of an absolute URI, else the Host header without
+ * its port; NULL when neither is there. */
+EVENT2_EXPORT_SYMBOL
+const char *evhttp_request_get_host(struct evhttp_request *req);
+
+/* ---- connections ------------------------------------------------------------------- */
+
+/* Closes the connection (its close callback runs) and frees its request unless the
+ * program owns it. */
+EVENT2_EXPORT_SYMBOL
+void evhttp_connection_free(struct evhttp_connection *evcon);
+
+EVENT2_EXPORT_SYMBOL
+struct bufferevent *evhttp_connection_get_bufferevent(struct evhttp_connection *evcon);
+EVENT2_EXPORT_SYMBOL
+struct event_base *evhttp_connection_get_base(struct evhttp_connection *evcon);
+
+/* The peer's numeric address (owned by the connection) and port. */
+EVENT2_EXPORT_SYMBOL
+void evhttp_connection_get_peer(struct evhttp_connection *evcon, char **address,
+    ev_uint16_t *port);
+
+/* cb(evcon, cbarg) runs when the connection closes. */
+EVENT2_EXPORT_SYMBOL
+void evhttp_connection_set_closecb(struct evhttp_connection *evcon,
+    void (*cb)(struct evhttp_connection *, void *), void *cbarg);
+
+/* Limits for the next requests read on this connection (see evhttp_set_max_*). */
+EVENT2_EXPORT_SYMBOL
+void evhttp_connection_set_max_headers_size(struct evhttp_connection *evcon,
+    ev_ssize_t new_max_headers_size);
+EVENT2_EXPORT_SYMBOL
+void evhttp_connection_set_max_body_size(struct evhttp_connection *evcon,
+    ev_ssize_t new_max_body_size);
 
 /* ---- header lists (struct evkeyvalq from <event2/keyvalq_struct.h>) ---------------- */
 

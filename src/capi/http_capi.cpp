@@ -1,24 +1,272 @@
-// C API of <event2/http.h> (the URI, encoding, query and header helpers): argument checks
-// and one call into src/http each, in header order. NULL arguments that libevent would
-// crash on get a -1/NULL answer instead.
+// C API of <event2/http.h> (the server, and the URI, encoding, query and header helpers):
+// argument checks and one call into src/http each, in header order. NULL arguments that
+// libevent would crash on get a -1/NULL answer (or nothing is done) instead.
+#include <event2/bufferevent.h>
 #include <event2/http.h>
+#include <event2/http_struct.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
 
+#include <cstdint>
 #include <cstring>
 
 #include "http/encoding.h"
 #include "http/keyvalq.h"
 #include "http/mem.h"
+#include "http/reply.h"
+#include "http/request.h"
+#include "http/server.h"
 #include "http/uri.h"
 
 using namespace reevent;
 
-// The handle callers hold: the C++ Uri itself.
-struct evhttp_uri {
-    http::Uri uri;
-};
-
 extern "C" {
+
+// ---- the server -------------------------------------------------------------------------
+
+struct evhttp *evhttp_new(struct event_base *base) {
+    return base ? http::server_new(base) : nullptr;
+}
+
+void evhttp_free(struct evhttp *http) {
+    if (http) http::server_free(http);
+}
+
+int evhttp_bind_socket(struct evhttp *http, const char *address, ev_uint16_t port) {
+    return http && http::server_bind(http, address, port) ? 0 : -1;
+}
+
+struct evhttp_bound_socket *evhttp_bind_socket_with_handle(struct evhttp *http,
+                                                           const char *address,
+                                                           ev_uint16_t port) {
+    return http ? http::server_bind(http, address, port) : nullptr;
+}
+
+int evhttp_accept_socket(struct evhttp *http, evutil_socket_t fd) {
+    return http && fd >= 0 && http::server_accept_fd(http, fd) ? 0 : -1;
+}
+
+struct evhttp_bound_socket *evhttp_accept_socket_with_handle(struct evhttp *http,
+                                                             evutil_socket_t fd) {
+    return http && fd >= 0 ? http::server_accept_fd(http, fd) : nullptr;
+}
+
+struct evhttp_bound_socket *evhttp_bind_listener(struct evhttp *http,
+                                                 struct evconnlistener *listener) {
+    return http && listener ? http::server_adopt_listener(http, listener) : nullptr;
+}
+
+struct evconnlistener *evhttp_bound_socket_get_listener(struct evhttp_bound_socket *bound) {
+    return bound ? bound->listener : nullptr;
+}
+
+void evhttp_foreach_bound_socket(struct evhttp *http, evhttp_bound_socket_foreach_fn *function,
+                                 void *argument) {
+    if (!http || !function) return;
+    evhttp_bound_socket *b, *next;
+    for (b = TAILQ_FIRST(&http->sockets); b; b = next) {
+        next = TAILQ_NEXT(b, next);
+        function(b, argument);
+    }
+}
+
+void evhttp_del_accept_socket(struct evhttp *http, struct evhttp_bound_socket *bound_socket) {
+    if (http && bound_socket) http::server_del_socket(http, bound_socket);
+}
+
+evutil_socket_t evhttp_bound_socket_get_fd(struct evhttp_bound_socket *bound_socket) {
+    return bound_socket ? evconnlistener_get_fd(bound_socket->listener) : -1;
+}
+
+// Negative limits mean none.
+static size_t limit_of(ev_ssize_t v) { return v < 0 ? SIZE_MAX : static_cast<size_t>(v); }
+
+void evhttp_set_max_headers_size(struct evhttp *http, ev_ssize_t max_headers_size) {
+    if (http) http->max_headers_size = limit_of(max_headers_size);
+}
+
+void evhttp_set_max_body_size(struct evhttp *http, ev_ssize_t max_body_size) {
+    if (http) http->max_body_size = limit_of(max_body_size);
+}
+
+void evhttp_set_default_content_type(struct evhttp *http, const char *content_type) {
+    if (!http) return;
+    http::OwnedStr copy = content_type ? http::copy_str(content_type) : http::OwnedStr{};
+    if (content_type && !copy) return;
+    http->default_content_type = std::move(copy);
+}
+
+void evhttp_set_allowed_methods(struct evhttp *http, ev_uint16_t methods) {
+    if (http) http->allowed_methods = methods;
+}
+
+int evhttp_set_cb(struct evhttp *http, const char *path,
+                  void (*cb)(struct evhttp_request *, void *), void *cb_arg) {
+    if (!http || !path || !cb) return -2;
+    return http::server_set_cb(http, path, cb, cb_arg);
+}
+
+int evhttp_del_cb(struct evhttp *http, const char *path) {
+    if (!http || !path) return -1;
+    return http::server_del_cb(http, path);
+}
+
+void evhttp_set_gencb(struct evhttp *http, void (*cb)(struct evhttp_request *, void *),
+                      void *arg) {
+    if (!http) return;
+    http->gencb = cb;
+    http->gencb_arg = arg;
+}
+
+void evhttp_set_bevcb(struct evhttp *http,
+                      struct bufferevent *(*cb)(struct event_base *, void *), void *arg) {
+    if (!http) return;
+    http->bevcb = cb;
+    http->bevcb_arg = arg;
+}
+
+void evhttp_set_timeout(struct evhttp *http, int timeout_in_secs) {
+    if (!http) return;
+    // -1 restores the default.
+    http->timeout = {timeout_in_secs < 0 ? 50 : timeout_in_secs, 0};
+}
+
+void evhttp_set_timeout_tv(struct evhttp *http, const struct timeval *tv) {
+    if (!http) return;
+    http->timeout = tv ? *tv : timeval{50, 0};
+}
+
+// ---- answering a request ---------------------------------------------------------------
+
+void evhttp_send_error(struct evhttp_request *req, int error, const char *reason) {
+    if (req) http::send_error(req, error, reason);
+}
+
+void evhttp_send_reply(struct evhttp_request *req, int code, const char *reason,
+                       struct evbuffer *databuf) {
+    if (req) http::send_reply(req, code, reason, databuf);
+}
+
+void evhttp_send_reply_start(struct evhttp_request *req, int code, const char *reason) {
+    if (req) http::send_reply_start(req, code, reason);
+}
+
+void evhttp_send_reply_chunk(struct evhttp_request *req, struct evbuffer *databuf) {
+    if (req) http::send_reply_chunk(req, databuf, nullptr, nullptr);
+}
+
+void evhttp_send_reply_chunk_with_cb(struct evhttp_request *req, struct evbuffer *databuf,
+                                     void (*cb)(struct evhttp_connection *, void *),
+                                     void *arg) {
+    if (req) http::send_reply_chunk(req, databuf, cb, arg);
+}
+
+void evhttp_send_reply_end(struct evhttp_request *req) {
+    if (req) http::send_reply_end(req);
+}
+
+// ---- requests --------------------------------------------------------------------------
+
+void evhttp_request_own(struct evhttp_request *req) {
+    if (req) req->flags |= EVHTTP_USER_OWNED;
+}
+
+int evhttp_request_is_owned(struct evhttp_request *req) {
+    return req && (req->flags & EVHTTP_USER_OWNED) ? 1 : 0;
+}
+
+void evhttp_request_free(struct evhttp_request *req) {
+    if (!req) return;
+    // A request still on its connection is detached so that the connection does not
+    // free it a second time.
+    if (req->evcon && req->evcon->req == req) req->evcon->req = nullptr;
+    http::request_free(req);
+}
+
+struct evhttp_connection *evhttp_request_get_connection(struct evhttp_request *req) {
+    return req ? req->evcon : nullptr;
+}
+
+const char *evhttp_request_get_uri(const struct evhttp_request *req) {
+    return req ? req->uri : nullptr;
+}
+
+const struct evhttp_uri *evhttp_request_get_evhttp_uri(const struct evhttp_request *req) {
+    return req ? req->uri_elems : nullptr;
+}
+
+enum evhttp_cmd_type evhttp_request_get_command(const struct evhttp_request *req) {
+    return req ? req->type : static_cast<evhttp_cmd_type>(0);
+}
+
+int evhttp_request_get_response_code(const struct evhttp_request *req) {
+    return req ? req->response_code : 0;
+}
+
+const char *evhttp_request_get_response_code_line(const struct evhttp_request *req) {
+    return req ? req->response_code_line : nullptr;
+}
+
+struct evkeyvalq *evhttp_request_get_input_headers(struct evhttp_request *req) {
+    return req ? req->input_headers : nullptr;
+}
+
+struct evkeyvalq *evhttp_request_get_output_headers(struct evhttp_request *req) {
+    return req ? req->output_headers : nullptr;
+}
+
+struct evbuffer *evhttp_request_get_input_buffer(struct evhttp_request *req) {
+    return req ? req->input_buffer : nullptr;
+}
+
+struct evbuffer *evhttp_request_get_output_buffer(struct evhttp_request *req) {
+    return req ? req->output_buffer : nullptr;
+}
+
+const char *evhttp_request_get_host(struct evhttp_request *req) {
+    return req ? http::request_host(req) : nullptr;
+}
+
+// ---- connections -----------------------------------------------------------------------
+
+void evhttp_connection_free(struct evhttp_connection *evcon) {
+    if (evcon) http::connection_free(evcon);
+}
+
+struct bufferevent *evhttp_connection_get_bufferevent(struct evhttp_connection *evcon) {
+    return evcon ? evcon->bev : nullptr;
+}
+
+struct event_base *evhttp_connection_get_base(struct evhttp_connection *evcon) {
+    return evcon ? evcon->server->base : nullptr;
+}
+
+void evhttp_connection_get_peer(struct evhttp_connection *evcon, char **address,
+                                ev_uint16_t *port) {
+    if (!evcon) return;
+    if (address) *address = evcon->address.get();
+    if (port) *port = evcon->port;
+}
+
+void evhttp_connection_set_closecb(struct evhttp_connection *evcon,
+                                   void (*cb)(struct evhttp_connection *, void *),
+                                   void *cbarg) {
+    if (!evcon) return;
+    evcon->closecb = cb;
+    evcon->closecb_arg = cbarg;
+}
+
+void evhttp_connection_set_max_headers_size(struct evhttp_connection *evcon,
+                                            ev_ssize_t new_max_headers_size) {
+    if (evcon) evcon->max_headers_size = limit_of(new_max_headers_size);
+}
+
+void evhttp_connection_set_max_body_size(struct evhttp_connection *evcon,
+                                         ev_ssize_t new_max_body_size) {
+    if (evcon) evcon->max_body_size = limit_of(new_max_body_size);
+}
+
+// ---- header lists ----------------------------------------------------------------------
 
 const char *evhttp_find_header(const struct evkeyvalq *headers, const char *key) {
     if (!headers || !key) return nullptr;

@@ -53,3 +53,8 @@ private:
 };
 
 }  // namespace reevent::http
+
+// The C handle (struct evhttp_uri of <event2/http.h>) is the Uri itself.
+struct evhttp_uri {
+    reevent::http::Uri uri;
+};

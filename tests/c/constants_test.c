@@ -146,6 +146,16 @@ _Static_assert((unsigned long long)(EVBUFFER_ERROR) == 32ULL, "EVBUFFER_ERROR");
 _Static_assert((unsigned long long)(EVBUFFER_TIMEOUT) == 64ULL, "EVBUFFER_TIMEOUT");
 #endif
 
+#if HAVE_EVENT2_HTTP_STRUCT_H
+#include <event2/http.h>
+#include <event2/http_struct.h>
+_Static_assert((unsigned long long)(EVHTTP_REQ_OWN_CONNECTION) == 1ULL, "EVHTTP_REQ_OWN_CONNECTION");
+_Static_assert((unsigned long long)(EVHTTP_PROXY_REQUEST) == 2ULL, "EVHTTP_PROXY_REQUEST");
+_Static_assert((unsigned long long)(EVHTTP_USER_OWNED) == 4ULL, "EVHTTP_USER_OWNED");
+_Static_assert((unsigned long long)(EVHTTP_REQ_DEFER_FREE) == 8ULL, "EVHTTP_REQ_DEFER_FREE");
+_Static_assert((unsigned long long)(EVHTTP_REQ_NEEDS_FREE) == 16ULL, "EVHTTP_REQ_NEEDS_FREE");
+#endif
+
 #if HAVE_EVENT2_LISTENER_H
 #include <event2/listener.h>
 _Static_assert((unsigned long long)(LEV_OPT_LEAVE_SOCKETS_BLOCKING) == 1ULL, "LEV_OPT_LEAVE_SOCKETS_BLOCKING");

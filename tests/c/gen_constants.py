@@ -8,7 +8,8 @@ HEADERS = {'event.h': 'event2/event.h', 'util.h': 'event2/util.h',
            'event_struct.h': 'event2/event_struct.h', 'buffer.h': 'event2/buffer.h',
            'bufferevent.h': 'event2/bufferevent.h',
            'bufferevent_compat.h': 'event2/bufferevent_compat.h',
-           'listener.h': 'event2/listener.h', 'thread.h': 'event2/thread.h'}
+           'listener.h': 'event2/listener.h', 'thread.h': 'event2/thread.h',
+           'http_struct.h': 'event2/http_struct.h'}
 
 
 def main():
@@ -24,7 +25,11 @@ def main():
         if h not in HEADERS:
             continue
         macro = 'HAVE_' + re.sub(r'\W', '_', HEADERS[h]).upper()
-        out += [f'#if {macro}', f'#include <{HEADERS[h]}>']
+        out += [f'#if {macro}']
+        # libevent's http_struct.h uses http.h's enums without including it.
+        if h == 'http_struct.h':
+            out.append('#include <event2/http.h>')
+        out.append(f'#include <{HEADERS[h]}>')
         for item in body.split('; '):
             mm = re.match(r'([A-Za-z_0-9]+)=(.*)', item.strip())
             if not mm or mm.group(2).startswith('"'):

@@ -78,6 +78,39 @@ OFF(struct evkeyval, value, 24);
 SIZE(struct evkeyvalq, 16);
 #endif
 
+#if HAVE_EVENT2_HTTP_STRUCT_H
+#include <event2/http.h>
+#include <event2/http_struct.h>
+SIZE(struct evhttp_request, 216);
+OFF(struct evhttp_request, evcon, 16);
+OFF(struct evhttp_request, flags, 24);
+OFF(struct evhttp_request, input_headers, 32);
+OFF(struct evhttp_request, output_headers, 40);
+OFF(struct evhttp_request, remote_host, 48);
+OFF(struct evhttp_request, remote_port, 56);
+OFF(struct evhttp_request, host_cache, 64);
+OFF(struct evhttp_request, kind, 72);
+OFF(struct evhttp_request, type, 76);
+OFF(struct evhttp_request, headers_size, 80);
+OFF(struct evhttp_request, body_size, 88);
+OFF(struct evhttp_request, uri, 96);
+OFF(struct evhttp_request, uri_elems, 104);
+OFF(struct evhttp_request, major, 112);
+OFF(struct evhttp_request, minor, 113);
+OFF(struct evhttp_request, response_code, 116);
+OFF(struct evhttp_request, response_code_line, 120);
+OFF(struct evhttp_request, input_buffer, 128);
+OFF(struct evhttp_request, ntoread, 136);
+OFF(struct evhttp_request, output_buffer, 152);
+OFF(struct evhttp_request, cb, 160);
+OFF(struct evhttp_request, cb_arg, 168);
+OFF(struct evhttp_request, chunk_cb, 176);
+OFF(struct evhttp_request, header_cb, 184);
+OFF(struct evhttp_request, error_cb, 192);
+OFF(struct evhttp_request, on_complete_cb, 200);
+OFF(struct evhttp_request, on_complete_cb_arg, 208);
+#endif
+
 #if HAVE_EVENT2_THREAD_H
 #include <event2/thread.h>
 SIZE(struct evthread_lock_callbacks, 40);

@@ -1,0 +1,339 @@
+// Incoming connections: reading requests off the bufferevent (request line, headers, a
+// body by Content-Length or chunked), handing each to the server, writing the reply and
+// then either reading the next request (keep-alive) or closing.
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/keyvalq_struct.h>
+#include <event2/util.h>
+
+#include "http/keyvalq.h"
+#include "http/parse.h"
+#include "http/reply.h"
+#include "http/request.h"
+#include "http/server.h"
+#include "http/uri.h"
+
+namespace reevent::http {
+namespace {
+
+// What a line of the request head gives.
+enum class Step { more, next, fail_400, fail_413, fail_417, done };
+
+struct LineFree {
+    void operator()(char *p) const noexcept { event_mm_free_(p); }
+};
+using Line = std::unique_ptr<char, LineFree>;
+
+evbuffer *input_of(evhttp_connection *c) noexcept { return bufferevent_get_input(c->bev); }
+
+bool start_request(evhttp_connection *c) noexcept {
+    evhttp_request *req = request_new();
+    if (!req) return false;
+    req->evcon = c;
+    req->flags = EVHTTP_REQ_OWN_CONNECTION;
+    req->kind = EVHTTP_REQUEST;
+    req->remote_host = copy_str(c->address.get()).release();
+    req->remote_port = c->port;
+    if (!req->remote_host) {
+        request_free(req);
+        return false;
+    }
+    c->req = req;
+    c->state = ConnState::read_first_line;
+    return true;
+}
+
+// Reads one line into line; false when no whole line is buffered.
+bool take_line(evhttp_connection *c, Line &line, size_t &len) noexcept {
+    line.reset(evbuffer_readln(input_of(c), &len, EVBUFFER_EOL_CRLF));
+    return line != nullptr;
+}
+
+// Counts a line of the head against the limit.
+bool head_fits(evhttp_connection *c, size_t len) noexcept {
+    c->req->headers_size += len;
+    return c->req->headers_size <= c->max_headers_size;
+}
+
+Step read_first_line(evhttp_connection *c) noexcept {
+    evhttp_request *req = c->req;
+    Line line;
+    size_t len = 0;
+    if (!take_line(c, line, len))
+        return evbuffer_get_length(input_of(c)) > c->max_headers_size ? Step::fail_400
+                                                                       : Step::more;
+    if (!head_fits(c, len)) return Step::fail_400;
+    RequestLine parts;
+    if (!split_request_line({line.get(), len}, parts)) return Step::fail_400;
+    req->type = static_cast<evhttp_cmd_type>(method_type(parts.method));
+    if (!parse_version(parts.version, req->major, req->minor)) return Step::fail_400;
+    req->uri = copy_str(parts.target).release();
+    req->uri_elems = make_obj<evhttp_uri>();
+    if (!req->uri || !req->uri_elems) return Step::fail_400;
+    if (!req->uri_elems->uri.parse(parts.target, Uri::kNonconformant)) return Step::fail_400;
+    // An absolute http(s) URI names some other host: the request is for a proxy.
+    const char *scheme = req->uri_elems->uri.scheme();
+    if (scheme && req->uri_elems->uri.host() &&
+        (evutil_ascii_strcasecmp(scheme, "http") == 0 ||
+         evutil_ascii_strcasecmp(scheme, "https") == 0))
+        req->flags |= EVHTTP_PROXY_REQUEST;
+    c->state = ConnState::read_headers;
+    return Step::next;
+}
+
+// One "Key: value" line (or a continuation of the previous one) into headers.
+bool add_header_line(evkeyvalq *headers, std::string_view line) noexcept {
+    if (!line.empty() && (line[0] == ' ' || line[0] == '\t')) {
+        evkeyval *last = headers->tqh_first;
+        while (last && last->next.tqe_next) last = last->next.tqe_next;
+        if (!last) return false;
+        std::string_view more = trim_value(line);
+        size_t old = std::strlen(last->value);
+        auto *joined = static_cast<char *>(event_mm_realloc_(last->value, old + more.size() + 2));
+        if (!joined) return false;
+        joined[old] = ' ';
+        std::memcpy(joined + old + 1, more.data(), more.size());
+        joined[old + 1 + more.size()] = '\0';
+        last->value = joined;
+        return true;
+    }
+    size_t colon = line.find(':');
+    if (colon == std::string_view::npos) return false;
+    OwnedStr key = copy_str(slice(line, 0, colon));
+    OwnedStr value = copy_str(trim_value(slice(line, colon + 1)));
+    return key && value && append_header(headers, key.get(), value.get());
+}
+
+// The body that follows the head, as its headers announce it.
+Step start_body(evhttp_connection *c) noexcept {
+    evhttp_request *req = c->req;
+    if (!method_may_have_body(req->type)) return Step::done;
+    const char *te = find_header(req->input_headers, "Transfer-Encoding");
+    if (te && evutil_ascii_strcasecmp(te, "chunked") == 0) {
+        req->chunked = 1;
+        req->ntoread = -1;
+    } else {
+        const char *cl = find_header(req->input_headers, "Content-Length");
+        if (!cl) return Step::done;
+        int64_t n = parse_length(cl, 10);
+        if (n < 0) return Step::fail_400;
+        if (n == 0) return Step::done;
+        if (static_cast<uint64_t>(n) > c->max_body_size) return Step::fail_413;
+        req->ntoread = n;
+    }
+    if (req->major == 1 && req->minor >= 1) {
+        if (const char *expect = find_header(req->input_headers, "Expect")) {
+            if (evutil_ascii_strcasecmp(expect, "100-continue") != 0) return Step::fail_417;
+            if (evbuffer_get_length(input_of(c)) == 0) {
+                bufferevent_enable(c->bev, EV_WRITE);
+                evbuffer_add_printf(bufferevent_get_output(c->bev),
+                                    "HTTP/%d.%d 100 Continue\r\n\r\n", req->major,
+                                    req->minor);
+            }
+        }
+    }
+    c->state = req->chunked ? ConnState::read_chunk_size : ConnState::read_body;
+    return Step::next;
+}
+
+// A header (or trailer) line; the empty line ends them.
+Step read_header(evhttp_connection *c, bool trailer) noexcept {
+    Line line;
+    size_t len = 0;
+    if (!take_line(c, line, len))
+        return c->req->headers_size + evbuffer_get_length(input_of(c)) > c->max_headers_size
+                   ? Step::fail_400
+                   : Step::more;
+    if (!head_fits(c, len)) return Step::fail_400;
+    if (len == 0) return trailer ? Step::done : start_body(c);
+    if (trailer) return Step::next;  // trailer fields are read and dropped, as libevent does
+    return add_header_line(c->req->input_headers, {line.get(), len}) ? Step::next
+                                                                     : Step::fail_400;
+}
+
+// Moves up to req->ntoread buffered body bytes into the request.
+bool move_body(evhttp_connection *c) noexcept {
+    evhttp_request *req = c->req;
+    size_t have = evbuffer_get_length(input_of(c));
+    size_t n = have < static_cast<uint64_t>(req->ntoread) ? have
+                                                           : static_cast<size_t>(req->ntoread);
+    if (n > 0 && evbuffer_remove_buffer(input_of(c), req->input_buffer, n) != static_cast<int>(n))
+        return false;
+    req->ntoread -= static_cast<int64_t>(n);
+    req->body_size += n;
+    return req->ntoread == 0;
+}
+
+Step read_chunk_size(evhttp_connection *c) noexcept {
+    evhttp_request *req = c->req;
+    Line line;
+    size_t len = 0;
+    if (!take_line(c, line, len)) return Step::more;
+    if (len == 0) return Step::next;  // the CRLF that ends the previous chunk
+    int64_t n = parse_length({line.get(), len}, 16);
+    if (n < 0) return Step::fail_413;
+    if (n == 0) {
+        c->state = ConnState::read_trailer;
+        return Step::next;
+    }
+    if (static_cast<uint64_t>(n) > c->max_body_size - req->body_size) return Step::fail_413;
+    req->ntoread = n;
+    c->state = ConnState::read_chunk_data;
+    return Step::next;
+}
+
+// Runs the reading state machine over what is buffered.
+Step read_some(evhttp_connection *c) noexcept {
+    for (;;) {
+        Step s = Step::more;
+        switch (c->state) {
+            case ConnState::read_first_line: s = read_first_line(c); break;
+            case ConnState::read_headers: s = read_header(c, false); break;
+            case ConnState::read_trailer: s = read_header(c, true); break;
+            case ConnState::read_body:
+                s = move_body(c) ? Step::done : Step::more;
+                break;
+            case ConnState::read_chunk_size: s = read_chunk_size(c); break;
+            case ConnState::read_chunk_data:
+                if (move_body(c)) {
+                    c->req->ntoread = -1;
+                    c->state = ConnState::read_chunk_size;
+                    s = Step::next;
+                }
+                break;
+            case ConnState::handling:
+            case ConnState::writing: return Step::more;
+        }
+        if (s != Step::next) return s;
+    }
+}
+
+void process_input(evhttp_connection *c) noexcept {
+    Step s = read_some(c);
+    if (s == Step::more) return;
+    // The request is complete (or refused): reading stops until it is answered.
+    c->state = ConnState::handling;
+    bufferevent_disable(c->bev, EV_READ);
+    evhttp_request *req = c->req;
+    switch (s) {
+        case Step::fail_400: send_error(req, HTTP_BADREQUEST, nullptr); break;
+        case Step::fail_413: send_error(req, HTTP_ENTITYTOOLARGE, nullptr); break;
+        case Step::fail_417: send_error(req, HTTP_EXPECTATIONFAILED, nullptr); break;
+        default: server_dispatch(c->server, req); break;
+    }
+    // c may be gone now.
+}
+
+void on_read(bufferevent *, void *arg) noexcept { process_input(static_cast<evhttp_connection *>(arg)); }
+
+// The reply is out: the request is finished, and the connection reads the next one or
+// closes.
+void reply_done(evhttp_connection *c) noexcept {
+    evhttp_request *req = c->req;
+    c->req = nullptr;
+    bool close = !req || reply_closes_connection(req);
+    // libevent 2.1 frees an answered request even when the program owns it (ownership
+    // only keeps a request alive when its connection goes away first).
+    request_free(req);
+    if (close || !start_request(c)) {
+        connection_free(c);
+        return;
+    }
+    bufferevent_enable(c->bev, EV_READ);
+    if (evbuffer_get_length(input_of(c)) > 0) process_input(c);
+}
+
+void on_write(bufferevent *, void *arg) noexcept {
+    auto *c = static_cast<evhttp_connection *>(arg);
+    if (c->state != ConnState::writing) return;
+    if (auto cb = c->chunk_written_cb) {
+        c->chunk_written_cb = nullptr;
+        cb(c, c->chunk_written_arg);
+    }
+    if (c->req && c->req->userdone) reply_done(c);
+}
+
+void on_event(bufferevent *, short what, void *arg) noexcept {
+    if (what & BEV_EVENT_CONNECTED) return;
+    // End of stream, an error or a timeout: the connection is dropped without a reply.
+    connection_free(static_cast<evhttp_connection *>(arg));
+}
+
+}  // namespace
+
+void connection_accept(evhttp *http, evutil_socket_t fd, const sockaddr *peer,
+                       int peer_len) noexcept {
+    evhttp_connection *c = make_obj<evhttp_connection>();
+    if (!c) {
+        evutil_closesocket(fd);
+        return;
+    }
+    char host[NI_MAXHOST] = "";
+    char serv[NI_MAXSERV] = "0";
+    if (peer && peer_len > 0)
+        getnameinfo(peer, static_cast<socklen_t>(peer_len), host, sizeof host, serv, sizeof serv,
+                    NI_NUMERICHOST | NI_NUMERICSERV);
+    c->server = http;
+    c->address = copy_str(host);
+    c->port = static_cast<uint16_t>(std::atoi(serv));
+    c->max_headers_size = http->max_headers_size;
+    c->max_body_size = http->max_body_size;
+    if (http->bevcb) {
+        c->bev = http->bevcb(http->base, http->bevcb_arg);
+        if (c->bev && bufferevent_setfd(c->bev, fd) < 0) {
+            bufferevent_free(c->bev);
+            c->bev = nullptr;
+        }
+    } else {
+        c->bev = bufferevent_socket_new(http->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    }
+    if (!c->bev || !c->address) {
+        if (c->bev) bufferevent_free(c->bev);
+        evutil_closesocket(fd);
+        destroy_obj(c);
+        return;
+    }
+    // The connection closes the socket itself, whatever options bevcb's bufferevent has.
+    if (http->bevcb) c->own_fd = fd;
+    TAILQ_INSERT_TAIL(&http->connections, c, next);
+    bufferevent_set_timeouts(c->bev, &http->timeout, &http->timeout);
+    bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
+    if (!start_request(c)) {
+        connection_free(c);
+        return;
+    }
+    bufferevent_enable(c->bev, EV_READ);
+}
+
+void connection_free(evhttp_connection *c) noexcept {
+    if (!c) return;
+    if (c->server) TAILQ_REMOVE(&c->server->connections, c, next);
+    if (c->closecb) c->closecb(c, c->closecb_arg);
+    if (evhttp_request *req = c->req) {
+        c->req = nullptr;
+        req->evcon = nullptr;
+        if (!(req->flags & EVHTTP_USER_OWNED)) request_free(req);
+    }
+    if (c->own_fd >= 0) bufferevent_setfd(c->bev, -1);
+    bufferevent_free(c->bev);
+    if (c->own_fd >= 0) evutil_closesocket(c->own_fd);
+    destroy_obj(c);
+}
+
+void connection_start_writing(evhttp_connection *c) noexcept {
+    c->state = ConnState::writing;
+    bufferevent_enable(c->bev, EV_WRITE);
+}
+
+void connection_reply_queued(evhttp_connection *c) noexcept {
+    if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) reply_done(c);
+}
+
+}  // namespace reevent::http

@@ -1,0 +1,45 @@
+// The pieces of an HTTP/1.x request head, parsed as libevent 2.1 parses them.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include <event2/http.h>
+
+namespace reevent::http {
+
+struct RequestLine {
+    std::string_view method, target, version;
+};
+
+// "METHOD SP target SP HTTP/x.y": the method ends at the first space, the version starts
+// after the last one, and the target is everything between (spaces included). false when
+// there are not two spaces or the target is empty.
+bool split_request_line(std::string_view line, RequestLine &out) noexcept;
+
+// The method's bit (case-sensitive names), 0 for one it does not know.
+unsigned method_type(std::string_view method) noexcept;
+
+// "HTTP/<major>.<minor>" of version 1.0 or 1.1; false otherwise.
+bool parse_version(std::string_view version, char &major, char &minor) noexcept;
+
+// Whether requests of this method may carry a body the server must read.
+bool method_may_have_body(unsigned type) noexcept;
+
+// A whole decimal (Content-Length) or hex (chunk size) number >= 0; -1 when the text is
+// anything else.
+int64_t parse_length(std::string_view text, int base) noexcept;
+
+// text[pos, pos + n) clamped to text; pos <= text.size(). (std::string_view::substr would
+// link libstdc++'s exception thrower into the library.)
+inline std::string_view slice(std::string_view text, size_t pos,
+                              size_t n = std::string_view::npos) noexcept {
+    size_t room = text.size() - pos;
+    return {text.data() + pos, n < room ? n : room};
+}
+
+// The value of a header line without the whitespace around it.
+std::string_view trim_value(std::string_view v) noexcept;
+
+}  // namespace reevent::http

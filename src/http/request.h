@@ -1,0 +1,34 @@
+// struct evhttp_request (public layout, <event2/http_struct.h>): allocation, the host it
+// names, and the reply head libevent writes for it.
+#pragma once
+
+#include <event2/http.h>
+#include <event2/http_struct.h>
+
+struct evbuffer;
+
+namespace reevent::http {
+
+// A request with empty header lists and buffers; nullptr when memory runs out.
+evhttp_request *request_new() noexcept;
+void request_free(evhttp_request *req) noexcept;
+
+// evhttp_request_get_host (cached in host_cache).
+const char *request_host(evhttp_request *req) noexcept;
+
+// Makes req a response with this status; reason nullptr: the standard phrase.
+bool request_set_response(evhttp_request *req, int code, const char *reason) noexcept;
+
+// Whether a reply to req carries a body (not for HEAD, 1xx, 204, 304).
+bool reply_needs_body(const evhttp_request *req) noexcept;
+
+// Adds the headers libevent adds to a reply (Date, Connection, Content-Length,
+// Content-Type) to req->output_headers and writes the status line and headers to out.
+// default_content_type nullptr: none is added.
+bool write_reply_head(evhttp_request *req, evbuffer *out,
+                      const char *default_content_type) noexcept;
+
+// Whether the connection closes after the reply to req.
+bool reply_closes_connection(const evhttp_request *req) noexcept;
+
+}  // namespace reevent::http

@@ -1,0 +1,123 @@
+// The HTTP server: struct evhttp (sockets, path callbacks, settings for new connections),
+// the bound sockets, and the incoming connections it serves. The C handles are these
+// structs themselves; lists are intrusive (<sys/queue.h>) so that nothing is allocated
+// outside the event_set_mem_functions hooks.
+#pragma once
+
+#include <sys/queue.h>
+#include <sys/time.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#include <event2/http.h>
+#include <event2/util.h>
+
+#include "http/mem.h"
+
+struct bufferevent;
+struct evconnlistener;
+struct event_base;
+
+using evhttp_cb = void (*)(evhttp_request *, void *);
+
+struct evhttp_bound_socket {
+    TAILQ_ENTRY(evhttp_bound_socket) next;
+    evconnlistener *listener = nullptr;
+};
+
+namespace reevent::http {
+
+// A path and the callback serving it.
+struct PathCallback {
+    TAILQ_ENTRY(PathCallback) next;
+    OwnedStr path;
+    evhttp_cb cb = nullptr;
+    void *arg = nullptr;
+};
+
+// Where an incoming connection is in its current request.
+enum class ConnState {
+    read_first_line,
+    read_headers,
+    read_body,        // Content-Length bytes
+    read_chunk_size,  // chunked: the size line
+    read_chunk_data,
+    read_trailer,
+    handling,         // the request is with the program; reading is off
+    writing,          // the reply is going out
+};
+
+}  // namespace reevent::http
+
+struct evhttp_connection {
+    TAILQ_ENTRY(evhttp_connection) next;
+    evhttp *server = nullptr;
+    bufferevent *bev = nullptr;
+    reevent::http::OwnedStr address;  // numeric peer address
+    uint16_t port = 0;
+    evhttp_request *req = nullptr;    // the request being read, handled or answered
+    reevent::http::ConnState state = reevent::http::ConnState::read_first_line;
+    size_t max_headers_size = SIZE_MAX;
+    size_t max_body_size = SIZE_MAX;
+    void (*closecb)(evhttp_connection *, void *) = nullptr;
+    void *closecb_arg = nullptr;
+    // evhttp_send_reply_chunk_with_cb: runs when what is queued now has been written.
+    void (*chunk_written_cb)(evhttp_connection *, void *) = nullptr;
+    void *chunk_written_arg = nullptr;
+    evutil_socket_t own_fd = -1;  // closed by the connection (bufferevents from evhttp_set_bevcb)
+};
+
+struct evhttp {
+    event_base *base = nullptr;
+    TAILQ_HEAD(, evhttp_bound_socket) sockets;
+    TAILQ_HEAD(, reevent::http::PathCallback) callbacks;
+    TAILQ_HEAD(, evhttp_connection) connections;
+    evhttp_cb gencb = nullptr;
+    void *gencb_arg = nullptr;
+    bufferevent *(*bevcb)(event_base *, void *) = nullptr;
+    void *bevcb_arg = nullptr;
+    timeval timeout{50, 0};  // read and write timeout of new connections
+    size_t max_headers_size = SIZE_MAX;
+    size_t max_body_size = SIZE_MAX;
+    uint16_t allowed_methods = EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
+                               EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE;
+    reevent::http::OwnedStr default_content_type;  // empty: add none
+
+    evhttp() noexcept {
+        TAILQ_INIT(&sockets);
+        TAILQ_INIT(&callbacks);
+        TAILQ_INIT(&connections);
+    }
+};
+
+namespace reevent::http {
+
+using PathCallbackList = decltype(evhttp::callbacks);
+
+// Server side (server.cpp).
+evhttp *server_new(event_base *base) noexcept;
+void server_free(evhttp *http) noexcept;
+evhttp_bound_socket *server_bind(evhttp *http, const char *address, uint16_t port) noexcept;
+// Serves on an already listening socket (closed with the server).
+evhttp_bound_socket *server_accept_fd(evhttp *http, evutil_socket_t fd) noexcept;
+evhttp_bound_socket *server_adopt_listener(evhttp *http, evconnlistener *listener) noexcept;
+void server_del_socket(evhttp *http, evhttp_bound_socket *bound) noexcept;
+int server_set_cb(evhttp *http, const char *path, evhttp_cb cb, void *arg) noexcept;
+int server_del_cb(evhttp *http, const char *path) noexcept;
+// Answers a request that has been read completely: its callback, the general callback, or
+// the error page libevent sends.
+void server_dispatch(evhttp *http, evhttp_request *req) noexcept;
+
+// Connection side (connection.cpp).
+// A connection for an accepted socket (closed on failure).
+void connection_accept(evhttp *http, evutil_socket_t fd, const sockaddr *peer,
+                       int peer_len) noexcept;
+void connection_free(evhttp_connection *conn) noexcept;
+// The reply head has been queued: write until it is out, then finish the request when
+// req->userdone is set.
+void connection_start_writing(evhttp_connection *conn) noexcept;
+// Called after the program has queued the last bytes of a reply (userdone set).
+void connection_reply_queued(evhttp_connection *conn) noexcept;
+
+}  // namespace reevent::http
