@@ -94,6 +94,7 @@ CLIENT_TESTS = {"clients.reevent.memcached": "memcached:memcached",
                 "clients.reevent.trickled": "trickle:trickled",
                 "clients.reevent.fstrm": "fstrm-bin:fstrm_capture",
                 "clients.reevent.luaevent": "lua-event:liblua5.4-event.so.0.0.0",
+                "clients.reevent.sslsplit": "sslsplit:sslsplit",
                 "clients.reevent.libevent_programs":
                     "libevent-2.1.12-stable:test-and-sample-programs"}
 

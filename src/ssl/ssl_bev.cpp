@@ -474,8 +474,9 @@ bufferevent *make(Bev *u, SSL *ssl, bufferevent_ssl_state state, int options,
     }
     update_under_reading(s);
     // The client speaks first: its hello waits in the underlying's output until the
-    // socket is there and connected.
-    if (state == BUFFEREVENT_SSL_CONNECTING) handshake_step(s);
+    // socket is there and connected. A server may find the client's hello already read
+    // by the underlying (sslsplit peeks at it before putting TLS on a connection).
+    if (s->handshaking) handshake_step(s);
     kit->decref_and_unlock(s);
     return bev::handle(s);
 }
