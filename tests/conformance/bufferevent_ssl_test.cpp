@@ -632,6 +632,35 @@ TEST_P(BevSsl, RenegotiateOnTls13) {
     ERR_clear_error();
 }
 
+// A plain connection turned into TLS: the server's underlying socket bufferevent has already
+// read the client's hello when the filter is put on it (sslsplit's STARTTLS upgrade).
+TEST_P(BevSsl, FilterFindsTheHelloTheUnderlyingAlreadyRead) {
+    auto cctx = ssltest::client_ctx(true, true);
+    auto sctx = ssltest::server_ctx();
+    conf::SocketPair sp;
+    bufferevent *cli = bufferevent_openssl_socket_new(base(), sp.release(0), SSL_new(cctx.get()),
+                                                      BUFFEREVENT_SSL_CONNECTING,
+                                                      BEV_OPT_CLOSE_ON_FREE);
+    bufferevent *plain = bufferevent_socket_new(base(), sp.release(1), BEV_OPT_CLOSE_ON_FREE);
+    bufferevent_enable(plain, EV_READ);
+    Recorder c, s;
+    c.attach(cli);
+    bufferevent_enable(cli, EV_READ);
+    ASSERT_TRUE(run_until(base(), [&] {
+        return evbuffer_get_length(bufferevent_get_input(plain)) > 0;
+    }));
+    bufferevent *srv = bufferevent_openssl_filter_new(base(), plain, SSL_new(sctx.get()),
+                                                      BUFFEREVENT_SSL_ACCEPTING,
+                                                      BEV_OPT_CLOSE_ON_FREE);
+    s.attach(srv);
+    bufferevent_enable(srv, EV_READ);
+    ASSERT_TRUE(ssltest::handshake(base(), c, s));
+    bufferevent_write(cli, "upgraded", 8);
+    ASSERT_TRUE(run_until(base(), [&] { return s.data == "upgraded"; }));
+    bufferevent_free(cli);
+    bufferevent_free(srv);
+}
+
 CONF_INSTANTIATE_BACKENDS(BevSsl);
 
 }  // namespace
