@@ -312,6 +312,57 @@ TEST_P(BevSsl, SocketWithoutFdThenSocketConnect) {
     bufferevent_free(srv);
 }
 
+TEST_P(BevSsl, SocketWithoutFdThenConnectHostname) {
+    auto cctx = ssltest::client_ctx(true, true);
+    auto sctx = ssltest::server_ctx();
+    bevtest::Listener l;
+    bufferevent *cli = bufferevent_openssl_socket_new(base(), -1, SSL_new(cctx.get()),
+                                                      BUFFEREVENT_SSL_CONNECTING,
+                                                      BEV_OPT_CLOSE_ON_FREE);
+    Recorder c, s;
+    c.attach(cli);
+    bufferevent_enable(cli, EV_READ);
+    ASSERT_EQ(bufferevent_socket_connect_hostname(cli, nullptr, AF_INET, "127.0.0.1", l.port()), 0);
+    int fd = l.accept_one();
+    ASSERT_GE(fd, 0);
+    bufferevent *srv = bufferevent_openssl_socket_new(base(), fd, SSL_new(sctx.get()),
+                                                      BUFFEREVENT_SSL_ACCEPTING,
+                                                      BEV_OPT_CLOSE_ON_FREE);
+    s.attach(srv);
+    bufferevent_enable(srv, EV_READ);
+    ASSERT_TRUE(ssltest::handshake(base(), c, s));
+    bufferevent_write(cli, "by name", 7);
+    ASSERT_TRUE(run_until(base(), [&] { return s.data == "by name"; }));
+    bufferevent_free(cli);
+    bufferevent_free(srv);
+}
+
+// The fd given later with bufferevent_setfd (the socket is already connected).
+TEST_P(BevSsl, SocketWithoutFdThenSetfd) {
+    auto cctx = ssltest::client_ctx();
+    auto sctx = ssltest::server_ctx();
+    conf::SocketPair sp;
+    bufferevent *cli = bufferevent_openssl_socket_new(base(), -1, SSL_new(cctx.get()),
+                                                      BUFFEREVENT_SSL_CONNECTING,
+                                                      BEV_OPT_CLOSE_ON_FREE);
+    bufferevent *srv = bufferevent_openssl_socket_new(base(), sp.release(1), SSL_new(sctx.get()),
+                                                      BUFFEREVENT_SSL_ACCEPTING,
+                                                      BEV_OPT_CLOSE_ON_FREE);
+    Recorder c, s;
+    c.attach(cli);
+    s.attach(srv);
+    bufferevent_enable(cli, EV_READ);
+    bufferevent_enable(srv, EV_READ);
+    run_for(base(), 20);
+    EXPECT_TRUE(c.events.empty());
+    ASSERT_EQ(bufferevent_setfd(cli, sp.release(0)), 0);
+    ASSERT_TRUE(ssltest::handshake(base(), c, s));
+    bufferevent_write(srv, "late fd", 7);
+    ASSERT_TRUE(run_until(base(), [&] { return c.data == "late fd"; }));
+    bufferevent_free(cli);
+    bufferevent_free(srv);
+}
+
 TEST_P(BevSsl, SocketConnectToAClosedPortIsAnError) {
     auto cctx = ssltest::client_ctx();
     sockaddr_in a = bevtest::closed_port_addr();
