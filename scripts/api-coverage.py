@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Generates docs/api-coverage.md: one row per public function of the nine core headers
 (event.h, event_compat.h, buffer.h, buffer_compat.h, bufferevent.h, bufferevent_compat.h,
-listener.h, util.h, thread.h) and of http.h, tag.h, dns.h and dns_compat.h (libevent_extra),
-with its state in the build and the test that covers it.
+listener.h, util.h, thread.h), of http.h, tag.h, dns.h and dns_compat.h (libevent_extra) and
+of bufferevent_ssl.h (libevent_openssl), with its state in the build and the test that covers it.
 
 Sources:
   (a) tests/abi/abi-symbols.txt: the libevent 2.1.12 census (library, header, symbol);
@@ -30,8 +30,9 @@ import elfsyms  # noqa: E402
 
 HEADERS = ["event.h", "event_compat.h", "buffer.h", "buffer_compat.h", "bufferevent.h",
            "bufferevent_compat.h", "listener.h", "util.h", "thread.h", "http.h", "tag.h",
-           "dns.h", "dns_compat.h"]
+           "dns.h", "dns_compat.h", "bufferevent_ssl.h"]
 EXTRA_HEADERS = ("http.h", "tag.h", "dns.h", "dns_compat.h")
+OPENSSL_HEADERS = ("bufferevent_ssl.h",)
 IMPLEMENTED, ABSENT = "implemented", "absent"
 CLIENTS = {}
 
@@ -86,12 +87,14 @@ CLIENT_TESTS = {"clients.reevent.memcached": "memcached:memcached",
                 "clients.reevent.lldpd": "lldpd:lldpd",
                 "clients.reevent.opensmtpd": ("opensmtpd:smtpd", "opensmtpd:smtp",
                                               "opensmtpd:smtpctl"),
-                "clients.reevent.coturn": ("coturn:turnutils_uclient", "coturn:turnutils_peer",
+                "clients.reevent.coturn": ("coturn:turnserver", "coturn:turnutils_uclient",
+                                           "coturn:turnutils_peer",
                                            "coturn:turnutils_stunclient"),
                 "clients.reevent.redsocks": "redsocks:redsocks",
                 "clients.reevent.trickled": "trickle:trickled",
                 "clients.reevent.fstrm": "fstrm-bin:fstrm_capture",
                 "clients.reevent.luaevent": "lua-event:liblua5.4-event.so.0.0.0",
+                "clients.reevent.sslsplit": "sslsplit:sslsplit",
                 "clients.reevent.tor": "tor:tor",
                 "clients.reevent.libevent_programs":
                     "libevent-2.1.12-stable:test-and-sample-programs"}
@@ -124,9 +127,11 @@ def build_rows(census, lib_dir, area_rows):
         if elfsyms.lib_file(lib_dir, "libevent_pthreads") else {}
     extra = elfsyms.exports(elfsyms.lib_file(lib_dir, "libevent_extra")) \
         if elfsyms.lib_file(lib_dir, "libevent_extra") else {}
+    ossl = elfsyms.exports(elfsyms.lib_file(lib_dir, "libevent_openssl")) \
+        if elfsyms.lib_file(lib_dir, "libevent_openssl") else {}
     per_header = {h: [] for h in HEADERS}
     for base, exported in (("libevent_core", core), ("libevent_pthreads", pth),
-                           ("libevent_extra", extra)):
+                           ("libevent_extra", extra), ("libevent_openssl", ossl)):
         for sym, header in census.public(base).items():
             if header not in per_header:
                 continue
@@ -156,14 +161,18 @@ def render(per_header):
                "absent that the build exports, or the other way round: rerun the script after "
                "adding a function.")
     out.append("")
-    core_rows = [r for h in HEADERS if h not in EXTRA_HEADERS for r in per_header[h]]
+    core_rows = [r for h in HEADERS if h not in EXTRA_HEADERS + OPENSSL_HEADERS
+                 for r in per_header[h]]
+    ssl_rows = [r for h in OPENSSL_HEADERS for r in per_header[h]]
+    ssl_have = sum(1 for r in ssl_rows if r[1] == IMPLEMENTED)
     core_have = sum(1 for r in core_rows if r[1] == IMPLEMENTED)
     out.append("**Overall: %d/%d public functions (%.1f%%)** of the core headers and "
                "libevent_pthreads; with http.h, tag.h, dns.h and dns_compat.h (libevent_extra: "
                "tag.h and the dns headers whole, of http.h the server and the URI, encoding, "
-               "query and header helpers; no client) %d/%d."
+               "query and header helpers; no client) and bufferevent_ssl.h "
+               "(libevent_openssl: %d/%d) %d/%d."
                % (core_have, len(core_rows), 100.0 * core_have / len(core_rows) if core_rows else 0,
-                  have, total))
+                  ssl_have, len(ssl_rows), have, total))
     out.append("")
     out.append("| header | implemented | total | coverage |")
     out.append("|---|---|---|---|")
@@ -181,7 +190,8 @@ def render(per_header):
         out.append("| function | state | test |")
         out.append("|---|---|---|")
         for sym, state, test, lib in rows:
-            name = "`%s`" % sym + (" (libevent_pthreads)" if lib == "pthreads" else "")
+            name = "`%s`" % sym + {"pthreads": " (libevent_pthreads)",
+                                   "openssl": " (libevent_openssl)"}.get(lib, "")
             out.append("| %s | %s | %s |" % (name, state, test or "—"))
         out.append("")
     return "\n".join(out)
@@ -199,7 +209,7 @@ def main():
     census = elfsyms.Census(args.symbols)
     CLIENTS.update(client_coverage())
     wanted = set(census.public("libevent_core")) | set(census.public("libevent_pthreads")) | \
-        set(census.public("libevent_extra"))
+        set(census.public("libevent_extra")) | set(census.public("libevent_openssl"))
     area_files = sorted(glob.glob(os.path.join(ROOT, "docs", "parts", "api-*.md")))
     area_rows = parse_tables(area_files, wanted)
     per_header = build_rows(census, args.lib_dir, area_rows)

@@ -9,7 +9,8 @@ import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 PARTS = ROOT / "docs" / "parts"
-ORDER = ["core", "signals", "buffer", "bufferevent", "netutil", "extra", "clients", "bench"]
+ORDER = ["core", "signals", "buffer", "bufferevent", "ssl", "netutil", "extra", "clients",
+         "bench"]
 
 INTRO = {
     "design": """# reevent design

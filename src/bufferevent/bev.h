@@ -34,6 +34,7 @@
 namespace reevent::bev {
 struct Bev;
 struct RateLimit;
+struct Kit;
 }  // namespace reevent::bev
 
 // One table per kind; the public be_ops slot points at it.
@@ -52,6 +53,11 @@ struct bufferevent_ops {
     int (*get_fd)(reevent::bev::Bev *b);
     int (*set_fd)(reevent::bev::Bev *b, int fd);
     reevent::bev::Bev *(*underlying)(reevent::bev::Bev *b);
+    // A kind that talks through a socket bufferevent of its own (libevent_openssl's socket
+    // kind) returns it here, so bufferevent_socket_connect* reach it; null otherwise.
+    reevent::bev::Bev *(*socket_of)(reevent::bev::Bev *b);
+    // Core's entry points for kinds built in add-on libraries (bufferevent/kit.h).
+    const reevent::bev::Kit *kit;
 };
 
 namespace reevent::bev {

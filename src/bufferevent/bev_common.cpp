@@ -2,6 +2,8 @@
 // (or deferring) the user's callbacks, enable/disable with suspension reasons, watermarks,
 // timeouts and bufferevent_free().
 #include "bufferevent/bev.h"
+#include "bufferevent/kinds.h"
+#include "bufferevent/kit.h"
 
 #include "buffer/evbuffer.h"
 #include "core/base.h"
@@ -407,5 +409,28 @@ void release(Bev *b) noexcept {
     }
     decref_and_unlock(b);
 }
+
+// ---- the table for add-on kinds (kit.h) -----------------------------------------------------
+
+const Kit kKit = {
+    init_common,
+    destroy_unlinked,
+    [](Bev *b) noexcept { lock(b); },
+    [](Bev *b) noexcept { unlock(b); },
+    decref_and_unlock,
+    run_readcb,
+    run_writecb,
+    run_eventcb,
+    trigger_nolock,
+    suspend_read,
+    unsuspend_read,
+    generic_init_timeouts,
+    generic_arm,
+    generic_disarm,
+    generic_adj_timeouts,
+    release,
+    base_of,
+    socket_write_now,
+};
 
 }  // namespace reevent::bev

@@ -7,6 +7,7 @@
 // adds/removes the kSuspendFilter reason on it. Our ev_read/ev_write are plain timers for
 // the read/write timeouts.
 #include "bufferevent/bev.h"
+#include "bufferevent/kit.h"
 
 #include "core/mm.h"
 
@@ -245,7 +246,7 @@ Bev *filter_underlying(Bev *b) noexcept { return filter_of(b)->under; }
 
 const bufferevent_ops kFilterOps = {
     "filter",     filter_enable, filter_disable,  filter_unlink,      filter_destruct,
-    generic_adj_timeouts, filter_flush, filter_get_fd, filter_set_fd, filter_underlying,
+    generic_adj_timeouts, filter_flush, filter_get_fd, filter_set_fd, filter_underlying, nullptr, &kKit,
 };
 
 bufferevent *filter_new(Bev *u, bufferevent_filter_cb in, bufferevent_filter_cb out,

@@ -6,6 +6,7 @@
 // the loop, or when it next enables reading), as the end of a socketpair would see. libevent
 // 2.1 says nothing to the survivor (conf::kPairFreeGivesPartnerEof).
 #include "bufferevent/bev.h"
+#include "bufferevent/kit.h"
 
 #include "core/base.h"
 #include "core/mm.h"
@@ -169,7 +170,7 @@ PairBev *pair_make(event_base *base, int options, core::Lock *shared) noexcept {
 
 const bufferevent_ops kPairOps = {
     "pair",     pair_enable, pair_disable,  pair_unlink,      pair_destruct, generic_adj_timeouts,
-    pair_flush, pair_get_fd, pair_set_fd,   pair_underlying,
+    pair_flush, pair_get_fd, pair_set_fd,   pair_underlying, nullptr, &kKit,
 };
 
 int pair_new(event_base *base, int options, bufferevent *pair[2]) noexcept {

@@ -10,6 +10,7 @@
 //    said EAGAIN. libevent adds and removes EPOLLOUT around every write instead.
 //  - Everything is written in one writev unless max_single_write or a rate limit caps it.
 #include "bufferevent/bev.h"
+#include "bufferevent/kit.h"
 
 #include "buffer/evbuffer.h"
 #include "core/base.h"
@@ -379,7 +380,7 @@ Bev *sock_underlying(Bev *) noexcept { return nullptr; }
 
 const bufferevent_ops kSocketOps = {
     "socket",        sock_enable, sock_disable,  nullptr,          sock_destruct, sock_adj_timeouts,
-    sock_flush,      sock_get_fd, sock_set_fd,   sock_underlying,
+    sock_flush,      sock_get_fd, sock_set_fd,   sock_underlying, nullptr, &kKit,
 };
 
 bufferevent *socket_new(event_base *base, int fd, int options) noexcept {
@@ -407,6 +408,17 @@ bufferevent *socket_new(event_base *base, int fd, int options) noexcept {
 }
 
 bool is_socket(const Bev *b) noexcept { return b->pub.be_ops == &kSocketOps; }
+
+void socket_write_now(Bev *b) noexcept {
+    lock(b);
+    int fd = fd_of(b);
+    if (is_socket(b) && fd >= 0 && !b->connecting) {
+        buffer::Buffer *out = buffer::from(b->pub.output);
+        while (out->length() && out->write_to_fd(fd, -1, true, nullptr) > 0) {
+        }
+    }
+    unlock(b);
+}
 
 int socket_connect(Bev *b, const sockaddr *sa, int socklen) noexcept {
     incref_and_lock(b);

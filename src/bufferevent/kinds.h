@@ -9,6 +9,14 @@ namespace reevent::bev {
 // bev_socket.cpp
 bufferevent *socket_new(event_base *base, int fd, int options) noexcept;
 bool is_socket(const Bev *b) noexcept;
+// The socket bufferevent that bufferevent_socket_connect* work on: b itself, or the one a
+// kind such as libevent_openssl's socket kind talks through; null for other kinds.
+inline Bev *socket_part(Bev *b) noexcept {
+    if (is_socket(b)) return b;
+    return b->pub.be_ops->socket_of ? b->pub.be_ops->socket_of(b) : nullptr;
+}
+// Writes what the output holds to the fd now, as far as the kernel takes it.
+void socket_write_now(Bev *b) noexcept;
 int socket_connect(Bev *b, const sockaddr *sa, int socklen) noexcept;
 int socket_connect_hostname(Bev *b, void *dns_base, int family, const char *hostname,
                             int port) noexcept;

@@ -23,16 +23,16 @@ struct bufferevent *bufferevent_socket_new(struct event_base *base, evutil_socke
 int bufferevent_socket_connect(struct bufferevent *bufev, const struct sockaddr *addr,
                                int socklen) {
     BEV_REQUIRE(bufev, -1);
-    Bev *b = bev::from(bufev);
-    BEV_REQUIRE(bev::is_socket(b), -1);
+    Bev *b = bev::socket_part(bev::from(bufev));
+    BEV_REQUIRE(b, -1);
     return bev::socket_connect(b, addr, socklen);
 }
 
 int bufferevent_socket_connect_hostname(struct bufferevent *bufev, struct evdns_base *dns_base,
                                         int family, const char *hostname, int port) {
     BEV_REQUIRE(bufev && hostname, -1);
-    Bev *b = bev::from(bufev);
-    BEV_REQUIRE(bev::is_socket(b), -1);
+    Bev *b = bev::socket_part(bev::from(bufev));
+    BEV_REQUIRE(b, -1);
     return bev::socket_connect_hostname(b, dns_base, family, hostname, port);
 }
 

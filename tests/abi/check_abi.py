@@ -27,6 +27,7 @@ import elfsyms  # noqa: E402
 # Runtime libraries our libraries may NEED (libc family; sanitizer runtimes in sanitizer
 # builds). Anything else is reported; libstdc++ is a failure.
 ALLOWED_SYSTEM_NEEDED = ("libc.so", "libpthread.so", "libm.so", "libdl.so", "librt.so",
+                         "libssl.so", "libcrypto.so",  # libevent_openssl's, as Debian's
                          "ld-linux", "libasan.so", "libubsan.so", "libtsan.so",
                          "liblsan.so", "libgcc_s.so")
 # libevent's own names for core's allocation helpers: its core exports them so that extra,
@@ -79,7 +80,7 @@ def main():
     needed = {b: elfsyms.dynamic_tags(p)[1] for b, p in paths.items()}
 
     # 1. Nothing exported that is not public API of that same library.
-    for base in ("libevent_core", "libevent_extra", "libevent_pthreads"):
+    for base in ("libevent_core", "libevent_extra", "libevent_pthreads", "libevent_openssl"):
         api = census.public(base)
         bad = {}
         for name, (typ, _bind) in sorted(own[base].items()):
@@ -148,7 +149,7 @@ def main():
     print("Coverage of the public API (exported/total), per header:")
     totals = {}
     missing_by_header = {}
-    for base in ("libevent_core", "libevent_pthreads", "libevent_extra"):
+    for base in ("libevent_core", "libevent_pthreads", "libevent_extra", "libevent_openssl"):
         per_header = {}
         for sym, header in census.public(base).items():
             have, tot = per_header.get(header, (0, 0))
@@ -181,6 +182,8 @@ def main():
           % (ch + ph, ct + pt, 100.0 * (ch + ph) / (ct + pt)))
     print("api-coverage core+extra+pthreads: %d/%d (%.1f%%)"
           % (ch + ph + eh, ct + pt + et, 100.0 * (ch + ph + eh) / (ct + pt + et)))
+    oh, ot = totals["libevent_openssl"]
+    print("api-coverage openssl (bufferevent_ssl): %d/%d (%.1f%%)" % (oh, ot, 100.0 * oh / ot))
 
     # Which Debian programs could start (BIND_NOW) on these libraries today.
     if os.path.exists(args.clients):

@@ -7,8 +7,9 @@ import subprocess
 from collections import OrderedDict
 
 SOVER = "2.1.so.7"
-# The four libraries reevent builds, in the order reports print them.
-OUR_LIBS = ["libevent_core", "libevent_extra", "libevent_pthreads", "libevent"]
+# The five libraries reevent builds, in the order reports print them.
+OUR_LIBS = ["libevent_core", "libevent_extra", "libevent_pthreads", "libevent_openssl",
+            "libevent"]
 # Names the static linker may define in any shared object; they are not part of an API.
 LINKER_NAMES = {"_init", "_fini", "_edata", "_end", "__bss_start"}
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Proves check_abi.py, first on the real thing: Debian's libevent 2.1.12 libraries must show full
-API coverage (239/239 core, 1/1 pthreads, 208/208 extra) and must FAIL the check, because
+API coverage (239/239 core, 1/1 pthreads, 208/208 extra, 7/7 openssl) and must FAIL the check, because
 they export libevent's internal names and libevent-2.1.so.7 is a full copy rather than a
 code-less shim. A checker that passed them would be blind to leaks."""
 import os
@@ -11,7 +11,8 @@ import tempfile
 SYS = os.environ.get("SYSTEM_LIBDIR", "/usr/lib/x86_64-linux-gnu")
 here = os.path.dirname(os.path.abspath(__file__))
 with tempfile.TemporaryDirectory() as d:
-    for b in ("libevent_core", "libevent_extra", "libevent_pthreads", "libevent"):
+    for b in ("libevent_core", "libevent_extra", "libevent_pthreads", "libevent_openssl",
+              "libevent"):
         src = os.path.join(SYS, b + "-2.1.so.7")
         if not os.path.exists(src):
             print("system libevent not installed: %s missing" % src)
@@ -22,11 +23,12 @@ with tempfile.TemporaryDirectory() as d:
 out = r.stdout
 print(out)
 expect = ["libevent_core-2.1.so.7: 239/239", "libevent_pthreads-2.1.so.7: 1/1",
-          "libevent_extra-2.1.so.7: 208/208",
+          "libevent_extra-2.1.so.7: 208/208", "libevent_openssl-2.1.so.7: 7/7",
           # 180 internal names, less the five event_mm_*_ helpers core may export for its
           # add-on libraries (check_abi.CORE_HELPERS_FOR_ADDONS)
           "libevent_core exports 175 name(s) that must not be there (internal name",
           "libevent_extra exports 17 name(s) that must not be there (internal name",
+          "libevent_openssl exports 1 name(s) that must not be there (internal name",
           "libevent-2.1.so.7 must be a code-less shim but exports",
           "libevent-2.1.so.7 does not NEED libevent_core-2.1.so.7",
           "memcached:memcached (12 imports)", "tmux:tmux (33 imports)"]
@@ -36,9 +38,9 @@ if r.returncode != 1 or bad:
     sys.exit(1)
 print("selftest passed: the checker sees full coverage and the leaks of Debian's libevent")
 
-# Second proof, on four small libraries built here, each breaking one rule: core exports a
-# C++ name and an internal libevent name and NEEDs libstdc++; extra exports a core function
-# (wrong library); the shim has a function of its own and does not NEED extra.
+# Second proof, on five small libraries built here, each breaking one rule: core exports a
+# C++ name and an internal libevent name and NEEDs libstdc++; extra and openssl export a core
+# function (wrong library); the shim has a function of its own and does not NEED extra.
 CC = os.environ.get("CC", "cc")
 SOURCES = {
     "libevent_core": ("int event_base_new(void) { return 0; }\n"
@@ -48,6 +50,8 @@ SOURCES = {
                                                                      "-lstdc++"]),
     "libevent_extra": ("int event_add(void) { return 0; }\n", []),
     "libevent_pthreads": ("int evthread_use_pthreads(void) { return 0; }\n", []),
+    "libevent_openssl": ("int bufferevent_openssl_get_ssl(void) { return 0; }\n"
+                         "int bufferevent_free(void) { return 0; }\n", []),
     "libevent": ("static int own(void) { return 3; }\nint (*keep)(void) = own;\n", []),
 }
 with tempfile.TemporaryDirectory() as d:
@@ -75,7 +79,10 @@ expect = ["libevent_core exports 1 name(s) that must not be there (C++ symbol)",
           "libevent-2.1.so.7 contains code of its own",
           "libevent-2.1.so.7 does not NEED libevent_extra-2.1.so.7",
           "libevent_core NEEDs libstdc++.so.6",
-          "event.h                   1/69", "libevent_pthreads-2.1.so.7: 1/1"]
+          "libevent_openssl exports 1 name(s) that must not be there (API of libevent_core "
+          "(bufferevent.h), wrong library)",
+          "event.h                   1/69", "libevent_pthreads-2.1.so.7: 1/1",
+          "libevent_openssl-2.1.so.7: 1/7"]
 bad = [e for e in expect if e not in r.stdout]
 if r.returncode != 1 or bad:
     print("selftest FAILED on the fake libraries: rc=%d (want 1), missing lines: %s"

@@ -51,6 +51,44 @@ for flavour in shared static; do
     cmake --build "$work/cm_$flavour" >/dev/null
     check "find_package $flavour" "$work/cm_$flavour/consumer"
 done
+# 5 (here, before the README). libevent_openssl through pkg-config, shared and static: the
+# installed library and, through its RUNPATH, the installed core; nothing of the system's.
+$cc -o "$work/ssl_shared" "$src/tests/install/ssl_consumer.c" \
+    $(pkg-config --cflags --libs libevent_openssl) -lssl -lcrypto -Wl,-rpath,"$libdir"
+deps=$(ldd "$work/ssl_shared")
+for lib in libevent_openssl-2.1.so.7 libevent_core-2.1.so.7; do
+    if ! grep -q "$lib => $libdir/" <<<"$deps"; then
+        echo "FAIL pkg-config ssl shared: $lib does not resolve to $libdir"; echo "$deps"; fail=1
+    fi
+done
+if out=$("$work/ssl_shared" 2>&1) && grep -q "consumer: ssl ok" <<<"$out"; then
+    echo "ok   pkg-config ssl shared: $out"
+else
+    echo "FAIL pkg-config ssl shared: $out"; fail=1
+fi
+$cc -o "$work/ssl_static" "$src/tests/install/ssl_consumer.c" $(pkg-config --cflags libevent_openssl) \
+    -Wl,-Bstatic $(pkg-config --static --libs-only-L --libs-only-l libevent_openssl |
+                   sed 's/-lpthread//; s/-lssl//; s/-lcrypto//') \
+    -Wl,-Bdynamic -lssl -lcrypto -lpthread
+if grep -q libevent <<<"$(ldd "$work/ssl_static")"; then
+    echo "FAIL pkg-config ssl static: still needs a shared libevent"; fail=1
+fi
+if out=$("$work/ssl_static" 2>&1) && grep -q "consumer: ssl ok" <<<"$out"; then
+    echo "ok   pkg-config ssl static: $out"
+else
+    echo "FAIL pkg-config ssl static: $out"; fail=1
+fi
+# find_package(Libevent COMPONENTS openssl), shared and static.
+for flavour in shared static; do
+    cmake -S "$src/tests/install/cmake_consumer" -B "$work/cmssl_$flavour" -DFLAVOUR=$flavour \
+        -DWITH_OPENSSL=ON -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_C_COMPILER="$cc" >/dev/null
+    cmake --build "$work/cmssl_$flavour" >/dev/null
+    if out=$("$work/cmssl_$flavour/ssl_consumer" 2>&1) && grep -q "consumer: ssl ok" <<<"$out"; then
+        echo "ok   find_package openssl $flavour: $out"
+    else
+        echo "FAIL find_package openssl $flavour: $out"; fail=1
+    fi
+done
 # 4. The README's example, exactly as printed there.
 sed -n '/^```c$/,/^```$/p' "$src/README.md" | sed '1d;$d' > "$work/readme.c"
 $cc -o "$work/readme" "$work/readme.c" $(pkg-config --cflags --libs libevent) -Wl,-rpath,"$libdir"

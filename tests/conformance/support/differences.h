@@ -118,3 +118,21 @@ namespace conf {
 // exports no logging entry point to libevent_extra.
 inline constexpr bool kDnsLogsOnlyThroughEvdnsLogFn = kIsReevent;
 }  // namespace conf
+
+// TLS bufferevents (bufferevent_ssl.h). libevent 2.1.12 built with OpenSSL 3 reports a peer
+// that closes the socket without close_notify as BEV_EVENT_ERROR|BEV_EVENT_READING even with
+// bufferevent_openssl_set_allow_dirty_shutdown(bev, 1) (OpenSSL 3 calls that "unexpected
+// eof", SSL_ERROR_SSL, and libevent only looks for SSL_ERROR_SYSCALL); reevent gives
+// BEV_EVENT_EOF|BEV_EVENT_READING, as the option says.
+namespace conf { inline constexpr bool kSslAllowedDirtyShutdownIsEof = kIsReevent; }
+
+// libevent 2.1's TLS socket bufferevent stops reading at a read high-water mark and may
+// leave decrypted bytes inside the SSL object when the socket has nothing more to read:
+// draining the input then does not bring them (the stream stalls). reevent delivers them.
+namespace conf { inline constexpr bool kSslResumesFromSslBuffer = kIsReevent; }
+
+
+// bufferevent_ssl_renegotiate on a TLS 1.2 filter bufferevent: libevent 2.1 sends the new
+// hello but never finishes the handshake (no BEV_EVENT_CONNECTED, the stream stalls);
+// reevent finishes it as over a socket.
+namespace conf { inline constexpr bool kSslFilterRenegotiationCompletes = kIsReevent; }

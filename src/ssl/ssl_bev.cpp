@@ -1,0 +1,566 @@
+// The TLS bufferevent kind (see ssl_bev.h for the design).
+//
+// Flow: ciphertext arrives in the underlying's input -> under_readcb -> the handshake step
+// or SSL_read into our input -> the user's read callback. The user's output -> SSL_write
+// -> the BIO appends ciphertext to the underlying's output, which writes it out. SSL_write
+// is fed only while the underlying's output holds less than kBacklog, and again when that
+// output drains (under_writecb), so a producer cannot pile up encrypted bytes.
+//
+// Callers of the static helpers hold the lock and a reference.
+#include "ssl/ssl_bev.h"
+
+#include <event2/buffer.h>
+
+#include <openssl/err.h>
+
+#include <new>
+
+#include "core/mm_abi.h"
+#include "ssl/link_bio.h"
+
+namespace reevent::ssl {
+
+namespace {
+
+using bev::Bev;
+using bev::Kit;
+
+// One TLS record of plaintext per SSL_read / SSL_write.
+constexpr size_t kChunk = 16384;
+// Ciphertext the underlying may hold before we stop encrypting more.
+constexpr size_t kBacklog = 4 * kChunk;
+// libevent keeps the last three OpenSSL errors of a bufferevent.
+constexpr int kMaxErrors = 3;
+
+struct SslBev : Bev {
+    const Kit *kit = nullptr;
+    Bev *under = nullptr;  // we hold a reference until destruct
+    SSL *ssl = nullptr;
+    unsigned long errors[kMaxErrors] = {};
+    size_t retry_len = 0;  // an SSL_write to repeat with this length (OpenSSL's rule)
+    uint8_t n_errors = 0;
+    bool own_under = false;  // the socket flavour: `under` is ours and hidden
+    bool handshaking = false;
+    bool allow_dirty = false;
+    bool failed = false;  // a fatal error was reported: the SSL must not be used again
+    bool read_closed = false;  // close_notify or EOF reported
+    bool in_read = false, read_again = false;
+    bool in_write = false, write_again = false;
+};
+
+extern const bufferevent_ops kSslOps;
+
+SslBev *ssl_of(Bev *b) noexcept {
+    return b && b->pub.be_ops == &kSslOps ? static_cast<SslBev *>(b) : nullptr;
+}
+
+const Kit *kit_of(Bev *b) noexcept {
+    if (SslBev *s = ssl_of(b)) return s->kit;
+    return b->pub.be_ops->kit;
+}
+
+Link *link(SslBev *s) noexcept { return link_of(SSL_get_rbio(s->ssl)); }
+
+void save_errors(SslBev *s) noexcept {
+    while (unsigned long e = ERR_get_error()) {
+        if (s->n_errors == kMaxErrors) {
+            for (int i = 1; i < kMaxErrors; ++i) s->errors[i - 1] = s->errors[i];
+            --s->n_errors;
+        }
+        s->errors[s->n_errors++] = e;
+    }
+}
+
+void run_event(SslBev *s, short what) noexcept { s->kit->run_eventcb(s, what, 0); }
+
+// Reading from the underlying is wanted during the handshake and while our reading is on.
+void update_under_reading(SslBev *s) noexcept {
+    const bool want = !s->failed && (s->handshaking || ((s->pub.enabled & EV_READ) &&
+                                                        !s->read_suspended && !s->read_closed));
+    Bev *u = s->under;
+    s->kit->lock(u);
+    if (want) s->kit->unsuspend_read(u, bev::kSuspendFilter);
+    else s->kit->suspend_read(u, bev::kSuspendFilter);
+    s->kit->unlock(u);
+}
+
+// A fatal error: stop both directions, then tell the user.
+void fail(SslBev *s, short what) noexcept {
+    s->failed = true;
+    s->pub.enabled &= ~(EV_READ | EV_WRITE);
+    s->kit->generic_disarm(s, EV_READ | EV_WRITE);
+    update_under_reading(s);
+    run_event(s, static_cast<short>(what | BEV_EVENT_ERROR));
+}
+
+// What an SSL call's failure means. 0: wait for more bytes; otherwise the event to report
+// (EOF or ERROR with `dir`).
+short classify(SslBev *s, int r, short dir) noexcept {
+    const int e = SSL_get_error(s->ssl, r);
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) return 0;
+    if (e == SSL_ERROR_ZERO_RETURN) return static_cast<short>(dir | BEV_EVENT_EOF);
+    // A transport that ended without close_notify: OpenSSL 3 says SSL_ERROR_SSL with
+    // "unexpected eof", older ones SSL_ERROR_SYSCALL with an empty queue.
+    Link *l = link(s);
+    const unsigned long top = ERR_peek_error();
+    const bool dirty = l && l->eof &&
+                       ((e == SSL_ERROR_SYSCALL && top == 0) ||
+                        (e == SSL_ERROR_SSL &&
+                         ERR_GET_REASON(top) == SSL_R_UNEXPECTED_EOF_WHILE_READING));
+    save_errors(s);
+    if (dirty && s->allow_dirty && !s->handshaking) {
+        // Reported as an end, but the SSL is in error all the same: nothing more moves
+        // (OpenSSL may still queue an alert, which must not turn into a second report).
+        s->failed = true;
+        return static_cast<short>(dir | BEV_EVENT_EOF);
+    }
+    return static_cast<short>(dir | BEV_EVENT_ERROR);
+}
+
+void write_out(SslBev *s, bool all) noexcept;
+void read_in(SslBev *s) noexcept;
+
+// 1: the handshake is done (CONNECTED was reported), 0: it waits for the peer, -1: failed.
+int handshake_step(SslBev *s) noexcept {
+    if (s->failed) return -1;
+    if (!s->handshaking) return 1;
+    ERR_clear_error();
+    const int r = SSL_do_handshake(s->ssl);
+    if (r == 1) {
+        s->handshaking = false;
+        update_under_reading(s);
+        s->kit->run_eventcb(s, BEV_EVENT_CONNECTED, 0);
+        if (s->freed || s->dead) return 1;
+        write_out(s, false);
+        read_in(s);
+        return 1;
+    }
+    const short what = classify(s, r, 0);
+    if (!what) return 0;
+    fail(s, static_cast<short>(what & ~BEV_EVENT_EOF));
+    return -1;
+}
+
+// One pass of SSL_read into our input; the terminal event, if any, is returned.
+short read_pass(SslBev *s, bool *any) noexcept {
+    evbuffer *in = s->pub.input;
+    for (;;) {
+        if (!(s->pub.enabled & EV_READ) || s->read_suspended) return 0;
+        size_t want = kChunk;
+        if (s->pub.wm_read.high) {
+            const size_t len = evbuffer_get_length(in);
+            if (len >= s->pub.wm_read.high) return 0;
+            if (s->pub.wm_read.high - len < want) want = s->pub.wm_read.high - len;
+        }
+        evbuffer_iovec v;
+        if (evbuffer_reserve_space(in, static_cast<ev_ssize_t>(want), &v, 1) < 1) return 0;
+        if (v.iov_len > want) v.iov_len = want;
+        ERR_clear_error();
+        const int r = SSL_read(s->ssl, v.iov_base, static_cast<int>(v.iov_len));
+        if (r > 0) {
+            v.iov_len = static_cast<size_t>(r);
+            evbuffer_commit_space(in, &v, 1);
+            *any = true;
+            continue;
+        }
+        evbuffer_commit_space(in, &v, 0);
+        return classify(s, r, BEV_EVENT_READING);
+    }
+}
+
+void read_in(SslBev *s) noexcept {
+    if (s->in_read) {
+        s->read_again = true;  // the running loop goes round once more
+        return;
+    }
+    s->in_read = true;
+    short what = 0;
+    do {
+        s->read_again = false;
+        if (s->handshaking || s->failed || s->read_closed || s->freed || s->dead) break;
+        bool any = false;
+        what = read_pass(s, &any);
+        if (any) {
+            if (event_pending(&s->pub.ev_read, EV_TIMEOUT, nullptr)) s->kit->generic_arm(s, EV_READ);
+            s->kit->trigger_nolock(s, EV_READ, 0);
+        }
+    } while (!what && s->read_again);
+    s->in_read = false;
+    if (!what || s->freed || s->dead) return;
+    if (what & BEV_EVENT_ERROR) {
+        fail(s, static_cast<short>(what & ~BEV_EVENT_ERROR));
+        return;
+    }
+    // close_notify (or an allowed dirty end): reading is over, writing may go on. The
+    // enabled flags stay as they are (libevent leaves EV_READ on too).
+    s->read_closed = true;
+    s->kit->generic_disarm(s, EV_READ);
+    update_under_reading(s);
+    run_event(s, what);
+}
+
+// One pass of SSL_write from our output; the terminal event, if any, is returned.
+short write_pass(SslBev *s, bool all, bool *any) noexcept {
+    evbuffer *out = s->pub.output;
+    for (;;) {
+        if (!(s->pub.enabled & EV_WRITE) || s->write_suspended) return 0;
+        const size_t len = evbuffer_get_length(out);
+        if (!len) return 0;
+        if (!all && evbuffer_get_length(s->under->pub.output) >= kBacklog) return 0;
+        // A write that wanted to be repeated is repeated with the same length.
+        size_t n = s->retry_len ? s->retry_len : (len < kChunk ? len : kChunk);
+        if (n > len) n = len;
+        unsigned char *p = evbuffer_pullup(out, static_cast<ev_ssize_t>(n));
+        if (!p) return 0;
+        ERR_clear_error();
+        const int r = SSL_write(s->ssl, p, static_cast<int>(n));
+        if (r > 0) {
+            s->retry_len = 0;
+            evbuffer_drain(out, static_cast<size_t>(r));
+            *any = true;
+            continue;
+        }
+        const short what = classify(s, r, BEV_EVENT_WRITING);
+        if (!what) s->retry_len = n;
+        return what;
+    }
+}
+
+void write_out(SslBev *s, bool all) noexcept {
+    if (s->in_write) {
+        s->write_again = true;
+        return;
+    }
+    s->in_write = true;
+    short what = 0;
+    do {
+        s->write_again = false;
+        if (s->handshaking || s->failed || s->freed || s->dead) break;
+        bool any = false;
+        what = write_pass(s, all, &any);
+        if (any) {
+            if (event_pending(&s->pub.ev_write, EV_TIMEOUT, nullptr)) {
+                if (evbuffer_get_length(s->pub.output)) s->kit->generic_arm(s, EV_WRITE);
+                else s->kit->generic_disarm(s, EV_WRITE);
+            }
+            s->kit->trigger_nolock(s, EV_WRITE, 0);
+        }
+    } while (!what && s->write_again);
+    s->in_write = false;
+    if (what && !s->freed && !s->dead) fail(s, static_cast<short>(what & ~(BEV_EVENT_ERROR | BEV_EVENT_EOF)));
+}
+
+// ---- the underlying's callbacks -------------------------------------------------------------
+
+void under_readcb(bufferevent *, void *arg) noexcept {
+    SslBev *s = static_cast<SslBev *>(arg);
+    s->kit->lock(s);
+    ++s->refcnt;
+    if (!s->dead && !s->freed) {
+        if (s->handshaking) handshake_step(s);
+        else read_in(s);
+    }
+    s->kit->decref_and_unlock(s);
+}
+
+void under_writecb(bufferevent *, void *arg) noexcept {
+    SslBev *s = static_cast<SslBev *>(arg);
+    s->kit->lock(s);
+    ++s->refcnt;
+    if (!s->dead && !s->freed) write_out(s, false);
+    s->kit->decref_and_unlock(s);
+}
+
+void under_eventcb(bufferevent *, short what, void *arg) noexcept {
+    SslBev *s = static_cast<SslBev *>(arg);
+    s->kit->lock(s);
+    ++s->refcnt;
+    if (!s->dead && !s->freed && !s->failed) {
+        if (what & BEV_EVENT_CONNECTED) {
+            // The socket is connected; the user hears CONNECTED after the handshake, or
+            // now if there is none.
+            if (s->handshaking) handshake_step(s);
+            else s->kit->run_eventcb(s, BEV_EVENT_CONNECTED, 0);
+        } else if (what & BEV_EVENT_EOF) {
+            if (s->handshaking || s->own_under) {
+                // Our own socket ended: SSL_read (or the handshake) meets the end and says
+                // whether a close_notify came first.
+                if (Link *l = link(s)) l->eof = true;
+                if (s->handshaking) handshake_step(s);
+                else read_in(s);
+            } else if (!s->read_closed) {
+                // A filter hears the end from its underlying (what was read before it is
+                // already decrypted): a bare EOF if dirty ends are allowed, else ERROR.
+                if (Link *l = link(s)) l->eof = true;
+                if (s->allow_dirty) {
+                    s->read_closed = true;
+                    update_under_reading(s);
+                    run_event(s, BEV_EVENT_EOF);
+                } else {
+                    fail(s, 0);
+                }
+            }
+        } else {
+            save_errors(s);
+            fail(s, static_cast<short>(what & ~BEV_EVENT_ERROR));
+        }
+    }
+    s->kit->decref_and_unlock(s);
+}
+
+void output_cb(evbuffer *, const evbuffer_cb_info *info, void *arg) noexcept {
+    if (!info->n_added) return;
+    SslBev *s = static_cast<SslBev *>(arg);
+    s->kit->lock(s);
+    ++s->refcnt;
+    if (!s->dead) write_out(s, false);
+    s->kit->decref_and_unlock(s);
+}
+
+// ---- ops ---------------------------------------------------------------------------------
+
+int ssl_enable(Bev *b, short what) noexcept {
+    SslBev *s = static_cast<SslBev *>(b);
+    s->kit->generic_arm(s, what);
+    if (what & EV_READ) {
+        update_under_reading(s);
+        // Plaintext may wait inside the SSL, or ciphertext in the underlying's input.
+        read_in(s);
+    }
+    if (what & EV_WRITE) write_out(s, false);
+    return 0;
+}
+
+int ssl_disable(Bev *b, short what) noexcept {
+    SslBev *s = static_cast<SslBev *>(b);
+    s->kit->generic_disarm(s, what);
+    if (what & EV_READ) update_under_reading(s);
+    return 0;
+}
+
+void detach_under(SslBev *s) noexcept {
+    Bev *u = s->under;
+    s->kit->lock(u);
+    if (u->pub.errorcb == under_eventcb && u->pub.cbarg == s) {
+        u->pub.readcb = nullptr;
+        u->pub.writecb = nullptr;
+        u->pub.errorcb = nullptr;
+        u->pub.cbarg = nullptr;
+    }
+    s->kit->unsuspend_read(u, bev::kSuspendFilter);
+    s->kit->unlock(u);
+}
+
+void ssl_unlink(Bev *b) noexcept {
+    SslBev *s = static_cast<SslBev *>(b);
+    Bev *u = s->under;
+    if (s->own_under) {
+        if (!(s->options & BEV_OPT_CLOSE_ON_FREE)) {
+            // The caller keeps the SSL and the fd (and may still SSL_shutdown on it): send
+            // what is encrypted, then let the SSL talk to the fd directly.
+            bufferevent_disable(bev::handle(u), EV_READ | EV_WRITE);
+            s->kit->socket_write_now(u);
+            const int fd = u->pub.be_ops->get_fd(u);
+            BIO *sock = fd >= 0 ? BIO_new_socket(fd, BIO_NOCLOSE) : nullptr;
+            if (sock) SSL_set_bio(s->ssl, sock, sock);
+        }
+        s->kit->release(u);  // the user's side of our socket goes with us
+    } else if (s->options & BEV_OPT_CLOSE_ON_FREE) {
+        s->kit->release(u);
+    } else {
+        detach_under(s);
+    }
+}
+
+void ssl_destruct(Bev *b) noexcept {
+    SslBev *s = static_cast<SslBev *>(b);
+    if ((s->options & BEV_OPT_CLOSE_ON_FREE) && s->ssl) SSL_free(s->ssl);
+    s->ssl = nullptr;
+    if (Bev *u = s->under) {
+        s->under = nullptr;
+        s->kit->lock(u);
+        s->kit->decref_and_unlock(u);
+    }
+}
+
+void ssl_adj_timeouts(Bev *b) noexcept {
+    SslBev *s = static_cast<SslBev *>(b);
+    s->kit->generic_adj_timeouts(s);
+}
+
+int ssl_flush(Bev *b, short iotype, bufferevent_flush_mode) noexcept {
+    SslBev *s = static_cast<SslBev *>(b);
+    if (iotype & EV_WRITE) write_out(s, true);
+    return 0;
+}
+
+int ssl_get_fd(Bev *b) noexcept {
+    Bev *u = static_cast<SslBev *>(b)->under;
+    return u ? u->pub.be_ops->get_fd(u) : -1;
+}
+
+int ssl_set_fd(Bev *b, int fd) noexcept {
+    SslBev *s = static_cast<SslBev *>(b);
+    Bev *u = s->under;
+    if (!u) return -1;
+    s->kit->lock(u);
+    const int r = u->pub.be_ops->set_fd(u, fd);
+    s->kit->unlock(u);
+    if (Link *l = link(s)) l->eof = false;
+    return r;
+}
+
+Bev *ssl_underlying(Bev *b) noexcept {
+    SslBev *s = static_cast<SslBev *>(b);
+    return s->own_under ? nullptr : s->under;
+}
+
+Bev *ssl_socket_of(Bev *b) noexcept {
+    SslBev *s = static_cast<SslBev *>(b);
+    return s->own_under ? s->under : nullptr;
+}
+
+const bufferevent_ops kSslOps = {
+    "ssl",          ssl_enable,     ssl_disable, ssl_unlink,     ssl_destruct,
+    ssl_adj_timeouts, ssl_flush,    ssl_get_fd,  ssl_set_fd,     ssl_underlying,
+    ssl_socket_of,  nullptr,
+};
+
+// Builds the TLS bufferevent over `u`, taking a reference on it.
+bufferevent *make(Bev *u, SSL *ssl, bufferevent_ssl_state state, int options,
+                  bool own_under) noexcept {
+    const Kit *kit = kit_of(u);
+    if (!kit) return nullptr;
+    void *mem = event_mm_malloc_(sizeof(SslBev));
+    if (!mem) return nullptr;
+    SslBev *s = ::new (mem) SslBev();
+    s->kit = kit;
+    // A thread-safe TLS bufferevent shares the underlying's lock when it has one.
+    if (!kit->init_common(s, kit->base_of(u), &kSslOps, options, u->lock)) {
+        kit->destroy_unlinked(s);
+        return nullptr;
+    }
+    s->pub.ev_base = u->pub.ev_base;
+    kit->generic_init_timeouts(s);
+    BIO *bio = link_bio_new(u, kit);
+    if (!bio || !evbuffer_add_cb(s->pub.output, output_cb, s)) {
+        if (bio) BIO_free(bio);
+        kit->destroy_unlinked(s);
+        return nullptr;
+    }
+    kit->lock(u);
+    ++u->refcnt;
+    s->under = u;
+    s->ssl = ssl;
+    s->own_under = own_under;
+    SSL_set_bio(ssl, bio, bio);
+    // Our output buffer may move between a refused SSL_write and its repetition.
+    SSL_set_mode(ssl, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    u->pub.readcb = under_readcb;
+    u->pub.writecb = under_writecb;
+    u->pub.errorcb = under_eventcb;
+    u->pub.cbarg = s;
+    kit->unlock(u);
+    bufferevent_enable(bev::handle(u), EV_READ | EV_WRITE);
+
+    kit->lock(s);
+    ++s->refcnt;
+    if (state == BUFFEREVENT_SSL_CONNECTING) {
+        SSL_set_connect_state(ssl);
+        s->handshaking = true;
+    } else if (state == BUFFEREVENT_SSL_ACCEPTING) {
+        SSL_set_accept_state(ssl);
+        s->handshaking = true;
+    }
+    update_under_reading(s);
+    // The client speaks first: its hello waits in the underlying's output until the
+    // socket is there and connected. A server may find the client's hello already read
+    // by the underlying (sslsplit peeks at it before putting TLS on a connection).
+    if (s->handshaking) handshake_step(s);
+    kit->decref_and_unlock(s);
+    return bev::handle(s);
+}
+
+}  // namespace
+
+bufferevent *socket_new(event_base *base, int fd, SSL *ssl, bufferevent_ssl_state state,
+                        int options) noexcept {
+    if (!base || !ssl) return nullptr;
+    if (fd < 0) {
+        // The caller may have given the SSL its socket already (SSL_set_fd).
+        BIO *rb = SSL_get_rbio(ssl);
+        if (rb && (BIO_method_type(rb) & BIO_TYPE_DESCRIPTOR)) fd = static_cast<int>(BIO_get_fd(rb, nullptr));
+    }
+    bufferevent *ub =
+        bufferevent_socket_new(base, fd, options & (BEV_OPT_THREADSAFE | BEV_OPT_CLOSE_ON_FREE));
+    if (!ub) return nullptr;
+    Bev *u = bev::from(ub);
+    bufferevent *b = make(u, ssl, state, options, true);
+    if (!b) {
+        // Not ours to close: the caller still owns the fd when creation fails.
+        bufferevent_setfd(ub, -1);
+        bufferevent_free(ub);
+        return nullptr;
+    }
+    return b;
+}
+
+bufferevent *filter_new(event_base *base, Bev *under, SSL *ssl, bufferevent_ssl_state state,
+                        int options) noexcept {
+    if (!under || !ssl) return nullptr;
+    return make(under, ssl, state, options, false);
+}
+
+SSL *get_ssl(Bev *b) noexcept {
+    SslBev *s = ssl_of(b);
+    return s ? s->ssl : nullptr;
+}
+
+int get_allow_dirty_shutdown(Bev *b) noexcept {
+    SslBev *s = ssl_of(b);
+    if (!s) return -1;
+    s->kit->lock(s);
+    const int r = s->allow_dirty ? 1 : 0;
+    s->kit->unlock(s);
+    return r;
+}
+
+void set_allow_dirty_shutdown(Bev *b, bool allow) noexcept {
+    SslBev *s = ssl_of(b);
+    if (!s) return;
+    s->kit->lock(s);
+    s->allow_dirty = allow;
+    s->kit->unlock(s);
+}
+
+int renegotiate(Bev *b) noexcept {
+    SslBev *s = ssl_of(b);
+    if (!s) return -1;
+    s->kit->lock(s);
+    ++s->refcnt;
+    int r = -1;
+    if (!s->failed && !s->handshaking) {
+        ERR_clear_error();
+        // TLS 1.3 refuses (0): the handshake step below then finds the connection set up
+        // and reports it at once, as libevent does.
+        if (SSL_renegotiate(s->ssl) >= 0) {
+            ERR_clear_error();
+            s->handshaking = true;
+            update_under_reading(s);
+            r = handshake_step(s);
+        }
+    }
+    s->kit->decref_and_unlock(s);
+    return r;
+}
+
+unsigned long pop_error(Bev *b) noexcept {
+    SslBev *s = ssl_of(b);
+    if (!s) return 0;
+    s->kit->lock(s);
+    unsigned long e = s->n_errors ? s->errors[--s->n_errors] : 0;
+    s->kit->unlock(s);
+    return e;
+}
+
+}  // namespace reevent::ssl
