@@ -91,6 +91,15 @@ CLIENT_TESTS = {"clients.reevent.memcached": "memcached:memcached",
                 "clients.reevent.trickled": "trickle:trickled",
                 "clients.reevent.fstrm": "fstrm-bin:fstrm_capture",
                 "clients.reevent.luaevent": "lua-event:liblua5.4-event.so.0.0.0",
+                "clients.reevent.tor": "tor:tor",
+                "clients.reevent.evhtp": "libevhtp0:libevhtp.so.1.2.18",
+                "clients.reevent.poolcounter": "poolcounter:poolcounterd",
+                "clients.reevent.openmpi": ("libopenmpi3:libopen-pal.so.40.30.2",
+                                            "libopenmpi3:libopen-rte.so.40.30.2",
+                                            "libopenmpi3:mca-components",
+                                            "libpmix2:libpmix.so.2.6.2"),
+                "clients.reevent.bitlbee": "bitlbee:bitlbee",
+                "clients.reevent.remctl": "remctl-server:remctl-shell",
                 "clients.reevent.libevent_programs":
                     "libevent-2.1.12-stable:test-and-sample-programs"}
 

@@ -2,20 +2,21 @@
 """remctl-shell 3.18 (Debian's remctl-server: the restricted shell that runs remctl commands
 over ssh) as an end-to-end client of the library.
 
-remctl-shell shares remctld's command runner (server/process.c), written on libevent 2:
-event_base_new, bufferevent_socket_new on the pipes of the child's stdout and stderr and on
-the stdin pipe, bufferevent_setcb / setwatermark / enable / disable, bufferevent_read_buffer
-and bufferevent_write_buffer, evbuffer_write to its own stdout/stderr, an EV_SIGNAL event for
-SIGCHLD (event_new), event_base_once, event_base_loopexit / loopbreak / got_break,
-event_set_log_callback and event_set_fatal_callback. It is started the way sshd would start
-it (SSH_CONNECTION and REMCTL_USER in the environment, the command in -c) with a config of
-test commands:
+remctl-shell shares remctld's command runner (server/process.c), written on libevent 2: a
+base per command, an EV_SIGNAL event for SIGCHLD (evsignal_new), the fork itself from an
+immediate event_base_once, socketpairs to the child (stdin+stdout, stderr) under
+bufferevent_socket_new with setcb / setwatermark / enable / disable / read_buffer /
+write_buffer, evbuffer_write to its own stdout and stderr, event_base_loopexit once the
+child is reaped, then EVLOOP_NONBLOCK rounds of event_base_loop until no more output comes
+(event_base_got_break, loopbreak on errors), event_set_log_callback and
+event_set_fatal_callback. It is started the way sshd would start it (SSH_CONNECTION and
+REMCTL_USER in the environment, the command in -c) with a config of test commands:
   1. a command writing 3 MiB to stdout and 70000 bytes to stderr: both arrive exact (sha256),
-     exit 0, and again when our end of stdout reads nothing for 1 s first (the pipe fills
-     up and remctl-shell must wait for it);
+     exit 0, and again when our end of stdout reads nothing for 1 s first (our pipe fills
+     up: remctl-shell must wait for it while the child keeps writing);
   2. stdout and stderr interleaved, exit 7: both streams in order, remctl-shell exits 7;
-  3. stdin=last: the last argument reaches the command's stdin (120 KiB, more than a pipe
-     holds), the command's output comes back;
+  3. stdin=last: the last argument reaches the command's stdin (100 KiB, more than the
+     socketpair holds at once), the command's output comes back;
   4. the environment the command gets (REMOTE_USER, REMCTL_COMMAND), and the help summary;
   5. an unknown command: "Unknown command", exit 255; a command under an ACL that alice is
      not in: "Access denied", exit 255;
