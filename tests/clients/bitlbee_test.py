@@ -32,7 +32,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from clientlib import (Env, check, log, main_wrapper, parse_args, skip_unless_importable,  # noqa
-                       verify_ldd, verify_mapped, show_on_failure, TestFailure)
+                       verify_ldd, verify_mapped, show_on_failure, TestFailure, SKIP)
 
 BITLBEE = "/usr/sbin/bitlbee"
 
@@ -100,11 +100,24 @@ class Irc:
         self.s.close()
 
 
+def listening(local):
+    """Whether /proc/net/tcp has a socket in LISTEN state (0A) on `local` (hex ip:port)."""
+    with open("/proc/net/tcp") as f:
+        return any(l.split()[1] == local and l.split()[3] == "0A" for l in list(f)[1:])
+
+
 def body():
     args = parse_args()
     e = Env(args, "bitlbee")
     verify_ldd(e, BITLBEE)
     skip_unless_importable(e, BITLBEE)
+    if "address" in (e.sanitize or ""):
+        # With the ASan runtime preloaded, bitlbee hangs at start before it touches libevent
+        # (a futex in glibc's bindtextdomain under load_plugins -> g_dir_open), on Debian's
+        # libevent too.
+        print("SKIP: bitlbee hangs at start with libasan preloaded (also on the system "
+              "libevent)", flush=True)
+        sys.exit(SKIP)
 
     port = e.free_port()
     confdir = os.path.join(e.tmp, "users")
@@ -118,25 +131,18 @@ def body():
     logpath = show_on_failure(os.path.join(e.tmp, "bitlbee.log"))
     master = e.spawn([BITLBEE, "-F", "-n", "-c", conf], stdout=open(logpath, "w"),
                      stderr=subprocess.STDOUT)
+    # Wait for the listening socket in /proc/net/tcp: a probe connection would get a child
+    # of its own, which could still be forking or dying when the test looks for alice's.
+    want = "0100007F:%04X" % port
     deadline = time.monotonic() + 10
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            check(master.poll() is None, "bitlbee exited at start: %s" % open(logpath).read())
-            check(time.monotonic() < deadline, "bitlbee does not listen on %d" % port)
-            time.sleep(0.05)
+    while not listening(want):
+        check(master.poll() is None, "bitlbee exited at start: %s" % open(logpath).read())
+        check(time.monotonic() < deadline, "bitlbee does not listen on %d" % port)
+        time.sleep(0.05)
     verify_mapped(e, master.pid, "bitlbee master")
 
     def children():
         return sorted(set(e.tagged_pids()) - {master.pid})
-
-    # The probe connection got a child of its own: let it go before counting children.
-    deadline = time.monotonic() + 10
-    while children():
-        check(time.monotonic() < deadline, "the probe's child did not exit: %s" % children())
-        time.sleep(0.05)
 
     # 1. register and save
     alice = Irc(port, "alice")

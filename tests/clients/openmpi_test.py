@@ -16,7 +16,9 @@ event_base_loopexit. The test builds a small MPI program of its own with mpicc
      the TCP BTL), an MPI_Allreduce and a 4 MiB MPI_Bcast; every rank prints its results and
      which libevent_core it has mapped (ours on the reevent side: mpirun passes
      LD_LIBRARY_PATH on to its ranks);
-  2. the same with opal_event_include epoll and btl_tcp_progress_thread 1;
+  2. the same with opal_event_include epoll and btl_tcp_progress_thread 1 (under ASan without
+     the thread: at MPI_Finalize the TCP BTL calls event_del on its events after it freed
+     their base, a use after free that valgrind also shows on Debian's libevent);
   3. rank 1 exits 3 while rank 0 sleeps: mpirun aborts the job, kills rank 0, exits 3;
   4. stdin goes to rank 0 only, --tag-output tags every line, stderr comes through;
   5. --timeout 1 on ranks that sleep: mpirun gives up after ~1 s, says why and exits non-zero,
@@ -141,8 +143,14 @@ def body():
 
     # 1, 2. the ring, on the default (poll) and on epoll with the TCP BTL's progress thread
     t_default = ring([], "default (poll)")
-    t_thread = ring(["--mca", "opal_event_include", "epoll", "--mca",
-                     "btl_tcp_progress_thread", "1"], "epoll + btl_tcp_progress_thread")
+    if "address" in (e.sanitize or ""):
+        # The TCP BTL's close calls event_del on its events after event_base_free of its
+        # progress base (valgrind shows the same invalid reads on Debian's libevent): ASan
+        # stops the rank there. Not ours; the thread variant runs in the plain build.
+        t_thread = ring(["--mca", "opal_event_include", "epoll"], "epoll")
+    else:
+        t_thread = ring(["--mca", "opal_event_include", "epoll", "--mca",
+                         "btl_tcp_progress_thread", "1"], "epoll + btl_tcp_progress_thread")
 
     # 3. a failing rank (whether mpirun then also prints which rank failed is a race inside
     # ORTE, on either library: not checked)
