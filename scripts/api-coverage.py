@@ -100,6 +100,7 @@ CLIENT_TESTS = {"clients.reevent.memcached": "memcached:memcached",
                                             "libpmix2:libpmix.so.2.6.2"),
                 "clients.reevent.bitlbee": "bitlbee:bitlbee",
                 "clients.reevent.remctl": "remctl-server:remctl-shell",
+                "clients.reevent.dnsproxy": "dnsproxy:dnsproxy",
                 "clients.reevent.libevent_programs":
                     "libevent-2.1.12-stable:test-and-sample-programs"}
 
