@@ -96,6 +96,15 @@ CLIENT_TESTS = {"clients.reevent.memcached": "memcached:memcached",
                 "clients.reevent.luaevent": "lua-event:liblua5.4-event.so.0.0.0",
                 "clients.reevent.sslsplit": "sslsplit:sslsplit",
                 "clients.reevent.tor": "tor:tor",
+                "clients.reevent.evhtp": "libevhtp0:libevhtp.so.1.2.18",
+                "clients.reevent.poolcounter": "poolcounter:poolcounterd",
+                "clients.reevent.openmpi": ("libopenmpi3:libopen-pal.so.40.30.2",
+                                            "libopenmpi3:libopen-rte.so.40.30.2",
+                                            "libopenmpi3:mca-components",
+                                            "libpmix2:libpmix.so.2.6.2"),
+                "clients.reevent.bitlbee": "bitlbee:bitlbee",
+                "clients.reevent.remctl": "remctl-server:remctl-shell",
+                "clients.reevent.dnsproxy": "dnsproxy:dnsproxy",
                 "clients.reevent.libevent_programs":
                     "libevent-2.1.12-stable:test-and-sample-programs"}
 
