@@ -784,6 +784,36 @@ TEST_P(HttpServerApi, ErrorPhrasesFollowRfc2616AndTheCodeClass) {
     }
 }
 
+TEST_P(HttpServerApi, DateIsRfc1123InGmt) {
+    std::string got;
+    with_client([&] {
+        int fd = connect_to(port_);
+        std::string req = "GET /s299 HTTP/1.1\r\n\r\n";
+        send(fd, req.data(), req.size(), MSG_NOSIGNAL);
+        got = read_all(fd, 150);
+        close(fd);
+    });
+    size_t at = got.find("\r\nDate: ");
+    ASSERT_NE(at, std::string::npos) << got;
+    std::string date = got.substr(at + 8, got.find("\r\n", at + 2) - at - 8);
+    // e.g. "Sun, 06 Dec 2026 20:13:55 GMT", today's.
+    char wday[4], mon[4];
+    int mday, year, h, m, sec;
+    ASSERT_EQ(std::sscanf(date.c_str(), "%3s, %2d %3s %4d %2d:%2d:%2d GMT", wday, &mday, mon,
+                          &year, &h, &m, &sec),
+              7)
+        << date;
+    char want[64];
+    time_t now = time(nullptr);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(want, sizeof want, "%d %Y", &tm);
+    char have[64];
+    std::snprintf(have, sizeof have, "%02d %d", mday, year);
+    EXPECT_STREQ(have, want);
+    EXPECT_EQ(date.size(), 29u) << date;
+}
+
 TEST_P(HttpServerApi, HeaderAndBodyLimits) {
     evhttp_set_max_headers_size(http_, 200);
     evhttp_set_max_body_size(http_, 10);
@@ -873,6 +903,55 @@ TEST_P(HttpServerApi, CallbacksAddRemoveAndGeneral) {
     EXPECT_EQ(evhttp_set_cb(http_, "/echo", echo_cb, nullptr), 0);
     EXPECT_EQ(exchange("GET /echo?x HTTP/1.1\r\n\r\n").substr(0, 17), "HTTP/1.1 200 OK\r\n");
     EXPECT_EQ(general, 1);
+}
+
+void vhost_cb(evhttp_request *req, void *) { evhttp_send_reply(req, 200, "vhost", nullptr); }
+
+TEST_P(HttpServerApi, VirtualHostsAndAliases) {
+    auto status = [&](const std::string &req) {
+        std::string got = exchange(req);
+        size_t eol = got.find("\r\n");
+        return got.substr(0, eol) + (got.size() >= 6 && got.compare(got.size() - 6, 6, "<open>") == 0
+                                         ? " (open)"
+                                         : " (closed)");
+    };
+    evhttp *vhost = evhttp_new(base());
+    ASSERT_NE(vhost, nullptr);
+    evhttp_set_cb(vhost, "/v", vhost_cb, nullptr);
+    EXPECT_EQ(evhttp_add_virtual_host(http_, "*.example.com", vhost), 0);
+    EXPECT_EQ(evhttp_add_virtual_host(http_, "again.example", vhost), -1);
+    EXPECT_EQ(status("GET /v HTTP/1.1\r\nHost: A.Example.COM\r\n\r\n"), "HTTP/1.1 200 vhost (open)");
+    EXPECT_EQ(status("GET /v HTTP/1.1\r\nHost: a.example.com:81\r\n\r\n"),
+              "HTTP/1.1 200 vhost (open)");
+    EXPECT_EQ(status("GET /v HTTP/1.1\r\nHost: example.com\r\n\r\n"),
+              "HTTP/1.1 404 Not Found (closed)");
+    EXPECT_EQ(status("GET /v HTTP/1.1\r\n\r\n"), "HTTP/1.1 404 Not Found (closed)");
+    // A virtual host answers with its own callbacks only.
+    EXPECT_EQ(status("GET /s299 HTTP/1.1\r\nHost: a.example.com\r\n\r\n"),
+              "HTTP/1.1 404 Not Found (closed)");
+    // The host of an absolute URI picks it too, and a host a virtual host serves makes no
+    // proxy request (the connection stays open).
+    EXPECT_EQ(status("GET http://b.example.com/v HTTP/1.1\r\n\r\n"), "HTTP/1.1 200 vhost (open)");
+    EXPECT_EQ(status("GET http://elsewhere/v HTTP/1.1\r\n\r\n"), "HTTP/1.1 404 Not Found (closed)");
+
+    // Aliases: an absolute URI naming one is not a proxy request.
+    EXPECT_EQ(evhttp_add_server_alias(http_, "myself"), 0);
+    EXPECT_EQ(status("GET http://MySelf/s299 HTTP/1.1\r\n\r\n"), "HTTP/1.1 299 Success (open)");
+    EXPECT_EQ(evhttp_add_server_alias(vhost, "vname"), 0);
+    EXPECT_EQ(status("GET /v HTTP/1.1\r\nHost: vname\r\n\r\n"), "HTTP/1.1 200 vhost (open)");
+    EXPECT_EQ(status("GET http://vname/v HTTP/1.1\r\n\r\n"), "HTTP/1.1 200 vhost (open)");
+    EXPECT_EQ(evhttp_remove_server_alias(http_, "MYSELF"), 0);
+    EXPECT_EQ(evhttp_remove_server_alias(http_, "myself"), -1);
+    EXPECT_EQ(status("GET http://myself/s299 HTTP/1.1\r\n\r\n"), "HTTP/1.1 299 Success (closed)");
+
+    EXPECT_EQ(evhttp_remove_virtual_host(http_, vhost), 0);
+    EXPECT_EQ(evhttp_remove_virtual_host(http_, vhost), -1);
+    EXPECT_EQ(status("GET /v HTTP/1.1\r\nHost: a.example.com\r\n\r\n"),
+              "HTTP/1.1 404 Not Found (closed)");
+    evhttp_free(vhost);
+    // One left added: the server frees it.
+    evhttp *kept = evhttp_new(base());
+    EXPECT_EQ(evhttp_add_virtual_host(http_, "kept", kept), 0);
 }
 
 TEST_P(HttpServerApi, AllowedMethods) {
