@@ -1272,4 +1272,73 @@ TEST_P(HttpServerApi, BufferEventCallbackMakesEachConnectionsBufferevent) {
 INSTANTIATE_TEST_SUITE_P(Default, HttpServerApi, ::testing::Values(::conf::kBackends[0]),
                          ::conf::BackendName());
 
+// Every allocation the server makes and frees goes through event_set_mem_functions' hooks:
+// the hooks put a tag before each block, and freeing an untagged block (or a tagged one
+// through libc) would abort.
+constexpr size_t kTagSize = 16;
+constexpr unsigned kTag = 0x5eb1e55u;
+int g_tagged_allocs = 0;
+void *tagged_malloc(size_t n) {
+    ++g_tagged_allocs;
+    auto *p = static_cast<unsigned char *>(std::malloc(n + kTagSize));
+    if (!p) return nullptr;
+    std::memcpy(p, &kTag, sizeof kTag);
+    return p + kTagSize;
+}
+void tagged_free(void *p) {
+    if (!p) return;
+    auto *b = static_cast<unsigned char *>(p) - kTagSize;
+    unsigned tag;
+    std::memcpy(&tag, b, sizeof tag);
+    if (tag != kTag) std::abort();
+    std::free(b);
+}
+void *tagged_realloc(void *p, size_t n) {
+    if (!p) return tagged_malloc(n);
+    auto *b = static_cast<unsigned char *>(p) - kTagSize;
+    unsigned tag;
+    std::memcpy(&tag, b, sizeof tag);
+    if (tag != kTag) std::abort();
+    auto *r = static_cast<unsigned char *>(std::realloc(b, n + kTagSize));
+    return r ? r + kTagSize : nullptr;
+}
+
+TEST(HttpServerMemory, ServerAllocatesThroughTheMemHooks) {
+    EXPECT_EXIT(
+        {
+            event_set_mem_functions(tagged_malloc, tagged_realloc, tagged_free);
+            event_base *base = event_base_new();
+            evhttp *http = evhttp_new(base);
+            evhttp_bound_socket *b = evhttp_bind_socket_with_handle(http, "127.0.0.1", 0);
+            int port = b ? local_port(evhttp_bound_socket_get_fd(b)) : 0;
+            evhttp_set_cb(http, "/echo", echo_cb, nullptr);
+            evhttp *vhost = evhttp_new(base);
+            evhttp_add_virtual_host(http, "v.example", vhost);
+            evhttp_add_server_alias(http, "alias");
+            std::atomic<bool> done{false};
+            std::string got;
+            std::thread t([&] {
+                int fd = connect_to(port);
+                std::string req =
+                    "POST /echo?x HTTP/1.1\r\nHost: h\r\nA: b\r\n c\r\nTransfer-Encoding: "
+                    "chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\nGET /none HTTP/1.1\r\n\r\n";
+                send(fd, req.data(), req.size(), MSG_NOSIGNAL);
+                got = read_all(fd, 250);
+                close(fd);
+                done = true;
+            });
+            while (!done) {
+                event_base_loop(base, EVLOOP_NONBLOCK);
+                usleep(500);
+            }
+            t.join();
+            evhttp_free(http);
+            event_base_free(base);
+            bool ok = got.find("body=3:abc") != std::string::npos &&
+                      got.find("404 Not Found") != std::string::npos && g_tagged_allocs > 20;
+            std::exit(ok ? 0 : 1);
+        },
+        ::testing::ExitedWithCode(0), "");
+}
+
 }  // namespace
