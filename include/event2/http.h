@@ -5,8 +5,8 @@
  * inspect, change, join), percent-encoding, query-string parsing, HTML escaping, and the
  * evkeyvalq header lists those use. They live in libevent_extra.
  *
- * Not here yet: the HTTP client (evhttp_connection_base_new, evhttp_make_request, ...),
- * virtual hosts and server aliases. Those functions are simply not declared or exported
+ * Not here yet: the HTTP client (evhttp_connection_base_new, evhttp_make_request, ...).
+ * Those functions are simply not declared or exported
  * until they are implemented. */
 #ifndef EVENT2_HTTP_H_INCLUDED_
 #define EVENT2_HTTP_H_INCLUDED_
@@ -154,6 +154,25 @@ int evhttp_del_cb(struct evhttp *http, const char *path);
 EVENT2_EXPORT_SYMBOL
 void evhttp_set_gencb(struct evhttp *http,
     void (*cb)(struct evhttp_request *, void *), void *arg);
+
+/* Serves requests whose host matches pattern ('*' matches any run of characters, case is
+ * ignored) with vhost's callbacks: vhost is a server of its own with no socket. The server
+ * frees its virtual hosts. 0, or -1 when vhost already is a virtual host. */
+EVENT2_EXPORT_SYMBOL
+int evhttp_add_virtual_host(struct evhttp *http, const char *pattern, struct evhttp *vhost);
+
+/* Takes vhost back (the program frees it): 0, or -1 when it is not one of http's. */
+EVENT2_EXPORT_SYMBOL
+int evhttp_remove_virtual_host(struct evhttp *http, struct evhttp *vhost);
+
+/* Another host name of the server: requests naming it are not proxy requests, and one
+ * given to a virtual host selects that virtual host. 0 / -1. */
+EVENT2_EXPORT_SYMBOL
+int evhttp_add_server_alias(struct evhttp *http, const char *alias);
+
+/* Removes an alias (case ignored): 0, or -1 when there is none. */
+EVENT2_EXPORT_SYMBOL
+int evhttp_remove_server_alias(struct evhttp *http, const char *alias);
 
 /* Makes the bufferevent of each new connection with cb(base, arg) instead of a plain
  * socket bufferevent; the server sets its fd. */

@@ -118,6 +118,26 @@ void evhttp_set_gencb(struct evhttp *http, void (*cb)(struct evhttp_request *, v
     http->gencb_arg = arg;
 }
 
+int evhttp_add_virtual_host(struct evhttp *http, const char *pattern, struct evhttp *vhost) {
+    if (!http || !pattern || !vhost || vhost == http) return -1;
+    return http::server_add_vhost(http, pattern, vhost);
+}
+
+int evhttp_remove_virtual_host(struct evhttp *http, struct evhttp *vhost) {
+    if (!http || !vhost) return -1;
+    return http::server_remove_vhost(http, vhost);
+}
+
+int evhttp_add_server_alias(struct evhttp *http, const char *alias) {
+    if (!http || !alias) return -1;
+    return http::server_add_alias(http, alias);
+}
+
+int evhttp_remove_server_alias(struct evhttp *http, const char *alias) {
+    if (!http || !alias) return -1;
+    return http::server_remove_alias(http, alias);
+}
+
 void evhttp_set_bevcb(struct evhttp *http,
                       struct bufferevent *(*cb)(struct event_base *, void *), void *arg) {
     if (!http) return;

@@ -78,11 +78,14 @@ Step read_first_line(evhttp_connection *c) noexcept {
     req->uri_elems = make_obj<evhttp_uri>();
     if (!req->uri || !req->uri_elems) return Step::fail_400;
     if (!req->uri_elems->uri.parse(parts.target, Uri::kNonconformant)) return Step::fail_400;
-    // An absolute http(s) URI names some other host: the request is for a proxy.
+    // An absolute http(s) URI naming a host that is neither an alias nor a virtual host of
+    // the server: the request is for a proxy.
     const char *scheme = req->uri_elems->uri.scheme();
-    if (scheme && req->uri_elems->uri.host() &&
+    const char *host = req->uri_elems->uri.host();
+    if (scheme && host &&
         (evutil_ascii_strcasecmp(scheme, "http") == 0 ||
-         evutil_ascii_strcasecmp(scheme, "https") == 0))
+         evutil_ascii_strcasecmp(scheme, "https") == 0) &&
+        !server_knows_host(c->server, host))
         req->flags |= EVHTTP_PROXY_REQUEST;
     c->state = ConnState::read_headers;
     return Step::next;

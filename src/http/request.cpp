@@ -48,12 +48,19 @@ bool before_1_1(const evhttp_request *req) noexcept {
     return req->major < 1 || (req->major == 1 && req->minor < 1);
 }
 
+// RFC 1123 date, with English names whatever the program's locale (strftime's %a and %b
+// would follow LC_TIME).
 bool add_date(evkeyvalq *headers) noexcept {
+    static constexpr const char *kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    static constexpr const char *kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                              "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
     char date[64];
     time_t now = time(nullptr);
     struct tm tm;
     gmtime_r(&now, &tm);
-    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    evutil_snprintf(date, sizeof date, "%s, %02d %s %d %02d:%02d:%02d GMT", kDays[tm.tm_wday % 7],
+                    tm.tm_mday, kMonths[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour,
+                    tm.tm_min, tm.tm_sec);
     return append_header(headers, "Date", date);
 }
 

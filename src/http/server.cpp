@@ -13,6 +13,7 @@
 
 #include "http/encoding.h"
 #include "http/reply.h"
+#include "http/request.h"
 #include "http/uri.h"
 
 namespace reevent::http {
@@ -27,6 +28,17 @@ PathCallback *find_cb(evhttp *http, const char *path) noexcept {
     PathCallback *e;
     TAILQ_FOREACH(e, &http->callbacks, next)
     if (std::strcmp(e->path.get(), path) == 0) return e;
+    return nullptr;
+}
+
+// The server among http and its virtual hosts that has host as an alias, or nullptr.
+evhttp *alias_owner(evhttp *http, const char *host) noexcept {
+    Alias *a;
+    TAILQ_FOREACH(a, &http->aliases, next)
+    if (evutil_ascii_strcasecmp(a->name.get(), host) == 0) return http;
+    evhttp *v;
+    TAILQ_FOREACH(v, &http->vhosts, next_vhost)
+    if (evhttp *owner = alias_owner(v, host)) return owner;
     return nullptr;
 }
 
@@ -52,6 +64,45 @@ evutil_socket_t listen_on(const char *address, uint16_t port) noexcept {
     return fd;
 }
 
+// '*' in pattern matches any run of characters; the rest compares ignoring ASCII case.
+bool host_matches(const char *pattern, const char *name) noexcept {
+    for (; *pattern; ++pattern, ++name) {
+        if (*pattern == '*') {
+            for (const char *rest = name;; ++rest) {
+                if (host_matches(pattern + 1, rest)) return true;
+                if (!*rest) return false;
+            }
+        }
+        auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
+        if (!*name || lower(*pattern) != lower(*name)) return false;
+    }
+    return *name == '\0';
+}
+
+// The server that serves host: the owner of an alias, else the virtual host whose pattern
+// matches (followed down through virtual hosts of virtual hosts), else http itself. The
+// bool says whether an alias or a pattern matched.
+bool find_host(evhttp *http, const char *host, evhttp **out) noexcept {
+    if (evhttp *owner = alias_owner(http, host)) {
+        *out = owner;
+        return true;
+    }
+    bool found = false;
+    for (bool descended = true; descended;) {
+        descended = false;
+        evhttp *v;
+        TAILQ_FOREACH(v, &http->vhosts, next_vhost) {
+            if (host_matches(v->vhost_pattern.get(), host)) {
+                http = v;
+                descended = found = true;
+                break;
+            }
+        }
+    }
+    *out = http;
+    return found;
+}
+
 }  // namespace
 
 evhttp *server_new(event_base *base) noexcept {
@@ -72,6 +123,15 @@ void server_free(evhttp *http) noexcept {
     while (PathCallback *e = TAILQ_FIRST(&http->callbacks)) {
         TAILQ_REMOVE(&http->callbacks, e, next);
         destroy_obj(e);
+    }
+    // Virtual hosts still added belong to the server and go with it.
+    while (evhttp *v = TAILQ_FIRST(&http->vhosts)) {
+        TAILQ_REMOVE(&http->vhosts, v, next_vhost);
+        server_free(v);
+    }
+    while (Alias *a = TAILQ_FIRST(&http->aliases)) {
+        TAILQ_REMOVE(&http->aliases, a, next);
+        destroy_obj(a);
     }
     destroy_obj(http);
 }
@@ -137,11 +197,60 @@ int server_del_cb(evhttp *http, const char *path) noexcept {
     return 0;
 }
 
+int server_add_vhost(evhttp *http, const char *pattern, evhttp *vhost) noexcept {
+    // A server is the virtual host of one server at most.
+    if (vhost->vhost_pattern) return -1;
+    vhost->vhost_pattern = copy_str(pattern);
+    if (!vhost->vhost_pattern) return -1;
+    TAILQ_INSERT_TAIL(&http->vhosts, vhost, next_vhost);
+    return 0;
+}
+
+int server_remove_vhost(evhttp *http, evhttp *vhost) noexcept {
+    if (!vhost->vhost_pattern) return -1;
+    evhttp *v;
+    TAILQ_FOREACH(v, &http->vhosts, next_vhost)
+    if (v == vhost) break;
+    if (!v) return -1;
+    TAILQ_REMOVE(&http->vhosts, vhost, next_vhost);
+    vhost->vhost_pattern.reset();
+    return 0;
+}
+
+int server_add_alias(evhttp *http, const char *alias) noexcept {
+    Alias *a = make_obj<Alias>();
+    if (!a) return -1;
+    a->name = copy_str(alias);
+    if (!a->name) {
+        destroy_obj(a);
+        return -1;
+    }
+    TAILQ_INSERT_TAIL(&http->aliases, a, next);
+    return 0;
+}
+
+int server_remove_alias(evhttp *http, const char *alias) noexcept {
+    Alias *a;
+    TAILQ_FOREACH(a, &http->aliases, next)
+    if (evutil_ascii_strcasecmp(a->name.get(), alias) == 0) break;
+    if (!a) return -1;
+    TAILQ_REMOVE(&http->aliases, a, next);
+    destroy_obj(a);
+    return 0;
+}
+
+bool server_knows_host(evhttp *http, const char *host) noexcept {
+    evhttp *unused;
+    return find_host(http, host, &unused);
+}
+
 void server_dispatch(evhttp *http, evhttp_request *req) noexcept {
     if ((req->type & http->allowed_methods) == 0) {
         send_error(req, HTTP_NOTIMPLEMENTED, nullptr);
         return;
     }
+    // The request's host picks a virtual host (or an alias's owner) to serve it.
+    if (const char *host = request_host(req)) find_host(http, host, &http);
     // Callbacks match the percent-decoded path exactly; the query plays no part.
     const char *path = req->uri_elems ? req->uri_elems->uri.path() : nullptr;
     OwnedStr decoded{percent_decode(path ? path : "", Plus::keep, nullptr)};

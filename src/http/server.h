@@ -28,6 +28,12 @@ struct evhttp_bound_socket {
 
 namespace reevent::http {
 
+// Another name the server answers to (evhttp_add_server_alias).
+struct Alias {
+    TAILQ_ENTRY(Alias) next;
+    OwnedStr name;
+};
+
 // A path and the callback serving it.
 struct PathCallback {
     TAILQ_ENTRY(PathCallback) next;
@@ -69,6 +75,11 @@ struct evhttp_connection {
 };
 
 struct evhttp {
+    // As a virtual host of another server: its link there and its host pattern.
+    TAILQ_ENTRY(evhttp) next_vhost;
+    reevent::http::OwnedStr vhost_pattern;
+    TAILQ_HEAD(, evhttp) vhosts;
+    TAILQ_HEAD(, reevent::http::Alias) aliases;
     event_base *base = nullptr;
     TAILQ_HEAD(, evhttp_bound_socket) sockets;
     TAILQ_HEAD(, reevent::http::PathCallback) callbacks;
@@ -88,6 +99,8 @@ struct evhttp {
         TAILQ_INIT(&sockets);
         TAILQ_INIT(&callbacks);
         TAILQ_INIT(&connections);
+        TAILQ_INIT(&vhosts);
+        TAILQ_INIT(&aliases);
     }
 };
 
@@ -105,6 +118,13 @@ evhttp_bound_socket *server_adopt_listener(evhttp *http, evconnlistener *listene
 void server_del_socket(evhttp *http, evhttp_bound_socket *bound) noexcept;
 int server_set_cb(evhttp *http, const char *path, evhttp_cb cb, void *arg) noexcept;
 int server_del_cb(evhttp *http, const char *path) noexcept;
+int server_add_vhost(evhttp *http, const char *pattern, evhttp *vhost) noexcept;
+int server_remove_vhost(evhttp *http, evhttp *vhost) noexcept;
+int server_add_alias(evhttp *http, const char *alias) noexcept;
+int server_remove_alias(evhttp *http, const char *alias) noexcept;
+// Whether host is an alias of http or of one of its virtual hosts, or matches the pattern
+// of one of its virtual hosts.
+bool server_knows_host(evhttp *http, const char *host) noexcept;
 // Answers a request that has been read completely: its callback, the general callback, or
 // the error page libevent sends.
 void server_dispatch(evhttp *http, evhttp_request *req) noexcept;
