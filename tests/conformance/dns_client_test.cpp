@@ -556,3 +556,21 @@ TEST_F(DnsClient, WithoutALogFunctionMessagesGoToTheGeneralLog) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(DnsClient, ANewRequestIsSentWhileOlderOnesWaitForResume) {
+    evdns_base_free(dns, 0);
+    dns = evdns_base_new(base, 0);
+    Result old_r, new_r;
+    ASSERT_NE(evdns_base_resolve_ipv4(dns, "www.example.test", 0, on_result, &old_r), nullptr);
+    ASSERT_EQ(evdns_base_nameserver_ip_add(dns, server.address().c_str()), 0);
+    ASSERT_NE(evdns_base_resolve_ipv6(dns, "www.example.test", 0, on_result, &new_r), nullptr);
+    ASSERT_TRUE(run_until(base, [&] { return new_r.calls > 0; }));
+    EXPECT_EQ(new_r.result, DNS_ERR_NONE);
+    // A finished request lets the waiting ones go.
+    ASSERT_TRUE(run_until(base, [&] { return old_r.calls > 0; }));
+    EXPECT_EQ(old_r.result, DNS_ERR_NONE);
+}
+
+}  // namespace

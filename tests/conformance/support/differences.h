@@ -118,3 +118,9 @@ namespace conf {
 // exports no logging entry point to libevent_extra.
 inline constexpr bool kDnsLogsOnlyThroughEvdnsLogFn = kIsReevent;
 }  // namespace conf
+
+namespace conf {
+// evdns_base_nameserver_sockaddr_add with an address that is not IPv4/IPv6 (or too short for
+// its family): libevent adds it (0) and fails only later at send time; reevent refuses it (2).
+inline constexpr bool kDnsRefusesNonIpNameservers = kIsReevent;
+}  // namespace conf
