@@ -8,7 +8,8 @@ HEADERS = {'event.h': 'event2/event.h', 'util.h': 'event2/util.h',
            'event_struct.h': 'event2/event_struct.h', 'buffer.h': 'event2/buffer.h',
            'bufferevent.h': 'event2/bufferevent.h',
            'bufferevent_compat.h': 'event2/bufferevent_compat.h',
-           'listener.h': 'event2/listener.h', 'thread.h': 'event2/thread.h'}
+           'listener.h': 'event2/listener.h', 'thread.h': 'event2/thread.h',
+           'dns.h': 'event2/dns.h'}
 
 
 def main():
