@@ -453,6 +453,10 @@ TEST(DnsBase, InitializeNameserversReadsTheSystemResolvConf) {
     // The file's nameservers, or the 127.0.0.1 default: never none.
     EXPECT_GE(evdns_base_count_nameservers(dns), 1);
     evdns_base_free(dns, 0);
+    // Without the default the base is made too, whatever the file holds.
+    dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS | EVDNS_BASE_NAMESERVERS_NO_DEFAULT);
+    EXPECT_NE(dns, nullptr);
+    if (dns) evdns_base_free(dns, 0);
     event_base_free(base);
 }
 
