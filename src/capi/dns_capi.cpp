@@ -55,12 +55,9 @@ struct evdns_base *evdns_base_new(struct event_base *event_base, int flags) {
     if (flags & EVDNS_BASE_INITIALIZE_NAMESERVERS) {
         int opts = DNS_OPTIONS_ALL;
         if (flags & EVDNS_BASE_NAMESERVERS_NO_DEFAULT) opts |= DNS_OPTION_NAMESERVERS_NO_DEFAULT;
-        int r = dns::resolv_conf_parse(b, opts, "/etc/resolv.conf");
-        // Only a file without usable nameservers and no default to fall back on fails.
-        if (r != 0 && b->server_count == 0 && (flags & EVDNS_BASE_NAMESERVERS_NO_DEFAULT)) {
-            dns::free_base(b, false);
-            return nullptr;
-        }
+        // Whatever the file gives (missing, no nameserver ...), the base is returned, as in
+        // libevent: its codes are for evdns_base_resolv_conf_parse callers.
+        (void)dns::resolv_conf_parse(b, opts, "/etc/resolv.conf");
     }
     return reinterpret_cast<evdns_base *>(b);
 }

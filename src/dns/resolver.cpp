@@ -417,8 +417,11 @@ void free_base(Base *b, bool fail_requests) noexcept {
 }
 
 int add_nameserver(Base *b, const sockaddr *sa, socklen_t len) noexcept {
+    // Only IP nameservers, each with a whole address of its family.
     if (!sa || (sa->sa_family != AF_INET && sa->sa_family != AF_INET6)) return 2;
-    if (len > sizeof(sockaddr_storage)) return 2;
+    if (len > sizeof(sockaddr_storage) ||
+        len < (sa->sa_family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6)))
+        return 2;
     for (Nameserver *s = b->servers; s; s = s->next)
         if (s->addrlen == len && std::memcmp(&s->addr, sa, len) == 0) return 3;  // already there
     Owned<Nameserver> ns(make_obj<Nameserver>());
@@ -535,7 +538,9 @@ Request *resolve(Base *b, const char *name, uint16_t qtype, bool no_search, evdn
     r->deliver_ev = event_new(b->ev_base, -1, 0, on_deliver, r.get());
     if (!r->timeout_ev || !r->deliver_ev) return nullptr;
     Request *raw = r.release();
-    if (b->servers && count_in_flight(b) < b->max_inflight && !b->waiting)
+    // Sent now if a nameserver can take it (even while older requests still wait for a
+    // resume, as in libevent); otherwise it waits.
+    if (b->servers && count_in_flight(b) < b->max_inflight)
         start(raw);
     else
         push_back_waiting(b, raw);

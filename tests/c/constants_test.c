@@ -156,6 +156,52 @@ _Static_assert((unsigned long long)(EVHTTP_REQ_DEFER_FREE) == 8ULL, "EVHTTP_REQ_
 _Static_assert((unsigned long long)(EVHTTP_REQ_NEEDS_FREE) == 16ULL, "EVHTTP_REQ_NEEDS_FREE");
 #endif
 
+#if HAVE_EVENT2_DNS_H
+#include <event2/dns.h>
+_Static_assert((unsigned long long)(DNS_ERR_NONE) == 0ULL, "DNS_ERR_NONE");
+_Static_assert((unsigned long long)(DNS_ERR_FORMAT) == 1ULL, "DNS_ERR_FORMAT");
+_Static_assert((unsigned long long)(DNS_ERR_SERVERFAILED) == 2ULL, "DNS_ERR_SERVERFAILED");
+_Static_assert((unsigned long long)(DNS_ERR_NOTEXIST) == 3ULL, "DNS_ERR_NOTEXIST");
+_Static_assert((unsigned long long)(DNS_ERR_NOTIMPL) == 4ULL, "DNS_ERR_NOTIMPL");
+_Static_assert((unsigned long long)(DNS_ERR_REFUSED) == 5ULL, "DNS_ERR_REFUSED");
+_Static_assert((unsigned long long)(DNS_ERR_TRUNCATED) == 65ULL, "DNS_ERR_TRUNCATED");
+_Static_assert((unsigned long long)(DNS_ERR_UNKNOWN) == 66ULL, "DNS_ERR_UNKNOWN");
+_Static_assert((unsigned long long)(DNS_ERR_TIMEOUT) == 67ULL, "DNS_ERR_TIMEOUT");
+_Static_assert((unsigned long long)(DNS_ERR_SHUTDOWN) == 68ULL, "DNS_ERR_SHUTDOWN");
+_Static_assert((unsigned long long)(DNS_ERR_CANCEL) == 69ULL, "DNS_ERR_CANCEL");
+_Static_assert((unsigned long long)(DNS_ERR_NODATA) == 70ULL, "DNS_ERR_NODATA");
+_Static_assert((unsigned long long)(DNS_IPv4_A) == 1ULL, "DNS_IPv4_A");
+_Static_assert((unsigned long long)(DNS_PTR) == 2ULL, "DNS_PTR");
+_Static_assert((unsigned long long)(DNS_IPv6_AAAA) == 3ULL, "DNS_IPv6_AAAA");
+_Static_assert((unsigned long long)(DNS_QUERY_NO_SEARCH) == 1ULL, "DNS_QUERY_NO_SEARCH");
+_Static_assert((unsigned long long)(DNS_OPTION_SEARCH) == 1ULL, "DNS_OPTION_SEARCH");
+_Static_assert((unsigned long long)(DNS_OPTION_NAMESERVERS) == 2ULL, "DNS_OPTION_NAMESERVERS");
+_Static_assert((unsigned long long)(DNS_OPTION_MISC) == 4ULL, "DNS_OPTION_MISC");
+_Static_assert((unsigned long long)(DNS_OPTION_HOSTSFILE) == 8ULL, "DNS_OPTION_HOSTSFILE");
+_Static_assert((unsigned long long)(DNS_OPTIONS_ALL) == 15ULL, "DNS_OPTIONS_ALL");
+_Static_assert((unsigned long long)(DNS_OPTION_NAMESERVERS_NO_DEFAULT) == 16ULL, "DNS_OPTION_NAMESERVERS_NO_DEFAULT");
+_Static_assert((unsigned long long)(DNS_NO_SEARCH) == 1ULL, "DNS_NO_SEARCH");
+_Static_assert((unsigned long long)(EVDNS_BASE_INITIALIZE_NAMESERVERS) == 1ULL, "EVDNS_BASE_INITIALIZE_NAMESERVERS");
+_Static_assert((unsigned long long)(EVDNS_BASE_DISABLE_WHEN_INACTIVE) == 32768ULL, "EVDNS_BASE_DISABLE_WHEN_INACTIVE");
+_Static_assert((unsigned long long)(EVDNS_BASE_NAMESERVERS_NO_DEFAULT) == 65536ULL, "EVDNS_BASE_NAMESERVERS_NO_DEFAULT");
+_Static_assert((unsigned long long)(EVDNS_ANSWER_SECTION) == 0ULL, "EVDNS_ANSWER_SECTION");
+_Static_assert((unsigned long long)(EVDNS_AUTHORITY_SECTION) == 1ULL, "EVDNS_AUTHORITY_SECTION");
+_Static_assert((unsigned long long)(EVDNS_ADDITIONAL_SECTION) == 2ULL, "EVDNS_ADDITIONAL_SECTION");
+_Static_assert((unsigned long long)(EVDNS_TYPE_A) == 1ULL, "EVDNS_TYPE_A");
+_Static_assert((unsigned long long)(EVDNS_TYPE_NS) == 2ULL, "EVDNS_TYPE_NS");
+_Static_assert((unsigned long long)(EVDNS_TYPE_CNAME) == 5ULL, "EVDNS_TYPE_CNAME");
+_Static_assert((unsigned long long)(EVDNS_TYPE_SOA) == 6ULL, "EVDNS_TYPE_SOA");
+_Static_assert((unsigned long long)(EVDNS_TYPE_PTR) == 12ULL, "EVDNS_TYPE_PTR");
+_Static_assert((unsigned long long)(EVDNS_TYPE_MX) == 15ULL, "EVDNS_TYPE_MX");
+_Static_assert((unsigned long long)(EVDNS_TYPE_TXT) == 16ULL, "EVDNS_TYPE_TXT");
+_Static_assert((unsigned long long)(EVDNS_TYPE_AAAA) == 28ULL, "EVDNS_TYPE_AAAA");
+_Static_assert((unsigned long long)(EVDNS_QTYPE_AXFR) == 252ULL, "EVDNS_QTYPE_AXFR");
+_Static_assert((unsigned long long)(EVDNS_QTYPE_ALL) == 255ULL, "EVDNS_QTYPE_ALL");
+_Static_assert((unsigned long long)(EVDNS_CLASS_INET) == 1ULL, "EVDNS_CLASS_INET");
+_Static_assert((unsigned long long)(EVDNS_FLAGS_AA) == 1024ULL, "EVDNS_FLAGS_AA");
+_Static_assert((unsigned long long)(EVDNS_FLAGS_RD) == 128ULL, "EVDNS_FLAGS_RD");
+#endif
+
 #if HAVE_EVENT2_LISTENER_H
 #include <event2/listener.h>
 _Static_assert((unsigned long long)(LEV_OPT_LEAVE_SOCKETS_BLOCKING) == 1ULL, "LEV_OPT_LEAVE_SOCKETS_BLOCKING");

@@ -111,6 +111,18 @@ OFF(struct evhttp_request, on_complete_cb, 200);
 OFF(struct evhttp_request, on_complete_cb_arg, 208);
 #endif
 
+#if HAVE_EVENT2_DNS_STRUCT_H
+#include <event2/dns_struct.h>
+SIZE(struct evdns_server_request, 16);
+OFF(struct evdns_server_request, flags, 0);
+OFF(struct evdns_server_request, nquestions, 4);
+OFF(struct evdns_server_request, questions, 8);
+SIZE(struct evdns_server_question, 12);
+OFF(struct evdns_server_question, type, 0);
+OFF(struct evdns_server_question, dns_question_class, 4);
+OFF(struct evdns_server_question, name, 8);
+#endif
+
 #if HAVE_EVENT2_THREAD_H
 #include <event2/thread.h>
 SIZE(struct evthread_lock_callbacks, 40);

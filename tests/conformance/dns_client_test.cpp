@@ -453,6 +453,10 @@ TEST(DnsBase, InitializeNameserversReadsTheSystemResolvConf) {
     // The file's nameservers, or the 127.0.0.1 default: never none.
     EXPECT_GE(evdns_base_count_nameservers(dns), 1);
     evdns_base_free(dns, 0);
+    // Without the default the base is made too, whatever the file holds.
+    dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS | EVDNS_BASE_NAMESERVERS_NO_DEFAULT);
+    EXPECT_NE(dns, nullptr);
+    if (dns) evdns_base_free(dns, 0);
     event_base_free(base);
 }
 
@@ -553,6 +557,24 @@ TEST_F(DnsClient, WithoutALogFunctionMessagesGoToTheGeneralLog) {
     ASSERT_NE(evdns_base_resolve_ipv4(dns, "quiet.test", 0, on_result, &r), nullptr);
     ASSERT_TRUE(run_until(base, [&] { return r.calls > 0; }));
     EXPECT_EQ(logs.contains("has failed"), !conf::kDnsLogsOnlyThroughEvdnsLogFn);
+}
+
+}  // namespace
+
+namespace {
+
+TEST_F(DnsClient, ANewRequestIsSentWhileOlderOnesWaitForResume) {
+    evdns_base_free(dns, 0);
+    dns = evdns_base_new(base, 0);
+    Result old_r, new_r;
+    ASSERT_NE(evdns_base_resolve_ipv4(dns, "www.example.test", 0, on_result, &old_r), nullptr);
+    ASSERT_EQ(evdns_base_nameserver_ip_add(dns, server.address().c_str()), 0);
+    ASSERT_NE(evdns_base_resolve_ipv6(dns, "www.example.test", 0, on_result, &new_r), nullptr);
+    ASSERT_TRUE(run_until(base, [&] { return new_r.calls > 0; }));
+    EXPECT_EQ(new_r.result, DNS_ERR_NONE);
+    // A finished request lets the waiting ones go.
+    ASSERT_TRUE(run_until(base, [&] { return old_r.calls > 0; }));
+    EXPECT_EQ(old_r.result, DNS_ERR_NONE);
 }
 
 }  // namespace

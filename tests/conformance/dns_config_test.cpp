@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "differences.h"
 #include "dns_fake_server.h"
 #include "dns_test_util.h"
 
@@ -87,8 +88,9 @@ TEST_F(DnsConfig, IpAddAcceptsAddressesWithAndWithoutPorts) {
 }
 
 TEST_F(DnsConfig, IpAddRejectsJunkAndDuplicates) {
-    EXPECT_NE(evdns_base_nameserver_ip_add(dns, "not an address"), 0);
-    EXPECT_NE(evdns_base_nameserver_ip_add(dns, "1.2.3"), 0);
+    EXPECT_EQ(evdns_base_nameserver_ip_add(dns, "not an address"), 4);
+    EXPECT_EQ(evdns_base_nameserver_ip_add(dns, "1.2.3"), 4);
+    EXPECT_EQ(evdns_base_nameserver_ip_add(dns, ""), 4);
     EXPECT_EQ(evdns_base_count_nameservers(dns), 0);
     EXPECT_EQ(evdns_base_nameserver_ip_add(dns, "127.0.0.1:53"), 0);
     EXPECT_EQ(evdns_base_nameserver_ip_add(dns, "127.0.0.1"), 3);
@@ -105,6 +107,24 @@ TEST_F(DnsConfig, NameserverAddAndSockaddrAdd) {
     EXPECT_EQ(evdns_base_count_nameservers(dns), 2);
     EXPECT_EQ(nameserver(dns, 0), "127.0.0.3:53");
     EXPECT_EQ(nameserver(dns, 1), "127.0.0.4:1053");
+}
+
+TEST_F(DnsConfig, SockaddrAddOfANonIpAddress) {
+    sockaddr_in sin{};
+    sin.sin_family = AF_UNIX;
+    int rc = evdns_base_nameserver_sockaddr_add(dns, reinterpret_cast<sockaddr *>(&sin), sizeof sin, 0);
+    sockaddr_in v4{};
+    v4.sin_family = AF_INET;
+    int rc_short = evdns_base_nameserver_sockaddr_add(dns, reinterpret_cast<sockaddr *>(&v4), 4, 0);
+    if (conf::kDnsRefusesNonIpNameservers) {
+        EXPECT_EQ(rc, 2);
+        EXPECT_EQ(rc_short, 2);
+        EXPECT_EQ(evdns_base_count_nameservers(dns), 0);
+    } else {
+        EXPECT_EQ(rc, 0);
+        EXPECT_EQ(rc_short, 0);
+        EXPECT_EQ(evdns_base_count_nameservers(dns), 2);
+    }
 }
 
 TEST_F(DnsConfig, GetNameserverAddrWithASmallBufferGivesTheLengthOnly) {

@@ -136,3 +136,9 @@ namespace conf { inline constexpr bool kSslResumesFromSslBuffer = kIsReevent; }
 // hello but never finishes the handshake (no BEV_EVENT_CONNECTED, the stream stalls);
 // reevent finishes it as over a socket.
 namespace conf { inline constexpr bool kSslFilterRenegotiationCompletes = kIsReevent; }
+
+namespace conf {
+// evdns_base_nameserver_sockaddr_add with an address that is not IPv4/IPv6 (or too short for
+// its family): libevent adds it (0) and fails only later at send time; reevent refuses it (2).
+inline constexpr bool kDnsRefusesNonIpNameservers = kIsReevent;
+}  // namespace conf
