@@ -431,6 +431,10 @@ const Kit kKit = {
     release,
     base_of,
     socket_write_now,
+    limit_max,
+    decrement_read_buckets,
+    decrement_write_buckets,
+    rate_starved,
 };
 
 }  // namespace reevent::bev

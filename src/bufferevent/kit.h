@@ -32,6 +32,12 @@ struct Kit {
     // Writes the output buffer of a socket bufferevent to its fd now, as far as the kernel
     // takes it without blocking.
     void (*socket_write_now)(Bev *b);
+    // Rate limits (rate_limit.cpp): how much one read/write may move now, accounting for
+    // what moved, and pausing a starved direction until its buckets refill.
+    ssize_t (*limit_max)(Bev *b, bool write);
+    void (*decrement_read_buckets)(Bev *b, ssize_t n);
+    void (*decrement_write_buckets)(Bev *b, ssize_t n);
+    void (*rate_starved)(Bev *b, bool write);
 };
 
 extern const Kit kKit;

@@ -147,6 +147,14 @@ short read_pass(SslBev *s, bool *any) noexcept {
     for (;;) {
         if (!(s->pub.enabled & EV_READ) || s->read_suspended) return 0;
         size_t want = kChunk;
+        if (s->rate || s->max_single_read) {
+            const ssize_t m = s->kit->limit_max(s, false);
+            if (m <= 0) {
+                s->kit->rate_starved(s, false);  // reading resumes when the buckets refill
+                return 0;
+            }
+            if (static_cast<size_t>(m) < want) want = static_cast<size_t>(m);
+        }
         if (s->pub.wm_read.high) {
             const size_t len = evbuffer_get_length(in);
             if (len >= s->pub.wm_read.high) return 0;
@@ -160,6 +168,7 @@ short read_pass(SslBev *s, bool *any) noexcept {
         if (r > 0) {
             v.iov_len = static_cast<size_t>(r);
             evbuffer_commit_space(in, &v, 1);
+            if (s->rate) s->kit->decrement_read_buckets(s, r);
             *any = true;
             continue;
         }
@@ -210,6 +219,14 @@ short write_pass(SslBev *s, bool all, bool *any) noexcept {
         // A write that wanted to be repeated is repeated with the same length.
         size_t n = s->retry_len ? s->retry_len : (len < kChunk ? len : kChunk);
         if (n > len) n = len;
+        if (!s->retry_len && (s->rate || s->max_single_write)) {
+            const ssize_t m = s->kit->limit_max(s, true);
+            if (m <= 0) {
+                s->kit->rate_starved(s, true);  // writing resumes when the buckets refill
+                return 0;
+            }
+            if (static_cast<size_t>(m) < n) n = static_cast<size_t>(m);
+        }
         unsigned char *p = evbuffer_pullup(out, static_cast<ev_ssize_t>(n));
         if (!p) return 0;
         ERR_clear_error();
@@ -217,6 +234,7 @@ short write_pass(SslBev *s, bool all, bool *any) noexcept {
         if (r > 0) {
             s->retry_len = 0;
             evbuffer_drain(out, static_cast<size_t>(r));
+            if (s->rate) s->kit->decrement_write_buckets(s, r);
             *any = true;
             continue;
         }
