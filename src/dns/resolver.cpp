@@ -160,6 +160,9 @@ bool candidate(Request *r, int step) noexcept {
     int domain = raw_first ? step - 1 : step;  // -1 or n: the name itself
     if (domain < 0 || domain >= n) {
         std::snprintf(r->name, sizeof r->name, "%s", r->original);
+        // A final dot ends the name ("host." is "host"): the reply's question has none.
+        size_t len = std::strlen(r->name);
+        if (len > 1 && r->name[len - 1] == '.') r->name[len - 1] = '\0';
         return true;
     }
     size_t len = std::strlen(r->original);

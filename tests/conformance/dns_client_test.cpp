@@ -247,6 +247,22 @@ TEST_F(DnsClient, NamesWithEnoughDotsAreTriedAsIsFirst) {
     EXPECT_EQ(server.asked(), (std::vector<std::string>{"a.b", "a.b.example.test"}));
 }
 
+// A name with a final dot is asked without it, and a search domain is appended to it
+// without doubling the dot.
+TEST_F(DnsClient, AFinalDotIsNotPartOfTheName) {
+    server.set("host.c.test", {0, false, false, {dnsfake::a("10.0.0.9")}});
+    short_timeouts("1");
+    Result plain, searched;
+    ASSERT_NE(evdns_base_resolve_ipv4(dns, "www.example.test.", DNS_QUERY_NO_SEARCH, on_result, &plain), nullptr);
+    ASSERT_TRUE(run_until(base, [&] { return plain.calls > 0; }));
+    evdns_base_search_add(dns, "c.test");
+    ASSERT_NE(evdns_base_resolve_ipv4(dns, "host.", 0, on_result, &searched), nullptr);
+    ASSERT_TRUE(run_until(base, [&] { return searched.calls > 0; }));
+    EXPECT_EQ(plain.result, DNS_ERR_NONE);
+    EXPECT_EQ(searched.result, DNS_ERR_NONE);
+    EXPECT_EQ(server.asked(), (std::vector<std::string>{"www.example.test", "host", "host.c.test"}));
+}
+
 TEST_F(DnsClient, NoSearchFlagAndClearedSearchAskOnlyTheName) {
     evdns_base_search_add(dns, "example.test");
     Result r1, r2;
