@@ -13,6 +13,7 @@
 #include "bufferevent/kit.h"
 
 #include "buffer/evbuffer.h"
+#include "core/addon_abi.h"
 #include "core/base.h"
 #include "core/log.h"
 #include "core/mm.h"
@@ -469,14 +470,35 @@ done:
     return result;
 }
 
+namespace {
+
+// The answer of an asynchronous lookup (evdns): connect to the first address, or report the
+// error; the reference taken by socket_connect_hostname is dropped here.
+void on_async_lookup(int result, evutil_addrinfo *ai, void *arg) {
+    auto *b = static_cast<Bev *>(arg);
+    lock(b);
+    unsuspend_read(b, kSuspendLookup);
+    unsuspend_write(b, kSuspendLookup);
+    if (result != 0) {
+        b->dns_error = static_cast<int16_t>(result);
+        run_eventcb(b, BEV_EVENT_ERROR, 0);
+    } else if (!ai || socket_connect(b, ai->ai_addr, static_cast<int>(ai->ai_addrlen)) < 0) {
+        run_eventcb(b, BEV_EVENT_ERROR, 0);
+    }
+    if (ai) evutil_freeaddrinfo(ai);
+    decref_and_unlock(b);
+}
+
+}  // namespace
+
 int socket_connect_hostname(Bev *b, void *dns_base, int family, const char *hostname,
                             int port) noexcept {
     if (family != AF_INET && family != AF_INET6 && family != AF_UNSPEC) return -1;
     if (port < 1 || port > 65535 || !hostname) return -1;
-    if (dns_base) {
-        // There is no evdns in reevent, so nobody can hold a valid evdns_base.
-        log::warn("bufferevent_socket_connect_hostname: asynchronous DNS (evdns) is not "
-                  "available; pass NULL");
+    reevent_gai_fn async = dns_base ? addon::evdns_getaddrinfo_fn() : nullptr;
+    if (dns_base && !async) {
+        // Only libevent_extra's evdns_base_new makes evdns_bases, and it registers the hook.
+        log::warn("bufferevent_socket_connect_hostname: evdns_base given but no evdns registered");
         return -1;
     }
     // "[::1]" is accepted for IPv6 literals.
@@ -499,8 +521,18 @@ int socket_connect_hostname(Bev *b, void *dns_base, int family, const char *host
     suspend_read(b, kSuspendLookup);
     suspend_write(b, kSuspendLookup);
     unlock(b);
+    if (async) {
+        // evdns_getaddrinfo: the callback (which drops our reference) runs inside the call
+        // for numeric hosts and host entries, otherwise later from the loop.
+        evutil_addrinfo ehints{};
+        ehints.ai_family = family;
+        ehints.ai_socktype = SOCK_STREAM;
+        ehints.ai_protocol = IPPROTO_TCP;
+        async(static_cast<evdns_base *>(dns_base), hostname, portbuf, &ehints, on_async_lookup, b);
+        return 0;
+    }
     addrinfo *ai = nullptr;
-    int rc = ::getaddrinfo(hostname, portbuf, &hints, &ai);  // blocks: there is no evdns
+    int rc = ::getaddrinfo(hostname, portbuf, &hints, &ai);  // no evdns_base: a blocking lookup
     lock(b);
     unsuspend_read(b, kSuspendLookup);
     unsuspend_write(b, kSuspendLookup);

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "core/addon_abi.h"
 #include "dns/config.h"
 #include "dns/getaddrinfo.h"
 #include "dns/resolver.h"
@@ -52,6 +53,9 @@ extern "C" {
 struct evdns_base *evdns_base_new(struct event_base *event_base, int flags) {
     dns::Base *b = dns::new_base(event_base, flags);
     if (!b) return nullptr;
+    // From now on core's bufferevent_socket_connect_hostname can resolve through evdns.
+    evutil_set_evdns_getaddrinfo_fn_(evdns_getaddrinfo);
+    evutil_set_evdns_getaddrinfo_cancel_fn_(evdns_getaddrinfo_cancel);
     if (flags & EVDNS_BASE_INITIALIZE_NAMESERVERS) {
         int opts = DNS_OPTIONS_ALL;
         if (flags & EVDNS_BASE_NAMESERVERS_NO_DEFAULT) opts |= DNS_OPTION_NAMESERVERS_NO_DEFAULT;

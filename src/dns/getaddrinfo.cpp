@@ -118,6 +118,7 @@ struct GaiRequest {
     evutil_addrinfo hints{};
     int port = 0;
     char name[kMaxName + 1] = {};
+    char cname[kMaxName + 1] = {};  // the first CNAME target either query saw
     Request *q4 = nullptr, *q6 = nullptr;
     int err4 = DNS_ERR_NONE, err6 = DNS_ERR_NONE;
     evutil_addrinfo *res4 = nullptr, *res6 = nullptr;
@@ -148,7 +149,9 @@ void complete(GaiRequest *g) noexcept {
             t->ai_next = g->res6;
         }
         g->res4 = g->res6 = nullptr;
-        set_canonname(res, g->name, g->hints);
+        // The canonical name is the CNAME target the answers came through; without one
+        // libevent gives none.
+        if (g->cname[0]) set_canonname(res, g->cname, g->hints);
         err = 0;
     } else {
         // A family not asked about keeps DNS_ERR_NONE here.
@@ -292,10 +295,12 @@ GaiRequest *getaddrinfo(Base *b, const char *node, const char *service, const ev
     if (g->skew_ev && wants(hints, AF_INET)) {
         g->q4 = resolve(b, node, kTypeA, false, on_v4, g);
         if (g->q4) g->pending++;
+        if (g->q4) g->q4->cname_dest = g->cname;
     }
     if (g->skew_ev && wants(hints, AF_INET6)) {
         g->q6 = resolve(b, node, kTypeAaaa, false, on_v6, g);
         if (g->q6) g->pending++;
+        if (g->q6) g->q6->cname_dest = g->cname;
     }
     if (g->pending == 0) {
         destroy_obj(g);

@@ -4,6 +4,8 @@
 // delivering (outcome stored, callback run from the loop by deliver_ev) -> freed.
 #include "dns/resolver.h"
 
+#include "core/addon_abi.h"
+
 #include <event2/util.h>
 #include <fcntl.h>
 #include <sys/socket.h>
@@ -88,11 +90,15 @@ void update_reading(Nameserver *ns) noexcept {
     }
 }
 
+void cancel_probe(Nameserver *ns) noexcept;
+
 void nameserver_up(Nameserver *ns) noexcept {
     ns->timeouts = 0;
     if (ns->up) return;
     ns->up = true;
+    ns->failed_probes = 0;
     event_del(ns->revive_ev);
+    cancel_probe(ns);  // its answer no longer matters
     char buf[80];
     log(false, "Nameserver %s is back up", format_addr(ns, buf, sizeof buf));
 }
@@ -102,7 +108,7 @@ void nameserver_failed(Nameserver *ns, const char *why) noexcept {
     ns->up = false;
     char buf[80];
     log(false, "Nameserver %s has failed: %s", format_addr(ns, buf, sizeof buf), why);
-    // A failed server gets traffic again after the probe delay.
+    // After the probe delay, a query of its own tells whether it is back.
     event_add(ns->revive_ev, &ns->base->probe_delay);
     bool any_up = false;
     for (Nameserver *s = ns->base->servers; s; s = s->next) any_up = any_up || s->up;
@@ -154,9 +160,14 @@ bool candidate(Request *r, int step) noexcept {
     int domain = raw_first ? step - 1 : step;  // -1 or n: the name itself
     if (domain < 0 || domain >= n) {
         std::snprintf(r->name, sizeof r->name, "%s", r->original);
+        // A final dot ends the name ("host." is "host"): the reply's question has none.
+        size_t len = std::strlen(r->name);
+        if (len > 1 && r->name[len - 1] == '.') r->name[len - 1] = '\0';
         return true;
     }
-    int w = std::snprintf(r->name, sizeof r->name, "%s.%s", r->original, b->domains[domain].get());
+    size_t len = std::strlen(r->original);
+    const char *dot = len && r->original[len - 1] == '.' ? "" : ".";
+    int w = std::snprintf(r->name, sizeof r->name, "%s%s%s", r->original, dot, b->domains[domain].get());
     return w > 0 && static_cast<size_t>(w) < sizeof r->name;
 }
 
@@ -232,7 +243,7 @@ void timed_out(Request *r) noexcept {
         nameserver_failed(ns, "request timed out.");
         return;
     }
-    set_ns(r, pick(r->base));
+    if (!r->probe_for) set_ns(r, pick(r->base));  // a probe is for its own server only
     transmit(r);
 }
 
@@ -241,6 +252,10 @@ void on_timeout(evutil_socket_t, short, void *arg) noexcept { timed_out(static_c
 void handle_reply(Request *r, Owned<Reply> reply) noexcept {
     Nameserver *ns = r->ns;
     event_del(r->timeout_ev);
+    // A probe's own answer: it is no longer open (nameserver_up must not cancel it).
+    if (r->probe_for && r->probe_for->probe == r) r->probe_for->probe = nullptr;
+    if (r->cname_dest && !r->cname_dest[0] && reply->cname[0])
+        std::memcpy(r->cname_dest, reply->cname, std::strlen(reply->cname) + 1);
     int err = DNS_ERR_NONE;
     if (reply->truncated) {
         err = DNS_ERR_TRUNCATED;  // no TCP fallback, as in libevent 2.1
@@ -254,7 +269,7 @@ void handle_reply(Request *r, Owned<Reply> reply) noexcept {
         std::snprintf(why, sizeof why, "Bad response %d (%s)", err, evdns_err_to_string(err));
         nameserver_failed(ns, why);
         Nameserver *other = pick(r->base);
-        if (r->reissues < 1 && other && other->up && other != ns) {
+        if (!r->probe_for && r->reissues < 1 && other && other->up && other != ns) {
             r->reissues++;
             set_ns(r, other);
             transmit(r);
@@ -272,6 +287,7 @@ void handle_reply(Request *r, Owned<Reply> reply) noexcept {
         return;
     }
     if (err != DNS_ERR_TRUNCATED && next_candidate(r)) return;
+    r->err_ttl = static_cast<int>(reply->ttl);
     finish(r, err);
 }
 
@@ -309,15 +325,16 @@ void deliver_now(Request *r) noexcept {
     evdns_callback_type cb = r->callback;
     void *arg = r->arg;
     if (err != DNS_ERR_NONE || !reply) {
-        if (cb) cb(err, 0, 0, 0, nullptr, arg);
+        if (cb) cb(err, 0, 0, err == DNS_ERR_NONE ? 0 : r->err_ttl, nullptr, arg);
         return;
     }
     int ttl = static_cast<int>(reply->ttl);
+    if (!cb) return;
     if (r->qtype == kTypeA) {
         cb(DNS_ERR_NONE, DNS_IPv4_A, reply->count, ttl, reply->a, arg);
     } else if (r->qtype == kTypeAaaa) {
         cb(DNS_ERR_NONE, DNS_IPv6_AAAA, reply->count, ttl, reply->aaaa, arg);
-    } else {
+    } else if (cb) {
         char *name = reply->ptr;
         cb(DNS_ERR_NONE, DNS_PTR, 1, ttl, &name, arg);
     }
@@ -348,7 +365,77 @@ void apply_buffer_sizes(Nameserver *ns) noexcept {
     if (b->so_sndbuf) setsockopt(ns->fd, SOL_SOCKET, SO_SNDBUF, &b->so_sndbuf, sizeof b->so_sndbuf);
 }
 
-void revive(evutil_socket_t, short, void *arg) noexcept { nameserver_up(static_cast<Nameserver *>(arg)); }
+// A probe's outcome: any answer (even NXDOMAIN) means the server is back; otherwise the
+// next probe waits three times longer, up to an hour (libevent's backoff).
+void on_probe(int result, char, int, int, void *, void *arg) {
+    auto *ns = static_cast<Nameserver *>(arg);
+    if (result == DNS_ERR_CANCEL || result == DNS_ERR_SHUTDOWN) return;
+    ns->probe = nullptr;
+    if (result == DNS_ERR_NONE || result == DNS_ERR_NOTEXIST) {
+        nameserver_up(ns);
+        return;
+    }
+    if (ns->up) return;
+    timeval delay = ns->base->probe_delay;
+    for (int i = 0; i < ns->failed_probes && delay.tv_sec < 3600; ++i) {
+        delay.tv_sec *= 3;
+        delay.tv_usec *= 3;
+        delay.tv_sec += delay.tv_usec / 1000000;
+        delay.tv_usec %= 1000000;
+    }
+    if (delay.tv_sec >= 3600) delay = {3600, 0};
+    ns->failed_probes++;
+    event_add(ns->revive_ev, &delay);
+}
+
+// The probe delay has passed: ask the server a name of our own (as libevent does).
+void send_probe(evutil_socket_t, short, void *arg) noexcept {
+    auto *ns = static_cast<Nameserver *>(arg);
+    Base *b = ns->base;
+    if (ns->up || ns->probe) return;
+    Owned<Request> r(make_obj<Request>());
+    if (!r) return;
+    r->base = b;
+    r->qtype = kTypeA;
+    r->callback = on_probe;
+    r->arg = ns;
+    r->probe_for = ns;
+    std::snprintf(r->original, sizeof r->original, "google.com");
+    std::snprintf(r->name, sizeof r->name, "google.com");
+    r->timeout_ev = event_new(b->ev_base, -1, 0, on_timeout, r.get());
+    r->deliver_ev = event_new(b->ev_base, -1, 0, on_deliver, r.get());
+    if (!r->timeout_ev || !r->deliver_ev) return;
+    Request *raw = r.release();
+    ns->probe = raw;
+    // Straight in flight to this server, whatever max-inflight says.
+    raw->in_flight = true;
+    push_front(b->in_flight, raw);
+    raw->id = fresh_id(b);
+    set_ns(raw, ns);
+    transmit(raw);
+}
+
+void cancel_probe(Nameserver *ns) noexcept {
+    Request *p = ns->probe;
+    if (!p) return;
+    ns->probe = nullptr;
+    p->callback = nullptr;  // nothing to report
+    p->probe_for = nullptr;
+    for (Request *d = ns->base->delivering; d; d = d->next)
+        if (d == p) return;  // already answered: its (now empty) delivery is on its way
+    finish(p, DNS_ERR_CANCEL);
+}
+
+// Before a server goes away: its probe must not report to it any more.
+void forget_probe(Nameserver *ns) noexcept {
+    for (Request **list : {&ns->base->in_flight, &ns->base->waiting, &ns->base->delivering})
+        for (Request *r = *list; r; r = r->next)
+            if (r->probe_for == ns) {
+                r->probe_for = nullptr;
+                r->callback = nullptr;
+            }
+    ns->probe = nullptr;
+}
 
 }  // namespace
 
@@ -380,6 +467,7 @@ Base *new_base(event_base *eb, int flags) noexcept {
 }
 
 void free_base(Base *b, bool fail_requests) noexcept {
+    for (Nameserver *ns = b->servers; ns; ns = ns->next) forget_probe(ns);  // they report to ns
     // Callbacks run from the loop, after the base is gone: answers already received keep
     // their outcome, requests still open get SHUTDOWN if asked (or vanish silently).
     auto orphan = [](Request *r, int err) {
@@ -437,7 +525,7 @@ int add_nameserver(Base *b, const sockaddr *sa, socklen_t len) noexcept {
     if (connect(ns->fd, sa, len) != 0) return 2;
     apply_buffer_sizes(ns.get());
     ns->read_ev = event_new(b->ev_base, ns->fd, EV_READ | EV_PERSIST, on_read, ns.get());
-    ns->revive_ev = event_new(b->ev_base, -1, 0, revive, ns.get());
+    ns->revive_ev = event_new(b->ev_base, -1, 0, send_probe, ns.get());
     if (!ns->read_ev || !ns->revive_ev) return 4;
     update_reading(ns.get());
     // libevent's order: the first server stays first, each new one goes right after it.
@@ -467,6 +555,10 @@ int add_nameserver_text(Base *b, const char *text) noexcept {
 }
 
 void clear_nameservers(Base *b) noexcept {
+    for (Nameserver *ns = b->servers; ns; ns = ns->next) {
+        cancel_probe(ns);
+        forget_probe(ns);
+    }
     // Requests in flight go back to the front of the waiting queue, in their order.
     while (b->in_flight) {
         Request *last = b->in_flight;
@@ -533,6 +625,9 @@ Request *resolve(Base *b, const char *name, uint16_t qtype, bool no_search, evdn
     r->arg = arg;
     std::snprintf(r->original, sizeof r->original, "%s", name);
     r->searching = !no_search && qtype != kTypePtr && b->domain_count > 0;
+    // An empty name cannot be searched: refused at once (no request, no callback), as by
+    // libevent; without search it is asked as it is.
+    if (r->searching && !*name) return nullptr;
     if (!candidate(r.get(), 0)) return nullptr;
     r->timeout_ev = event_new(b->ev_base, -1, 0, on_timeout, r.get());
     r->deliver_ev = event_new(b->ev_base, -1, 0, on_deliver, r.get());
@@ -559,13 +654,17 @@ void cancel(Request *r) noexcept {
 void set_log_fn(evdns_debug_log_fn_type fn) noexcept { g_log_fn = fn; }
 
 void log(bool warning, const char *fmt, ...) noexcept {
-    if (!g_log_fn) return;
     char buf[512];
     va_list ap;
     va_start(ap, fmt);
     std::vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    g_log_fn(warning ? 1 : 0, buf);
+    if (g_log_fn)
+        g_log_fn(warning ? 1 : 0, buf);
+    else if (warning)  // without an evdns log function: the general log, as in libevent
+        event_warnx("%s", buf);
+    else
+        event_msgx("%s", buf);
 }
 
 }  // namespace reevent::dns

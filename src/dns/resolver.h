@@ -26,7 +26,9 @@ struct Nameserver {
     socklen_t addrlen = 0;
     int fd = -1;
     event *read_ev = nullptr;
-    event *revive_ev = nullptr;  // brings a failed server back after the probe delay
+    event *revive_ev = nullptr;  // sends a probe to a failed server after the probe delay
+    struct Request *probe = nullptr;  // that probe while it is open
+    int failed_probes = 0;       // each one triples the delay before the next (up to an hour)
     bool reading = false;
     bool up = true;
     int timeouts = 0;      // consecutive timeouts since the last good reply
@@ -53,7 +55,12 @@ struct Request {
     void *arg = nullptr;
     // The outcome handed to the callback from the loop.
     int err = DNS_ERR_NONE;
+    int err_ttl = 0;                      // with an error: the negative caching time
     Reply *reply = nullptr;
+    // Where the first CNAME target seen goes (evdns_getaddrinfo's AI_CANONNAME), or null;
+    // kMaxName + 1 bytes, owned by the caller for the request's life.
+    char *cname_dest = nullptr;
+    Nameserver *probe_for = nullptr;      // a probe: asked of this server only
     ~Request();
 };
 

@@ -82,7 +82,7 @@ bool parse_reply(const unsigned char *msg, size_t len, uint16_t want, Reply &out
     if (!(msg[2] & 0x80)) return false;  // a query, not a response
     out.truncated = (msg[2] & 0x02) != 0;
     out.rcode = msg[3] & 0x0f;
-    uint16_t qd = get16(msg + 4), an = get16(msg + 6);
+    uint16_t qd = get16(msg + 4), an = get16(msg + 6), ns = get16(msg + 8);
     size_t pos = 12;
     if (qd != 1) return false;
     if (!read_name(msg, len, &pos, out.question, sizeof out.question)) return false;
@@ -102,7 +102,13 @@ bool parse_reply(const unsigned char *msg, size_t len, uint16_t want, Reply &out
         if (pos + rdlen > len) return false;
         size_t rdata = pos;
         pos += rdlen;
-        if (cls != kClassIn || type != want) continue;  // CNAMEs and others are skipped
+        if (type == kTypeCname && !out.cname[0]) {
+            // Kept for AI_CANONNAME (an unreadable target is simply not kept).
+            size_t p = rdata;
+            if (!read_name(msg, len, &p, out.cname, sizeof out.cname)) out.cname[0] = '\0';
+            continue;
+        }
+        if (cls != kClassIn || type != want) continue;  // other records are skipped
         bool kept = false;
         if (type == kTypeA && rdlen == 4 && out.count < kMaxAddrs) {
             std::memcpy(&out.a[out.count++], msg + rdata, 4);
@@ -118,6 +124,31 @@ bool parse_reply(const unsigned char *msg, size_t len, uint16_t want, Reply &out
         }
         if (kept && (!have_ttl || ttl < out.ttl)) {
             out.ttl = ttl;
+            have_ttl = true;
+        }
+    }
+    if (out.count > 0) return true;
+    // A negative answer: the caller gets the SOA's caching time (RFC 2308), as libevent gives.
+    for (uint16_t i = 0; i < ns; ++i) {
+        char owner[kMaxName + 1];
+        if (!read_name(msg, len, &pos, owner, sizeof owner)) return false;
+        if (pos + 10 > len) return false;
+        uint16_t type = get16(msg + pos), cls = get16(msg + pos + 2);
+        uint32_t ttl = get32(msg + pos + 4);
+        uint16_t rdlen = get16(msg + pos + 8);
+        pos += 10;
+        if (pos + rdlen > len) return false;
+        size_t p = pos;
+        pos += rdlen;
+        if (type != kTypeSoa || cls != kClassIn) continue;
+        char mname[kMaxName + 1], rname[kMaxName + 1];
+        if (!read_name(msg, len, &p, mname, sizeof mname) || !read_name(msg, len, &p, rname, sizeof rname) ||
+            p + 20 > len)
+            return false;
+        uint32_t minimum = get32(msg + p + 16);
+        uint32_t t = ttl < minimum ? ttl : minimum;
+        if (!have_ttl || t < out.ttl) {
+            out.ttl = t;
             have_ttl = true;
         }
     }

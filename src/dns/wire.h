@@ -10,6 +10,8 @@
 namespace reevent::dns {
 
 inline constexpr uint16_t kTypeA = 1;
+inline constexpr uint16_t kTypeCname = 5;
+inline constexpr uint16_t kTypeSoa = 6;
 inline constexpr uint16_t kTypePtr = 12;
 inline constexpr uint16_t kTypeAaaa = 28;
 inline constexpr uint16_t kClassIn = 1;
@@ -29,7 +31,9 @@ struct Reply {
     char question[kMaxName + 1] = {};  // the question's name, as the server sent it back
     uint16_t qtype = 0;
     int count = 0;                     // records of the asked type kept below
-    uint32_t ttl = 0;                  // smallest ttl among them
+    uint32_t ttl = 0;                  // smallest ttl among them; with none, the smallest of
+                                       // each authority SOA's ttl and minimum (0 if none)
+    char cname[kMaxName + 1] = {};     // the first CNAME target in the answer section ("": none)
     uint32_t a[kMaxAddrs] = {};        // network order
     in6_addr aaaa[kMaxAddrs] = {};
     char ptr[kMaxName + 1] = {};       // the first PTR target

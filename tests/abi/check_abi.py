@@ -32,9 +32,15 @@ ALLOWED_SYSTEM_NEEDED = ("libc.so", "libpthread.so", "libm.so", "libdl.so", "lib
                          "liblsan.so", "libgcc_s.so")
 # libevent's own names for core's allocation helpers: its core exports them so that extra,
 # openssl and pthreads allocate through event_set_mem_functions, and reevent's core exports
-# them for its libevent_extra for the same reason (src/core/mm_abi.h). Only these five.
+# them for its libevent_extra for the same reason (src/core/mm_abi.h). Likewise the two
+# setters through which libevent_extra's evdns gives core an asynchronous getaddrinfo for
+# bufferevent_socket_connect_hostname, and the two general-log entries evdns logs through
+# (src/core/addon_abi.h). Only these.
 CORE_HELPERS_FOR_ADDONS = {"event_mm_malloc_", "event_mm_calloc_", "event_mm_realloc_",
-                           "event_mm_strdup_", "event_mm_free_"}
+                           "event_mm_strdup_", "event_mm_free_",
+                           "evutil_set_evdns_getaddrinfo_fn_",
+                           "evutil_set_evdns_getaddrinfo_cancel_fn_",
+                           "event_warnx", "event_msgx"}
 CRT_FUNCTIONS = {"_init", "_fini", "deregister_tm_clones", "register_tm_clones",
                  "__do_global_dtors_aux", "frame_dummy", "_start"}
 

@@ -34,6 +34,9 @@ struct Behaviour {
     bool silent = false;           // never answer
     bool truncated = false;        // answer with TC set and no records
     std::vector<Answer> answers;   // given when the question's type matches
+    std::string cname;             // if set: a CNAME to this name first in the answer section
+    long soa_ttl = -1;             // if >= 0: an SOA with this ttl in the authority section
+    uint32_t soa_minimum = 3600;   // ... and this negative-caching minimum
 };
 
 inline std::string lower(std::string s) {
@@ -162,6 +165,37 @@ private:
         out[5] = 1;
         uint16_t ancount = 0;
         std::string records;
+        auto put16 = [](std::string &o, unsigned v) {
+            o.push_back(static_cast<char>((v >> 8) & 0xff));
+            o.push_back(static_cast<char>(v & 0xff));
+        };
+        auto put32 = [&](std::string &o, uint32_t v) {
+            put16(o, v >> 16);
+            put16(o, v & 0xffff);
+        };
+        uint16_t nscount = 0;
+        if (!b.truncated && !b.cname.empty()) {
+            ++ancount;
+            std::string target = encode_name(b.cname);
+            records += std::string("\xc0\x0c", 2);
+            put16(records, 5);
+            put16(records, 1);
+            put32(records, 300);
+            put16(records, static_cast<unsigned>(target.size()));
+            records += target;
+        }
+        std::string authority;
+        if (!b.truncated && b.soa_ttl >= 0) {
+            ++nscount;
+            std::string rdata = encode_name("ns.test") + encode_name("admin.test");
+            for (uint32_t v : {1u, 7200u, 3600u, 1209600u, b.soa_minimum}) put32(rdata, v);
+            authority += encode_name("test");
+            put16(authority, 6);
+            put16(authority, 1);
+            put32(authority, static_cast<uint32_t>(b.soa_ttl));
+            put16(authority, static_cast<unsigned>(rdata.size()));
+            authority += rdata;
+        }
         if (!b.truncated) {
             for (const Answer &ans : b.answers) {
                 if (ans.type != qtype) continue;
@@ -179,8 +213,11 @@ private:
         }
         out[6] = static_cast<char>(ancount >> 8);
         out[7] = static_cast<char>(ancount & 0xff);
-        for (int i = 8; i < 12; ++i) out[i] = 0;
+        out[8] = static_cast<char>(nscount >> 8);
+        out[9] = static_cast<char>(nscount & 0xff);
+        out[10] = out[11] = 0;
         out += records;
+        out += authority;
         sendto(fd_, out.data(), out.size(), 0, reinterpret_cast<const sockaddr *>(&from), flen);
     }
 

@@ -182,6 +182,26 @@ TEST_F(DnsGetaddrinfo, OneFamilyMissingStillSucceeds) {
     EXPECT_EQ(g.entries, (V{"10.0.0.4 80 tcp/6"}));
 }
 
+// AI_CANONNAME on a name the nameservers answered: the canonical name is the CNAME target
+// the answer went through; without a CNAME there is none (NULL).
+TEST_F(DnsGetaddrinfo, CanonnameIsTheCnameTarget) {
+    dnsfake::Behaviour alias{0, false, false, {dnsfake::a("10.0.0.7")}};
+    alias.cname = "real-host.test";
+    server.set("alias.test", alias);
+    evutil_addrinfo h = hints_for(AF_INET, SOCK_STREAM, EVUTIL_AI_CANONNAME);
+    std::string canon, plain;
+    auto keep = [](int result, evutil_addrinfo *res, void *arg) {
+        auto *out = static_cast<std::string *>(arg);
+        *out = result == 0 && res && res->ai_canonname ? res->ai_canonname : "(none)";
+        if (res) evutil_freeaddrinfo(res);
+    };
+    EXPECT_NE(evdns_getaddrinfo(dns, "alias.test", "80", &h, keep, &canon), nullptr);
+    EXPECT_NE(evdns_getaddrinfo(dns, "v4only.test", "80", &h, keep, &plain), nullptr);
+    ASSERT_TRUE(run_until(base, [&] { return !canon.empty() && !plain.empty(); }));
+    EXPECT_EQ(canon, "real-host.test");
+    EXPECT_EQ(plain, "(none)");
+}
+
 TEST_F(DnsGetaddrinfo, UnknownNameIsNoname) {
     Gai g;
     evutil_addrinfo h = hints_for(AF_UNSPEC, SOCK_STREAM);

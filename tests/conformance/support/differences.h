@@ -112,13 +112,6 @@ inline constexpr bool kDnsServerIgnoresShortPackets = kIsReevent;
 inline constexpr bool kDnsServerCutsWholeRecords = kIsReevent;
 }  // namespace conf
 
-namespace conf {
-// evdns messages without an evdns_set_log_fn function: libevent sends them to its general
-// log (event_set_log_callback's function, or stderr); reevent drops them, as its core
-// exports no logging entry point to libevent_extra.
-inline constexpr bool kDnsLogsOnlyThroughEvdnsLogFn = kIsReevent;
-}  // namespace conf
-
 // TLS bufferevents (bufferevent_ssl.h). libevent 2.1.12 built with OpenSSL 3 reports a peer
 // that closes the socket without close_notify as BEV_EVENT_ERROR|BEV_EVENT_READING even with
 // bufferevent_openssl_set_allow_dirty_shutdown(bev, 1) (OpenSSL 3 calls that "unexpected
