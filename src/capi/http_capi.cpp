@@ -371,11 +371,15 @@ void evhttp_connection_free_on_completion(struct evhttp_connection *evcon) {
 
 const struct sockaddr *evhttp_connection_get_addr(struct evhttp_connection *evcon) {
     if (!evcon) return nullptr;
+    // The peer while connected; before the first connect, empty storage (family AF_UNSPEC)
+    // and after a close the last peer, as libevent gives.
     evutil_socket_t fd = bufferevent_getfd(evcon->bev);
-    socklen_t len = sizeof evcon->conn_addr;
-    if (fd < 0 || getpeername(fd, reinterpret_cast<sockaddr *>(&evcon->conn_addr), &len) != 0)
-        return nullptr;
-    evcon->conn_addr_len = static_cast<int>(len);
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    if (fd >= 0 && getpeername(fd, reinterpret_cast<sockaddr *>(&ss), &len) == 0) {
+        evcon->conn_addr = ss;
+        evcon->conn_addr_len = static_cast<int>(len);
+    }
     return reinterpret_cast<const sockaddr *>(&evcon->conn_addr);
 }
 

@@ -288,10 +288,8 @@ void done(evhttp_connection *c) noexcept {
     TAILQ_REMOVE(&c->requests, req, next);
     req->evcon = nullptr;
     c->cstate = ClientState::idle;
-    bool before_11 = req->major < 1 || (req->major == 1 && req->minor < 1);
-    bool need_close =
-        (before_11 && !header_is(req->input_headers, "Connection", "keep-alive")) ||
-        header_is(req->input_headers, "Connection", "close") ||
+    // Only "Connection: close" ends it (libevent keeps a 1.0 server's connection too).
+    bool need_close = header_is(req->input_headers, "Connection", "close") ||
         header_is(req->output_headers, "Connection", "close");
     if (need_close) reset(c);
     bool free_now = false;
@@ -407,14 +405,14 @@ Read read_response(evhttp_connection *c, evhttp_request_error &err) noexcept {
                 bool first = c->cstate == ClientState::read_first_line;
                 if (!take_line(c, line, len)) {
                     if (req->headers_size + evbuffer_get_length(in) > c->max_headers_size) {
-                        err = EVREQ_HTTP_DATA_TOO_LONG;
+                        err = EVREQ_HTTP_INVALID_HEADER;  // what libevent reports
                         return Read::fail;
                     }
                     return Read::more;
                 }
                 req->headers_size += len;
                 if (req->headers_size > c->max_headers_size) {
-                    err = EVREQ_HTTP_DATA_TOO_LONG;
+                    err = EVREQ_HTTP_INVALID_HEADER;
                     return Read::fail;
                 }
                 if (first) {
