@@ -7,6 +7,7 @@
 // code 0 once the retries are used up.
 #include "http/client.h"
 
+#include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -183,7 +184,12 @@ void dispatch(evhttp_connection *c) noexcept {
 void on_connect_event(bufferevent *, short what, void *arg) noexcept {
     auto *c = static_cast<evhttp_connection *>(arg);
     if (!(what & BEV_EVENT_CONNECTED)) {
-        connect_failed(c);
+        // A refused or timed-out connect is retried (and at the end gives the requests back
+        // with code 0); anything else (unreachable, no such name) fails the first request.
+        if ((what & BEV_EVENT_TIMEOUT) || EVUTIL_SOCKET_ERROR() == ECONNREFUSED)
+            connect_failed(c);
+        else
+            fail(c, EVREQ_HTTP_EOF);
         return;
     }
     c->retry_cnt = 0;
@@ -198,7 +204,7 @@ void on_connect_event(bufferevent *, short what, void *arg) noexcept {
 }
 
 void connect_to(evhttp_connection *c, const sockaddr *sa, int len) noexcept {
-    if (bufferevent_socket_connect(c->bev, sa, len) < 0) connect_failed(c);
+    if (bufferevent_socket_connect(c->bev, sa, len) < 0) fail(c, EVREQ_HTTP_EOF);
 }
 
 void on_resolved(int err, evutil_addrinfo *ai, void *arg) noexcept {
@@ -210,7 +216,7 @@ void on_resolved(int err, evutil_addrinfo *ai, void *arg) noexcept {
     c->lookup = nullptr;
     if (err || !ai) {
         if (ai) evutil_freeaddrinfo(ai);
-        connect_failed(c);
+        fail(c, EVREQ_HTTP_EOF);
         return;
     }
     connect_to(c, ai->ai_addr, static_cast<int>(ai->ai_addrlen));
@@ -270,7 +276,7 @@ void connect_now(evhttp_connection *c) noexcept {
     evutil_addrinfo *ai = nullptr;  // no evdns base: a blocking lookup, as libevent does
     if (evutil_getaddrinfo(c->address.get(), port, &hints, &ai) != 0 || !ai) {
         if (ai) evutil_freeaddrinfo(ai);
-        connect_failed(c);
+        fail(c, EVREQ_HTTP_EOF);
         return;
     }
     connect_to(c, ai->ai_addr, static_cast<int>(ai->ai_addrlen));
