@@ -556,4 +556,23 @@ TEST_F(Client, AgainstTheEvhttpServerWithOnCompleteCallback) {
     evhttp_free(http);
 }
 
+TEST(HttpServerNoBase, EvhttpNewTakesANullBase) {
+    evhttp *http = evhttp_new(nullptr);
+    ASSERT_NE(http, nullptr);
+    EXPECT_EQ(evhttp_set_cb(http, "/t", answer, nullptr), 0);
+    EXPECT_EQ(evhttp_set_cb(http, "/t", answer, nullptr), -1);
+    evhttp_free(http);
+}
+
+TEST_F(Client, UnreachableAddressFailsWithNullAndEof) {
+    // An administratively scoped multicast address: connect() fails at once.
+    evhttp_connection *c = evhttp_connection_base_new(base, nullptr, "239.10.20.30", 80);
+    ASSERT_EQ(evhttp_make_request(c, request(), EVHTTP_REQ_GET, "/"), 0);
+    run_loop(base);
+    EXPECT_EQ(seen.calls, 1);
+    EXPECT_TRUE(seen.null_req);
+    EXPECT_EQ(seen.errors, std::vector<int>{EVREQ_HTTP_EOF});
+    evhttp_connection_free(c);
+}
+
 }  // namespace
