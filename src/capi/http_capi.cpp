@@ -200,6 +200,10 @@ int evhttp_request_is_owned(struct evhttp_request *req) {
 
 void evhttp_request_free(struct evhttp_request *req) {
     if (!req) return;
+    if (req->flags & http::kReqDeferFree) {  // inside its chunk callback: freed after it
+        req->flags |= http::kReqNeedsFree;
+        return;
+    }
     // A client request still queued leaves its connection's queue.
     if (req->evcon && req->evcon->outgoing) {
         TAILQ_REMOVE(&req->evcon->requests, req, next);

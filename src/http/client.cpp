@@ -34,7 +34,7 @@ constexpr timeval kConnectTimeout{45, 0};  // libevent's defaults when none is s
 constexpr timeval kIoTimeout{50, 0};
 
 // The outcome of reading what is buffered.
-enum class Read { more, done, fail };
+enum class Read { more, done, fail, stop };  // stop: the request went in a callback
 
 struct LineFree {
     void operator()(char *p) const noexcept { event_mm_free_(p); }
@@ -49,7 +49,11 @@ void connect_now(evhttp_connection *c) noexcept;
 evbuffer *input_of(evhttp_connection *c) noexcept { return bufferevent_get_input(c->bev); }
 
 void free_unless_owned(evhttp_request *req) noexcept {
-    if (!(req->flags & EVHTTP_USER_OWNED)) request_free(req);
+    if (req->flags & EVHTTP_USER_OWNED) return;
+    if (req->flags & kReqDeferFree)
+        req->flags |= kReqNeedsFree;  // inside its chunk callback
+    else
+        request_free(req);
 }
 
 bool connected(const evhttp_connection *c) noexcept {
@@ -341,11 +345,24 @@ bool parse_status_line(evhttp_request *req, std::string_view line) noexcept {
     return req->response_code_line != nullptr;
 }
 
-// Runs the chunk callback over what the request holds, then drops it.
-void stream_chunk(evhttp_request *req) noexcept {
-    if (!req->chunk_cb || evbuffer_get_length(req->input_buffer) == 0) return;
+// Runs the chunk callback over what the request holds, then drops it. false when the
+// callback cancelled or freed the request: reading stops (the connection was reset).
+bool stream_chunk(evhttp_request *req) noexcept {
+    if (!req->chunk_cb || evbuffer_get_length(req->input_buffer) == 0) return true;
+    req->flags |= kReqDeferFree;
     req->chunk_cb(req, req->cb_arg);
+    req->flags &= ~kReqDeferFree;
+    bool gone = req->evcon == nullptr;
+    if (req->flags & kReqNeedsFree) {
+        if (evhttp_connection *c = req->evcon) {  // freed by the program: drop the response
+            TAILQ_REMOVE(&c->requests, req, next);
+            reset(c);
+        }
+        request_free(req);
+        return false;
+    }
     evbuffer_drain(req->input_buffer, evbuffer_get_length(req->input_buffer));
+    return !gone;
 }
 
 // A chunk size: hex digits, then the end or a space; -1 otherwise.
@@ -470,7 +487,7 @@ Read read_response(evhttp_connection *c, evhttp_request_error &err) noexcept {
                     err = EVREQ_HTTP_DATA_TOO_LONG;
                     return Read::fail;
                 }
-                stream_chunk(req);
+                if (!stream_chunk(req)) return Read::stop;
                 return req->ntoread == 0 ? Read::done : Read::more;
             }
             case ClientState::read_chunk_size: {
@@ -496,7 +513,7 @@ Read read_response(evhttp_connection *c, evhttp_request_error &err) noexcept {
                 evbuffer_remove_buffer(in, req->input_buffer, static_cast<size_t>(req->ntoread));
                 req->ntoread = -1;
                 c->cstate = ClientState::read_chunk_size;
-                stream_chunk(req);
+                if (!stream_chunk(req)) return Read::stop;
                 break;
             }
             default: return Read::more;
@@ -513,7 +530,8 @@ void process_input(evhttp_connection *c) noexcept {
     if (c->cstate < ClientState::read_first_line || !TAILQ_FIRST(&c->requests)) return;
     evhttp_request_error err = EVREQ_HTTP_EOF;
     switch (read_response(c, err)) {
-        case Read::more: return;
+        case Read::more:
+        case Read::stop: return;
         case Read::fail: fail(c, err); return;
         case Read::done:
             bufferevent_disable(c->bev, EV_READ);

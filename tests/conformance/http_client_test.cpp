@@ -556,6 +556,27 @@ TEST_F(Client, AgainstTheEvhttpServerWithOnCompleteCallback) {
     evhttp_free(http);
 }
 
+void cancel_in_chunk(evhttp_request *req, void *arg) {
+    static_cast<Seen *>(arg)->chunk_calls++;
+    evhttp_cancel_request(req);
+}
+
+TEST_F(Client, CancelInsideTheChunkCallbackStopsTheResponse) {
+    RawServer srv({{std::string("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n")}});
+    evhttp_connection *c = connect(srv.port());
+    evhttp_request *r = request();
+    evhttp_request_set_chunked_cb(r, cancel_in_chunk);
+    ASSERT_EQ(evhttp_make_request(c, r, EVHTTP_REQ_GET, "/"), 0);
+    timeval tv{1, 0};
+    event_base_loopexit(base, &tv);
+    event_base_dispatch(base);
+    EXPECT_EQ(seen.chunk_calls, 1);
+    EXPECT_EQ(seen.calls, 0);
+    EXPECT_EQ(seen.errors, std::vector<int>{EVREQ_HTTP_REQUEST_CANCEL});
+    evhttp_connection_free(c);
+}
+
 TEST(HttpServerNoBase, EvhttpNewTakesANullBase) {
     evhttp *http = evhttp_new(nullptr);
     ASSERT_NE(http, nullptr);
