@@ -577,6 +577,20 @@ TEST_F(Client, CancelInsideTheChunkCallbackStopsTheResponse) {
     evhttp_connection_free(c);
 }
 
+// Never freed by the test: the connection frees itself after the last request (LeakSanitizer
+// in the sanitizer build would report it otherwise).
+TEST_F(Client, FreeOnCompletionFreesTheConnectionAfterTheLastRequest) {
+    RawServer srv({{"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 1\r\n\r\nx"}});
+    evhttp_connection *c = connect(srv.port());
+    evhttp_connection_set_closecb(c, on_close, &seen);
+    ASSERT_EQ(evhttp_make_request(c, request(), EVHTTP_REQ_GET, "/"), 0);
+    evhttp_connection_free_on_completion(c);
+    run_loop(base);
+    EXPECT_EQ(seen.calls, 1);
+    EXPECT_EQ(seen.body, "x");
+    EXPECT_EQ(seen.closes, 1);
+}
+
 TEST(HttpServerNoBase, EvhttpNewTakesANullBase) {
     evhttp *http = evhttp_new(nullptr);
     ASSERT_NE(http, nullptr);
