@@ -177,8 +177,8 @@ def render(per_header):
     core_have = sum(1 for r in core_rows if r[1] == IMPLEMENTED)
     out.append("**Overall: %d/%d public functions (%.1f%%)** of the core headers and "
                "libevent_pthreads; with http.h, tag.h, dns.h and dns_compat.h (libevent_extra: "
-               "tag.h and the dns headers whole, of http.h the server and the URI, encoding, "
-               "query and header helpers; no client) and bufferevent_ssl.h "
+               "tag.h and the dns headers whole, of http.h all but evhttp_set_flags) and "
+               "bufferevent_ssl.h "
                "(libevent_openssl: %d/%d) %d/%d."
                % (core_have, len(core_rows), 100.0 * core_have / len(core_rows) if core_rows else 0,
                   ssl_have, len(ssl_rows), have, total))

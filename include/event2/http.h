@@ -5,7 +5,6 @@
  * inspect, change, join), percent-encoding, query-string parsing, HTML escaping, and the
  * evkeyvalq header lists those use. They live in libevent_extra.
  *
- * Not here yet: the HTTP client (evhttp_connection_base_new, evhttp_make_request, ...).
  * Those functions are simply not declared or exported
  * until they are implemented. */
 #ifndef EVENT2_HTTP_H_INCLUDED_
@@ -23,6 +22,8 @@ struct event_base;
 struct bufferevent;
 struct evhttp_connection;
 struct evkeyvalq;
+struct evdns_base;
+struct sockaddr;
 
 /* Response codes, as libevent names them. */
 #define HTTP_OK 200
@@ -249,6 +250,89 @@ struct evbuffer *evhttp_request_get_output_buffer(struct evhttp_request *req);
  * its port; NULL when neither is there. */
 EVENT2_EXPORT_SYMBOL
 const char *evhttp_request_get_host(struct evhttp_request *req);
+
+/* ---- the client -------------------------------------------------------------------- */
+
+/* Flags of evhttp_connection_set_flags (only REUSE_CONNECTED_ADDR is accepted). */
+#define EVHTTP_CON_REUSE_CONNECTED_ADDR	0x0008
+#define EVHTTP_CON_READ_ON_WRITE_ERROR	0x0010
+#define EVHTTP_CON_LINGERING_CLOSE	0x0020
+#define EVHTTP_CON_PUBLIC_FLAGS_END	0x100000
+
+/* A request to send with evhttp_make_request; cb(req, arg) gets the response (NULL, or a
+ * request with response code 0, when there is none). */
+EVENT2_EXPORT_SYMBOL
+struct evhttp_request *evhttp_request_new(void (*cb)(struct evhttp_request *, void *),
+    void *arg);
+/* cb runs for each piece of the response body as it arrives (the piece is then dropped). */
+EVENT2_EXPORT_SYMBOL
+void evhttp_request_set_chunked_cb(struct evhttp_request *req,
+    void (*cb)(struct evhttp_request *, void *));
+/* cb runs once the response head is read; a negative return drops the request. */
+EVENT2_EXPORT_SYMBOL
+void evhttp_request_set_header_cb(struct evhttp_request *req,
+    int (*cb)(struct evhttp_request *, void *));
+/* cb runs (before the request callback) when the request fails. */
+EVENT2_EXPORT_SYMBOL
+void evhttp_request_set_error_cb(struct evhttp_request *req,
+    void (*cb)(enum evhttp_request_error, void *));
+/* Server side: cb(req, arg) runs once the reply to req has been written. */
+EVENT2_EXPORT_SYMBOL
+void evhttp_request_set_on_complete_cb(struct evhttp_request *req,
+    void (*cb)(struct evhttp_request *, void *), void *cb_arg);
+
+/* An outgoing connection to address:port, made when the first request is queued. Names
+ * are resolved with dnsbase, or a blocking lookup when it is NULL. */
+EVENT2_EXPORT_SYMBOL
+struct evhttp_connection *evhttp_connection_base_new(struct event_base *base,
+    struct evdns_base *dnsbase, const char *address, ev_uint16_t port);
+/* The same on the given bufferevent (NULL: a socket bufferevent of its own). */
+EVENT2_EXPORT_SYMBOL
+struct evhttp_connection *evhttp_connection_base_bufferevent_new(struct event_base *base,
+    struct evdns_base *dnsbase, struct bufferevent *bev, const char *address,
+    ev_uint16_t port);
+/* Queues req (the connection takes it); 0, or -1. */
+EVENT2_EXPORT_SYMBOL
+int evhttp_make_request(struct evhttp_connection *evcon, struct evhttp_request *req,
+    enum evhttp_cmd_type type, const char *uri);
+/* Drops a queued request (its error callback gets EVREQ_HTTP_REQUEST_CANCEL when it was
+ * under way); its request callback does not run. */
+EVENT2_EXPORT_SYMBOL
+void evhttp_cancel_request(struct evhttp_request *req);
+
+/* Read and write timeout (also the connect timeout); -1 / NULL: the defaults. */
+EVENT2_EXPORT_SYMBOL
+void evhttp_connection_set_timeout(struct evhttp_connection *evcon, int timeout_in_secs);
+EVENT2_EXPORT_SYMBOL
+void evhttp_connection_set_timeout_tv(struct evhttp_connection *evcon,
+    const struct timeval *tv);
+/* Failed connects are tried again retry_max times (-1: forever), waiting initial_retry
+ * (default 2 s), then twice as long each time. */
+EVENT2_EXPORT_SYMBOL
+void evhttp_connection_set_initial_retry_tv(struct evhttp_connection *evcon,
+    const struct timeval *tv);
+EVENT2_EXPORT_SYMBOL
+void evhttp_connection_set_retries(struct evhttp_connection *evcon, int retry_max);
+EVENT2_EXPORT_SYMBOL
+void evhttp_connection_set_local_address(struct evhttp_connection *evcon,
+    const char *address);
+EVENT2_EXPORT_SYMBOL
+void evhttp_connection_set_local_port(struct evhttp_connection *evcon, ev_uint16_t port);
+/* AF_INET, AF_INET6 or AF_UNSPEC for the name lookup. */
+EVENT2_EXPORT_SYMBOL
+void evhttp_connection_set_family(struct evhttp_connection *evcon, int family);
+/* 0, or 1 for a flag not taken. */
+EVENT2_EXPORT_SYMBOL
+int evhttp_connection_set_flags(struct evhttp_connection *evcon, int flags);
+/* The connection frees itself once its last queued request has finished or failed. */
+EVENT2_EXPORT_SYMBOL
+void evhttp_connection_free_on_completion(struct evhttp_connection *evcon);
+/* The peer's address while connected (NULL otherwise); it lives in the connection. */
+EVENT2_EXPORT_SYMBOL
+const struct sockaddr *evhttp_connection_get_addr(struct evhttp_connection *evcon);
+/* The server of an incoming connection; NULL for an outgoing one. */
+EVENT2_EXPORT_SYMBOL
+struct evhttp *evhttp_connection_get_server(struct evhttp_connection *evcon);
 
 /* ---- connections ------------------------------------------------------------------- */
 

@@ -3,6 +3,7 @@
 // libevent would crash on get a -1/NULL answer (or nothing is done) instead.
 #include <event2/bufferevent.h>
 #include <event2/http.h>
+#include <event2/http_compat.h>
 #include <event2/http_struct.h>
 #include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
@@ -10,6 +11,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "http/client.h"
 #include "http/encoding.h"
 #include "http/keyvalq.h"
 #include "http/mem.h"
@@ -25,7 +27,8 @@ extern "C" {
 // ---- the server -------------------------------------------------------------------------
 
 struct evhttp *evhttp_new(struct event_base *base) {
-    return base ? http::server_new(base) : nullptr;
+    // libevent accepts NULL: callbacks and settings work, binding fails.
+    return http::server_new(base);
 }
 
 void evhttp_free(struct evhttp *http) {
@@ -197,6 +200,15 @@ int evhttp_request_is_owned(struct evhttp_request *req) {
 
 void evhttp_request_free(struct evhttp_request *req) {
     if (!req) return;
+    if (req->flags & http::kReqDeferFree) {  // inside its chunk callback: freed after it
+        req->flags |= http::kReqNeedsFree;
+        return;
+    }
+    // A client request still queued leaves its connection's queue.
+    if (req->evcon && req->evcon->outgoing) {
+        TAILQ_REMOVE(&req->evcon->requests, req, next);
+        req->evcon = nullptr;
+    }
     // A request still on its connection is detached so that the connection does not
     // free it a second time.
     if (req->evcon && req->evcon->req == req) req->evcon->req = nullptr;
@@ -247,10 +259,147 @@ const char *evhttp_request_get_host(struct evhttp_request *req) {
     return req ? http::request_host(req) : nullptr;
 }
 
+// ---- the client ------------------------------------------------------------------------
+
+struct evhttp_request *evhttp_request_new(void (*cb)(struct evhttp_request *, void *),
+                                          void *arg) {
+    evhttp_request *req = http::request_new();
+    if (!req) return nullptr;
+    req->cb = cb;
+    req->cb_arg = arg;
+    return req;
+}
+
+void evhttp_request_set_chunked_cb(struct evhttp_request *req,
+                                   void (*cb)(struct evhttp_request *, void *)) {
+    if (req) req->chunk_cb = cb;
+}
+
+void evhttp_request_set_header_cb(struct evhttp_request *req,
+                                  int (*cb)(struct evhttp_request *, void *)) {
+    if (req) req->header_cb = cb;
+}
+
+void evhttp_request_set_error_cb(struct evhttp_request *req,
+                                 void (*cb)(enum evhttp_request_error, void *)) {
+    if (req) req->error_cb = cb;
+}
+
+void evhttp_request_set_on_complete_cb(struct evhttp_request *req,
+                                       void (*cb)(struct evhttp_request *, void *),
+                                       void *cb_arg) {
+    if (!req) return;
+    req->on_complete_cb = cb;
+    req->on_complete_cb_arg = cb_arg;
+}
+
+struct evhttp_connection *evhttp_connection_base_bufferevent_new(struct event_base *base,
+                                                                 struct evdns_base *dnsbase,
+                                                                 struct bufferevent *bev,
+                                                                 const char *address,
+                                                                 ev_uint16_t port) {
+    return http::client_new(base, dnsbase, bev, address, port);
+}
+
+struct evhttp_connection *evhttp_connection_base_new(struct event_base *base,
+                                                     struct evdns_base *dnsbase,
+                                                     const char *address, ev_uint16_t port) {
+    return http::client_new(base, dnsbase, nullptr, address, port);
+}
+
+struct evhttp_connection *evhttp_connection_new(const char *address, ev_uint16_t port) {
+    return http::client_new(nullptr, nullptr, nullptr, address, port);
+}
+
+void evhttp_connection_set_base(struct evhttp_connection *evcon, struct event_base *base) {
+    if (evcon && evcon->outgoing && base) http::client_set_base(evcon, base);
+}
+
+int evhttp_make_request(struct evhttp_connection *evcon, struct evhttp_request *req,
+                        enum evhttp_cmd_type type, const char *uri) {
+    if (!evcon || !req || !evcon->outgoing) return -1;
+    return http::client_make_request(evcon, req, type, uri);
+}
+
+void evhttp_cancel_request(struct evhttp_request *req) {
+    if (req) http::client_cancel(req);
+}
+
+void evhttp_connection_set_timeout(struct evhttp_connection *evcon, int timeout_in_secs) {
+    if (!evcon || !evcon->outgoing) return;
+    timeval tv{timeout_in_secs, 0};
+    http::client_set_timeout(evcon, timeout_in_secs == -1 ? nullptr : &tv);
+}
+
+void evhttp_connection_set_timeout_tv(struct evhttp_connection *evcon, const struct timeval *tv) {
+    if (evcon && evcon->outgoing) http::client_set_timeout(evcon, tv);
+}
+
+void evhttp_connection_set_initial_retry_tv(struct evhttp_connection *evcon,
+                                            const struct timeval *tv) {
+    if (!evcon) return;
+    if (tv) {
+        evcon->initial_retry = *tv;
+    } else {
+        evcon->initial_retry = timeval{2, 0};
+    }
+}
+
+void evhttp_connection_set_retries(struct evhttp_connection *evcon, int retry_max) {
+    if (evcon) evcon->retry_max = retry_max;
+}
+
+void evhttp_connection_set_local_address(struct evhttp_connection *evcon, const char *address) {
+    if (!evcon) return;
+    evcon->bind_address = address ? http::copy_str(address) : http::OwnedStr{};
+}
+
+void evhttp_connection_set_local_port(struct evhttp_connection *evcon, ev_uint16_t port) {
+    if (evcon) evcon->bind_port = port;
+}
+
+void evhttp_connection_set_family(struct evhttp_connection *evcon, int family) {
+    if (evcon) evcon->family = family;
+}
+
+int evhttp_connection_set_flags(struct evhttp_connection *evcon, int flags) {
+    // Only EVHTTP_CON_REUSE_CONNECTED_ADDR is taken: each connect resolves the name again,
+    // which reaches the same server. EVHTTP_CON_READ_ON_WRITE_ERROR is not implemented.
+    if (!evcon || (flags & ~EVHTTP_CON_REUSE_CONNECTED_ADDR)) return 1;
+    evcon->flags = flags;
+    return 0;
+}
+
+void evhttp_connection_free_on_completion(struct evhttp_connection *evcon) {
+    if (evcon && evcon->outgoing) evcon->autofree = true;
+}
+
+const struct sockaddr *evhttp_connection_get_addr(struct evhttp_connection *evcon) {
+    if (!evcon) return nullptr;
+    // The peer while connected; before the first connect, empty storage (family AF_UNSPEC)
+    // and after a close the last peer, as libevent gives.
+    evutil_socket_t fd = bufferevent_getfd(evcon->bev);
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    if (fd >= 0 && getpeername(fd, reinterpret_cast<sockaddr *>(&ss), &len) == 0) {
+        evcon->conn_addr = ss;
+        evcon->conn_addr_len = static_cast<int>(len);
+    }
+    return reinterpret_cast<const sockaddr *>(&evcon->conn_addr);
+}
+
+struct evhttp *evhttp_connection_get_server(struct evhttp_connection *evcon) {
+    return evcon ? evcon->server : nullptr;
+}
+
 // ---- connections -----------------------------------------------------------------------
 
 void evhttp_connection_free(struct evhttp_connection *evcon) {
-    if (evcon) http::connection_free(evcon);
+    if (!evcon) return;
+    if (evcon->outgoing)
+        http::client_free(evcon);
+    else
+        http::connection_free(evcon);
 }
 
 struct bufferevent *evhttp_connection_get_bufferevent(struct evhttp_connection *evcon) {
@@ -258,7 +407,8 @@ struct bufferevent *evhttp_connection_get_bufferevent(struct evhttp_connection *
 }
 
 struct event_base *evhttp_connection_get_base(struct evhttp_connection *evcon) {
-    return evcon ? evcon->server->base : nullptr;
+    if (!evcon) return nullptr;
+    return evcon->outgoing ? evcon->base : evcon->server->base;
 }
 
 void evhttp_connection_get_peer(struct evhttp_connection *evcon, char **address,

@@ -91,6 +91,8 @@ Step read_first_line(evhttp_connection *c) noexcept {
     return Step::next;
 }
 
+}  // namespace
+
 // One "Key: value" line (or a continuation of the previous one) into headers.
 bool add_header_line(evkeyvalq *headers, std::string_view line) noexcept {
     if (!line.empty() && (line[0] == ' ' || line[0] == '\t')) {
@@ -113,6 +115,8 @@ bool add_header_line(evkeyvalq *headers, std::string_view line) noexcept {
     OwnedStr value = copy_str(trim_value(slice(line, colon + 1)));
     return key && value && append_header(headers, key.get(), value.get());
 }
+
+namespace {
 
 // The body that follows the head, as its headers announce it.
 Step start_body(evhttp_connection *c) noexcept {
@@ -242,6 +246,7 @@ void reply_done(evhttp_connection *c) noexcept {
     evhttp_request *req = c->req;
     c->req = nullptr;
     bool close = !req || reply_closes_connection(req);
+    if (req && req->on_complete_cb) req->on_complete_cb(req, req->on_complete_cb_arg);
     // libevent 2.1 frees an answered request even when the program owns it (ownership
     // only keeps a request alive when its connection goes away first).
     request_free(req);

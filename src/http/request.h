@@ -9,6 +9,12 @@ struct evbuffer;
 
 namespace reevent::http {
 
+// Private bits of evhttp_request::flags (the values libevent uses there): while a chunk
+// callback runs the request is not freed (a cancel or evhttp_request_free inside it marks
+// it instead, and the reader frees it when the callback returns).
+constexpr int kReqDeferFree = 0x0008;
+constexpr int kReqNeedsFree = 0x0010;
+
 // A request with empty header lists and buffers; nullptr when memory runs out.
 evhttp_request *request_new() noexcept;
 void request_free(evhttp_request *req) noexcept;

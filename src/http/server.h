@@ -5,10 +5,12 @@
 #pragma once
 
 #include <sys/queue.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 
 #include <event2/http.h>
 #include <event2/util.h>
@@ -18,6 +20,9 @@
 struct bufferevent;
 struct evconnlistener;
 struct event_base;
+struct event;
+struct evdns_base;
+struct evdns_getaddrinfo_request;
 
 using evhttp_cb = void (*)(evhttp_request *, void *);
 
@@ -54,6 +59,20 @@ enum class ConnState {
     writing,          // the reply is going out
 };
 
+// Where an outgoing connection is.
+enum class ClientState {
+    disconnected,
+    connecting,
+    idle,
+    writing,          // the request is going out
+    read_first_line,  // the status line
+    read_headers,
+    read_body,        // Content-Length bytes, or until close (ntoread -1)
+    read_chunk_size,
+    read_chunk_data,
+    read_trailer,
+};
+
 }  // namespace reevent::http
 
 struct evhttp_connection {
@@ -72,6 +91,30 @@ struct evhttp_connection {
     void (*chunk_written_cb)(evhttp_connection *, void *) = nullptr;
     void *chunk_written_arg = nullptr;
     evutil_socket_t own_fd = -1;  // closed by the connection (bufferevents from evhttp_set_bevcb)
+
+    // Outgoing (client) connections only (client.cpp).
+    bool outgoing = false;
+    reevent::http::ClientState cstate = reevent::http::ClientState::disconnected;
+    event_base *base = nullptr;
+    evdns_base *dns_base = nullptr;
+    evdns_getaddrinfo_request *lookup = nullptr;  // the evdns lookup under way
+    TAILQ_HEAD(, evhttp_request) requests;        // queued; the first is being worked on
+    timeval timeout{-1, 0};                       // tv_sec -1: libevent's defaults
+    int retry_max = 0;
+    int retry_cnt = 0;
+    timeval initial_retry{2, 0};
+    event *retry_ev = nullptr;
+    reevent::http::OwnedStr bind_address;
+    uint16_t bind_port = 0;
+    int family = 0;  // AF_UNSPEC
+    int flags = 0;   // EVHTTP_CON_* given to evhttp_connection_set_flags
+    bool autofree = false;      // evhttp_connection_free_on_completion
+    bool close_detect = false;  // idle: a read event means the server closed
+    // EVHTTP_CON_REUSE_CONNECTED_ADDR: the address of the last connect, used again.
+    sockaddr_storage conn_addr{};
+    int conn_addr_len = 0;
+
+    evhttp_connection() noexcept { TAILQ_INIT(&requests); }
 };
 
 struct evhttp {
@@ -130,6 +173,8 @@ bool server_knows_host(evhttp *http, const char *host) noexcept;
 void server_dispatch(evhttp *http, evhttp_request *req) noexcept;
 
 // Connection side (connection.cpp).
+// One "Key: value" header line (or a continuation of the previous one) into headers.
+bool add_header_line(evkeyvalq *headers, std::string_view line) noexcept;
 // A connection for an accepted socket (closed on failure).
 void connection_accept(evhttp *http, evutil_socket_t fd, const sockaddr *peer,
                        int peer_len) noexcept;
