@@ -270,8 +270,17 @@ void on_write(bufferevent *, void *arg) noexcept {
 
 void on_event(bufferevent *, short what, void *arg) noexcept {
     if (what & BEV_EVENT_CONNECTED) return;
-    // End of stream, an error or a timeout: the connection is dropped without a reply.
-    connection_free(static_cast<evhttp_connection *>(arg));
+    // End of stream, an error or a timeout: the connection is dropped without a reply. A
+    // request the program is still answering stays the program's, detached, as in libevent:
+    // evhttp_request_get_connection gives NULL, and its next send or evhttp_request_free
+    // frees it (freeing it here left the program a dangling pointer mid-reply).
+    auto *c = static_cast<evhttp_connection *>(arg);
+    if (evhttp_request *req = c->req;
+        req && !req->userdone && (c->state == ConnState::handling || c->state == ConnState::writing)) {
+        c->req = nullptr;
+        req->evcon = nullptr;
+    }
+    connection_free(c);
 }
 
 }  // namespace

@@ -1109,6 +1109,40 @@ TEST_P(HttpServerApi, CloseCallbackRunsOnceWhenTheConnectionCloses) {
     EXPECT_EQ(seen.closed, 2);
 }
 
+void start_chunks_cb(evhttp_request *req, void *arg) {
+    auto *seen = static_cast<Seen *>(arg);
+    seen->req = req;
+    evhttp_connection_set_closecb(
+        evhttp_request_get_connection(req),
+        [](evhttp_connection *, void *a) { ++static_cast<Seen *>(a)->closed; }, arg);
+    evhttp_send_reply_start(req, 200, "OK");
+}
+
+TEST_P(HttpServerApi, ClientLeavingMidReplyLeavesTheRequestToTheProgram) {
+    // A chunked reply in progress when the client goes away: the connection closes, and the
+    // request stays the program's, without a connection; sending on it does nothing and the
+    // program frees it (under ASan a library that had freed it fails here).
+    Seen seen;
+    evhttp_set_cb(http_, "/chunks", start_chunks_cb, &seen);
+    EXPECT_EQ(exchange("GET /chunks HTTP/1.1\r\n\r\n").substr(0, 17), "HTTP/1.1 200 OK\r\n");
+    ASSERT_NE(seen.req, nullptr);
+    for (int i = 0; i < 500 && seen.closed < 1; ++i) {
+        evbuffer *chunk = evbuffer_new();
+        evbuffer_add(chunk, "more", 4);
+        evhttp_send_reply_chunk(seen.req, chunk);  // the write that finds the peer gone
+        evbuffer_free(chunk);
+        event_base_loop(base(), EVLOOP_NONBLOCK);
+        usleep(2000);
+    }
+    ASSERT_EQ(seen.closed, 1);
+    EXPECT_EQ(evhttp_request_get_connection(seen.req), nullptr);
+    evbuffer *late = evbuffer_new();
+    evbuffer_add(late, "late", 4);
+    evhttp_send_reply_chunk(seen.req, late);
+    evbuffer_free(late);
+    evhttp_request_free(seen.req);
+}
+
 TEST_P(HttpServerApi, FreeingTheServerClosesOpenConnections) {
     Seen seen;
     evhttp_set_cb(http_, "/cc", closecb_cb, &seen);
