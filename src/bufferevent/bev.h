@@ -53,8 +53,8 @@ struct bufferevent_ops {
     int (*get_fd)(reevent::bev::Bev *b);
     int (*set_fd)(reevent::bev::Bev *b, int fd);
     reevent::bev::Bev *(*underlying)(reevent::bev::Bev *b);
-    // A kind that talks through a socket bufferevent of its own (libevent_openssl's socket
-    // kind) returns it here, so bufferevent_socket_connect* reach it; null otherwise.
+    // A kind that talks through another bufferevent (libevent_openssl's) returns it here;
+    // if that is a socket bufferevent, bufferevent_socket_connect* reach it.
     reevent::bev::Bev *(*socket_of)(reevent::bev::Bev *b);
     // Core's entry points for kinds built in add-on libraries (bufferevent/kit.h).
     const reevent::bev::Kit *kit;

@@ -9,11 +9,12 @@ namespace reevent::bev {
 // bev_socket.cpp
 bufferevent *socket_new(event_base *base, int fd, int options) noexcept;
 bool is_socket(const Bev *b) noexcept;
-// The socket bufferevent that bufferevent_socket_connect* work on: b itself, or the one a
-// kind such as libevent_openssl's socket kind talks through; null for other kinds.
+// The socket bufferevent that bufferevent_socket_connect* work on: b itself, or the socket
+// bufferevent a kind such as libevent_openssl's talks through; null for other kinds.
 inline Bev *socket_part(Bev *b) noexcept {
     if (is_socket(b)) return b;
-    return b->pub.be_ops->socket_of ? b->pub.be_ops->socket_of(b) : nullptr;
+    Bev *u = b->pub.be_ops->socket_of ? b->pub.be_ops->socket_of(b) : nullptr;
+    return u && is_socket(u) ? u : nullptr;
 }
 // Writes what the output holds to the fd now, as far as the kernel takes it.
 void socket_write_now(Bev *b) noexcept;

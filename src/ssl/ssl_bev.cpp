@@ -41,6 +41,9 @@ struct SslBev : Bev {
     uint8_t n_errors = 0;
     bool own_under = false;  // the socket flavour: `under` is ours and hidden
     bool handshaking = false;
+    // Socket flavour: the user disabled EV_READ during the handshake, which waits until
+    // EV_READ is enabled (libevent's handshake reads on its own, but stops when told to).
+    bool hs_read_off = false;
     bool allow_dirty = false;
     bool failed = false;  // a fatal error was reported: the SSL must not be used again
     bool read_closed = false;  // close_notify or EOF reported
@@ -73,10 +76,12 @@ void save_errors(SslBev *s) noexcept {
 
 void run_event(SslBev *s, short what) noexcept { s->kit->run_eventcb(s, what, 0); }
 
-// Reading from the underlying is wanted during the handshake and while our reading is on.
+// Reading from the underlying is wanted during the handshake (unless the user disabled
+// EV_READ in it) and while our reading is on.
 void update_under_reading(SslBev *s) noexcept {
-    const bool want = !s->failed && (s->handshaking || ((s->pub.enabled & EV_READ) &&
-                                                        !s->read_suspended && !s->read_closed));
+    const bool want = !s->failed && (s->handshaking ? !s->hs_read_off
+                                                    : ((s->pub.enabled & EV_READ) &&
+                                                       !s->read_suspended && !s->read_closed));
     Bev *u = s->under;
     s->kit->lock(u);
     if (want) s->kit->unsuspend_read(u, bev::kSuspendFilter);
@@ -341,9 +346,12 @@ int ssl_enable(Bev *b, short what) noexcept {
     SslBev *s = static_cast<SslBev *>(b);
     s->kit->generic_arm(s, what);
     if (what & EV_READ) {
+        s->hs_read_off = false;
         update_under_reading(s);
-        // Plaintext may wait inside the SSL, or ciphertext in the underlying's input.
-        read_in(s);
+        // Plaintext may wait inside the SSL, or ciphertext in the underlying's input (also
+        // the peer's part of a handshake that was held).
+        if (s->handshaking) handshake_step(s);
+        else read_in(s);
     }
     if (what & EV_WRITE) write_out(s, false);
     return 0;
@@ -352,7 +360,11 @@ int ssl_enable(Bev *b, short what) noexcept {
 int ssl_disable(Bev *b, short what) noexcept {
     SslBev *s = static_cast<SslBev *>(b);
     s->kit->generic_disarm(s, what);
-    if (what & EV_READ) update_under_reading(s);
+    if (what & EV_READ) {
+        // (Only the socket flavour: libevent's filter handshakes on regardless.)
+        if (s->handshaking && s->own_under) s->hs_read_off = true;
+        update_under_reading(s);
+    }
     return 0;
 }
 
@@ -421,6 +433,8 @@ int ssl_set_fd(Bev *b, int fd) noexcept {
     SslBev *s = static_cast<SslBev *>(b);
     Bev *u = s->under;
     if (!u) return -1;
+    // A filter's fd is its underlying's business: libevent answers 0 and leaves it.
+    if (!s->own_under) return 0;
     s->kit->lock(u);
     const int r = u->pub.be_ops->set_fd(u, fd);
     s->kit->unlock(u);
@@ -433,10 +447,9 @@ Bev *ssl_underlying(Bev *b) noexcept {
     return s->own_under ? nullptr : s->under;
 }
 
-Bev *ssl_socket_of(Bev *b) noexcept {
-    SslBev *s = static_cast<SslBev *>(b);
-    return s->own_under ? s->under : nullptr;
-}
+// Our hidden socket, or a filter's underlying (core accepts it only if it is a socket
+// bufferevent: libevent connects a TLS filter's socket underlying too).
+Bev *ssl_socket_of(Bev *b) noexcept { return static_cast<SslBev *>(b)->under; }
 
 const bufferevent_ops kSslOps = {
     "ssl",          ssl_enable,     ssl_disable, ssl_unlink,     ssl_destruct,
@@ -564,6 +577,7 @@ int renegotiate(Bev *b) noexcept {
         if (SSL_renegotiate(s->ssl) >= 0) {
             ERR_clear_error();
             s->handshaking = true;
+            s->hs_read_off = false;
             update_under_reading(s);
             r = handshake_step(s);
         }

@@ -772,6 +772,97 @@ TEST_P(BevSsl, WriteRateLimit) {
     }
 }
 
+// A TLS filter over a socket bufferevent without an fd: bufferevent_socket_connect on the
+// filter connects the socket below it, and the handshake follows.
+TEST_P(BevSsl, SocketConnectOnAFilterConnectsItsSocketUnderlying) {
+    auto cctx = ssltest::client_ctx();
+    auto sctx = ssltest::server_ctx();
+    bevtest::Listener l;
+    bufferevent *under = bufferevent_socket_new(base(), -1, BEV_OPT_CLOSE_ON_FREE);
+    ASSERT_NE(under, nullptr);
+    bufferevent *cli = bufferevent_openssl_filter_new(base(), under, SSL_new(cctx.get()),
+                                                      BUFFEREVENT_SSL_CONNECTING,
+                                                      BEV_OPT_CLOSE_ON_FREE);
+    ASSERT_NE(cli, nullptr);
+    Recorder c, s;
+    c.attach(cli);
+    ASSERT_EQ(bufferevent_socket_connect(cli, reinterpret_cast<const sockaddr *>(&l.addr()),
+                                         sizeof(sockaddr_in)),
+              0);
+    // Enabled after the connect (libevent's own order: enabling the filter before it
+    // breaks libevent's handshake).
+    bufferevent_enable(cli, EV_READ);
+    EXPECT_GE(bufferevent_getfd(under), 0);
+    EXPECT_EQ(bufferevent_getfd(cli), bufferevent_getfd(under));
+    int fd = l.accept_one();
+    ASSERT_GE(fd, 0);
+    bufferevent *srv = bufferevent_openssl_socket_new(base(), fd, SSL_new(sctx.get()),
+                                                      BUFFEREVENT_SSL_ACCEPTING,
+                                                      BEV_OPT_CLOSE_ON_FREE);
+    s.attach(srv);
+    bufferevent_enable(srv, EV_READ);
+    ASSERT_TRUE(ssltest::handshake(base(), c, s));
+    bufferevent_write(cli, "through the filter", 18);
+    ASSERT_TRUE(run_until(base(), [&] { return s.data == "through the filter"; }));
+    bufferevent_write(srv, "back", 4);
+    ASSERT_TRUE(run_until(base(), [&] { return c.data == "back"; }));
+    bufferevent_free(cli);
+    bufferevent_free(srv);
+}
+
+// On a filter the fd belongs to the underlying: bufferevent_setfd on the TLS bufferevent
+// succeeds and leaves it alone.
+TEST_P(BevSsl, SetfdOnAFilterLeavesTheUnderlyingsFd) {
+    auto cctx = ssltest::client_ctx();
+    auto sctx = ssltest::server_ctx();
+    for (Way w : {Way::kFilterUnix, Way::kFilterTcp}) {
+        SCOPED_TRACE(ssltest::name(w));
+        TlsPair p(base(), w, cctx.get(), sctx.get());
+        Recorder c, s;
+        c.attach(p.cli);
+        s.attach(p.srv);
+        ASSERT_TRUE(ssltest::handshake(base(), c, s));
+        const int fd = bufferevent_getfd(p.cli_under);
+        ASSERT_GE(fd, 0);
+        EXPECT_EQ(bufferevent_setfd(p.cli, -1), 0);
+        EXPECT_EQ(bufferevent_getfd(p.cli), fd);
+        EXPECT_EQ(bufferevent_getfd(p.cli_under), fd);
+    }
+}
+
+// Socket flavour: disabling both directions before the handshake holds it; the side that
+// is off does not answer, so neither side connects (the other's read timeout fires, as
+// BEV_EVENT_TIMEOUT: libevent reports it bare during a handshake, reevent with READING),
+// and enabling resumes it. A filter handshakes all the same (libevent).
+TEST_P(BevSsl, DisablingTheSocketFlavourBeforeTheHandshakeHoldsIt) {
+    auto cctx = ssltest::client_ctx();
+    auto sctx = ssltest::server_ctx();
+    for (Way w : kAllWays) {
+        SCOPED_TRACE(ssltest::name(w));
+        TlsPair p(base(), w, cctx.get(), sctx.get());
+        Recorder c, s;
+        c.attach(p.cli);
+        s.attach(p.srv);
+        bufferevent_enable(p.cli, EV_READ | EV_WRITE);
+        bufferevent_disable(p.srv, EV_READ | EV_WRITE);
+        if (ssltest::is_filter(w)) {
+            ASSERT_TRUE(ssltest::handshake(base(), c, s));
+            continue;
+        }
+        const timeval tv{0, 300000};
+        bufferevent_set_timeouts(p.cli, &tv, nullptr);
+        ASSERT_TRUE(run_until(base(), [&] { return !c.events.empty(); }, 3000));
+        EXPECT_TRUE(c.events[0] & BEV_EVENT_TIMEOUT) << c.events[0];
+        EXPECT_FALSE(c.events[0] & BEV_EVENT_CONNECTED);
+        EXPECT_TRUE(s.events.empty());
+        EXPECT_FALSE(SSL_is_init_finished(p.srv_ssl));
+        bufferevent_set_timeouts(p.cli, nullptr, nullptr);
+        bufferevent_enable(p.cli, EV_READ);
+        bufferevent_enable(p.srv, EV_READ | EV_WRITE);
+        ASSERT_TRUE(ssltest::handshake(base(), c, s));
+    }
+}
+
 CONF_INSTANTIATE_BACKENDS(BevSsl);
 
 }  // namespace
