@@ -1123,8 +1123,8 @@ TEST_P(HttpServerApi, ClientLeavingMidReplyLeavesTheRequestToTheProgram) {
     // request stays the program's, without a connection; sending on it does nothing and the
     // program frees it (under ASan a library that had freed it fails here).
     Seen seen;
-    evhttp_set_cb(http_, "/chunks", start_chunks_cb, &seen);
-    EXPECT_EQ(exchange("GET /chunks HTTP/1.1\r\n\r\n").substr(0, 17), "HTTP/1.1 200 OK\r\n");
+    ASSERT_EQ(evhttp_set_cb(http_, "/midreply", start_chunks_cb, &seen), 0);
+    EXPECT_EQ(exchange("GET /midreply HTTP/1.1\r\n\r\n").substr(0, 17), "HTTP/1.1 200 OK\r\n");
     ASSERT_NE(seen.req, nullptr);
     for (int i = 0; i < 500 && seen.closed < 1; ++i) {
         evbuffer *chunk = evbuffer_new();
