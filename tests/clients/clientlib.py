@@ -317,6 +317,52 @@ def build_stub_library(e, path, names, soname=None, fake=None):
     return path
 
 
+def stub_missing_evdns(e, program, fake):
+    """On reevent, lets `program` start on a build without evdns: the evdns_* names it
+    imports that the build does not export come from a stub library (build_stub_library;
+    the `fake` ones that exist in the program's imports return, the others abort), preloaded.
+    Any other missing import skips the test (exit 77). On libevent, or when the build
+    exports everything, does nothing."""
+    if e.side != "reevent":
+        return
+    name = os.path.basename(program)
+    miss, n = missing_imports(e, program)
+    other = [m for m in miss if not m.startswith("evdns_")]
+    if other:
+        print("SKIP: %s imports %d libevent symbols; reevent does not export %s"
+              % (name, n, " ".join(other)), flush=True)
+        sys.exit(SKIP)
+    if not miss:
+        log("%s imports %d libevent names, all exported by reevent: no stub" % (name, n))
+        return
+    stub = build_stub_library(e, os.path.join(e.tmp, "stub-evdns.so"), miss,
+                              fake={k: v for k, v in fake.items() if k in miss})
+    e.preload.append(stub)
+    log("%s imports %d libevent names; the %d evdns_* ones this build lacks come from the "
+        "test's stub (%s)" % (name, n, len(miss), " ".join(miss)))
+
+
+def wait_for(pred, timeout, what):
+    """Polls pred() every 50 ms until it returns something true (returned) or `timeout`
+    seconds pass (TestFailure naming `what`)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.05)
+    raise TestFailure("timed out (%g s) waiting for %s" % (timeout, what))
+
+
+def read_text(path):
+    """The file's text ("" when it cannot be read yet)."""
+    try:
+        with open(path, errors="replace") as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
 FAILURE_LOGS = []  # files whose tail is printed when a test fails (program stderr, logs)
 
 

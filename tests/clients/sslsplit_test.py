@@ -33,9 +33,9 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from clientlib import (Env, build_stub_library, check, log, main_wrapper, missing_imports,  # noqa
-                       parse_args, recv_exact, serve, show_on_failure, skip_unless_installed,
-                       verify_ldd, verify_mapped, SKIP)
+from clientlib import (check, log, main_wrapper, parse_args, recv_exact, serve,  # noqa
+                       show_on_failure, skip_unless_installed, stub_missing_evdns, verify_ldd,
+                       verify_mapped, Env)
 
 SSLSPLIT = "/usr/bin/sslsplit"
 OPENSSL = "/usr/bin/openssl"
@@ -101,19 +101,7 @@ def body():
     e = Env(args, "sslsplit")
     skip_unless_installed((SSLSPLIT, "sslsplit"), (OPENSSL, "openssl"), (CURL, "curl"))
     verify_ldd(e, SSLSPLIT)
-    if e.side == "reevent":
-        miss, n = missing_imports(e, SSLSPLIT)
-        other = [m for m in miss if not m.startswith("evdns_")]
-        if other:
-            print("SKIP: sslsplit imports what reevent does not export: %s" % " ".join(other),
-                  flush=True)
-            sys.exit(SKIP)
-        if miss:
-            stub = build_stub_library(e, os.path.join(e.tmp, "stub-evdns.so"), miss,
-                                      fake={k: v for k, v in FAKE_STUBS.items() if k in miss})
-            e.preload.append(stub)
-            log("sslsplit imports %d libevent names; %d come from the test's stub (%s)"
-                % (n, len(miss), " ".join(miss)))
+    stub_missing_evdns(e, SSLSPLIT, FAKE_STUBS)
 
     make_pki(e)
     www = os.path.join(e.tmp, "www")

@@ -41,9 +41,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from clientlib import (Env, build_stub_library, check, log, main_wrapper, missing_imports,  # noqa
-                       parse_args, show_on_failure, skip_unless_installed, verify_ldd,
-                       verify_mapped, TestFailure, SKIP)
+from clientlib import (check, log, main_wrapper, parse_args, read_text, show_on_failure,  # noqa
+                       skip_unless_installed, stub_missing_evdns, verify_ldd, verify_mapped,
+                       wait_for, Env, TestFailure)
 
 TOR = "/usr/bin/tor"
 # Used only when the build under test lacks evdns names (see the docstring). What a client
@@ -117,22 +117,6 @@ class Control:
         self.s.close()
 
 
-def wait_for(pred, timeout, what):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.05)
-    raise TestFailure("timed out (%g s) waiting for %s" % (timeout, what))
-
-
-def read(path):
-    try:
-        with open(path, errors="replace") as f:
-            return f.read()
-    except OSError:
-        return ""
 
 
 def body():
@@ -140,23 +124,7 @@ def body():
     e = Env(args, "tor")
     skip_unless_installed((TOR, "tor"))
     verify_ldd(e, TOR)
-    if e.side == "reevent":
-        miss, n = missing_imports(e, TOR)
-        other = [m for m in miss if not m.startswith("evdns_")]
-        if other:
-            print("SKIP: tor imports %d libevent symbols; reevent does not export %s"
-                  % (n, " ".join(other)), flush=True)
-            sys.exit(SKIP)
-        if miss:
-            stub = build_stub_library(e, os.path.join(e.tmp, "stub-evdns.so"), miss,
-                                      fake=FAKE_STUBS)
-            e.preload.append(stub)
-            log("tor imports %d libevent names; the %d evdns_* ones reevent lacks come from "
-                "the test's stub (%s fake, the others abort)"
-                % (n, len(miss), "/".join(sorted(set(miss) & set(FAKE_STUBS)))))
-        else:
-            log("tor imports %d libevent names, all exported by reevent (evdns included): "
-                "no stub" % n)
+    stub_missing_evdns(e, TOR, FAKE_STUBS)
 
     data = os.path.join(e.tmp, "data")
     os.mkdir(data, 0o700)
@@ -222,7 +190,7 @@ def body():
     mcd = c.cmd("GETCONF MaxCircuitDirtiness")[0]
     check(mcd == "250 MaxCircuitDirtiness=600", "after SIGHUP the file's value is back: %r"
           % mcd)
-    wait_for(lambda: read(notice).count("Received reload signal (hup)") >= 2, 10,
+    wait_for(lambda: read_text(notice).count("Received reload signal (hup)") >= 2, 10,
              "two reloads in the log")
     log("SIGNAL RELOAD and kill -HUP: both reloaded (650 NOTICE event, log, config reset)")
 
@@ -270,7 +238,7 @@ def body():
     except subprocess.TimeoutExpired:
         raise TestFailure("tor did not exit within 10 s of SIGINT")
     check(rc == 0, "tor exited %d after SIGINT" % rc)
-    text = read(notice)
+    text = read_text(notice)
     check("Interrupt: exiting cleanly" in text, "no clean exit in the log")
     log("kill -INT: exit 0 (%.2f s after start)" % (time.monotonic() - t0))
 
@@ -282,7 +250,7 @@ def body():
            and "running on Linux with Libevent" not in l]
     check(all("Initialized libevent version" in l for l in lev),
           "tor's log mentions libevent: %s" % lev)
-    stub_calls = sorted(set(re.findall(r"reevent-test-stub: (\S+)", read(out))))
+    stub_calls = sorted(set(re.findall(r"reevent-test-stub: (\S+)", read_text(out))))
     for s in stub_calls:
         check(s in FAKE_STUBS, "tor called the evdns stub %s" % s)
     log("log: no unexpected [warn]/[err], %d libevent line(s) (%s); stubs called: %s"

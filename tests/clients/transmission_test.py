@@ -42,9 +42,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from clientlib import (Env, build_stub_library, check, log, main_wrapper, missing_imports,  # noqa
-                       parse_args, show_on_failure, skip_unless_installed, verify_ldd,
-                       verify_mapped, TestFailure, SKIP)
+from clientlib import (check, log, main_wrapper, parse_args, read_text, show_on_failure,  # noqa
+                       skip_unless_installed, stub_missing_evdns, verify_ldd, verify_mapped,
+                       wait_for, Env, TestFailure)
 
 DAEMON = "/usr/bin/transmission-daemon"
 REMOTE = "/usr/bin/transmission-remote"
@@ -54,22 +54,6 @@ CURL = "/usr/bin/curl"
 FAKE_STUBS = {"evdns_base_new": "stub_handle", "evdns_base_free": None}
 
 
-def wait_for(pred, timeout, what):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.05)
-    raise TestFailure("timed out (%g s) waiting for %s" % (timeout, what))
-
-
-def read(path):
-    try:
-        with open(path, errors="replace") as f:
-            return f.read()
-    except OSError:
-        return ""
 
 
 def body():
@@ -78,18 +62,7 @@ def body():
     skip_unless_installed((DAEMON, "transmission-daemon"), (REMOTE, "transmission-cli"),
                           (CREATE, "transmission-cli"), (CURL, "curl"))
     verify_ldd(e, DAEMON)
-    if e.side == "reevent":
-        miss, n = missing_imports(e, DAEMON)
-        other = [m for m in miss if not m.startswith("evdns_")]
-        if other:
-            print("SKIP: transmission-daemon imports %d libevent symbols; reevent does not "
-                  "export %s" % (n, " ".join(other)), flush=True)
-            sys.exit(SKIP)
-        if miss:
-            log("stubbing what this build does not export: %s" % " ".join(miss))
-            stub = build_stub_library(e, os.path.join(e.tmp, "stub-evdns.so"), miss,
-                                      fake=FAKE_STUBS)
-            e.preload.append(stub)
+    stub_missing_evdns(e, DAEMON, FAKE_STUBS)
 
     config = os.path.join(e.tmp, "config")
     data = os.path.join(e.tmp, "data")
@@ -181,7 +154,7 @@ def body():
         rc = p.wait(timeout=10)
         rc = 0
     check(rc == 0, "transmission-daemon exited %d after SIGTERM" % rc)
-    text = read(out)
+    text = read_text(out)
     aborted = re.findall(r"reevent-test-stub: (\S+) called, not provided", text)
     check(not aborted, "stubs that abort were called: %s" % aborted)
     fakes = sorted(set(re.findall(r"reevent-test-stub: (\S+) called \(fake\)", text)))
