@@ -76,6 +76,32 @@ bool read_name(const unsigned char *msg, size_t len, size_t *pos, char *out, siz
     return true;
 }
 
+namespace {
+
+// One resource record's fixed part; the owner name is read past and dropped.
+struct Record {
+    uint16_t type, cls, rdlen;
+    uint32_t ttl;
+    size_t rdata;  // offset of the record's data in the message
+};
+
+// Reads the record at *pos and moves *pos past its data; false when it runs off the end.
+bool read_record(const unsigned char *msg, size_t len, size_t *pos, Record &rr) noexcept {
+    char owner[kMaxName + 1];
+    if (!read_name(msg, len, pos, owner, sizeof owner) || *pos + 10 > len) return false;
+    const unsigned char *f = msg + *pos;
+    rr.type = get16(f);
+    rr.cls = get16(f + 2);
+    rr.ttl = get32(f + 4);
+    rr.rdlen = get16(f + 8);
+    rr.rdata = *pos + 10;
+    if (rr.rdata + rr.rdlen > len) return false;
+    *pos = rr.rdata + rr.rdlen;
+    return true;
+}
+
+}  // namespace
+
 bool parse_reply(const unsigned char *msg, size_t len, uint16_t want, Reply &out) noexcept {
     if (len < 12) return false;
     out.id = get16(msg);
@@ -92,16 +118,11 @@ bool parse_reply(const unsigned char *msg, size_t len, uint16_t want, Reply &out
     if (want == 0) want = out.qtype;
     bool have_ttl = false;
     for (uint16_t i = 0; i < an; ++i) {
-        char owner[kMaxName + 1];
-        if (!read_name(msg, len, &pos, owner, sizeof owner)) return false;
-        if (pos + 10 > len) return false;
-        uint16_t type = get16(msg + pos), cls = get16(msg + pos + 2);
-        uint32_t ttl = get32(msg + pos + 4);
-        uint16_t rdlen = get16(msg + pos + 8);
-        pos += 10;
-        if (pos + rdlen > len) return false;
-        size_t rdata = pos;
-        pos += rdlen;
+        Record rr;
+        if (!read_record(msg, len, &pos, rr)) return false;
+        const uint16_t type = rr.type, cls = rr.cls, rdlen = rr.rdlen;
+        const uint32_t ttl = rr.ttl;
+        const size_t rdata = rr.rdata;
         if (type == kTypeCname && !out.cname[0]) {
             // Kept for AI_CANONNAME (an unreadable target is simply not kept).
             size_t p = rdata;
@@ -130,17 +151,11 @@ bool parse_reply(const unsigned char *msg, size_t len, uint16_t want, Reply &out
     if (out.count > 0) return true;
     // A negative answer: the caller gets the SOA's caching time (RFC 2308), as libevent gives.
     for (uint16_t i = 0; i < ns; ++i) {
-        char owner[kMaxName + 1];
-        if (!read_name(msg, len, &pos, owner, sizeof owner)) return false;
-        if (pos + 10 > len) return false;
-        uint16_t type = get16(msg + pos), cls = get16(msg + pos + 2);
-        uint32_t ttl = get32(msg + pos + 4);
-        uint16_t rdlen = get16(msg + pos + 8);
-        pos += 10;
-        if (pos + rdlen > len) return false;
-        size_t p = pos;
-        pos += rdlen;
-        if (type != kTypeSoa || cls != kClassIn) continue;
+        Record rr;
+        if (!read_record(msg, len, &pos, rr)) return false;
+        if (rr.type != kTypeSoa || rr.cls != kClassIn) continue;
+        const uint32_t ttl = rr.ttl;
+        size_t p = rr.rdata;
         char mname[kMaxName + 1], rname[kMaxName + 1];
         if (!read_name(msg, len, &p, mname, sizeof mname) || !read_name(msg, len, &p, rname, sizeof rname) ||
             p + 20 > len)
