@@ -373,8 +373,9 @@ class Runner:
                 self.errors.append("loadgen %s: %s" % (what, p.stderr.strip()[-200:]))
                 return None
             r = json.loads(p.stdout)
-            if cpu0 is not None and cpu1 is not None and units(r):
-                # server CPU per unit, including connection setup and warm-up
+            if cpu0 is not None and cpu1 is not None and cpu1 > cpu0 and units(r):
+                # server CPU per unit, including connection setup and warm-up (none when the
+                # server used less than one clock tick: no number rather than 0)
                 r[cpu_key] = (cpu1 - cpu0) * 1e6 / units(r)
             return r
         finally:
@@ -671,6 +672,8 @@ class Report:
         return ratio_stats(self.side_values(group, a, name), self.side_values(group, b, name))
 
     def target(self, what, goal, measured, ok):
+        if ok is None and measured == "–":
+            return  # not measured in this run (a partial run)
         state = "n/a" if ok is None else ("met" if ok else "**not met**")
         self.targets.append("| %s | %s | %s | %s |" % (what, goal, measured, state))
 
@@ -892,7 +895,7 @@ class Report:
                                 openssl_version(), self.r.cpu),
                             "msgs_per_s", "msg/s", "server_cpu_us_per_msg", "server µs/msg")
         self.server_section("http", "HTTP request/response (evhttp; raw-socket load generator in a separate process)",
-                            "Server `bench_http_server_<lib>`: `evhttp_bind_socket`, a generic callback "
+                            "Server `bench_http_server_<lib>`: `evhttp_bind_socket_with_handle`, a generic callback "
                             "answering `GET /<n>` with an n-byte body (`evbuffer_add` into a fresh evbuffer, "
                             "`Content-Type` header, `evhttp_send_reply`). Load generator `http_loadgen` "
                             "(raw sockets and epoll, no libevent) on the other CPU: C keep-alive HTTP/1.1 "
@@ -992,7 +995,7 @@ class Report:
         self.w("|---|---:|---:|---:|---|---|---:|---:|")
         for key, sides in res.items():
             def vals(s, k):
-                return [x[k] for x in sides.get(s, []) if k in x]
+                return [x[k] for x in sides.get(s, []) if x.get(k)]
             def m(s, k, f):
                 v = med(vals(s, k))
                 return f % v if v is not None else "–"
@@ -1150,9 +1153,17 @@ def main():
     ap.add_argument("--echo-configs", default="", help="e.g. 50x64,500x16384 (connections x bytes)")
     ap.add_argument("--echo-backends", default="", help="e.g. epoll,poll")
     ap.add_argument("--group", default="", help="comma list of workload groups (default: all)")
+    ap.add_argument("--report-only", default="", help="write the report from a saved results.json, run nothing")
     args = ap.parse_args()
     args.tmp = tempfile.mkdtemp(prefix="reevent-bench.")
     r = Runner(args)
+    if args.report_only:
+        with open(args.report_only) as f:
+            r.results = json.load(f)
+        rep = Report(r, args)
+        rep.date = datetime.datetime.utcfromtimestamp(os.path.getmtime(args.report_only)).strftime("%Y-%m-%d %H:%M UTC")
+        rep.write(args.out)
+        return 0
     only = set(x for x in args.only.split(",") if x)
     t0 = time.time()
     if not only or "groups" in only:
