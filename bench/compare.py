@@ -811,7 +811,7 @@ class Report:
                "median is bold and the min–max of the per-slice ratios follows. `raw epoll` is the "
                "hand-written ceiling in `bench/raw/` and `bench/echo/raw_echo_server.cpp`." % self.r.cpu)
         self.w()
-        self.w("Reproduce: `bench/run.sh` (full run, about 15 minutes, installs gnuplot-nox and valgrind "
+        self.w("Reproduce: `bench/run.sh` (full run, about 20 minutes, installs gnuplot-nox and valgrind "
                "if missing) or `cmake --build --preset bench --target bench-report`; `bench/run.sh --smoke` "
                "is a bounded check (< 60 s) that writes `build/bench/smoke/benchmarks.md`. Where a "
                "benchmark's instructions go: `bench/cg_profile.sh <binary> <benchmark name>`.")

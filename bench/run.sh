@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One command for the reevent-vs-libevent comparison:
-#   bench/run.sh            build (bench preset, Release), run everything (~15 min), write
+#   bench/run.sh            build (bench preset, Release), run everything (~20 min), write
 #                           docs/benchmarks.md and docs/plots/*.png
 #   bench/run.sh --smoke    bounded (< 60 s): build, run a few benchmarks of every kind once,
 #                           write build/bench/smoke/benchmarks.md (proves the suite works)
