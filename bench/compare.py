@@ -86,6 +86,18 @@ AVA = [
 
 ECHO_CONFIGS = [(1, 64), (50, 64), (500, 64), (1, 16384), (50, 16384), (500, 16384)]
 ECHO_DEPTH = {64: 8, 16384: 4}
+# TLS echo (libevent_openssl) and HTTP (evhttp): (mode, connections, message/body bytes).
+TLS_CONFIGS = [("socket", 1, 64), ("socket", 50, 64), ("socket", 1, 16384), ("socket", 50, 16384),
+               ("filter", 50, 64), ("filter", 50, 16384)]
+# HTTP: (connections, body bytes, nodelay|nagle); nagle = TCP_NODELAY left off on the server.
+HTTP_CONFIGS = [(1, 100, "nodelay"), (50, 100, "nodelay"), (1, 65536, "nodelay"), (50, 65536, "nodelay"),
+                (50, 100, "nagle"), (1, 65536, "nagle")]
+# Instruction counts of the servers: (kind, mode, conns, size, warm-up units, counted units);
+# units are echoed messages (tls) or answered requests (http).
+SERVER_CALLGRIND = [("tls", "socket", 1, 64, 1000, 3000), ("tls", "socket", 50, 64, 2000, 5000),
+                    ("tls", "socket", 50, 16384, 200, 500), ("tls", "filter", 50, 64, 2000, 5000),
+                    ("http", "", 1, 100, 500, 2000), ("http", "", 50, 100, 1000, 3000),
+                    ("http", "", 50, 65536, 200, 500)]
 
 
 def log(*a):
@@ -326,35 +338,45 @@ class Runner:
             return None
 
     def echo_slice(self, side, backend, conns, size, seconds):
-        port = self.free_port()
-        cmd = self.echo_server_cmd(side, backend, port)
+        cmd = self.echo_server_cmd(side, backend, 0)
         if not cmd:
             return None
+        lg = [os.path.join(self.bindir, "echo_loadgen"), None, str(conns), str(size),
+              str(ECHO_DEPTH[size]), "%g" % seconds, "0.2"]
+        return self.server_slice(cmd, lg, lambda r: r["bytes"] / size, "server_cpu_us_per_msg",
+                                 "%s/%s C=%d S=%d" % (side, backend, conns, size), seconds)
+
+    def server_slice(self, cmd, lg, units, cpu_key, what, seconds):
+        """One slice of a server workload: server pinned to the measured CPU, load generator
+        (a separate process, other CPU) run once; cmd[1] and lg[1] are the port. Returns the
+        load generator's JSON plus the server's CPU µs per unit (units(r): messages, requests)."""
+        port = self.free_port()
+        cmd = [cmd[0], str(port)] + cmd[2:]
+        lg = [lg[0], str(port)] + lg[2:]
         srv = subprocess.Popen(self.taskset(self.cpu) + cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             ready, _, _ = select.select([srv.stdout], [], [], 10)
             line = srv.stdout.readline() if ready else ""
             if not line.startswith("READY"):
                 srv.kill()
-                self.errors.append("echo server %s/%s did not start: %s" % (side, backend, srv.stderr.read()[-200:]))
+                self.errors.append("server %s did not start: %s" % (what, srv.stderr.read()[-200:]))
                 return None
             cpu0 = self.cpu_seconds(srv.pid)
-            lg = [os.path.join(self.bindir, "echo_loadgen"), str(port), str(conns), str(size),
-                  str(ECHO_DEPTH[size]), "%g" % seconds, "0.2"]
             other = 0 if self.cpu != 0 else 1
             try:
                 p = subprocess.run(self.taskset(other) + lg, capture_output=True, text=True, timeout=seconds + 60)
             except subprocess.TimeoutExpired:
-                self.errors.append("loadgen timeout %s/%s C=%d S=%d" % (side, backend, conns, size))
+                self.errors.append("loadgen timeout %s" % what)
                 return None
             cpu1 = self.cpu_seconds(srv.pid)
             if p.returncode != 0:
-                self.errors.append("loadgen %s/%s C=%d S=%d: %s" % (side, backend, conns, size, p.stderr.strip()[-200:]))
+                self.errors.append("loadgen %s: %s" % (what, p.stderr.strip()[-200:]))
                 return None
             r = json.loads(p.stdout)
-            if cpu0 is not None and cpu1 is not None and r["bytes"]:
-                # server CPU per echoed message, including connection setup and warm-up
-                r["server_cpu_us_per_msg"] = (cpu1 - cpu0) * 1e6 / (r["bytes"] / size)
+            if cpu0 is not None and cpu1 is not None and cpu1 > cpu0 and units(r):
+                # server CPU per unit, including connection setup and warm-up (none when the
+                # server used less than one clock tick: no number rather than 0)
+                r[cpu_key] = (cpu1 - cpu0) * 1e6 / units(r)
             return r
         finally:
             srv.send_signal(signal.SIGKILL)
@@ -388,6 +410,136 @@ class Runner:
                             res.setdefault(key, {}).setdefault(side, []).append(v)
         log("echo             %5.1fs" % (time.time() - t0))
         self.results["echo"] = res
+
+
+    # ---- TLS echo and HTTP ---------------------------------------------------------------
+    def interleave_servers(self, configs, key_of, slice_of, seconds, rounds):
+        """configs interleaved like echo: per config, rounds of reevent/libevent, order
+        reversed every round. Returns {key: {side: [slice dicts]}}."""
+        res = {}
+        for cfg in configs:
+            key = key_of(cfg)
+            for r in range(rounds):
+                for side in (("reevent", "libevent") if r % 2 == 0 else ("libevent", "reevent")):
+                    v = slice_of(side, cfg, seconds)
+                    if v:
+                        res.setdefault(key, {}).setdefault(side, []).append(v)
+        return res
+
+    def tls_slice(self, side, cfg, seconds):
+        mode, conns, size = cfg
+        exe = self.binary("tls_echo_server", side)
+        lgexe = os.path.join(self.bindir, "echo_loadgen_tls")
+        if not exe or not os.path.exists(lgexe):
+            return None
+        lg = [lgexe, None, str(conns), str(size), str(ECHO_DEPTH[size]), "%g" % seconds, "0.2"]
+        return self.server_slice([exe, None, "epoll", mode], lg, lambda r: r["bytes"] / size,
+                                 "server_cpu_us_per_msg", "tls %s/%s C=%d S=%d" % (side, mode, conns, size), seconds)
+
+    def http_slice(self, side, cfg, seconds):
+        conns, body, delay = cfg
+        exe = self.binary("http_server", side)
+        lgexe = os.path.join(self.bindir, "http_loadgen")
+        if not exe or not os.path.exists(lgexe):
+            return None
+        lg = [lgexe, None, str(conns), str(body), "%g" % seconds, "0.2"]
+        return self.server_slice([exe, None, "epoll", delay], lg, lambda r: r["requests"],
+                                 "server_cpu_us_per_req", "http %s C=%d B=%d %s" % (side, conns, body, delay), seconds)
+
+    def run_tls(self):
+        smoke = self.a.smoke
+        configs = [("socket", 50, 64)] if smoke else TLS_CONFIGS
+        t0 = time.time()
+        self.results["tls"] = self.interleave_servers(
+            configs, lambda c: "tls_echo/%s/conns:%d/size:%d" % c, self.tls_slice,
+            0.3 if smoke else 1.0, 1 if smoke else (self.a.rounds or 4))
+        log("tls echo         %5.1fs" % (time.time() - t0))
+
+    def run_http(self):
+        smoke = self.a.smoke
+        configs = [(50, 100, "nodelay")] if smoke else HTTP_CONFIGS
+        t0 = time.time()
+        self.results["http"] = self.interleave_servers(
+            configs, lambda c: "http/epoll/conns:%d/body:%d" % c[:2] + ("/nagle" if c[2] == "nagle" else ""),
+            self.http_slice,
+            0.3 if smoke else 1.0, 1 if smoke else (self.a.rounds or 4))
+        log("http             %5.1fs" % (time.time() - t0))
+
+    def callgrind_server(self, kind, side, mode, conns, size, warm, count):
+        """Instructions per unit of a server process: the server runs under callgrind with
+        collection off, turns it on after `warm` units and exits `count` units later
+        (bench/common/server_cg.h); the load generator just keeps it busy."""
+        if kind == "tls":
+            exe = self.binary("tls_echo_server", side)
+            lgexe = os.path.join(self.bindir, "echo_loadgen_tls")
+            env_units = (warm * size, count * size)
+        else:
+            exe = self.binary("http_server", side)
+            lgexe = os.path.join(self.bindir, "http_loadgen")
+            env_units = (warm, count)
+        if not exe or not os.path.exists(lgexe):
+            return None
+        port = self.free_port()
+        fd, outfile = tempfile.mkstemp(prefix="cg.", dir=self.a.tmp)
+        os.close(fd)
+        cmd = ["valgrind", "--tool=callgrind", "--collect-atstart=no", "--callgrind-out-file=" + outfile,
+               exe, str(port), "epoll"] + ([mode] if kind == "tls" else [])
+        if kind == "tls":
+            lg = [lgexe, str(port), str(conns), str(size), str(ECHO_DEPTH[size]), "600", "0"]
+        else:
+            lg = [lgexe, str(port), str(conns), str(size), "600", "0"]
+        env = dict(os.environ, BENCH_CG_WARM=str(env_units[0]), BENCH_CG_COUNT=str(env_units[1]))
+        what = "callgrind %s %s/%s C=%d S=%d" % (kind, side, mode, conns, size)
+        srv = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        lgp = None
+        try:
+            ready, _, _ = select.select([srv.stdout], [], [], 60)
+            if not ready or not srv.stdout.readline().startswith("READY"):
+                self.errors.append("%s: server did not start" % what)
+                return None
+            lgp = subprocess.Popen(lg, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                _, err = srv.communicate(timeout=300)
+            except subprocess.TimeoutExpired:
+                self.errors.append("%s: timeout" % what)
+                return None
+        finally:
+            if lgp:
+                lgp.kill()
+                lgp.wait()
+            if srv.poll() is None:
+                srv.kill()
+                srv.wait()
+        m = re.search(r"^CG_UNITS (\d+)$", err, re.M)
+        total = None
+        with open(outfile) as f:
+            for line in f:
+                if line.startswith("totals:") or line.startswith("summary:"):
+                    total = int(line.split()[1])
+        os.unlink(outfile)
+        if not m or total is None:
+            self.errors.append("%s: no data" % what)
+            return None
+        units = int(m.group(1)) / (size if kind == "tls" else 1)
+        return total / units if units else None
+
+    def run_callgrind_servers(self):
+        if not shutil.which("valgrind"):
+            return
+        configs = [("http", "", 1, 100, 100, 300)] if self.a.smoke else SERVER_CALLGRIND
+        res = {}
+        t0 = time.time()
+        for kind, mode, conns, size, warm, count in configs:
+            if kind == "tls":
+                key = "tls_echo/%s/conns:%d/size:%d" % (mode, conns, size)
+            else:
+                key = "http/epoll/conns:%d/body:%d" % (conns, size)
+            for side in ("reevent", "libevent"):
+                v = self.callgrind_server(kind, side, mode, conns, size, warm, count)
+                if v is not None:
+                    res.setdefault(key, {})[side] = v
+        log("callgrind srv    %5.1fs" % (time.time() - t0))
+        self.results["callgrind_servers"] = res
 
 
 # ---- analysis ------------------------------------------------------------------------------
@@ -520,6 +672,8 @@ class Report:
         return ratio_stats(self.side_values(group, a, name), self.side_values(group, b, name))
 
     def target(self, what, goal, measured, ok):
+        if ok is None and measured == "–":
+            return  # not measured in this run (a partial run)
         state = "n/a" if ok is None else ("met" if ok else "**not met**")
         self.targets.append("| %s | %s | %s | %s |" % (what, goal, measured, state))
 
@@ -586,6 +740,28 @@ class Report:
                             "reevent %s, libevent %s" % ("%.0f B" % rv if rv is not None else "–",
                                                          "%.0f B" % lv if lv is not None else "–"),
                             None if rv is None or lv is None else rv <= lv + 0.5)
+        # TLS echo and HTTP: the same bar as the rest, in throughput and in server instructions
+        for group, rate in (("tls", "msgs_per_s"), ("http", "reqs_per_s")):
+            res = self.r.results.get(group, {})
+            rows = []
+            for key, sides in res.items():
+                st = ratio_stats([x[rate] for x in sides.get("reevent", [])],
+                                 [x[rate] for x in sides.get("libevent", [])])
+                if st:
+                    rows.append((st[0], key, st))
+            if rows:
+                rows.sort()
+                below = [r for r in rows if r[0] < 1.0]
+                self.target("%s throughput reevent/libevent, every workload" % ("TLS echo" if group == "tls" else "HTTP"),
+                            "≥ 1.00", "worst %s (`%s`); %d of %d below 1.0" % (fmt_ratio(rows[0][2]), rows[0][1],
+                                                                          len(below), len(rows)), not below)
+        srv = sorted(((c["reevent"] / c["libevent"], n) for n, c in self.r.results.get("callgrind_servers", {}).items()
+                      if "reevent" in c and "libevent" in c), reverse=True)
+        if srv:
+            over = ["`%s` %.2f" % (n, x) for x, n in srv if x > 1.0]
+            self.target("server instructions reevent/libevent (TLS echo, HTTP)", "≤ 1.00",
+                        "%d of %d above 1.0%s" % (len(over), len(srv), (": " + ", ".join(over)) if over else ""),
+                        not over)
         # the bar for all: ratio <= 1.0 on epoll (and backend-less evbuffer)
         worst = []
         for g in ("dispatch", "dispatch_timeout", "churn", "overhead", "timers", "evbuffer", "bufferevent", "lock"):
@@ -622,8 +798,11 @@ class Report:
         sides = open(sides_file).read().strip().splitlines() if os.path.exists(sides_file) else []
         self.w("# reevent vs libevent 2.1.12: benchmarks")
         self.w()
-        self.w("Generated by `bench/run.sh%s` on %s, commit `%s`, on %s (%d CPUs, %s). "
-               "Method: `docs/parts/design-bench.md`." % (" --smoke" if a.smoke else "", self.date, commit,
+        how = "bench/run.sh%s" % (" --smoke" if a.smoke else "")
+        if a.only:
+            how = "bench/compare.py%s --only %s" % (" --smoke" if a.smoke else "", a.only)
+        self.w("Generated by `%s` on %s, commit `%s`, on %s (%d CPUs, %s). "
+               "Method: `docs/parts/design-bench.md`." % (how, self.date, commit,
                                                            os.uname().nodename, os.cpu_count(), os.uname().release))
         self.w()
         self.w("How to read: every time is **CPU time per operation** (per callback for the dispatch and lock "
@@ -632,7 +811,7 @@ class Report:
                "median is bold and the min–max of the per-slice ratios follows. `raw epoll` is the "
                "hand-written ceiling in `bench/raw/` and `bench/echo/raw_echo_server.cpp`." % self.r.cpu)
         self.w()
-        self.w("Reproduce: `bench/run.sh` (full run, about 15 minutes, installs gnuplot-nox and valgrind "
+        self.w("Reproduce: `bench/run.sh` (full run, about 20 minutes, installs gnuplot-nox and valgrind "
                "if missing) or `cmake --build --preset bench --target bench-report`; `bench/run.sh --smoke` "
                "is a bounded check (< 60 s) that writes `build/bench/smoke/benchmarks.md`. Where a "
                "benchmark's instructions go: `bench/cg_profile.sh <binary> <benchmark name>`.")
@@ -704,6 +883,27 @@ class Report:
                          "`event_active:100`) or per add+del pair (`timer_add_del`).")
         self.lock_summary()
         self.echo_section()
+        self.server_section("tls", "TLS echo over loopback (libevent_openssl; separate load-generator process)",
+                            "Server `bench_tls_echo_server_<lib>`: `evconnlistener`, then per connection "
+                            "`bufferevent_openssl_socket_new` on the accepted fd (`socket`) or "
+                            "`bufferevent_openssl_filter_new` over a socket bufferevent (`filter`), "
+                            "`BUFFEREVENT_SSL_ACCEPTING`, the read callback moves the decrypted input to "
+                            "the output. Self-signed P-256 certificate made in memory at start-up; TLS 1.3 "
+                            "(OpenSSL %s, the same for both sides). Load generator `echo_loadgen_tls` "
+                            "(OpenSSL client, no libevent) on the other CPU, C connections each keeping 8 "
+                            "(64 B) or 4 (16 KiB) messages in flight. Server pinned to CPU %d." % (
+                                openssl_version(), self.r.cpu),
+                            "msgs_per_s", "msg/s", "server_cpu_us_per_msg", "server µs/msg")
+        self.server_section("http", "HTTP request/response (evhttp; raw-socket load generator in a separate process)",
+                            "Server `bench_http_server_<lib>`: `evhttp_bind_socket_with_handle`, a generic callback "
+                            "answering `GET /<n>` with an n-byte body (`evbuffer_add` into a fresh evbuffer, "
+                            "`Content-Type` header, `evhttp_send_reply`). Load generator `http_loadgen` "
+                            "(raw sockets and epoll, no libevent) on the other CPU: C keep-alive HTTP/1.1 "
+                            "connections, one request outstanding on each. TCP_NODELAY is set on the "
+                            "listening socket (inherited by accepted sockets) as in the echo servers; the "
+                            "`/nagle` rows leave it off, as a bare evhttp program has it. Server pinned to "
+                            "CPU %d." % self.r.cpu,
+                            "reqs_per_s", "req/s", "server_cpu_us_per_req", "server µs/req")
         self.memory_section()
         self.callgrind_section()
         if self.r.errors:
@@ -779,6 +979,49 @@ class Report:
                 m("reevent", "server_cpu_us_per_msg", "%.2f"), m("libevent", "server_cpu_us_per_msg", "%.2f"),
                 m("raw", "server_cpu_us_per_msg", "%.2f")))
         self.w()
+
+    def server_section(self, group, title, note, rate_key, rate_unit, cpu_key, cpu_unit):
+        res = self.r.results.get(group)
+        if not res:
+            return
+        self.w("### %s" % title)
+        self.w()
+        self.w(note + " Medians over interleaved 1 s slices (reevent, libevent, order reversed "
+               "every round); ratios per round, median and min–max; server CPU per unit from "
+               "`/proc/<pid>/stat` (user + system, connection setup and warm-up included). Measured %s." % self.date)
+        self.w()
+        self.w("| workload | reevent %s | libevent %s | reevent/libevent throughput | MB/s (re / le) | "
+               "%s (re / le) | reevent/libevent CPU per unit | slices |" % (rate_unit, rate_unit, cpu_unit))
+        self.w("|---|---:|---:|---:|---|---|---:|---:|")
+        for key, sides in res.items():
+            def vals(s, k):
+                return [x[k] for x in sides.get(s, []) if x.get(k)]
+            def m(s, k, f):
+                v = med(vals(s, k))
+                return f % v if v is not None else "–"
+            self.w("| `%s` | %s | %s | %s | %s / %s | %s / %s | %s | %d / %d |" % (
+                key, m("reevent", rate_key, "%.0f"), m("libevent", rate_key, "%.0f"),
+                fmt_ratio(ratio_stats(vals("reevent", rate_key), vals("libevent", rate_key))),
+                m("reevent", "mb_per_s", "%.1f"), m("libevent", "mb_per_s", "%.1f"),
+                m("reevent", cpu_key, "%.2f"), m("libevent", cpu_key, "%.2f"),
+                fmt_ratio(ratio_stats(vals("reevent", cpu_key), vals("libevent", cpu_key))),
+                len(sides.get("reevent", [])), len(sides.get("libevent", []))))
+        self.w()
+        cg = self.r.results.get("callgrind_servers", {})
+        rows = [(k, v) for k, v in cg.items() if k.split("/")[0] == ("tls_echo" if group == "tls" else "http")]
+        if rows:
+            self.w("User-space instructions of the server process per %s (callgrind, steady state: "
+                   "collection on after a warm-up, off a fixed number of units later; "
+                   "`bench/common/server_cg.h`). Includes OpenSSL's own instructions for TLS "
+                   "(the same library on both sides)." % ("echoed message" if group == "tls" else "request"))
+            self.w()
+            self.w("| workload | reevent Ir | libevent Ir | reevent/libevent |")
+            self.w("|---|---:|---:|---:|")
+            for k, v in rows:
+                rl = "%.2f" % (v["reevent"] / v["libevent"]) if "reevent" in v and "libevent" in v else "–"
+                self.w("| `%s` | %s | %s | %s |" % (k, "%.0f" % v["reevent"] if "reevent" in v else "–",
+                                                    "%.0f" % v["libevent"] if "libevent" in v else "–", rl))
+            self.w()
 
     def memory_section(self):
         mem = self.r.results.get("memory")
@@ -885,6 +1128,13 @@ def plots(runner, outdir, tmp):
         subprocess.run(["gnuplot"], input="\n".join(gp), text=True, capture_output=True)
 
 
+def openssl_version():
+    try:
+        return subprocess.run(["openssl", "version"], capture_output=True, text=True).stdout.split()[1]
+    except (OSError, IndexError):
+        return "?"
+
+
 def gnuplot_has(term):
     p = subprocess.run(["gnuplot", "-e", "set terminal"], capture_output=True, text=True)
     return term in (p.stdout + p.stderr)
@@ -897,15 +1147,23 @@ def main():
     ap.add_argument("--plots", default=os.path.join(ROOT, "docs", "plots"))
     ap.add_argument("--cpu", type=int, default=1)
     ap.add_argument("--smoke", action="store_true")
-    ap.add_argument("--only", default="", help="comma list: groups,ava,memory,callgrind,echo")
+    ap.add_argument("--only", default="", help="comma list: groups,ava,memory,callgrind,echo,tls,http,cgserver")
     ap.add_argument("--min-time", type=float, default=0, help="override --benchmark_min_time per slice")
     ap.add_argument("--rounds", type=int, default=0, help="override the number of interleaved rounds")
     ap.add_argument("--echo-configs", default="", help="e.g. 50x64,500x16384 (connections x bytes)")
     ap.add_argument("--echo-backends", default="", help="e.g. epoll,poll")
     ap.add_argument("--group", default="", help="comma list of workload groups (default: all)")
+    ap.add_argument("--report-only", default="", help="write the report from a saved results.json, run nothing")
     args = ap.parse_args()
     args.tmp = tempfile.mkdtemp(prefix="reevent-bench.")
     r = Runner(args)
+    if args.report_only:
+        with open(args.report_only) as f:
+            r.results = json.load(f)
+        rep = Report(r, args)
+        rep.date = datetime.datetime.utcfromtimestamp(os.path.getmtime(args.report_only)).strftime("%Y-%m-%d %H:%M UTC")
+        rep.write(args.out)
+        return 0
     only = set(x for x in args.only.split(",") if x)
     t0 = time.time()
     if not only or "groups" in only:
@@ -916,8 +1174,14 @@ def main():
         r.run_memory()
     if not only or "echo" in only:
         r.run_echo()
+    if not only or "tls" in only:
+        r.run_tls()
+    if not only or "http" in only:
+        r.run_http()
     if not only or "callgrind" in only:
         r.run_callgrind()
+    if not only or "callgrind" in only or "cgserver" in only:
+        r.run_callgrind_servers()
     if not args.smoke:
         plots(r, args.plots, args.tmp)
     with open(os.path.join(args.tmp, "results.json"), "w") as f:

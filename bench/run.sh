@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # One command for the reevent-vs-libevent comparison:
-#   bench/run.sh            build (bench preset, Release), run everything (~15 min), write
+#   bench/run.sh            build (bench preset, Release), run everything (~20 min), write
 #                           docs/benchmarks.md and docs/plots/*.png
 #   bench/run.sh --smoke    bounded (< 60 s): build, run a few benchmarks of every kind once,
 #                           write build/bench/smoke/benchmarks.md (proves the suite works)
 # Options: --no-build, --build-dir DIR, --cpu N (CPU the measured side is pinned to),
-#          --only groups,ava,memory,echo,callgrind
+#          --only groups,ava,memory,echo,tls,http,callgrind
 # Also reachable as `cmake --build --preset bench --target bench-report` (or bench-smoke).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -48,7 +48,7 @@ if [ "$build" = 1 ]; then
     fi
     # The libevent sides and the raw ceilings always build; a reevent side that fails to
     # build (an area half-written) is skipped and reported, not fatal.
-    targets=$(cd "$build_dir" && ninja -t targets all | sed -n 's/^\(bench_[a-z_]*\|echo_[a-z_]*\): .*/\1/p' | sort -u)
+    targets=$(cd "$build_dir" && ninja -t targets all | sed -n 's/^\(bench_[a-z_]*\|echo_[a-z_]*\|http_[a-z_]*\): .*/\1/p' | sort -u)
     for t in $targets; do
         if ! ninja -C "$build_dir" -j2 "$t" >"$build_dir/build-$t.log" 2>&1; then
             echo "[bench] $t failed to build (see $build_dir/build-$t.log); skipped" >&2

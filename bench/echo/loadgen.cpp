@@ -2,6 +2,8 @@
 // only thing in its process. C connections to 127.0.0.1:<port>; each keeps `depth`
 // fixed-size messages in flight: whenever a whole message has come back it sends another.
 // Counts echoed bytes over the measured window (after a warm-up) and prints one JSON line.
+// Built a second time with LOADGEN_TLS=1 (echo_loadgen_tls): the same loop over OpenSSL
+// client connections (TLS 1.3, certificate not verified), for the TLS echo server.
 //
 //   echo_loadgen <port> <conns> <msg_size> <depth> <seconds> [warmup_seconds]
 #include <arpa/inet.h>
@@ -20,6 +22,11 @@
 #include <ctime>
 #include <vector>
 
+#if LOADGEN_TLS
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#endif
+
 namespace {
 
 struct Conn {
@@ -27,7 +34,47 @@ struct Conn {
     size_t to_send = 0;   // bytes queued but not yet accepted by the socket
     size_t recv_partial = 0;
     bool want_out = false;
+#if LOADGEN_TLS
+    SSL *ssl = nullptr;
+    size_t retry_len = 0;  // OpenSSL wants a write that returned WANT_WRITE repeated as is
+#endif
 };
+
+// read/write on a connection: plain syscalls, or TLS records. -1 with errno EAGAIN when
+// nothing can move now, 0 on end of stream.
+ssize_t conn_read(Conn &c, char *buf, size_t len) {
+#if LOADGEN_TLS
+    int r = SSL_read(c.ssl, buf, static_cast<int>(len));
+    if (r > 0) return r;
+    int e = SSL_get_error(c.ssl, r);
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+        errno = EAGAIN;
+        return -1;
+    }
+    if (e == SSL_ERROR_ZERO_RETURN) return 0;
+    errno = EIO;
+    return -1;
+#else
+    return read(c.fd, buf, len);
+#endif
+}
+
+ssize_t conn_write(Conn &c, const char *buf, size_t len) {
+#if LOADGEN_TLS
+    if (c.retry_len) len = c.retry_len;
+    int w = SSL_write(c.ssl, buf, static_cast<int>(len));
+    if (w > 0) {
+        c.retry_len = 0;
+        return w;
+    }
+    int e = SSL_get_error(c.ssl, w);
+    if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ) c.retry_len = len;
+    errno = EAGAIN;
+    return -1;
+#else
+    return write(c.fd, buf, len);
+#endif
+}
 
 double now_s() {
     timespec ts;
@@ -61,6 +108,11 @@ int main(int argc, char **argv) {
     sin.sin_family = AF_INET;
     sin.sin_port = htons(static_cast<uint16_t>(port));
     sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+#if LOADGEN_TLS
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
+    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+#endif
     int ep = epoll_create1(EPOLL_CLOEXEC);
     std::vector<Conn> conns(static_cast<size_t>(nconn));
     for (int i = 0; i < nconn; ++i) {
@@ -71,6 +123,16 @@ int main(int argc, char **argv) {
             std::perror("connect");
             return 1;
         }
+#if LOADGEN_TLS
+        // Blocking handshake while connecting; the server does its side in its loop.
+        conns[i].ssl = SSL_new(ctx);
+        SSL_set_fd(conns[i].ssl, fd);
+        if (SSL_connect(conns[i].ssl) != 1) {
+            std::fprintf(stderr, "loadgen: TLS handshake failed: %s\n",
+                         ERR_error_string(ERR_get_error(), nullptr));
+            return 1;
+        }
+#endif
         int fl = 1;
         ioctl(fd, FIONBIO, &fl);
         conns[i].fd = fd;
@@ -93,7 +155,13 @@ int main(int argc, char **argv) {
         for (int i = 0; i < n; ++i) {
             Conn *c = static_cast<Conn *>(ready[i].data.ptr);
             if (ready[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
-                ssize_t r = read(c->fd, g_in, sizeof g_in);
+              for (bool more = true; more;) {  // TLS: drain records already decrypted
+                ssize_t r = conn_read(*c, g_in, sizeof g_in);
+#if LOADGEN_TLS
+                more = r > 0 && SSL_pending(c->ssl) > 0;
+#else
+                more = false;
+#endif
                 if (r == 0 || (r < 0 && errno != EAGAIN)) {
                     std::fprintf(stderr, "loadgen: connection lost\n");
                     return 1;
@@ -105,10 +173,11 @@ int main(int argc, char **argv) {
                     c->recv_partial %= size;
                     c->to_send += whole * size;
                 }
+              }
             }
             if (c->to_send > 0) {
                 size_t k = c->to_send < sizeof g_out ? c->to_send : sizeof g_out;
-                ssize_t w = write(c->fd, g_out, k);
+                ssize_t w = conn_write(*c, g_out, k);
                 if (w > 0) c->to_send -= static_cast<size_t>(w);
             }
             bool want = c->to_send > 0;
