@@ -29,6 +29,7 @@
 #include <ctime>
 
 #include "backends/backend.h"
+#include "backends/epoll_report.h"
 #include "core/base.h"
 #include "core/log.h"
 #include "core/mm.h"
@@ -56,17 +57,6 @@ std::atomic<int> g_have_pwait2{-1};
 std::atomic<int> g_have_pwait2{0};
 #endif
 
-struct EpollState {
-    int epfd = -1;
-    int timerfd = -1;   // held, not used: libevent's precise-timer epoll owns one (fd layout)
-    int nevents = 0;    // results of the last wait
-    int cap = 0;
-    epoll_event *events = nullptr;
-    // Stale registrations seen by the last wait (epoll_event.data), to spot one that stays.
-    static constexpr int kStaleKept = 4;
-    int nstale = 0;
-    uint64_t stale[kStaleKept] = {};
-};
 
 uint32_t to_epoll(unsigned mask) {
     uint32_t e = 0;
@@ -245,7 +235,6 @@ void epoll_rebuild(EpollState *st, event_base *base) {
     }
 }
 
-static_assert(EPOLLIN << 1 == kRead && EPOLLOUT == kWrite, "the fast decode below");
 
 // The stale registrations of one wait (see epoll_report), kept out of the hot loop.
 struct StaleScan {
@@ -260,11 +249,27 @@ struct StaleScan {
     if (sc.n < EpollState::kStaleKept) sc.seen[sc.n++] = data;
 }
 
-void epoll_report(void *p, event_base *base) {
-    auto *st = static_cast<EpollState *>(p);
+}  // namespace
+
+unsigned epoll_decode_rare(uint32_t what) noexcept {
+    if ((what & EPOLLERR) || ((what & EPOLLHUP) && !(what & EPOLLRDHUP))) {
+        // A hang-up that comes with EPOLLRDHUP (the peer closed) is reported like a
+        // shutdown, as EV_CLOSED plus readability, so an EV_CLOSED-only event hears it.
+        return kRead | kWrite;
+    }
+    unsigned res = 0;
+    if (what & EPOLLIN) res |= kRead;
+    if (what & EPOLLOUT) res |= kWrite;
+    if (what & EPOLLRDHUP) res |= kClosed;
+    return res;
+}
+
+// What the last wait found, from result i0 on, with the bookkeeping of stale registrations
+// (see the top of this file): epoll_report_inline hands over here at the first stale one.
+void epoll_report_from(EpollState *st, event_base *base, int i0) noexcept {
     const int n = st->nevents;
     StaleScan sc;
-    for (int i = 0; i < n; ++i) {
+    for (int i = i0; i < n; ++i) {
         const uint32_t what = st->events[i].events;
         const uint64_t data = st->events[i].data.u64;
         const uint32_t fd = static_cast<uint32_t>(data);  // >= size() if negative as an int
@@ -273,19 +278,7 @@ void epoll_report(void *p, event_base *base) {
             note_stale(st, sc, data);
             continue;
         }
-        unsigned res;
-        if (!(what & ~uint32_t(EPOLLIN | EPOLLOUT))) {
-            res = ((what & EPOLLIN) << 1) | (what & EPOLLOUT);  // the common case
-        } else if ((what & EPOLLERR) || ((what & EPOLLHUP) && !(what & EPOLLRDHUP))) {
-            // A hang-up that comes with EPOLLRDHUP (the peer closed) is reported like a
-            // shutdown, as EV_CLOSED plus readability, so an EV_CLOSED-only event hears it.
-            res = kRead | kWrite;
-        } else {
-            res = 0;
-            if (what & EPOLLIN) res |= kRead;
-            if (what & EPOLLOUT) res |= kWrite;
-            if (what & EPOLLRDHUP) res |= kClosed;
-        }
+        const unsigned res = epoll_decode(what);
         // epoll can report edges
         if (res) core::io_ready_collecting(base, &base->io_[fd], res | kEdge);
     }
@@ -307,6 +300,12 @@ void epoll_report(void *p, event_base *base) {
             epoll_rebuild(st, base);
         }
     }
+}
+
+namespace {
+
+void epoll_report(void *p, event_base *base) {
+    epoll_report_inline(static_cast<EpollState *>(p), base);
 }
 
 }  // namespace
