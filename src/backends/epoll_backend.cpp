@@ -35,12 +35,8 @@
 #include "core/mm.h"
 
 namespace reevent::backends {
-namespace {
 
-constexpr int kInitialEvents = 32;
-constexpr int kMaxEvents = 4096;
-
-// 0 unknown, 1 epoll_pwait2 works, -1 the kernel lacks it (shared by all bases and threads).
+// 0: wait with epoll_pwait2, -1: the kernel lacks it (shared by all bases and threads).
 // Under ThreadSanitizer never: its runtime (gcc 12's) does not intercept epoll_pwait2, and it
 // hands a signal to the program only at an intercepted call, so a signal sent to a loop
 // sleeping there would wait for the next wake-up. epoll_wait is intercepted.
@@ -52,10 +48,31 @@ constexpr int kMaxEvents = 4096;
 #endif
 #endif
 #ifdef REEVENT_TSAN
-std::atomic<int> g_have_pwait2{-1};
+std::atomic<int> g_epoll_have_pwait2{-1};
 #else
-std::atomic<int> g_have_pwait2{0};
+std::atomic<int> g_epoll_have_pwait2{0};
 #endif
+
+int epoll_wait_rare(EpollState *st, int64_t timeout_ns) noexcept {
+    if (errno == ENOSYS && g_epoll_have_pwait2.load(std::memory_order_relaxed) >= 0) {
+        g_epoll_have_pwait2.store(-1, std::memory_order_relaxed);
+        const int n = epoll_wait(st->epfd, st->events, st->cap, epoll_timeout_ms(timeout_ns));
+        if (n >= 0) {
+            st->nevents = n;
+            return 0;
+        }
+    }
+    st->nevents = 0;
+    if (errno == EINTR) return 0;
+    log::warn_errno("epoll_wait");
+    return -1;
+}
+
+namespace {
+
+constexpr int kInitialEvents = 32;
+constexpr int kMaxEvents = 4096;
+
 
 
 uint32_t to_epoll(unsigned mask) {
@@ -162,42 +179,7 @@ int epoll_apply(void *p, int fd, core::FdSlot &slot, unsigned old_mask, unsigned
 }
 
 int epoll_wait_for(void *p, int64_t timeout_ns) {
-    auto *st = static_cast<EpollState *>(p);
-    int n;
-    if (g_have_pwait2.load(std::memory_order_relaxed) >= 0) {
-        timespec ts;
-        timespec *tsp = nullptr;
-        if (timeout_ns >= 0) {
-            ts.tv_sec = static_cast<time_t>(timeout_ns / 1000000000);
-            ts.tv_nsec = static_cast<long>(timeout_ns % 1000000000);
-            tsp = &ts;
-        }
-        n = epoll_pwait2(st->epfd, st->events, st->cap, tsp, nullptr);
-        if (n < 0 && errno == ENOSYS) {
-            g_have_pwait2.store(-1, std::memory_order_relaxed);
-        } else {
-            goto done;
-        }
-    }
-    {
-        int ms;
-        if (timeout_ns < 0)
-            ms = -1;
-        else if (timeout_ns > 2000000000LL * 1000000LL)
-            ms = 2000000000;
-        else
-            ms = static_cast<int>((timeout_ns + 999999) / 1000000);  // round up
-        n = epoll_wait(st->epfd, st->events, st->cap, ms);
-    }
-done:
-    if (n < 0) {
-        st->nevents = 0;
-        if (errno == EINTR) return 0;
-        log::warn_errno("epoll_wait");
-        return -1;
-    }
-    st->nevents = n;
-    return 0;
+    return epoll_wait_inline(static_cast<EpollState *>(p), timeout_ns);
 }
 
 // A fresh kernel object in place of the old one (dup3 keeps the fd number the program may

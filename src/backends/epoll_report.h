@@ -1,11 +1,13 @@
-// The epoll backend's state and the usual case of its report, inline: the loop runs it
-// directly when its base is on epoll (no indirect call, no second function frame per
-// iteration). The rest of the backend is epoll_backend.cpp.
+// The epoll backend's state and the usual cases of its wait and report, inline: the loop
+// runs them directly when its base is on epoll (no indirect call, no function frame of
+// their own per iteration). The rest of the backend is epoll_backend.cpp.
 #pragma once
 
 #include <sys/epoll.h>
 
+#include <atomic>
 #include <cstdint>
+#include <ctime>
 
 #include "backends/backend.h"
 #include "core/base.h"
@@ -23,6 +25,40 @@ struct EpollState {
     int nstale = 0;
     uint64_t stale[kStaleKept] = {};
 };
+
+// 0: wait with epoll_pwait2 (nanoseconds), -1: the kernel lacks it (see epoll_backend.cpp).
+extern std::atomic<int> g_epoll_have_pwait2;
+// A wait that failed: ENOSYS from epoll_pwait2 (remembered; waits with epoll_wait), EINTR
+// (0, nothing ready), or an error (logged, -1). errno is the wait's.
+[[gnu::cold, gnu::noinline]] int epoll_wait_rare(EpollState *st, int64_t timeout_ns) noexcept;
+
+// epoll_wait's timeout in milliseconds, rounded up (a timer never fires early).
+inline int epoll_timeout_ms(int64_t timeout_ns) noexcept {
+    if (timeout_ns < 0) return -1;
+    if (timeout_ns > 2000000000LL * 1000000LL) return 2000000000;
+    return static_cast<int>((timeout_ns + 999999) / 1000000);
+}
+
+// Waits up to timeout_ns (-1: forever) and keeps the results for the report. 0 or -1.
+inline int epoll_wait_inline(EpollState *st, int64_t timeout_ns) noexcept {
+    int n;
+    if (g_epoll_have_pwait2.load(std::memory_order_relaxed) >= 0) {
+        timespec ts;
+        timespec *tsp = nullptr;
+        if (timeout_ns >= 0) {
+            ts.tv_sec = static_cast<time_t>(timeout_ns / 1000000000);
+            ts.tv_nsec = static_cast<long>(timeout_ns % 1000000000);
+            tsp = &ts;
+        }
+        n = epoll_pwait2(st->epfd, st->events, st->cap, tsp, nullptr);
+    } else {
+        n = epoll_wait(st->epfd, st->events, st->cap, epoll_timeout_ms(timeout_ns));
+    }
+    if (n < 0) [[unlikely]]
+        return epoll_wait_rare(st, timeout_ns);
+    st->nevents = n;
+    return 0;
+}
 
 // Everything but plain EPOLLIN/EPOLLOUT (errors, hang-ups, EPOLLRDHUP).
 unsigned epoll_decode_rare(uint32_t what) noexcept;

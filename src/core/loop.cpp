@@ -384,7 +384,11 @@ int loop_impl(event_base *base, Lock *const lock, int flags) noexcept {
         if (base->n_active_ == 0 && !(flags & EVLOOP_NONBLOCK)) timeout = next_timeout_ns(base);
 
         unlock<kLocked>(lock);
-        int r = base->ops_->wait(base->bstate_, timeout);
+        // epoll (the default) inline, the others through their table.
+        const bool on_epoll = base->ops_ == &backends::kEpollOps;
+        auto *const ep = static_cast<backends::EpollState *>(base->bstate_);
+        const int r = on_epoll ? backends::epoll_wait_inline(ep, timeout)
+                               : base->ops_->wait(base->bstate_, timeout);
         relock<kLocked>(lock);
         if (r < 0) {
             retval = -1;
@@ -392,9 +396,8 @@ int loop_impl(event_base *base, Lock *const lock, int flags) noexcept {
         }
         update_time_cache(base);
         base->collecting_ = true;
-        // epoll (the default) inline, the others through their table.
-        if (base->ops_ == &backends::kEpollOps) [[likely]]
-            backends::epoll_report_inline(static_cast<backends::EpollState *>(base->bstate_), base);
+        if (on_epoll) [[likely]]
+            backends::epoll_report_inline(ep, base);
         else
             base->ops_->report(base->bstate_, base);
         note_maxima(base);
