@@ -64,7 +64,8 @@ inline int epoll_wait_inline(EpollState *st, int64_t timeout_ns) noexcept {
 unsigned epoll_decode_rare(uint32_t what) noexcept;
 // The report from result i0 on, with the stale-registration bookkeeping and the growth of
 // a full result array.
-[[gnu::cold, gnu::noinline]] void epoll_report_from(EpollState *st, event_base *base, int i0) noexcept;
+[[gnu::cold, gnu::noinline]] void epoll_report_from(EpollState *st, event_base *base,
+                                                    int i0) noexcept;
 
 static_assert(EPOLLIN << 1 == kRead && EPOLLOUT == kWrite, "the fast decode below");
 

@@ -161,8 +161,8 @@ template <bool kLocked>
 // loopbreak was called. Entered and left with the lock held. kLimited: max_to_run and
 // endtime apply (the max-dispatch limits of event_config_set_max_dispatch_interval).
 template <bool kLocked, bool kLimited>
-[[gnu::always_inline]] inline int run_queue(event_base *base, Lock *lock, CallbackQueue &q, int max_to_run,
-              int64_t endtime) noexcept {
+[[gnu::always_inline]] inline int run_queue(event_base *base, Lock *lock, CallbackQueue &q,
+                                            int max_to_run, int64_t endtime) noexcept {
     int count = 0;
     for (event_callback *cb = q.first; cb; cb = q.first) {
         event *ev = to_event(cb);
