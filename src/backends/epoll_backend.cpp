@@ -29,17 +29,14 @@
 #include <ctime>
 
 #include "backends/backend.h"
+#include "backends/epoll_report.h"
 #include "core/base.h"
 #include "core/log.h"
 #include "core/mm.h"
 
 namespace reevent::backends {
-namespace {
 
-constexpr int kInitialEvents = 32;
-constexpr int kMaxEvents = 4096;
-
-// 0 unknown, 1 epoll_pwait2 works, -1 the kernel lacks it (shared by all bases and threads).
+// 0: wait with epoll_pwait2, -1: the kernel lacks it (shared by all bases and threads).
 // Under ThreadSanitizer never: its runtime (gcc 12's) does not intercept epoll_pwait2, and it
 // hands a signal to the program only at an intercepted call, so a signal sent to a loop
 // sleeping there would wait for the next wake-up. epoll_wait is intercepted.
@@ -51,22 +48,32 @@ constexpr int kMaxEvents = 4096;
 #endif
 #endif
 #ifdef REEVENT_TSAN
-std::atomic<int> g_have_pwait2{-1};
+std::atomic<int> g_epoll_have_pwait2{-1};
 #else
-std::atomic<int> g_have_pwait2{0};
+std::atomic<int> g_epoll_have_pwait2{0};
 #endif
 
-struct EpollState {
-    int epfd = -1;
-    int timerfd = -1;   // held, not used: libevent's precise-timer epoll owns one (fd layout)
-    int nevents = 0;    // results of the last wait
-    int cap = 0;
-    epoll_event *events = nullptr;
-    // Stale registrations seen by the last wait (epoll_event.data), to spot one that stays.
-    static constexpr int kStaleKept = 4;
-    int nstale = 0;
-    uint64_t stale[kStaleKept] = {};
-};
+int epoll_wait_rare(EpollState *st, int64_t timeout_ns) noexcept {
+    if (errno == ENOSYS && g_epoll_have_pwait2.load(std::memory_order_relaxed) >= 0) {
+        g_epoll_have_pwait2.store(-1, std::memory_order_relaxed);
+        const int n = epoll_wait(st->epfd, st->events, st->cap, epoll_timeout_ms(timeout_ns));
+        if (n >= 0) {
+            st->nevents = n;
+            return 0;
+        }
+    }
+    st->nevents = 0;
+    if (errno == EINTR) return 0;
+    log::warn_errno("epoll_wait");
+    return -1;
+}
+
+namespace {
+
+constexpr int kInitialEvents = 32;
+constexpr int kMaxEvents = 4096;
+
+
 
 uint32_t to_epoll(unsigned mask) {
     uint32_t e = 0;
@@ -172,42 +179,7 @@ int epoll_apply(void *p, int fd, core::FdSlot &slot, unsigned old_mask, unsigned
 }
 
 int epoll_wait_for(void *p, int64_t timeout_ns) {
-    auto *st = static_cast<EpollState *>(p);
-    int n;
-    if (g_have_pwait2.load(std::memory_order_relaxed) >= 0) {
-        timespec ts;
-        timespec *tsp = nullptr;
-        if (timeout_ns >= 0) {
-            ts.tv_sec = static_cast<time_t>(timeout_ns / 1000000000);
-            ts.tv_nsec = static_cast<long>(timeout_ns % 1000000000);
-            tsp = &ts;
-        }
-        n = epoll_pwait2(st->epfd, st->events, st->cap, tsp, nullptr);
-        if (n < 0 && errno == ENOSYS) {
-            g_have_pwait2.store(-1, std::memory_order_relaxed);
-        } else {
-            goto done;
-        }
-    }
-    {
-        int ms;
-        if (timeout_ns < 0)
-            ms = -1;
-        else if (timeout_ns > 2000000000LL * 1000000LL)
-            ms = 2000000000;
-        else
-            ms = static_cast<int>((timeout_ns + 999999) / 1000000);  // round up
-        n = epoll_wait(st->epfd, st->events, st->cap, ms);
-    }
-done:
-    if (n < 0) {
-        st->nevents = 0;
-        if (errno == EINTR) return 0;
-        log::warn_errno("epoll_wait");
-        return -1;
-    }
-    st->nevents = n;
-    return 0;
+    return epoll_wait_inline(static_cast<EpollState *>(p), timeout_ns);
 }
 
 // A fresh kernel object in place of the old one (dup3 keeps the fd number the program may
@@ -245,7 +217,6 @@ void epoll_rebuild(EpollState *st, event_base *base) {
     }
 }
 
-static_assert(EPOLLIN << 1 == kRead && EPOLLOUT == kWrite, "the fast decode below");
 
 // The stale registrations of one wait (see epoll_report), kept out of the hot loop.
 struct StaleScan {
@@ -260,11 +231,27 @@ struct StaleScan {
     if (sc.n < EpollState::kStaleKept) sc.seen[sc.n++] = data;
 }
 
-void epoll_report(void *p, event_base *base) {
-    auto *st = static_cast<EpollState *>(p);
+}  // namespace
+
+unsigned epoll_decode_rare(uint32_t what) noexcept {
+    if ((what & EPOLLERR) || ((what & EPOLLHUP) && !(what & EPOLLRDHUP))) {
+        // A hang-up that comes with EPOLLRDHUP (the peer closed) is reported like a
+        // shutdown, as EV_CLOSED plus readability, so an EV_CLOSED-only event hears it.
+        return kRead | kWrite;
+    }
+    unsigned res = 0;
+    if (what & EPOLLIN) res |= kRead;
+    if (what & EPOLLOUT) res |= kWrite;
+    if (what & EPOLLRDHUP) res |= kClosed;
+    return res;
+}
+
+// What the last wait found, from result i0 on, with the bookkeeping of stale registrations
+// (see the top of this file): epoll_report_inline hands over here at the first stale one.
+void epoll_report_from(EpollState *st, event_base *base, int i0) noexcept {
     const int n = st->nevents;
     StaleScan sc;
-    for (int i = 0; i < n; ++i) {
+    for (int i = i0; i < n; ++i) {
         const uint32_t what = st->events[i].events;
         const uint64_t data = st->events[i].data.u64;
         const uint32_t fd = static_cast<uint32_t>(data);  // >= size() if negative as an int
@@ -273,19 +260,7 @@ void epoll_report(void *p, event_base *base) {
             note_stale(st, sc, data);
             continue;
         }
-        unsigned res;
-        if (!(what & ~uint32_t(EPOLLIN | EPOLLOUT))) {
-            res = ((what & EPOLLIN) << 1) | (what & EPOLLOUT);  // the common case
-        } else if ((what & EPOLLERR) || ((what & EPOLLHUP) && !(what & EPOLLRDHUP))) {
-            // A hang-up that comes with EPOLLRDHUP (the peer closed) is reported like a
-            // shutdown, as EV_CLOSED plus readability, so an EV_CLOSED-only event hears it.
-            res = kRead | kWrite;
-        } else {
-            res = 0;
-            if (what & EPOLLIN) res |= kRead;
-            if (what & EPOLLOUT) res |= kWrite;
-            if (what & EPOLLRDHUP) res |= kClosed;
-        }
+        const unsigned res = epoll_decode(what);
         // epoll can report edges
         if (res) core::io_ready_collecting(base, &base->io_[fd], res | kEdge);
     }
@@ -307,6 +282,12 @@ void epoll_report(void *p, event_base *base) {
             epoll_rebuild(st, base);
         }
     }
+}
+
+namespace {
+
+void epoll_report(void *p, event_base *base) {
+    epoll_report_inline(static_cast<EpollState *>(p), base);
 }
 
 }  // namespace

@@ -120,6 +120,7 @@ event_base *base_new(const event_config *cfg) noexcept {
         return nullptr;
     }
     base->flags_ = flags;
+    base->cache_time_ = !(flags & EVENT_BASE_FLAG_NO_CACHE_TIME);
     base->later_.init();
     if (!(flags & EVENT_BASE_FLAG_NOLOCK)) base->lock_ = &base->lock_obj_;
 

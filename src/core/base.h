@@ -182,6 +182,7 @@ struct event_base {
     // (0: none yet). Only long timeouts added in the loop use it, as "now" (never early).
     int64_t coarse_ub_ = 0;
     bool time_lazy_ = false;  // the loop allows caching: the first now_ns() fills cached_ns_
+    bool cache_time_ = true;  // !EVENT_BASE_FLAG_NO_CACHE_TIME (what time_lazy_ is in the loop)
     int64_t wall_off_ = 0;     // wall minus monotonic clock, measured for...
     int64_t wall_off_at_ = 0;  // ...this cached_ns_ (so the cached wall time is stable)
     int64_t max_dispatch_ns_ = -1;
@@ -296,7 +297,7 @@ inline int64_t timeout_now_ns(event_base *base, int64_t rel) noexcept {
 inline void update_time_cache(event_base *base) noexcept {
     base->cached_ns_ = 0;
     base->coarse_ub_ = 0;
-    base->time_lazy_ = !(base->flags_ & EVENT_BASE_FLAG_NO_CACHE_TIME);
+    base->time_lazy_ = base->cache_time_;
 }
 // No caching (outside the loop, and while the loop waits).
 inline void clear_time_cache(event_base *base) noexcept {

@@ -276,7 +276,7 @@ void Lock::revoke() noexcept {
     if (bias_state_.compare_exchange_strong(st, kRevoking, std::memory_order_acq_rel,
                                             std::memory_order_acquire)) {
         // After the barrier the owner either sees kRevoking (and backs off to the futex
-        // word) or its in_cs_ = 1 is visible here: wait until it leaves.
+        // word) or its in_cs_ != 0 is visible here: wait until it leaves.
         heavy_barrier();
         for (int i = 0; in_cs_.load(std::memory_order_acquire) != 0; ++i) {
             if (i < 100) {
@@ -342,9 +342,9 @@ int Lock::wait(Cond *cond, const timespec *abstime) noexcept {
     // futex wait then returns at once.
     const uint32_t seq = cond->seq_.load(std::memory_order_relaxed);
     int depth;
-    if (self() == bias_owner_ && bdepth_ > 0) {
-        depth = bdepth_;
-        bdepth_ = 0;
+    const uint32_t bdepth = self() == bias_owner_ ? in_cs_.load(std::memory_order_relaxed) : 0;
+    if (bdepth > 0) {
+        depth = static_cast<int>(bdepth);
         in_cs_.store(0, std::memory_order_release);
     } else {
         depth = depth_.load(std::memory_order_relaxed);
@@ -361,8 +361,8 @@ int Lock::wait(Cond *cond, const timespec *abstime) noexcept {
         rc = futex(&cond->seq_, FUTEX_WAIT, seq, nullptr, 0);
     if (rc < 0 && errno == ETIMEDOUT) r = ETIMEDOUT;
     lock();
-    if (self() == bias_owner_ && bdepth_ > 0)
-        bdepth_ = depth;
+    if (self() == bias_owner_ && in_cs_.load(std::memory_order_relaxed) > 0)
+        in_cs_.store(static_cast<uint32_t>(depth), std::memory_order_relaxed);
     else
         depth_.store(depth, std::memory_order_relaxed);
     return r;

@@ -16,6 +16,7 @@
 
 #include <cerrno>
 
+#include "backends/epoll_report.h"
 #include "core/base.h"
 #include "core/log.h"
 
@@ -30,12 +31,16 @@ void relock(event_base *base) noexcept {
     if (base->lock_) base->lock_->lock();
 }
 // The same with the lock pointer the loop keeps in a register (base->lock_ never changes
-// after base_new, but the compiler must reload it after every call).
+// after base_new, but the compiler must reload it after every call). The loop is compiled
+// twice, for a base with a lock (kLocked: lock is never null) and for a NOLOCK base, so the
+// hot path tests nothing.
+template <bool kLocked>
 inline void unlock(Lock *lock) noexcept {
-    if (lock) lock->unlock();
+    if constexpr (kLocked) lock->unlock();
 }
+template <bool kLocked>
 inline void relock(Lock *lock) noexcept {
-    if (lock) lock->lock();
+    if constexpr (kLocked) lock->lock();
 }
 
 void make_later_events_active(event_base *base) noexcept {
@@ -47,9 +52,8 @@ void make_later_events_active(event_base *base) noexcept {
     }
 }
 
-void flush_changes(event_base *base) noexcept {
+[[gnu::noinline]] void flush_dirty(event_base *base) noexcept {
     auto &dirty = base->io_.dirty();
-    if (dirty.empty()) return;
     for (int fd : dirty) {
         FdSlot &s = base->io_[static_cast<size_t>(fd)];
         s.dirty = 0;
@@ -63,6 +67,11 @@ void flush_changes(event_base *base) noexcept {
         s.dropped = 0;
     }
     dirty.clear();
+}
+// Most iterations have nothing to flush: only that test is inline.
+inline void flush_changes(event_base *base) noexcept {
+    if (!base->io_.dirty().empty()) [[unlikely]]
+        flush_dirty(base);
 }
 
 // EV_PERSIST with a timeout: the timeout restarts whenever the callback runs. After a
@@ -137,22 +146,23 @@ void run_signal_closure(event_base *base, event *ev) noexcept {
 
 // A plain event's callback, called with the lock released. The event may be freed by the
 // callback, so its fields are read before the call and never after.
+template <bool kLocked>
 [[gnu::always_inline]] inline void call_event(Lock *lock, event *ev, event_callback *cb) noexcept {
     const event_callback_fn fn = cb->evcb_cb_union.evcb_callback;
     const int fd = ev->ev_fd;
     const short res = ev->ev_res;
     void *const arg = cb->evcb_arg;
-    unlock(lock);
+    unlock<kLocked>(lock);
     fn(fd, res, arg);
-    relock(lock);
+    relock<kLocked>(lock);
 }
 
 // Runs the callbacks queued on q; returns how many non-internal ones ran, or -1 when
 // loopbreak was called. Entered and left with the lock held. kLimited: max_to_run and
 // endtime apply (the max-dispatch limits of event_config_set_max_dispatch_interval).
-template <bool kLimited>
-int run_queue(event_base *base, Lock *lock, CallbackQueue &q, int max_to_run,
-              int64_t endtime) noexcept {
+template <bool kLocked, bool kLimited>
+[[gnu::always_inline]] inline int run_queue(event_base *base, Lock *lock, CallbackQueue &q,
+                                            int max_to_run, int64_t endtime) noexcept {
     int count = 0;
     for (event_callback *cb = q.first; cb; cb = q.first) {
         event *ev = to_event(cb);
@@ -169,7 +179,7 @@ int run_queue(event_base *base, Lock *lock, CallbackQueue &q, int max_to_run,
                     base->current_ = cb;
                     if (ev->ev_.ev_io.ev_timeout.tv_sec | ev->ev_.ev_io.ev_timeout.tv_usec)
                         persist_rearm(base, ev);
-                    call_event(lock, ev, cb);
+                    call_event<kLocked>(lock, ev, cb);
                     goto ran;
                 }
             } else if (closure == kClosureEvent && flags == (EVLIST_INIT | EVLIST_ACTIVE) &&
@@ -177,7 +187,7 @@ int run_queue(event_base *base, Lock *lock, CallbackQueue &q, int max_to_run,
                 pop_user_active(base, q, cb, flags);
                 ++count;
                 base->current_ = cb;
-                call_event(lock, ev, cb);
+                call_event<kLocked>(lock, ev, cb);
                 goto ran;
             }
         }
@@ -204,7 +214,7 @@ int run_queue(event_base *base, Lock *lock, CallbackQueue &q, int max_to_run,
                     persist_rearm(base, ev);
                 [[fallthrough]];
             case kClosureEvent:
-                call_event(lock, ev, cb);
+                call_event<kLocked>(lock, ev, cb);
                 break;
             case kClosureCbSelf: {
                 auto fn = cb->evcb_cb_union.evcb_selfcb;
@@ -261,12 +271,14 @@ int run_queue(event_base *base, Lock *lock, CallbackQueue &q, int max_to_run,
     return count;
 }
 
-// Runs the most important non-empty priority queue (internal-only queues do not count).
-// Without max-dispatch limits base_new sets limit_after_prio_ to INT_MAX, so every queue
-// runs unlimited and `i < limit_after_prio_` alone decides.
-int process_active(event_base *base, Lock *lock) noexcept {
+// Runs the most important non-empty priority queue (internal-only queues do not count)
+// on a base with max-dispatch limits (event_config_set_max_dispatch_interval): queues
+// from limit_after_prio_ on run with max_callbacks_ and the time limit. Out of line: only
+// such bases come here.
+template <bool kLocked>
+[[gnu::noinline]] int process_active_limited(event_base *base, Lock *lock) noexcept {
     int64_t endtime = -1;
-    if (base->max_dispatch_ns_ >= 0) [[unlikely]] {
+    if (base->max_dispatch_ns_ >= 0) {
         update_time_cache(base);
         endtime = now_ns(base) + base->max_dispatch_ns_;
     }
@@ -275,10 +287,28 @@ int process_active(event_base *base, Lock *lock) noexcept {
         CallbackQueue &q = base->activeq_[i];
         if (q.empty()) continue;
         base->running_priority_ = i;
-        if (i < base->limit_after_prio_) [[likely]]
-            c = run_queue<false>(base, lock, q, 0x7fffffff, -1);
+        if (i < base->limit_after_prio_)
+            c = run_queue<kLocked, false>(base, lock, q, 0x7fffffff, -1);
         else
-            c = run_queue<true>(base, lock, q, base->max_callbacks_, endtime);
+            c = run_queue<kLocked, true>(base, lock, q, base->max_callbacks_, endtime);
+        if (c != 0) break;
+    }
+    base->running_priority_ = -1;
+    return c;
+}
+
+// The same without limits: base_new sets limit_after_prio_ to INT_MAX exactly when no limit
+// is configured.
+template <bool kLocked>
+[[gnu::always_inline]] inline int process_active(event_base *base, Lock *lock) noexcept {
+    if (base->limit_after_prio_ != 0x7fffffff) [[unlikely]]
+        return process_active_limited<kLocked>(base, lock);
+    int c = 0;
+    for (int i = 0; i < base->nactiveq_; ++i) {
+        CallbackQueue &q = base->activeq_[i];
+        if (q.empty()) continue;
+        base->running_priority_ = i;
+        c = run_queue<kLocked, false>(base, lock, q, 0x7fffffff, -1);
         if (c != 0) break;
     }
     base->running_priority_ = -1;
@@ -318,13 +348,15 @@ void notify_slow(event_base *base) noexcept {
     } while (r < 0 && errno == EINTR);
 }
 
-int loop(event_base *base, int flags) noexcept {
-    Lock *const lock = base->lock_;
-    relock(lock);
+namespace {
+
+template <bool kLocked>
+int loop_impl(event_base *base, Lock *const lock, int flags) noexcept {
+    relock<kLocked>(lock);
     if (base->running_) {
         log::warn("%s: reentrant invocation.  Only one event_base_loop can run on each event_base at once.",
                   "event_base_loop");
-        unlock(lock);
+        unlock<kLocked>(lock);
         return -1;
     }
     base->running_ = true;
@@ -351,22 +383,29 @@ int loop(event_base *base, int flags) noexcept {
         int64_t timeout = 0;
         if (base->n_active_ == 0 && !(flags & EVLOOP_NONBLOCK)) timeout = next_timeout_ns(base);
 
-        unlock(lock);
-        int r = base->ops_->wait(base->bstate_, timeout);
-        relock(lock);
+        unlock<kLocked>(lock);
+        // epoll (the default) inline, the others through their table.
+        const bool on_epoll = base->ops_ == &backends::kEpollOps;
+        auto *const ep = static_cast<backends::EpollState *>(base->bstate_);
+        const int r = on_epoll ? backends::epoll_wait_inline(ep, timeout)
+                               : base->ops_->wait(base->bstate_, timeout);
+        relock<kLocked>(lock);
         if (r < 0) {
             retval = -1;
             break;
         }
         update_time_cache(base);
         base->collecting_ = true;
-        base->ops_->report(base->bstate_, base);
+        if (on_epoll) [[likely]]
+            backends::epoll_report_inline(ep, base);
+        else
+            base->ops_->report(base->bstate_, base);
         note_maxima(base);
         process_timeouts(base);
         base->collecting_ = false;
 
         if (base->n_active_) {
-            int n = process_active(base, lock);
+            int n = process_active<kLocked>(base, lock);
             if ((flags & EVLOOP_ONCE) && base->n_active_ == 0 && n != 0) done = true;
         } else if (flags & EVLOOP_NONBLOCK) {
             done = true;
@@ -374,8 +413,15 @@ int loop(event_base *base, int flags) noexcept {
     }
     clear_time_cache(base);
     base->running_ = false;
-    unlock(lock);
+    unlock<kLocked>(lock);
     return retval;
+}
+
+}  // namespace
+
+int loop(event_base *base, int flags) noexcept {
+    Lock *const lock = base->lock_;
+    return lock ? loop_impl<true>(base, lock, flags) : loop_impl<false>(base, nullptr, flags);
 }
 
 int loopexit(event_base *base, const timeval *tv) noexcept {

@@ -92,6 +92,35 @@ TEST(CoreLock, RevokerWaitsForTheOwnerToLeaveItsCriticalSection) {
     EXPECT_EQ(c.value, 12);
 }
 
+TEST(CoreLock, OwnerReentersWhileARevokerWaits) {
+    // The biased depth lives in the word the revoker watches: re-entry and partial
+    // unlocks by the owner while a revocation is pending keep the other thread out until
+    // the last unlock, and the owner's next lock goes through the futex word.
+    Lock l(Lock::kBiased);
+    std::atomic<bool> started{false}, other_in{false};
+    l.lock();
+    std::thread t([&] {
+        started.store(true);
+        l.lock();  // revokes, then waits for the owner to leave
+        other_in.store(true);
+        l.unlock();
+    });
+    while (!started.load()) std::this_thread::yield();
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    l.lock();  // re-entry during the revocation
+    l.lock();
+    l.unlock();
+    l.unlock();
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    EXPECT_FALSE(other_in.load());  // still held once
+    l.unlock();
+    t.join();
+    EXPECT_TRUE(other_in.load());
+    Counter c;
+    hammer(l, c, 10);
+    EXPECT_EQ(c.value, 10);
+}
+
 TEST(CoreLock, TryLockFailsWhileAnotherThreadHoldsIt) {
     Lock l(Lock::kBiased);
     std::atomic<int> stage{0};
