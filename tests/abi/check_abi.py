@@ -42,9 +42,10 @@ CORE_HELPERS_FOR_ADDONS = {"event_mm_malloc_", "event_mm_calloc_", "event_mm_rea
                            "evutil_set_evdns_getaddrinfo_cancel_fn_",
                            "event_warnx", "event_msgx"}
 # libevent-internal names libevent's core exports that programs and test suites written
-# against libevent call directly (its regress suite does): small pure helpers and the log
-# entries of log-internal.h, exported by reevent's core with libevent's behaviour for binary
-# compatibility (src/util/internal_abi.cpp, src/core/log_abi.cpp). Only these.
+# against libevent call directly (its regress suite does): small pure helpers, the log
+# entries of log-internal.h and three small loop entries (active-later, virtual events),
+# exported by reevent's core with libevent's behaviour for binary compatibility
+# (src/util/internal_abi.cpp, src/core/log_abi.cpp, src/core/internal_abi.cpp). Only these.
 CORE_INTERNALS_FOR_PROGRAMS = {
     "EVUTIL_ISALPHA_", "EVUTIL_ISALNUM_", "EVUTIL_ISSPACE_", "EVUTIL_ISDIGIT_",
     "EVUTIL_ISXDIGIT_", "EVUTIL_ISPRINT_", "EVUTIL_ISLOWER_", "EVUTIL_ISUPPER_",
@@ -52,7 +53,8 @@ CORE_INTERNALS_FOR_PROGRAMS = {
     "evutil_v6addr_is_local_", "evutil_sockaddr_is_loopback_", "evutil_format_sockaddr_port_",
     "evutil_configure_monotonic_time_", "evutil_gettime_monotonic_",
     "event_logv_", "event_warn", "event_sock_warn", "event_debugx_", "event_err", "event_errx",
-    "event_sock_err"}
+    "event_sock_err", "event_active_later_", "event_base_add_virtual_",
+    "event_base_del_virtual_"}
 CRT_FUNCTIONS = {"_init", "_fini", "deregister_tm_clones", "register_tm_clones",
                  "__do_global_dtors_aux", "frame_dummy", "_start"}
 
