@@ -83,14 +83,24 @@ void Buffer::drop_spares() noexcept {
 
 void Buffer::give_back(Block *b) noexcept {
     if (b->owned() && b->cap <= kKeepSpare && b->refs.load(std::memory_order_acquire) == 1) {
-        for (Block *&sp : s_->spare_) {
-            if (!sp) {
-                sp = b;
+        for (size_t i = 0; i < kKeptSpares; ++i) {
+            if (!s_->spare_[i]) {
+                s_->spare_[i] = b;
                 return;
             }
         }
     }
     block_unref(b);
+}
+
+void Buffer::compact_spares() noexcept {
+    size_t to = 0;
+    for (size_t from = 0; from < kMaxSpares; ++from) {
+        if (Block *b = s_->spare_[from]) {
+            s_->spare_[from] = nullptr;
+            s_->spare_[to++] = b;
+        }
+    }
 }
 
 void Buffer::free_all_segments() noexcept {
@@ -478,7 +488,8 @@ int Buffer::reserve_space(ssize_t size, iovec *vec, int n_vec) noexcept {
     if (would_overflow(s_->total_, want)) return -1;
     // Nothing asked for with room for two extents: none handed out (as libevent).
     if (!want && n_vec >= 2) return 0;
-    // Commit may need up to two ring slots: make sure it cannot fail for that.
+    // The commit appends one segment per spare extent: make sure it cannot fail for that
+    // (ring room for the usual one or two now; reserve_extents claims more if it needs).
     if (!ring_reserve(2)) return -1;
     size_t space = tail_space();
     if (space && space >= want) {
@@ -486,39 +497,82 @@ int Buffer::reserve_space(ssize_t size, iovec *vec, int n_vec) noexcept {
         vec[0].iov_len = space;
         return 1;
     }
-    size_t rest = (n_vec >= 2 && space) ? want - space : want;
-    if (expand_spare(rest) < 0) return -1;
-    Block *b = (s_->spare_[0] && s_->spare_[0]->cap >= rest) ? s_->spare_[0] : s_->spare_[1];
-    if (n_vec >= 2 && space) {
-        vec[0].iov_base = tail_ptr();
-        vec[0].iov_len = space;
-        vec[1].iov_base = b->data;
-        vec[1].iov_len = b->cap;
-        return 2;
-    }
-    vec[0].iov_base = b->data;
-    vec[0].iov_len = b->cap;
+    if (n_vec >= 2) return reserve_extents(want, space, vec, n_vec);
+    // One vector: one contiguous block.
+    int k = expand_spare(want);
+    if (k < 0) return -1;
+    vec[0].iov_base = s_->spare_[k]->data;
+    vec[0].iov_len = s_->spare_[k]->cap;
     return 1;
 }
 
-// Makes sure a spare block with at least `need` bytes exists (spare_[0] preferred).
-int Buffer::expand_spare(size_t need) noexcept {
-    if (s_->spare_[0] && s_->spare_[0]->cap >= need) return 0;
-    if (s_->spare_[1] && s_->spare_[1]->cap >= need) return 0;
-    Block *b = block_new_owned(need > next_block() ? need : next_block());
-    if (!b) return -1;
-    if (s_->spare_[0] && !s_->spare_[1]) {
-        s_->spare_[1] = b;
-    } else {
-        if (s_->spare_[0]) block_unref(s_->spare_[0]);
-        s_->spare_[0] = b;
+// Several vectors, more wanted than the free tail holds (libevent's way with its chain of
+// empty chains): the tail and the spares in order offer what they hold, at most n_vec of
+// them. Short of the request, a new spare for the rest is added behind them while a vector
+// is left for it; otherwise one spare for everything past the tail replaces them all. So
+// asking again for more keeps the extents already handed out where they are.
+int Buffer::reserve_extents(size_t want, size_t space, iovec *vec, int n_vec) noexcept {
+    compact_spares();
+    size_t avail = space;
+    size_t used = space ? 1 : 0;
+    size_t k = 0;
+    while (avail < want && used < size_t(n_vec) && k < kMaxSpares && s_->spare_[k]) {
+        avail += s_->spare_[k]->cap;
+        ++used;
+        ++k;
     }
+    if (avail < want) {
+        if (used < size_t(n_vec) && k < kMaxSpares) {
+            Block *b = new_spare_block(want - avail);
+            if (!b) return -1;
+            s_->spare_[k] = b;
+        } else {
+            Block *b = new_spare_block(want - space);
+            if (!b) return -1;
+            drop_spares();
+            s_->spare_[0] = b;
+        }
+    }
+    int n = 0;
+    size_t so_far = 0;
+    if (space) {
+        vec[n].iov_base = tail_ptr();
+        vec[n].iov_len = space;
+        so_far = space;
+        ++n;
+    }
+    for (k = 0; n < n_vec && so_far < want && k < kMaxSpares && s_->spare_[k]; ++k, ++n) {
+        vec[n].iov_base = s_->spare_[k]->data;
+        vec[n].iov_len = s_->spare_[k]->cap;
+        so_far += s_->spare_[k]->cap;
+    }
+    if (!ring_reserve(size_t(n))) return -1;
+    return n;
+}
+
+int Buffer::expand_spare(size_t need) noexcept {
+    for (size_t i = 0; i < kMaxSpares; ++i)
+        if (s_->spare_[i] && s_->spare_[i]->cap >= need) return int(i);
+    Block *b = new_spare_block(need);
+    if (!b) return -1;
+    // A free kept slot, else the first one's block makes room.
+    if (!s_->spare_[0]) {
+        s_->spare_[0] = b;
+        return 0;
+    }
+    if (!s_->spare_[1]) {
+        s_->spare_[1] = b;
+        return 1;
+    }
+    block_unref(s_->spare_[0]);
+    s_->spare_[0] = b;
     return 0;
 }
 
 int Buffer::commit_space(const iovec *vec, int n_vec) noexcept {
     Guard g(this);
-    if (freeze_back_ || n_vec < 0 || n_vec > 2) return -1;
+    constexpr int kMaxExtents = 1 + int(kMaxSpares);
+    if (freeze_back_ || n_vec < 0 || n_vec > kMaxExtents) return -1;
     if (!n_vec) return 0;
     if (!vec) return -1;
     // Check everything first: each extent must continue the current end of the buffer
@@ -526,11 +580,12 @@ int Buffer::commit_space(const iovec *vec, int n_vec) noexcept {
     struct Step {
         int spare;  // -1: extend the tail
         size_t len;
-    } steps[2];
+    } steps[kMaxExtents];
     unsigned char *tail = s_->count_ ? tail_ptr() : nullptr;
     size_t space = tail_space();
-    bool used[2] = {false, false};
+    bool used[kMaxSpares] = {};
     size_t sum = 0;
+    size_t new_segments = 0;
     for (int i = 0; i < n_vec; ++i) {
         auto *base = static_cast<unsigned char *>(vec[i].iov_base);
         size_t len = vec[i].iov_len;
@@ -540,22 +595,23 @@ int Buffer::commit_space(const iovec *vec, int n_vec) noexcept {
             steps[i] = Step{-1, len};
         } else {
             int k = -1;
-            for (int j = 0; j < 2; ++j)
+            for (size_t j = 0; j < kMaxSpares; ++j)
                 if (s_->spare_[j] && !used[j] && base == s_->spare_[j]->data &&
                     len <= s_->spare_[j]->cap)
-                    k = j;
+                    k = int(j);
             if (k < 0) return -1;
             used[k] = true;
             steps[i] = Step{k, len};
             space = s_->spare_[k]->cap;
             tail = s_->spare_[k]->data;
+            ++new_segments;
         }
         tail += len;
         space -= len;
         sum += len;
     }
     if (would_overflow(s_->total_, sum)) return -1;
-    if (!ring_reserve(2)) return -1;
+    if (!ring_reserve(new_segments)) return -1;
     for (int i = 0; i < n_vec; ++i) {
         if (!steps[i].len) continue;
         if (steps[i].spare < 0) {
@@ -598,7 +654,7 @@ void Buffer::drain_bytes(size_t len, Buffer *recycle_to) noexcept {
             len -= s.len;
             Block *b = s.block;
             pop_front();
-            if (recycle_to && !recycle_to->s_->spare_[0] && !recycle_to->s_->spare_[1] &&
+            if (recycle_to && !recycle_to->has_spares() &&
                 b->owned() &&
                 b->cap <= kKeepSpare && b->refs.load(std::memory_order_acquire) == 1) {
                 recycle_to->s_->spare_[0] = b;

@@ -64,6 +64,14 @@ namespace reevent::buffer {
 // an idle connection holds none and a busy one pays a cache take and put per message, no
 // malloc. A locked buffer keeps its State until it is freed (its s_ never changes while
 // other threads may read it).
+// Spare block slots of a State (see State::spare_): evbuffer_reserve_space may hand out the
+// free tail plus this many empty blocks, as libevent's chain of empty chains does (libevent
+// has no such limit; a request beyond it gets one block for the rest instead, which the
+// API allows). Drained blocks are kept in the first kKeptSpares slots only, so a busy buffer
+// keeps at most that many.
+inline constexpr size_t kMaxSpares = 4;
+inline constexpr size_t kKeptSpares = 2;
+
 struct State {
     Segment *ring_ = nullptr;
     size_t total_ = 0;
@@ -71,7 +79,10 @@ struct State {
     // Every segment records its own, so a position hint can be checked exactly and a byte
     // position found by binary search.
     uint64_t front_abs_ = 0;
-    Block *spare_[2] = {nullptr, nullptr};
+    // Empty blocks after the data, in order: what evbuffer_reserve_space hands out behind
+    // the free tail (kMaxSpares of them at most) and, in the first kKeptSpares slots only,
+    // drained blocks kept for reuse. Compacted (no holes) by reserve_space before it counts.
+    Block *spare_[kMaxSpares] = {};
     core::Lock *lock_ = nullptr;
     void *user_lock_ = nullptr;
     // Changes not yet reported to the callbacks (zero while there are none).
@@ -169,6 +180,8 @@ public:
     int expand(size_t len) noexcept;
     int reserve_space(ssize_t size, iovec *vec, int n_vec) noexcept;
     int commit_space(const iovec *vec, int n_vec) noexcept;
+    // reserve_space with n_vec >= 2 and more wanted than the free tail's `space`.
+    int reserve_extents(size_t want, size_t space, iovec *vec, int n_vec) noexcept;
 
     // ---- between buffers (static: two locks, taken in address order) ----------------------
     static int add_buffer(Buffer *out, Buffer *in) noexcept;
@@ -227,7 +240,9 @@ public:
     bool holds_state() const noexcept { return owned(); }
     size_t segment_count() const noexcept { return s_->count_; }
     size_t spare_count() const noexcept {
-        return (s_->spare_[0] != nullptr) + (s_->spare_[1] != nullptr);
+        size_t n = 0;
+        for (const Block *sp : s_->spare_) n += sp != nullptr;
+        return n;
     }
 
 private:
@@ -301,10 +316,24 @@ private:
     // connection then holds no block, and a busy one pays a cache put and take per
     // message instead of keeping its own.
     void drop_spares_if_empty() noexcept {
-        if (!s_->total_ && (s_->spare_[0] || s_->spare_[1])) drop_spares();
+        if (!s_->total_ && has_spares()) drop_spares();
     }
+    bool has_spares() const noexcept {
+        static_assert(kMaxSpares == 4);
+        const State *s = s_;
+        return (uintptr_t(s->spare_[0]) | uintptr_t(s->spare_[1]) | uintptr_t(s->spare_[2]) |
+                uintptr_t(s->spare_[3])) != 0;
+    }
+    // Moves the spares to the front slots, keeping their order.
+    void compact_spares() noexcept;
     void drop_spares() noexcept;
+    // The slot of a spare block with at least `need` bytes, made if none has them; -1 when
+    // out of memory.
     int expand_spare(size_t need) noexcept;
+    // A new owned block for `need` bytes (at least the growth rule's size).
+    Block *new_spare_block(size_t need) noexcept {
+        return block_new_owned(need > next_block() ? need : next_block());
+    }
     bool would_overflow_len(size_t add) const noexcept;  // drained block: keep as spare or free
     // Appends bytes; the caller checked freeze and overflow. False if allocation failed
     // (buffer unchanged).
@@ -392,8 +421,9 @@ private:
     // empty State is idle too).
     bool state_idle() const noexcept {
         const State *s = s_;
+        static_assert(kMaxSpares == 4);
         return !(s->count_ | uintptr_t(s->spare_[0]) | uintptr_t(s->spare_[1]) |
-                 uintptr_t(s->lock_) | uintptr_t(s->user_lock_) | uintptr_t(s->deferred_) |
+                 uintptr_t(s->spare_[2]) | uintptr_t(s->spare_[3]) | uintptr_t(s->lock_) | uintptr_t(s->user_lock_) | uintptr_t(s->deferred_) |
                  s->n_added_ | s->n_deleted_);
     }
     static bool can_hand_over(const Buffer *out, const Buffer *in) noexcept;

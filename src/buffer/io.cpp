@@ -80,10 +80,10 @@ int Buffer::read_from_fd(int fd, int howmuch, bool thaw) noexcept {
             if (alloc == kMaxAutoBlock) alloc = kReadBlockAlloc;
             rest = alloc - block_header_for(alloc);
         }
-        if (expand_spare(rest) < 0) {
+        spare_slot = expand_spare(rest);
+        if (spare_slot < 0) {
             if (!n) return -1;
         } else {
-            spare_slot = (s_->spare_[0] && s_->spare_[0]->cap >= rest) ? 0 : 1;
             b = s_->spare_[spare_slot];
             iov[n].iov_base = b->data;
             iov[n].iov_len = howmuch < 0 ? b->cap : rest;

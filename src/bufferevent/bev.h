@@ -163,6 +163,11 @@ void deferred_rebind(Bev *b, event_base *base, int priority) noexcept;
 void run_readcb(Bev *b, int options) noexcept;
 void run_writecb(Bev *b, int options) noexcept;
 void run_eventcb(Bev *b, short what, int options) noexcept;
+// An option bit of ours (above libevent's BEV_TRIG_* bits): the program's own
+// bufferevent_trigger, which runs a data callback even from inside itself, nested, as
+// libevent does (the recursion is the program's own call). Our internal paths leave it
+// out: a callback they would run inside itself is deferred, bounding recursion.
+inline constexpr int kTrigByProgram = 1 << 24;
 // Runs read/write callbacks if the watermarks allow (or BEV_TRIG_IGNORE_WATERMARKS).
 void trigger_nolock(Bev *b, short iotype, int options) noexcept;
 

@@ -169,33 +169,38 @@ bool decref_and_unlock(Bev *b) noexcept {
 
 // A callback that would run inside itself (a write callback that writes to a filter or pair,
 // which moves data and wants to run the write callback again) is deferred instead, so
-// recursion is bounded.
+// recursion is bounded; the program's own bufferevent_trigger (kTrigByProgram) runs it
+// nested, as libevent does.
 // While a CONNECTED report waits in the deferred queue, data callbacks queue behind it, so
 // the user always hears "connected" before the first read/write callback.
 void run_readcb(Bev *b, int options) noexcept {
     if (!b->pub.readcb) return;
-    if (((options | b->options) & BEV_OPT_DEFER_CALLBACKS) || b->in_readcb ||
+    if (((options | b->options) & BEV_OPT_DEFER_CALLBACKS) ||
+        (b->in_readcb && !(options & kTrigByProgram)) ||
         (b->eventcb_pending & BEV_EVENT_CONNECTED)) {
         b->readcb_pending = true;
         schedule_deferred(b);
         return;
     }
-    b->in_readcb = true;  // it was false: a nested call was deferred above
+    const bool outer = b->in_readcb;  // true only for the program's nested trigger
+    b->in_readcb = true;
     b->pub.readcb(handle(b), b->pub.cbarg);
-    b->in_readcb = false;
+    b->in_readcb = outer;
 }
 
 void run_writecb(Bev *b, int options) noexcept {
     if (!b->pub.writecb) return;
-    if (((options | b->options) & BEV_OPT_DEFER_CALLBACKS) || b->in_writecb ||
+    if (((options | b->options) & BEV_OPT_DEFER_CALLBACKS) ||
+        (b->in_writecb && !(options & kTrigByProgram)) ||
         (b->eventcb_pending & BEV_EVENT_CONNECTED)) {
         b->writecb_pending = true;
         schedule_deferred(b);
         return;
     }
+    const bool outer = b->in_writecb;
     b->in_writecb = true;
     b->pub.writecb(handle(b), b->pub.cbarg);
-    b->in_writecb = false;
+    b->in_writecb = outer;
 }
 
 void run_eventcb(Bev *b, short what, int options) noexcept {

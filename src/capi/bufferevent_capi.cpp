@@ -253,7 +253,10 @@ void bufferevent_trigger(struct bufferevent *bufev, short iotype, int options) {
     if (!bufev) return;
     Bev *b = bev::from(bufev);
     bev::incref_and_lock(b);
-    bev::trigger_nolock(b, iotype, options);
+    // Only libevent's two trigger bits count; ours says the program asked (see bev.h).
+    bev::trigger_nolock(b, iotype,
+                        (options & (BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS)) |
+                            bev::kTrigByProgram);
     bev::decref_and_unlock(b);
 }
 

@@ -25,20 +25,22 @@ int num_events(event_base *base, unsigned what) noexcept {
     return r;
 }
 
+// Clearing sets a maximum to 0, not to the current count (libevent; the next change of the
+// count sets it again).
 int max_events(event_base *base, unsigned what, bool clear) noexcept {
     LockGuard g(base->lock_);
     int r = 0;
     if (what & EVENT_BASE_COUNT_ACTIVE) {
         r += base->max_active_;
-        if (clear) base->max_active_ = base->n_active_;
+        if (clear) base->max_active_ = 0;
     }
     if (what & EVENT_BASE_COUNT_VIRTUAL) {
         r += base->max_virtual_;
-        if (clear) base->max_virtual_ = base->n_virtual_;
+        if (clear) base->max_virtual_ = 0;
     }
     if (what & EVENT_BASE_COUNT_ADDED) {
         r += base->max_added_;
-        if (clear) base->max_added_ = base->n_added_;
+        if (clear) base->max_added_ = 0;
     }
     return r;
 }

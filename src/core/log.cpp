@@ -77,6 +77,18 @@ void warn_errno(const char *fmt, ...) noexcept {
     errno = saved;
 }
 
+void logv(int severity, const char *errstr, const char *fmt, va_list ap) noexcept {
+    if (severity == kDebug && !debug_enabled()) return;
+    if (!fmt) fmt = "";
+    vlog(severity, errstr, fmt, ap);
+}
+
+void exit_after_error(int code) noexcept {
+    if (FatalCallback cb = g_fatal.load(std::memory_order_acquire)) cb(code);
+    else if (code == int(0xdeaddead)) std::abort();
+    std::exit(code);
+}
+
 void fatal(int code, const char *fmt, ...) noexcept {
     va_list ap;
     va_start(ap, fmt);

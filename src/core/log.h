@@ -5,6 +5,7 @@
 // written to stderr as "[warn] message" like libevent does when no callback is set.
 #pragma once
 
+#include <cstdarg>
 #include <cstdint>
 
 namespace reevent::log {
@@ -29,6 +30,14 @@ void warn_errno(const char *fmt, ...) noexcept __attribute__((format(printf, 1, 
 // broken internal invariants and misuse that libevent also treats as fatal.
 [[noreturn]] void fatal(int code, const char *fmt, ...) noexcept
     __attribute__((format(printf, 2, 3)));
+
+// libevent's own logging entries (log_abi.cpp): a message at `severity` with ": errstr"
+// appended when errstr is set (debug ones only while debug logging is on) ...
+void logv(int severity, const char *errstr, const char *fmt, va_list ap) noexcept;
+// ... and libevent's exit after an error it logged: the fatal callback (if any) with
+// `code`, then exit(code); abort() instead when there is no callback and `code` is
+// libevent's internal-assertion code.
+[[noreturn]] void exit_after_error(int code) noexcept;
 
 }  // namespace reevent::log
 

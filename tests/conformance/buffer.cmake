@@ -6,7 +6,8 @@ reevent_conformance(buffer SOURCES
   buffer_move_test.cpp
   buffer_callback_test.cpp
   buffer_io_test.cpp
-  buffer_model_test.cpp)
+  buffer_model_test.cpp
+  buffer_reserve_test.cpp)
 
 # With an event_base: deferred callbacks and event-driven reads, on every backend.
 reevent_conformance(buffer_base SOURCES buffer_deferred_test.cpp)

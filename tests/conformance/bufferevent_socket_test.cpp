@@ -6,6 +6,7 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <memory>
@@ -769,6 +770,50 @@ TEST_P(BevSocket, DeferredCallbacksRunAfterTheRegularEventsOfTheRound) {
     EXPECT_EQ(order[0], "plain");
     EXPECT_EQ(order[1], "bev");
     event_free(plain);
+    bufferevent_free(bev);
+}
+
+// bufferevent_trigger called by the program from inside the very callback it triggers runs
+// that callback again at once, nested (libevent calls it directly; the program chose the
+// recursion, as with any call of its own), unless BEV_TRIG_DEFER_CALLBACKS asks for the loop.
+TEST_P(BevSocket, TriggerFromInsideTheTriggeredCallbackRunsItNested) {
+    conf::SocketPair sp;
+    bufferevent *bev = make(sp[0]);
+    Recorder rec;
+    int depth = 0, max_depth = 0, reads_seen_after = -1, writes_seen_after = -1;
+    rec.on_read = [&](bufferevent *b) {
+        max_depth = std::max(max_depth, ++depth);
+        if (rec.reads == 1) {
+            bufferevent_trigger(b, EV_READ, BEV_TRIG_IGNORE_WATERMARKS);
+            reads_seen_after = rec.reads;
+        }
+        --depth;
+    };
+    rec.on_write = [&](bufferevent *b) {
+        if (rec.writes == 1) {
+            bufferevent_trigger(b, EV_WRITE, 0);
+            writes_seen_after = rec.writes;
+        }
+    };
+    rec.attach(bev);
+    bufferevent_trigger(bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS);
+    EXPECT_EQ(rec.reads, 2);
+    EXPECT_EQ(reads_seen_after, 2);
+    EXPECT_EQ(max_depth, 2);
+    bufferevent_trigger(bev, EV_WRITE, 0);
+    EXPECT_EQ(rec.writes, 2);
+    EXPECT_EQ(writes_seen_after, 2);
+    // Asked to defer: the nested one waits for the loop.
+    rec.on_read = [&](bufferevent *b) {
+        if (rec.reads == 3) {
+            bufferevent_trigger(b, EV_READ, BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+            reads_seen_after = rec.reads;
+        }
+    };
+    bufferevent_trigger(bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS);
+    EXPECT_EQ(rec.reads, 3);
+    EXPECT_EQ(reads_seen_after, 3);
+    ASSERT_TRUE(run_until(base(), [&] { return rec.reads == 4; }));
     bufferevent_free(bev);
 }
 

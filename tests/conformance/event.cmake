@@ -19,3 +19,6 @@ reevent_conformance(event SOURCES
   event_foreach_test.cpp
   event_reinit_test.cpp
   TIMEOUT 120)
+
+# libevent-internal loop entries core exports for binary compatibility (src/core/internal_abi.cpp).
+reevent_conformance(event_internal SOURCES event_internal_abi_test.cpp)

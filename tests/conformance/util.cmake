@@ -5,7 +5,8 @@ set(util_sources
   util_socket_test.cpp
   util_addrinfo_test.cpp
   util_misc_test.cpp
-  util_robustness_test.cpp)
+  util_robustness_test.cpp
+  util_internal_abi_test.cpp)
 # The log-capturing test needs event_set_log_callback from the core's event.h shim.
 if(EXISTS ${PROJECT_SOURCE_DIR}/src/capi/event_capi.cpp)
   list(APPEND util_sources util_log_test.cpp)
