@@ -652,6 +652,8 @@ void client_cancel(evhttp_request *req) noexcept {
     free_unless_owned(req);
 }
 
+void client_fail(evhttp_connection *c, evhttp_request_error err) noexcept { fail(c, err); }
+
 void client_set_timeout(evhttp_connection *c, const timeval *tv) noexcept {
     if (tv) {
         c->timeout = *tv;
