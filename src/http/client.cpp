@@ -7,6 +7,8 @@
 // code 0 once the retries are used up.
 #include "http/client.h"
 
+#include "http/current_base.h"
+
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -583,6 +585,7 @@ evhttp_connection *client_new(event_base *base, evdns_base *dns, bufferevent *be
     evhttp_connection *c = make_obj<evhttp_connection>();
     if (!c) return nullptr;
     c->outgoing = true;
+    if (!bev) base = base_or_current(base);
     c->base = base;
     c->dns_base = dns;
     c->address = copy_str(address);
