@@ -265,6 +265,21 @@ TEST_P(RpcCall, GetIsRefused) {
     EXPECT_EQ(served, 0);
 }
 
+// A connection taken back from the pool is the caller's again (the pool does not free it)
+// and gets no more requests.
+TEST_P(RpcCall, RemovedConnectionIsTheCallersAgain) {
+    evhttp_connection *second = evhttp_connection_base_new(base(), nullptr, "127.0.0.1", static_cast<ev_uint16_t>(port_));
+    evrpc_pool_add_connection(pool_, second);
+    evrpc_pool_remove_connection(pool_, evcon_);
+    evhttp_connection_free(evcon_);
+    evcon_ = second;
+    ASSERT_EQ(send(30, 0), 0);
+    ASSERT_EQ(send(31, 1), 0);
+    ASSERT_TRUE(run_until([&] { return completed == 2; }));
+    EXPECT_EQ(outcomes[0].value, 60u);
+    EXPECT_EQ(outcomes[1].value, 62u);
+}
+
 CONF_INSTANTIATE_BACKENDS(RpcCall);
 
 }  // namespace
