@@ -6,6 +6,7 @@
 
 #include <event2/bufferevent.h>
 
+#include "differences.h"
 #include "rpc_fixture.h"
 
 namespace rpct {
@@ -278,6 +279,20 @@ TEST_P(RpcCall, RemovedConnectionIsTheCallersAgain) {
     ASSERT_TRUE(run_until([&] { return completed == 2; }));
     EXPECT_EQ(outcomes[0].value, 60u);
     EXPECT_EQ(outcomes[1].value, 62u);
+}
+
+// differences.h kRpcForgivesMisuse: a request made on a pool without connections waits
+// for one; a name registered twice is refused.
+TEST_P(RpcCall, ReeventQueuesWithoutConnectionsAndRefusesADoubleRegistration) {
+    if (!conf::kRpcForgivesMisuse) GTEST_SKIP() << "libevent 2.1 aborts on these";
+    EXPECT_EQ(EVRPC_REGISTER(rpc_base_, Double, num_msg, num_msg, double_cb, this), -1);
+    evrpc_pool_remove_connection(pool_, evcon_);
+    ASSERT_EQ(send(5, 0), 0);
+    run_until([] { return false; }, 0.1);
+    EXPECT_EQ(completed, 0);
+    evrpc_pool_add_connection(pool_, evcon_);
+    ASSERT_TRUE(run_until([&] { return completed == 1; }));
+    EXPECT_EQ(outcomes[0].value, 10u);
 }
 
 CONF_INSTANTIATE_BACKENDS(RpcCall);
