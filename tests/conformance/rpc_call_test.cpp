@@ -281,6 +281,29 @@ TEST_P(RpcCall, RemovedConnectionIsTheCallersAgain) {
     EXPECT_EQ(outcomes[1].value, 62u);
 }
 
+// A connection that cannot be made gives the request back with a reply of code 0, which
+// does not unmarshal.
+TEST_P(RpcCall, RefusedConnectionIsBadPayload) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in sin{};
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr *>(&sin), sizeof sin), 0);
+    socklen_t len = sizeof sin;
+    getsockname(fd, reinterpret_cast<sockaddr *>(&sin), &len);
+    close(fd);  // nobody listens on that port now
+    evrpc_pool *refused = evrpc_pool_new(nullptr);
+    evrpc_pool_add_connection(refused, evhttp_connection_base_new(base(), nullptr, "127.0.0.1", ntohs(sin.sin_port)));
+    std::swap(refused, pool_);
+    ASSERT_EQ(send(3, 0), 0);
+    ASSERT_TRUE(run_until([&] { return completed == 1; }));
+    std::swap(refused, pool_);
+    evrpc_pool_free(refused);
+    EXPECT_EQ(outcomes[0].error, EVRPC_STATUS_ERR_BADPAYLOAD);
+    EXPECT_EQ(outcomes[0].response_code, 0);
+    EXPECT_EQ(served, 0);
+}
+
 // differences.h kRpcForgivesMisuse: a request made on a pool without connections waits
 // for one; a name registered twice is refused.
 TEST_P(RpcCall, ReeventQueuesWithoutConnectionsAndRefusesADoubleRegistration) {
