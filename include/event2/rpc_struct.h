@@ -8,6 +8,11 @@
 extern "C" {
 #endif
 
+struct evbuffer;
+struct evhttp_request;
+struct evrpc_base;
+struct evrpc_req_generic;
+
 /* The list link of struct evrpc, spelled out when <sys/queue.h> is not included. */
 #ifndef TAILQ_ENTRY
 #define EVENT_DEFINED_TQENTRY_
