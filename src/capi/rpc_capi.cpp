@@ -4,7 +4,6 @@
 #include <event2/rpc.h>
 #include <event2/rpc_struct.h>
 
-#include "http/mem.h"
 #include "rpc/hooks.h"
 #include "rpc/pool.h"
 #include "rpc/server.h"
@@ -128,28 +127,17 @@ int evrpc_register_generic(struct evrpc_base *base, const char *name,
                            void (*rpl_free)(void *), int (*rpl_complete)(void *),
                            void (*rpl_marshal)(struct evbuffer *, void *)) {
     if (!base || !name) return -1;
-    auto *r = static_cast<evrpc *>(event_mm_calloc_(1, sizeof(evrpc)));
-    if (!r) return -1;
-    r->uri = http::copy_str(name).release();
-    if (!r->uri) {
-        event_mm_free_(r);
-        return -1;
-    }
-    r->request_new = req_new;
-    r->request_new_arg = req_new_arg;
-    r->request_free = req_free;
-    r->request_unmarshal = req_unmarshal;
-    r->reply_new = rpl_new;
-    r->reply_new_arg = rpl_new_arg;
-    r->reply_free = rpl_free;
-    r->reply_complete = rpl_complete;
-    r->reply_marshal = rpl_marshal;
-    if (rpc::register_rpc(base, r, callback, cbarg) != 0) {
-        event_mm_free_(const_cast<char *>(r->uri));
-        event_mm_free_(r);
-        return -1;
-    }
-    return 0;
+    evrpc proto{};
+    proto.request_new = req_new;
+    proto.request_new_arg = req_new_arg;
+    proto.request_free = req_free;
+    proto.request_unmarshal = req_unmarshal;
+    proto.reply_new = rpl_new;
+    proto.reply_new_arg = rpl_new_arg;
+    proto.reply_free = rpl_free;
+    proto.reply_complete = rpl_complete;
+    proto.reply_marshal = rpl_marshal;
+    return rpc::register_generic(base, name, proto, callback, cbarg);
 }
 
 struct evrpc_pool *evrpc_request_get_pool(struct evrpc_request_wrapper *ctx) {

@@ -3,6 +3,7 @@
 // reply -> output hooks -> 200 with the bytes. Any failure answers 503 and frees the call.
 #include "rpc/server.h"
 
+#include <cstring>
 #include <type_traits>
 
 #include <event2/buffer.h>
@@ -122,6 +123,21 @@ int register_rpc(evrpc_base *base, evrpc *rpc, void (*cb)(evrpc_req_generic *, v
     // over the second on unregistering).
     if (evhttp_set_cb(base->http, path.get(), on_post, rpc) != 0) return -1;
     TAILQ_INSERT_TAIL(&base->rpcs, rpc, next);
+    return 0;
+}
+
+int register_generic(evrpc_base *base, const char *name, const evrpc &proto,
+                     void (*cb)(evrpc_req_generic *, void *), void *cb_arg) noexcept {
+    // On the mem hooks: unregister_rpc frees it (and its name) with event_mm_free_.
+    auto *rpc = static_cast<evrpc *>(event_mm_malloc_(sizeof(evrpc)));
+    if (!rpc) return -1;
+    *rpc = proto;
+    rpc->uri = http::copy_str(name).release();
+    if (!rpc->uri || register_rpc(base, rpc, cb, cb_arg) != 0) {
+        if (rpc->uri) event_mm_free_(const_cast<char *>(rpc->uri));
+        event_mm_free_(rpc);
+        return -1;
+    }
     return 0;
 }
 
