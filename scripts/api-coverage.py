@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generates docs/api-coverage.md: one row per public function of the nine core headers
 (event.h, event_compat.h, buffer.h, buffer_compat.h, bufferevent.h, bufferevent_compat.h,
-listener.h, util.h, thread.h), of http.h, tag.h, dns.h and dns_compat.h (libevent_extra) and
+listener.h, util.h, thread.h), of http.h, tag.h, dns.h, dns_compat.h and rpc.h (libevent_extra) and
 of bufferevent_ssl.h (libevent_openssl), with its state in the build and the test that covers it.
 
 Sources:
@@ -30,8 +30,8 @@ import elfsyms  # noqa: E402
 
 HEADERS = ["event.h", "event_compat.h", "buffer.h", "buffer_compat.h", "bufferevent.h",
            "bufferevent_compat.h", "listener.h", "util.h", "thread.h", "http.h", "tag.h",
-           "dns.h", "dns_compat.h", "bufferevent_ssl.h"]
-EXTRA_HEADERS = ("http.h", "tag.h", "dns.h", "dns_compat.h")
+           "dns.h", "dns_compat.h", "rpc.h", "bufferevent_ssl.h"]
+EXTRA_HEADERS = ("http.h", "tag.h", "dns.h", "dns_compat.h", "rpc.h")
 OPENSSL_HEADERS = ("bufferevent_ssl.h",)
 IMPLEMENTED, ABSENT = "implemented", "absent"
 CLIENTS = {}
@@ -176,8 +176,8 @@ def render(per_header):
     ssl_have = sum(1 for r in ssl_rows if r[1] == IMPLEMENTED)
     core_have = sum(1 for r in core_rows if r[1] == IMPLEMENTED)
     out.append("**Overall: %d/%d public functions (%.1f%%)** of the core headers and "
-               "libevent_pthreads; with http.h, tag.h, dns.h and dns_compat.h (libevent_extra: "
-               "tag.h and the dns headers whole, of http.h all but evhttp_set_flags) and "
+               "libevent_pthreads; with http.h, tag.h, dns.h, dns_compat.h and rpc.h (libevent_extra: "
+               "tag.h, rpc.h and the dns headers whole, of http.h all but evhttp_set_flags) and "
                "bufferevent_ssl.h "
                "(libevent_openssl: %d/%d) %d/%d."
                % (core_have, len(core_rows), 100.0 * core_have / len(core_rows) if core_rows else 0,

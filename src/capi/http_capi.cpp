@@ -27,7 +27,8 @@ extern "C" {
 // ---- the server -------------------------------------------------------------------------
 
 struct evhttp *evhttp_new(struct event_base *base) {
-    // libevent accepts NULL: callbacks and settings work, binding fails.
+    // libevent accepts NULL: the server then runs on the base of event_init, if any
+    // (without one, callbacks and settings work and binding fails).
     return http::server_new(base);
 }
 

@@ -9,6 +9,7 @@
 #include <span>
 
 #include "core/mm_abi.h"
+#include "tag/decode_exports.h"
 #include "tag/wire.h"
 
 using namespace reevent;
@@ -124,6 +125,38 @@ void evtag_encode_int(struct evbuffer *evbuf, ev_uint32_t number) {
 
 void evtag_encode_int64(struct evbuffer *evbuf, ev_uint64_t number) {
     if (evbuf) add_compact(evbuf, number);
+}
+
+int evtag_encode_tag(struct evbuffer *evbuf, ev_uint32_t tag) {
+    uint8_t b[tag::kMaxTagBytes];
+    size_t n = tag::encode_tag(tag, b);
+    if (evbuf) evbuffer_add(evbuf, b, n);
+    return static_cast<int>(n);
+}
+
+int evtag_decode_tag(ev_uint32_t *ptag, struct evbuffer *evbuf) {
+    if (!evbuf) return -1;
+    int n = peek_tag(evbuf, ptag);
+    if (n > 0) evbuffer_drain(evbuf, static_cast<size_t>(n));
+    return n;
+}
+
+int evtag_decode_int(ev_uint32_t *pnumber, struct evbuffer *evbuf) {
+    ev_uint32_t v = 0;
+    int n = evbuf ? peek_compact(evbuf, 0, &v) : -1;
+    if (n < 0) return -1;
+    evbuffer_drain(evbuf, static_cast<size_t>(n));
+    if (pnumber) *pnumber = v;
+    return 0;
+}
+
+int evtag_decode_int64(ev_uint64_t *pnumber, struct evbuffer *evbuf) {
+    ev_uint64_t v = 0;
+    int n = evbuf ? peek_compact(evbuf, 0, &v) : -1;
+    if (n < 0) return -1;
+    evbuffer_drain(evbuf, static_cast<size_t>(n));
+    if (pnumber) *pnumber = v;
+    return 0;
 }
 
 void evtag_marshal_int(struct evbuffer *evbuf, ev_uint32_t tag, ev_uint32_t integer) {

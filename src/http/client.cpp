@@ -7,6 +7,8 @@
 // code 0 once the retries are used up.
 #include "http/client.h"
 
+#include "http/current_base.h"
+
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -583,6 +585,7 @@ evhttp_connection *client_new(event_base *base, evdns_base *dns, bufferevent *be
     evhttp_connection *c = make_obj<evhttp_connection>();
     if (!c) return nullptr;
     c->outgoing = true;
+    if (!bev) base = base_or_current(base);
     c->base = base;
     c->dns_base = dns;
     c->address = copy_str(address);
@@ -651,6 +654,8 @@ void client_cancel(evhttp_request *req) noexcept {
     }
     free_unless_owned(req);
 }
+
+void client_fail(evhttp_connection *c, evhttp_request_error err) noexcept { fail(c, err); }
 
 void client_set_timeout(evhttp_connection *c, const timeval *tv) noexcept {
     if (tv) {

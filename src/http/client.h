@@ -21,6 +21,9 @@ void client_free(evhttp_connection *c) noexcept;
 int client_make_request(evhttp_connection *c, evhttp_request *req, evhttp_cmd_type type,
                         const char *uri) noexcept;
 void client_cancel(evhttp_request *req) noexcept;
+// Fails the request being worked on as the connection's own errors do (the connection is
+// reset, the error and request callbacks run, the latter with NULL). evrpc's timeouts.
+void client_fail(evhttp_connection *c, evhttp_request_error err) noexcept;
 void client_set_timeout(evhttp_connection *c, const timeval *tv) noexcept;
 void client_set_base(evhttp_connection *c, event_base *base) noexcept;
 

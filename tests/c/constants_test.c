@@ -202,6 +202,26 @@ _Static_assert((unsigned long long)(EVDNS_FLAGS_AA) == 1024ULL, "EVDNS_FLAGS_AA"
 _Static_assert((unsigned long long)(EVDNS_FLAGS_RD) == 128ULL, "EVDNS_FLAGS_RD");
 #endif
 
+#if HAVE_EVENT2_RPC_H
+#include <event2/rpc.h>
+_Static_assert((unsigned long long)(INPUT) == 0ULL, "INPUT");
+_Static_assert((unsigned long long)(OUTPUT) == 1ULL, "OUTPUT");
+_Static_assert((unsigned long long)(EVRPC_INPUT) == 0ULL, "EVRPC_INPUT");
+_Static_assert((unsigned long long)(EVRPC_OUTPUT) == 1ULL, "EVRPC_OUTPUT");
+_Static_assert((long long)(EVRPC_TERMINATE) == (-1LL), "EVRPC_TERMINATE");
+_Static_assert((unsigned long long)(EVRPC_CONTINUE) == 0ULL, "EVRPC_CONTINUE");
+_Static_assert((unsigned long long)(EVRPC_PAUSE) == 1ULL, "EVRPC_PAUSE");
+#endif
+
+#if HAVE_EVENT2_RPC_STRUCT_H
+#include <event2/rpc_struct.h>
+_Static_assert((unsigned long long)(EVRPC_STATUS_ERR_NONE) == 0ULL, "EVRPC_STATUS_ERR_NONE");
+_Static_assert((unsigned long long)(EVRPC_STATUS_ERR_TIMEOUT) == 1ULL, "EVRPC_STATUS_ERR_TIMEOUT");
+_Static_assert((unsigned long long)(EVRPC_STATUS_ERR_BADPAYLOAD) == 2ULL, "EVRPC_STATUS_ERR_BADPAYLOAD");
+_Static_assert((unsigned long long)(EVRPC_STATUS_ERR_UNSTARTED) == 3ULL, "EVRPC_STATUS_ERR_UNSTARTED");
+_Static_assert((unsigned long long)(EVRPC_STATUS_ERR_HOOKABORTED) == 4ULL, "EVRPC_STATUS_ERR_HOOKABORTED");
+#endif
+
 #if HAVE_EVENT2_LISTENER_H
 #include <event2/listener.h>
 _Static_assert((unsigned long long)(LEV_OPT_LEAVE_SOCKETS_BLOCKING) == 1ULL, "LEV_OPT_LEAVE_SOCKETS_BLOCKING");

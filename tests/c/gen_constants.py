@@ -9,7 +9,8 @@ HEADERS = {'event.h': 'event2/event.h', 'util.h': 'event2/util.h',
            'bufferevent.h': 'event2/bufferevent.h',
            'bufferevent_compat.h': 'event2/bufferevent_compat.h',
            'listener.h': 'event2/listener.h', 'thread.h': 'event2/thread.h',
-           'http_struct.h': 'event2/http_struct.h', 'dns.h': 'event2/dns.h'}
+           'http_struct.h': 'event2/http_struct.h', 'dns.h': 'event2/dns.h',
+           'rpc.h': 'event2/rpc.h', 'rpc_struct.h': 'event2/rpc_struct.h'}
 
 
 def main():

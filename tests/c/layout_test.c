@@ -123,6 +123,40 @@ OFF(struct evdns_server_question, dns_question_class, 4);
 OFF(struct evdns_server_question, name, 8);
 #endif
 
+#if HAVE_EVENT2_RPC_STRUCT_H
+#include <event2/rpc.h>
+#include <event2/rpc_struct.h>
+SIZE(struct evrpc_status, 16);
+OFF(struct evrpc_status, error, 0);
+OFF(struct evrpc_status, http_req, 8);
+SIZE(struct evrpc, 120);
+OFF(struct evrpc, next, 0);
+OFF(struct evrpc, uri, 16);
+OFF(struct evrpc, request_new, 24);
+OFF(struct evrpc, request_new_arg, 32);
+OFF(struct evrpc, request_free, 40);
+OFF(struct evrpc, request_unmarshal, 48);
+OFF(struct evrpc, reply_new, 56);
+OFF(struct evrpc, reply_new_arg, 64);
+OFF(struct evrpc, reply_free, 72);
+OFF(struct evrpc, reply_complete, 80);
+OFF(struct evrpc, reply_marshal, 88);
+OFF(struct evrpc, cb, 96);
+OFF(struct evrpc, cb_arg, 104);
+OFF(struct evrpc, base, 112);
+/* What EVRPC_HEADER makes callers declare: six pointers the library fills. */
+struct layout_req;
+struct layout_rply;
+EVRPC_HEADER(layout, layout_req, layout_rply)
+SIZE(struct evrpc_req__layout, 48);
+OFF(struct evrpc_req__layout, hook_meta, 0);
+OFF(struct evrpc_req__layout, request, 8);
+OFF(struct evrpc_req__layout, reply, 16);
+OFF(struct evrpc_req__layout, rpc, 24);
+OFF(struct evrpc_req__layout, http_req, 32);
+OFF(struct evrpc_req__layout, rpc_data, 40);
+#endif
+
 #if HAVE_EVENT2_THREAD_H
 #include <event2/thread.h>
 SIZE(struct evthread_lock_callbacks, 40);

@@ -135,3 +135,9 @@ namespace conf {
 // its family): libevent adds it (0) and fails only later at send time; reevent refuses it (2).
 inline constexpr bool kDnsRefusesNonIpNameservers = kIsReevent;
 }  // namespace conf
+
+// evrpc_make_request on a pool without connections: libevent 2.1 asserts (aborts); reevent
+// queues the request until evrpc_pool_add_connection gives the pool one.
+// Registering an RPC name twice: libevent 2.1 lists both and aborts in evrpc_free (the
+// second unregister finds no path); reevent refuses the second with -1.
+namespace conf { inline constexpr bool kRpcForgivesMisuse = kIsReevent; }

@@ -1,0 +1,21 @@
+// libevent's objects made with a NULL event_base run on the "current base", the one
+// event_init made (evhttp_new(NULL) and evhttp_connection_new are the usual cases, in old
+// programs and in libevent's own rpc tests). From libevent_extra it is found through
+// event_new, the public call that falls back to it.
+#pragma once
+
+#include <event2/event.h>
+
+namespace reevent::http {
+
+// base itself, or else the current base (nullptr when there is none).
+inline event_base *base_or_current(event_base *base) noexcept {
+    if (base) return base;
+    event *probe = event_new(nullptr, -1, 0, [](evutil_socket_t, short, void *) {}, nullptr);
+    if (!probe) return nullptr;
+    event_base *current = event_get_base(probe);
+    event_free(probe);
+    return current;
+}
+
+}  // namespace reevent::http
