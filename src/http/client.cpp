@@ -181,8 +181,11 @@ void dispatch(evhttp_connection *c) noexcept {
     c->close_detect = false;
     c->cstate = ClientState::writing;
     write_request(c, req);
-    bufferevent_disable(c->bev, EV_READ);
-    bufferevent_enable(c->bev, EV_WRITE);
+    // Reading stays on while the request goes out, as in libevent: a server that answers
+    // early and closes fails the request (NULL, EOF) as soon as its close arrives, instead
+    // of when a write finally fails. What it sent waits in the input buffer until the
+    // request is out (process_input ignores it while writing).
+    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 }
 
 void on_connect_event(bufferevent *, short what, void *arg) noexcept {
