@@ -705,4 +705,92 @@ TEST_F(Client, EvhttpStartServesOnTheCurrentBase) {
     event_base_free(global);
 }
 
+// Reads a request head; with answer_continue sends "100 Continue", reads the announced body
+// and answers 200 "ok"; otherwise answers 413 at once. Records what it read.
+class ExpectServer {
+public:
+    explicit ExpectServer(bool answer_continue) : continue_(answer_continue) {
+        lfd_ = socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in sin{};
+        sin.sin_family = AF_INET;
+        sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        bind(lfd_, reinterpret_cast<sockaddr *>(&sin), sizeof sin);
+        listen(lfd_, 8);
+        socklen_t len = sizeof sin;
+        getsockname(lfd_, reinterpret_cast<sockaddr *>(&sin), &len);
+        port_ = ntohs(sin.sin_port);
+        th_ = std::thread([this] { run(); });
+    }
+    ~ExpectServer() {
+        join();
+        close(lfd_);
+    }
+    uint16_t port() const { return port_; }
+    std::string head, body;  // what the server read (after join)
+    void join() {
+        if (th_.joinable()) th_.join();
+    }
+
+private:
+    void run() {
+        pollfd p{lfd_, POLLIN, 0};
+        if (poll(&p, 1, 5000) != 1) return;
+        int fd = accept(lfd_, nullptr, nullptr);
+        char c;
+        while (head.find("\r\n\r\n") == std::string::npos && recv(fd, &c, 1, 0) == 1) head += c;
+        std::string answer = "HTTP/1.1 413 Request Entity Too Large\r\nContent-Length: 0\r\n\r\n";
+        if (continue_) {
+            const char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+            send(fd, kContinue, sizeof kContinue - 1, MSG_NOSIGNAL);
+            size_t want = std::stoul(head.substr(head.find("Content-Length: ") + 16));
+            pollfd q{fd, POLLIN, 0};
+            while (body.size() < want && poll(&q, 1, 3000) == 1 && recv(fd, &c, 1, 0) == 1)
+                body += c;
+            answer = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+        }
+        send(fd, answer.data(), answer.size(), MSG_NOSIGNAL);
+        // Whatever else comes within a moment (nothing, for a client that waits for 100).
+        pollfd q{fd, POLLIN, 0};
+        char buf[4096];
+        ssize_t n;
+        while (poll(&q, 1, 300) == 1 && (n = recv(fd, buf, sizeof buf, 0)) > 0)
+            body.append(buf, static_cast<size_t>(n));
+        close(fd);
+    }
+    bool continue_;
+    int lfd_ = -1;
+    uint16_t port_ = 0;
+    std::thread th_;
+};
+
+TEST_F(Client, ExpectContinueSendsTheBodyOnlyAfterA100) {
+    ExpectServer srv(true);
+    evhttp_connection *c = connect(srv.port());
+    evhttp_request *r = request();
+    evhttp_add_header(evhttp_request_get_output_headers(r), "Expect", "100-continue");
+    evbuffer_add(evhttp_request_get_output_buffer(r), "hello", 5);
+    ASSERT_EQ(evhttp_make_request(c, r, EVHTTP_REQ_POST, "/"), 0);
+    run_loop(base);
+    EXPECT_EQ(seen.code, 200);
+    EXPECT_EQ(seen.body, "ok");
+    evhttp_connection_free(c);
+    srv.join();
+    EXPECT_EQ(srv.head, "POST / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n");
+    EXPECT_EQ(srv.body, "hello");
+}
+
+TEST_F(Client, ExpectContinueRefusedAtOnceNeverSendsTheBody) {
+    ExpectServer srv(false);
+    evhttp_connection *c = connect(srv.port());
+    evhttp_request *r = request();
+    evhttp_add_header(evhttp_request_get_output_headers(r), "Expect", "100-continue");
+    evbuffer_add(evhttp_request_get_output_buffer(r), "hello", 5);
+    ASSERT_EQ(evhttp_make_request(c, r, EVHTTP_REQ_POST, "/"), 0);
+    run_loop(base);
+    EXPECT_EQ(seen.code, 413);
+    evhttp_connection_free(c);
+    srv.join();
+    EXPECT_EQ(srv.body, "");
+}
+
 }  // namespace
