@@ -793,4 +793,52 @@ TEST_F(Client, ExpectContinueRefusedAtOnceNeverSendsTheBody) {
     EXPECT_EQ(srv.body, "");
 }
 
+TEST_F(Client, UnsentRestOfAFailedRequestIsDroppedNotSentOnTheNextConnection) {
+    // Connection 1: the server reads the head and closes with the body unread (a reset);
+    // connection 2 must start with the next request's own line.
+    int lfd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in sin{};
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(lfd, reinterpret_cast<sockaddr *>(&sin), sizeof sin);
+    listen(lfd, 8);
+    socklen_t len = sizeof sin;
+    getsockname(lfd, reinterpret_cast<sockaddr *>(&sin), &len);
+    std::string second;
+    std::thread th([&] {
+        for (int conn = 0; conn < 2; ++conn) {
+            pollfd p{lfd, POLLIN, 0};
+            if (poll(&p, 1, 5000) != 1) return;
+            int fd = accept(lfd, nullptr, nullptr);
+            std::string head;
+            char c;
+            pollfd q{fd, POLLIN, 0};
+            while (head.find("\r\n\r\n") == std::string::npos && poll(&q, 1, 3000) == 1 &&
+                   recv(fd, &c, 1, 0) == 1)
+                head += c;
+            if (conn == 1) {
+                second = head;
+                const char kAnswer[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+                send(fd, kAnswer, sizeof kAnswer - 1, MSG_NOSIGNAL);
+                poll(&q, 1, 1000);  // until the client closes
+            }
+            close(fd);
+        }
+    });
+    evhttp_connection *c = connect(ntohs(sin.sin_port));
+    evhttp_request *r = request();
+    std::string body(16 << 20, 'a');
+    evbuffer_add(evhttp_request_get_output_buffer(r), body.data(), body.size());
+    ASSERT_EQ(evhttp_make_request(c, r, EVHTTP_REQ_POST, "/first"), 0);
+    run_loop(base);
+    EXPECT_TRUE(seen.null_req);
+    ASSERT_EQ(evhttp_make_request(c, request(), EVHTTP_REQ_GET, "/second"), 0);
+    run_loop(base);
+    EXPECT_EQ(seen.code, 200);
+    evhttp_connection_free(c);
+    th.join();
+    close(lfd);
+    EXPECT_EQ(second.substr(0, 24), "GET /second HTTP/1.1\r\n\r\n");
+}
+
 }  // namespace
