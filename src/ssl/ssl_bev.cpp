@@ -301,8 +301,15 @@ void under_eventcb(bufferevent *, short what, void *arg) noexcept {
     if (!s->dead && !s->freed && !s->failed) {
         if (what & BEV_EVENT_CONNECTED) {
             // The socket is connected; the user hears CONNECTED after the handshake, or
-            // now if there is none.
-            if (s->handshaking) handshake_step(s);
+            // now if there is none. libevent's first handshake step (on the connected
+            // socket's write event) arms reading for the peer's answer whatever was
+            // disabled before the connect (the evhttp client disables both directions
+            // before connecting), so such a hold does not outlive the connect.
+            if (s->handshaking) {
+                s->hs_read_off = false;
+                update_under_reading(s);
+                handshake_step(s);
+            }
             else s->kit->run_eventcb(s, BEV_EVENT_CONNECTED, 0);
         } else if (what & BEV_EVENT_EOF) {
             if (s->handshaking || s->own_under) {
