@@ -286,7 +286,9 @@ void reply_done(evhttp_connection *c) noexcept {
 
 void on_write(bufferevent *, void *arg) noexcept {
     auto *c = static_cast<evhttp_connection *>(arg);
-    if (c->state != ConnState::writing) return;
+    // (A deferred trigger may arrive after more was queued: wait for that to go too.)
+    if (c->state != ConnState::writing || evbuffer_get_length(bufferevent_get_output(c->bev)) > 0)
+        return;
     if (auto cb = c->chunk_written_cb) {
         c->chunk_written_cb = nullptr;
         cb(c, c->chunk_written_arg);
@@ -378,6 +380,11 @@ void connection_start_writing(evhttp_connection *c) noexcept {
     // fail: what it sends meanwhile stays buffered for the next request (process_input
     // leaves it alone in this state).
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+    // A TLS bufferevent may have sent it all already (it writes as output is added, before
+    // the state said writing): the write callback would not come again, so it is asked
+    // for, deferred, as if the socket had taken the bytes.
+    if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+        bufferevent_trigger(c->bev, EV_WRITE, BEV_TRIG_DEFER_CALLBACKS);
 }
 
 void connection_reply_queued(evhttp_connection *c) noexcept {
