@@ -41,7 +41,8 @@ unsigned method_type(std::string_view m) noexcept {
 namespace {
 
 // A decimal number as scanf's %d reads it (leading whitespace, a sign, digits); false when
-// there is no digit. Values saturate instead of overflowing.
+// there is no digit. Digits past the eighth are read but not added (no overflow; a major
+// above 1 is refused anyway).
 bool scan_int(std::string_view &s, long &out) noexcept {
     size_t i = 0;
     while (i < s.size() && (s[i] == ' ' || (s[i] >= '\t' && s[i] <= '\r'))) ++i;

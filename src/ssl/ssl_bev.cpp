@@ -309,8 +309,9 @@ void under_eventcb(bufferevent *, short what, void *arg) noexcept {
                 s->hs_read_off = false;
                 update_under_reading(s);
                 handshake_step(s);
+            } else {
+                s->kit->run_eventcb(s, BEV_EVENT_CONNECTED, 0);
             }
-            else s->kit->run_eventcb(s, BEV_EVENT_CONNECTED, 0);
         } else if (what & BEV_EVENT_EOF) {
             if (s->handshaking || s->own_under) {
                 // Our own socket ended: SSL_read (or the handshake) meets the end and says
