@@ -1,6 +1,7 @@
 // The evhttp server and client over TLS bufferevents (evhttp_set_bevcb on the server,
 // evhttp_connection_base_bufferevent_new on the client), on both libraries: the handshake
-// of a client connection the evhttp client sets up itself, and keep-alive requests on it.
+// of a client connection the evhttp client sets up itself, keep-alive requests on it, and
+// a reconnect of the same TLS bufferevent after `Connection: close`.
 #include <event2/buffer.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
@@ -54,7 +55,7 @@ void done(evhttp_request *req, void *arg) {
     event_base_loopexit(s->base, nullptr);
 }
 
-TEST(HttpTls, KeepAliveRequestsOverAClientTlsBufferevent) {
+TEST(HttpTls, KeepAliveAndReconnectOverAClientTlsBufferevent) {
     Tls tls;
     event_base *base = event_base_new();
     evhttp *http = evhttp_new(base);
@@ -76,7 +77,11 @@ TEST(HttpTls, KeepAliveRequestsOverAClientTlsBufferevent) {
     ASSERT_NE(c, nullptr);
     Seen seen{base, {}};
     for (int i = 0; i < 3; ++i) {
-        ASSERT_EQ(evhttp_make_request(c, evhttp_request_new(done, &seen), EVHTTP_REQ_GET, "/"), 0);
+        evhttp_request *r = evhttp_request_new(done, &seen);
+        // The second one closes the connection: the third reconnects the same TLS
+        // bufferevent, which starts its handshake again on the new socket.
+        if (i == 1) evhttp_add_header(evhttp_request_get_output_headers(r), "Connection", "close");
+        ASSERT_EQ(evhttp_make_request(c, r, EVHTTP_REQ_GET, "/"), 0);
         timeval tv{5, 0};
         event_base_loopexit(base, &tv);
         event_base_dispatch(base);
