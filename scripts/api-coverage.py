@@ -177,7 +177,7 @@ def render(per_header):
     core_have = sum(1 for r in core_rows if r[1] == IMPLEMENTED)
     out.append("**Overall: %d/%d public functions (%.1f%%)** of the core headers and "
                "libevent_pthreads; with http.h, tag.h, dns.h, dns_compat.h and rpc.h (libevent_extra: "
-               "tag.h, rpc.h and the dns headers whole, of http.h all but evhttp_set_flags) and "
+               "tag.h, rpc.h, the dns headers and http.h whole) and "
                "bufferevent_ssl.h "
                "(libevent_openssl: %d/%d) %d/%d."
                % (core_have, len(core_rows), 100.0 * core_have / len(core_rows) if core_rows else 0,

@@ -187,6 +187,14 @@ void evhttp_set_timeout(struct evhttp *http, int timeout_in_secs);
 EVENT2_EXPORT_SYMBOL
 void evhttp_set_timeout_tv(struct evhttp *http, const struct timeval *tv);
 
+/* A body over max_body_size is read to its end (and dropped) before the 413 goes out, so
+ * that the client still sending it gets the answer rather than a reset. */
+#define EVHTTP_SERVER_LINGERING_CLOSE	0x0001
+/* Flags of the server (EVHTTP_SERVER_*), for connections accepted from now on: 0, or
+ * nonzero (and nothing changed) for a flag it does not know. */
+EVENT2_EXPORT_SYMBOL
+int evhttp_set_flags(struct evhttp *http, int flags);
+
 /* ---- answering a request ----------------------------------------------------------- */
 
 /* An error page for code (reason: the standard phrase when NULL); the connection closes

@@ -1,7 +1,5 @@
 /* reevent: HTTP names kept for programs written against libevent 1.x (libevent 2.1
- * <event2/http_compat.h>, compatible subset).
- *
- * evhttp_start is not implemented and so not declared. */
+ * <event2/http_compat.h>, compatible subset). */
 #ifndef EVENT2_HTTP_COMPAT_H_INCLUDED_
 #define EVENT2_HTTP_COMPAT_H_INCLUDED_
 
@@ -14,6 +12,11 @@ extern "C" {
 #endif
 
 struct event_base;
+
+/* A server on the global base (event_init) listening on address:port; NULL when there is
+ * no global base or the socket cannot be bound. */
+EVENT2_EXPORT_SYMBOL
+struct evhttp *evhttp_start(const char *address, ev_uint16_t port);
 
 /* A client connection on the global base (event_init); evhttp_connection_set_base moves
  * it to another base. */

@@ -2,6 +2,7 @@
 // argument checks and one call into src/http each, in header order. NULL arguments that
 // libevent would crash on get a -1/NULL answer (or nothing is done) instead.
 #include <event2/bufferevent.h>
+#include <event2/event.h>
 #include <event2/http.h>
 #include <event2/http_compat.h>
 #include <event2/http_struct.h>
@@ -160,6 +161,13 @@ void evhttp_set_timeout_tv(struct evhttp *http, const struct timeval *tv) {
     http->timeout = tv ? *tv : timeval{50, 0};
 }
 
+int evhttp_set_flags(struct evhttp *http, int flags) {
+    // libevent answers 1 (not -1) for a flag it does not know, and leaves the flags alone.
+    if (!http || (flags & ~EVHTTP_SERVER_LINGERING_CLOSE)) return 1;
+    http->flags = flags;
+    return 0;
+}
+
 // ---- answering a request ---------------------------------------------------------------
 
 void evhttp_send_error(struct evhttp_request *req, int error, const char *reason) {
@@ -306,6 +314,21 @@ struct evhttp_connection *evhttp_connection_base_new(struct event_base *base,
                                                      struct evdns_base *dnsbase,
                                                      const char *address, ev_uint16_t port) {
     return http::client_new(base, dnsbase, nullptr, address, port);
+}
+
+struct evhttp *evhttp_start(const char *address, ev_uint16_t port) {
+    // The server of 1.x programs runs on the current base (event_init's). libevent_extra
+    // reaches it the public way: an event assigned to a NULL base lands on it.
+    event *probe = event_new(nullptr, -1, 0, nullptr, nullptr);
+    event_base *base = probe ? event_get_base(probe) : nullptr;
+    if (probe) event_free(probe);
+    if (!base) return nullptr;
+    evhttp *http = http::server_new(base);
+    if (http && !http::server_bind(http, address, port)) {
+        http::server_free(http);
+        return nullptr;
+    }
+    return http;
 }
 
 struct evhttp_connection *evhttp_connection_new(const char *address, ev_uint16_t port) {

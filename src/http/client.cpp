@@ -83,8 +83,15 @@ void reset(evhttp_connection *c) noexcept {
         evutil_closesocket(fd);
     }
     evbuffer_drain(input_of(c), evbuffer_get_length(input_of(c)));
+    // A socket bufferevent keeps its output's start frozen (only it may take bytes out), so
+    // the unsent rest of a failed request is dropped under a short unfreeze; left there, it
+    // went out ahead of the next request on the new connection.
     evbuffer *out = bufferevent_get_output(c->bev);
-    evbuffer_drain(out, evbuffer_get_length(out));
+    if (evbuffer_drain(out, evbuffer_get_length(out)) < 0) {
+        evbuffer_unfreeze(out, 1);
+        evbuffer_drain(out, evbuffer_get_length(out));
+        evbuffer_freeze(out, 1);
+    }
     c->cstate = ClientState::disconnected;
     c->close_detect = false;
 }
@@ -156,6 +163,12 @@ void on_retry(evutil_socket_t, short, void *arg) noexcept {
     connect_now(static_cast<evhttp_connection *>(arg));
 }
 
+bool waits_for_continue(const evhttp_request *req) noexcept {
+    if (req->major < 1 || (req->major == 1 && req->minor < 1)) return false;
+    const char *expect = find_header(req->output_headers, "Expect");
+    return expect && evutil_ascii_strcasecmp(expect, "100-continue") == 0;
+}
+
 void write_request(evhttp_connection *c, evhttp_request *req) noexcept {
     evbuffer *out = bufferevent_get_output(c->bev);
     static const char *const kMethods[] = {"GET",    "POST",    "HEAD",  "PUT",  "DELETE",
@@ -173,7 +186,8 @@ void write_request(evhttp_connection *c, evhttp_request *req) noexcept {
     for (evkeyval *h = req->output_headers->tqh_first; h; h = h->next.tqe_next)
         evbuffer_add_printf(out, "%s: %s\r\n", h->key, h->value);
     evbuffer_add(out, "\r\n", 2);
-    evbuffer_add_buffer(out, req->output_buffer);
+    // "Expect: 100-continue" (HTTP/1.1 and up): the body waits for the server's 100.
+    if (!waits_for_continue(req)) evbuffer_add_buffer(out, req->output_buffer);
 }
 
 // Sends the first queued request.
@@ -183,8 +197,11 @@ void dispatch(evhttp_connection *c) noexcept {
     c->close_detect = false;
     c->cstate = ClientState::writing;
     write_request(c, req);
-    bufferevent_disable(c->bev, EV_READ);
-    bufferevent_enable(c->bev, EV_WRITE);
+    // Reading stays on while the request goes out, as in libevent: a server that answers
+    // early and closes fails the request (NULL, EOF) as soon as its close arrives, instead
+    // of when a write finally fails. What it sent waits in the input buffer until the
+    // request is out (process_input ignores it while writing).
+    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 }
 
 void on_connect_event(bufferevent *, short what, void *arg) noexcept {
@@ -466,6 +483,13 @@ Read read_response(evhttp_connection *c, evhttp_request_error &err) noexcept {
                 }
                 if (req->response_code == 100) {  // an interim answer: the real one follows
                     c->cstate = ClientState::read_first_line;
+                    if (evbuffer_get_length(req->output_buffer) > 0) {
+                        // The body held back for it goes now; then the real answer.
+                        evbuffer_add_buffer(bufferevent_get_output(c->bev), req->output_buffer);
+                        c->cstate = ClientState::writing;
+                        bufferevent_enable(c->bev, EV_WRITE);
+                        return Read::more;
+                    }
                     break;
                 }
                 Read r = start_body(c, req, err);
@@ -599,6 +623,12 @@ evhttp_connection *client_new(event_base *base, evdns_base *dns, bufferevent *be
         return nullptr;
     }
     if (!c->base) c->base = bufferevent_get_base(c->bev);
+    // A bufferevent of our own writes a request body in libevent's 16 KiB steps (reevent's
+    // bufferevents otherwise hand the kernel all of it at once): a server that refuses the
+    // body and closes is then seen while the body is still going out, and the request fails
+    // (NULL) as with libevent, instead of the whole body fitting in the kernel's buffers and
+    // the refusal being read as the response. The value is the default the getter reports.
+    if (!bev) bufferevent_set_max_single_write(c->bev, 16384);
     bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
     return c;
 }

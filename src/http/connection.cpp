@@ -118,6 +118,15 @@ bool add_header_line(evkeyvalq *headers, std::string_view line) noexcept {
 
 namespace {
 
+// A Content-Length body over the limit: refused at once, or, with lingering close, read
+// and dropped first so that the client (still sending it) gets the 413 rather than a reset.
+Step body_too_long(evhttp_connection *c, int64_t n) noexcept {
+    if (!c->lingering) return Step::fail_413;
+    c->req->ntoread = n;
+    c->state = ConnState::discard_body;
+    return Step::next;
+}
+
 // The body that follows the head, as its headers announce it.
 Step start_body(evhttp_connection *c) noexcept {
     evhttp_request *req = c->req;
@@ -132,19 +141,23 @@ Step start_body(evhttp_connection *c) noexcept {
         int64_t n = parse_length(cl, 10);
         if (n < 0) return Step::fail_400;
         if (n == 0) return Step::done;
-        if (static_cast<uint64_t>(n) > c->max_body_size) return Step::fail_413;
         req->ntoread = n;
     }
+    // libevent looks at Expect before the length: an unknown expectation is a 417 even
+    // when the body is also too long.
+    bool want_continue = false;
     if (req->major == 1 && req->minor >= 1) {
         if (const char *expect = find_header(req->input_headers, "Expect")) {
             if (evutil_ascii_strcasecmp(expect, "100-continue") != 0) return Step::fail_417;
-            if (evbuffer_get_length(input_of(c)) == 0) {
-                bufferevent_enable(c->bev, EV_WRITE);
-                evbuffer_add_printf(bufferevent_get_output(c->bev),
-                                    "HTTP/%d.%d 100 Continue\r\n\r\n", req->major,
-                                    req->minor);
-            }
+            want_continue = true;
         }
+    }
+    if (!req->chunked && static_cast<uint64_t>(req->ntoread) > c->max_body_size)
+        return body_too_long(c, req->ntoread);
+    if (want_continue && evbuffer_get_length(input_of(c)) == 0) {
+        bufferevent_enable(c->bev, EV_WRITE);
+        evbuffer_add_printf(bufferevent_get_output(c->bev), "HTTP/%d.%d 100 Continue\r\n\r\n",
+                            req->major, req->minor);
     }
     c->state = req->chunked ? ConnState::read_chunk_size : ConnState::read_body;
     return Step::next;
@@ -196,6 +209,18 @@ Step read_chunk_size(evhttp_connection *c) noexcept {
     return Step::next;
 }
 
+// Lingering close: drops body bytes until the announced length has come, then refuses it.
+Step discard_body(evhttp_connection *c) noexcept {
+    evhttp_request *req = c->req;
+    size_t have = evbuffer_get_length(input_of(c));
+    size_t n = have < static_cast<uint64_t>(req->ntoread) ? have
+                                                           : static_cast<size_t>(req->ntoread);
+    evbuffer_drain(input_of(c), n);
+    req->ntoread -= static_cast<int64_t>(n);
+    req->body_size += n;
+    return req->ntoread == 0 ? Step::fail_413 : Step::more;
+}
+
 // Runs the reading state machine over what is buffered.
 Step read_some(evhttp_connection *c) noexcept {
     for (;;) {
@@ -208,6 +233,7 @@ Step read_some(evhttp_connection *c) noexcept {
                 s = move_body(c) ? Step::done : Step::more;
                 break;
             case ConnState::read_chunk_size: s = read_chunk_size(c); break;
+            case ConnState::discard_body: s = discard_body(c); break;
             case ConnState::read_chunk_data:
                 if (move_body(c)) {
                     c->req->ntoread = -1;
@@ -260,7 +286,9 @@ void reply_done(evhttp_connection *c) noexcept {
 
 void on_write(bufferevent *, void *arg) noexcept {
     auto *c = static_cast<evhttp_connection *>(arg);
-    if (c->state != ConnState::writing) return;
+    // (A deferred trigger may arrive after more was queued: wait for that to go too.)
+    if (c->state != ConnState::writing || evbuffer_get_length(bufferevent_get_output(c->bev)) > 0)
+        return;
     if (auto cb = c->chunk_written_cb) {
         c->chunk_written_cb = nullptr;
         cb(c, c->chunk_written_arg);
@@ -302,6 +330,7 @@ void connection_accept(evhttp *http, evutil_socket_t fd, const sockaddr *peer,
     c->port = static_cast<uint16_t>(std::atoi(serv));
     c->max_headers_size = http->max_headers_size;
     c->max_body_size = http->max_body_size;
+    c->lingering = (http->flags & EVHTTP_SERVER_LINGERING_CLOSE) != 0;
     if (http->bevcb) {
         c->bev = http->bevcb(http->base, http->bevcb_arg);
         if (c->bev && bufferevent_setfd(c->bev, fd) < 0) {
@@ -346,7 +375,16 @@ void connection_free(evhttp_connection *c) noexcept {
 
 void connection_start_writing(evhttp_connection *c) noexcept {
     c->state = ConnState::writing;
-    bufferevent_enable(c->bev, EV_WRITE);
+    // Reading goes on while the reply is written, as in libevent, only so that a client
+    // that leaves is noticed (and the connection freed) without waiting for a write to
+    // fail: what it sends meanwhile stays buffered for the next request (process_input
+    // leaves it alone in this state).
+    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+    // A TLS bufferevent may have sent it all already (it writes as output is added, before
+    // the state said writing): the write callback would not come again, so it is asked
+    // for, deferred, as if the socket had taken the bytes.
+    if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+        bufferevent_trigger(c->bev, EV_WRITE, BEV_TRIG_DEFER_CALLBACKS);
 }
 
 void connection_reply_queued(evhttp_connection *c) noexcept {

@@ -8,6 +8,8 @@
 namespace reevent::http {
 
 bool split_request_line(std::string_view line, RequestLine &out) noexcept {
+    while (!line.empty() && line.back() == ' ') line.remove_suffix(1);
+    if (line.size() < sizeof "GET / HTTP/1.0" - 1) return false;  // libevent's shortest
     size_t first = line.find(' ');
     if (first == std::string_view::npos) return false;
     std::string_view rest = slice(line, first + 1);
@@ -36,16 +38,40 @@ unsigned method_type(std::string_view m) noexcept {
     return 0;
 }
 
+namespace {
+
+// A decimal number as scanf's %d reads it (leading whitespace, a sign, digits); false when
+// there is no digit. Digits past the eighth are read but not added (no overflow; a major
+// above 1 is refused anyway).
+bool scan_int(std::string_view &s, long &out) noexcept {
+    size_t i = 0;
+    while (i < s.size() && (s[i] == ' ' || (s[i] >= '\t' && s[i] <= '\r'))) ++i;
+    bool neg = false;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) neg = s[i++] == '-';
+    size_t digits = i;
+    long v = 0;
+    for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i)
+        if (v < 100000000) v = v * 10 + (s[i] - '0');
+    if (i == digits) return false;
+    out = neg ? -v : v;
+    s.remove_prefix(i);
+    return true;
+}
+
+}  // namespace
+
 bool parse_version(std::string_view v, char &major, char &minor) noexcept {
-    if (v == "HTTP/1.0") {
-        major = 1, minor = 0;
-        return true;
-    }
-    if (v == "HTTP/1.1") {
-        major = 1, minor = 1;
-        return true;
-    }
-    return false;
+    // libevent: sscanf "HTTP/%d.%d" with nothing after, and a major of at most 1.
+    constexpr std::string_view kPrefix = "HTTP/";
+    if (slice(v, 0, kPrefix.size()) != kPrefix) return false;
+    v.remove_prefix(kPrefix.size());
+    long ma = 0, mi = 0;
+    if (!scan_int(v, ma) || v.empty() || v.front() != '.') return false;
+    v.remove_prefix(1);
+    if (!scan_int(v, mi) || !v.empty() || ma > 1) return false;
+    major = static_cast<char>(ma);
+    minor = static_cast<char>(mi);
+    return true;
 }
 
 bool method_may_have_body(unsigned type) noexcept {

@@ -14,14 +14,16 @@ struct RequestLine {
 };
 
 // "METHOD SP target SP HTTP/x.y": the method ends at the first space, the version starts
-// after the last one, and the target is everything between (spaces included). false when
-// there are not two spaces or the target is empty.
+// after the last one, and the target is everything between (spaces included). Trailing
+// spaces are dropped first. false when the line is shorter than "GET / HTTP/1.0", there
+// are not two spaces or the target is empty.
 bool split_request_line(std::string_view line, RequestLine &out) noexcept;
 
 // The method's bit (case-sensitive names), 0 for one it does not know.
 unsigned method_type(std::string_view method) noexcept;
 
-// "HTTP/<major>.<minor>" of version 1.0 or 1.1; false otherwise.
+// "HTTP/<major>.<minor>" read as libevent's sscanf does (so "HTTP/0.9" and "HTTP/1.2"
+// pass); false for anything else or a major above 1.
 bool parse_version(std::string_view version, char &major, char &minor) noexcept;
 
 // Whether requests of this method may carry a body the server must read.

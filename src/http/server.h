@@ -55,8 +55,9 @@ enum class ConnState {
     read_chunk_size,  // chunked: the size line
     read_chunk_data,
     read_trailer,
+    discard_body,     // lingering close: a body over the limit is read and dropped
     handling,         // the request is with the program; reading is off
-    writing,          // the reply is going out
+    writing,          // the reply is going out; reading is on only to see the client leave
 };
 
 // Where an outgoing connection is.
@@ -91,6 +92,7 @@ struct evhttp_connection {
     void (*chunk_written_cb)(evhttp_connection *, void *) = nullptr;
     void *chunk_written_arg = nullptr;
     evutil_socket_t own_fd = -1;  // closed by the connection (bufferevents from evhttp_set_bevcb)
+    bool lingering = false;       // the server's EVHTTP_SERVER_LINGERING_CLOSE when accepted
 
     // Outgoing (client) connections only (client.cpp).
     bool outgoing = false;
@@ -137,6 +139,7 @@ struct evhttp {
     uint16_t allowed_methods = EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
                                EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE;
     reevent::http::OwnedStr default_content_type;  // empty: add none
+    int flags = 0;  // EVHTTP_SERVER_* of evhttp_set_flags
 
     evhttp() noexcept {
         TAILQ_INIT(&sockets);

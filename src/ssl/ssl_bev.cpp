@@ -44,6 +44,8 @@ struct SslBev : Bev {
     // Socket flavour: the user disabled EV_READ during the handshake, which waits until
     // EV_READ is enabled (libevent's handshake reads on its own, but stops when told to).
     bool hs_read_off = false;
+    // How it was created: libevent starts that handshake again on every new socket.
+    bufferevent_ssl_state initial_state = BUFFEREVENT_SSL_OPEN;
     bool allow_dirty = false;
     bool failed = false;  // a fatal error was reported: the SSL must not be used again
     bool read_closed = false;  // close_notify or EOF reported
@@ -309,9 +311,17 @@ void under_eventcb(bufferevent *, short what, void *arg) noexcept {
     if (!s->dead && !s->freed && !s->failed) {
         if (what & BEV_EVENT_CONNECTED) {
             // The socket is connected; the user hears CONNECTED after the handshake, or
-            // now if there is none.
-            if (s->handshaking) handshake_step(s);
-            else s->kit->run_eventcb(s, BEV_EVENT_CONNECTED, 0);
+            // now if there is none. libevent's first handshake step (on the connected
+            // socket's write event) arms reading for the peer's answer whatever was
+            // disabled before the connect (the evhttp client disables both directions
+            // before connecting), so such a hold does not outlive the connect.
+            if (s->handshaking) {
+                s->hs_read_off = false;
+                update_under_reading(s);
+                handshake_step(s);
+            } else {
+                s->kit->run_eventcb(s, BEV_EVENT_CONNECTED, 0);
+            }
         } else if (what & BEV_EVENT_EOF) {
             if (s->handshaking || s->own_under) {
                 // Our own socket ended: SSL_read (or the handshake) meets the end and says
@@ -437,6 +447,37 @@ int ssl_get_fd(Bev *b) noexcept {
     return u ? u->pub.be_ops->get_fd(u) : -1;
 }
 
+// A new socket (or none) under a TLS bufferevent made to connect or accept: as libevent
+// does on every setfd, the SSL is cleared and the handshake starts again from the creation state
+// (the evhttp client reconnects its TLS bufferevent this way after a `Connection: close`).
+// What the old connection left in the hidden socket's buffers is dropped first, the
+// previous hello included.
+void restart_handshake(SslBev *s) noexcept {
+    if (s->initial_state == BUFFEREVENT_SSL_OPEN) return;
+    Bev *u = s->under;
+    for (evbuffer *buf : {u->pub.input, u->pub.output}) {
+        if (evbuffer_drain(buf, evbuffer_get_length(buf)) < 0) {
+            const int at_front = buf == u->pub.output ? 1 : 0;
+            evbuffer_unfreeze(buf, at_front);
+            evbuffer_drain(buf, evbuffer_get_length(buf));
+            evbuffer_freeze(buf, at_front);
+        }
+    }
+    ERR_clear_error();
+    if (!SSL_clear(s->ssl)) return;
+    if (s->initial_state == BUFFEREVENT_SSL_CONNECTING)
+        SSL_set_connect_state(s->ssl);
+    else
+        SSL_set_accept_state(s->ssl);
+    s->handshaking = true;
+    s->failed = false;
+    s->read_closed = false;
+    s->hs_read_off = false;
+    s->retry_len = 0;
+    update_under_reading(s);
+    handshake_step(s);
+}
+
 int ssl_set_fd(Bev *b, int fd) noexcept {
     SslBev *s = static_cast<SslBev *>(b);
     Bev *u = s->under;
@@ -447,6 +488,7 @@ int ssl_set_fd(Bev *b, int fd) noexcept {
     const int r = u->pub.be_ops->set_fd(u, fd);
     s->kit->unlock(u);
     if (Link *l = link(s)) l->eof = false;
+    if (r == 0) restart_handshake(s);
     return r;
 }
 
@@ -492,6 +534,7 @@ bufferevent *make(Bev *u, SSL *ssl, bufferevent_ssl_state state, int options,
     s->under = u;
     s->ssl = ssl;
     s->own_under = own_under;
+    s->initial_state = state;
     SSL_set_bio(ssl, bio, bio);
     // Our output buffer may move between a refused SSL_write and its repetition.
     SSL_set_mode(ssl, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);

@@ -4,3 +4,16 @@ reevent_conformance(http SOURCES http_util_test.cpp)
 reevent_conformance(http_server SOURCES http_server_test.cpp TIMEOUT 300)
 # The HTTP client: requests to a scripted raw server, responses, errors and callbacks.
 reevent_conformance(http_client SOURCES http_client_test.cpp TIMEOUT 120)
+# The evhttp server and client over TLS bufferevents (libevent_extra with libevent_openssl).
+find_package(OpenSSL 3 REQUIRED)
+if(NOT TARGET PkgConfig::SYSLIBEVENT_OPENSSL)
+  pkg_check_modules(SYSLIBEVENT_OPENSSL REQUIRED IMPORTED_TARGET libevent_openssl)
+endif()
+reevent_conformance(http_tls TIMEOUT 60 SOURCES http_tls_test.cpp)
+if(TARGET conf_http_tls_reevent)
+  target_link_libraries(conf_http_tls_reevent PRIVATE event_openssl OpenSSL::SSL OpenSSL::Crypto)
+endif()
+if(TARGET conf_http_tls_libevent)
+  target_link_libraries(conf_http_tls_libevent PRIVATE PkgConfig::SYSLIBEVENT_OPENSSL
+    OpenSSL::SSL OpenSSL::Crypto)
+endif()

@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <string>
@@ -608,6 +609,236 @@ TEST_F(Client, UnreachableAddressFailsWithNullAndEof) {
     EXPECT_TRUE(seen.null_req);
     EXPECT_EQ(seen.errors, std::vector<int>{EVREQ_HTTP_EOF});
     evhttp_connection_free(c);
+}
+
+// A server that answers a request as soon as its head is in, ends its side (FIN) and then
+// reads nothing more until the test lets it close: the client is still sending the body.
+class EarlyAnswerServer {
+public:
+    explicit EarlyAnswerServer(std::string answer) : answer_(std::move(answer)) {
+        lfd_ = socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in sin{};
+        sin.sin_family = AF_INET;
+        sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        bind(lfd_, reinterpret_cast<sockaddr *>(&sin), sizeof sin);
+        listen(lfd_, 8);
+        socklen_t len = sizeof sin;
+        getsockname(lfd_, reinterpret_cast<sockaddr *>(&sin), &len);
+        port_ = ntohs(sin.sin_port);
+        th_ = std::thread([this] { run(); });
+    }
+    ~EarlyAnswerServer() {
+        release = true;
+        th_.join();
+        close(lfd_);
+    }
+    uint16_t port() const { return port_; }
+    std::atomic<bool> release{false};  // the server may close now
+    std::atomic<bool> closed{false};   // it did
+
+private:
+    void run() {
+        pollfd p{lfd_, POLLIN, 0};
+        if (poll(&p, 1, 5000) != 1) return;
+        int fd = accept(lfd_, nullptr, nullptr);
+        std::string head;
+        char c;
+        while (head.find("\r\n\r\n") == std::string::npos && recv(fd, &c, 1, 0) == 1) head += c;
+        send(fd, answer_.data(), answer_.size(), MSG_NOSIGNAL);
+        shutdown(fd, SHUT_WR);
+        for (int i = 0; i < 500 && !release; ++i) usleep(10000);
+        closed = true;
+        close(fd);
+    }
+    std::string answer_;
+    int lfd_ = -1;
+    uint16_t port_ = 0;
+    std::thread th_;
+};
+
+TEST_F(Client, ServerAnsweringAndClosingWhileTheBodyIsSentFailsTheRequest) {
+    // libevent's client listens for the server's close while it writes the request: the
+    // answer that came first is dropped and the request fails with NULL (EOF) at once, not
+    // when a write finally fails (the server here reads nothing and keeps its socket).
+    EarlyAnswerServer srv(
+        "HTTP/1.1 413 Request Entity Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+    evhttp_connection *c = connect(srv.port());
+    evhttp_request *r = request();
+    std::string body(16 << 20, 'a');
+    evbuffer_add(evhttp_request_get_output_buffer(r), body.data(), body.size());
+    ASSERT_EQ(evhttp_make_request(c, r, EVHTTP_REQ_POST, "/"), 0);
+    run_loop(base, 3);
+    bool server_still_open = !srv.closed;
+    srv.release = true;
+    EXPECT_EQ(seen.calls, 1);
+    EXPECT_TRUE(seen.null_req);
+    EXPECT_EQ(seen.errors, std::vector<int>{EVREQ_HTTP_EOF});
+    EXPECT_TRUE(server_still_open);
+    evhttp_connection_free(c);
+}
+
+TEST_F(Client, EvhttpStartServesOnTheCurrentBase) {
+    event_base *global = event_init();
+    evhttp *http = evhttp_start("127.0.0.1", 0);
+    ASSERT_NE(http, nullptr);
+    int fd = -1;
+    evhttp_foreach_bound_socket(
+        http, [](evhttp_bound_socket *b, void *arg) { *static_cast<int *>(arg) = evhttp_bound_socket_get_fd(b); },
+        &fd);
+    ASSERT_GE(fd, 0);
+    sockaddr_in sin{};
+    socklen_t len = sizeof sin;
+    getsockname(fd, reinterpret_cast<sockaddr *>(&sin), &len);
+    int completes = 0;
+    evhttp_set_gencb(http, answer, &completes);
+    // A second server on the same port cannot bind.
+    EXPECT_EQ(evhttp_start("127.0.0.1", ntohs(sin.sin_port)), nullptr);
+    seen.base = global;
+    evhttp_connection *c =
+        evhttp_connection_base_new(global, nullptr, "127.0.0.1", ntohs(sin.sin_port));
+    ASSERT_EQ(evhttp_make_request(c, request(), EVHTTP_REQ_GET, "/x"), 0);
+    run_loop(global);
+    EXPECT_EQ(seen.code, 200);
+    EXPECT_EQ(completes, 1);
+    evhttp_connection_free(c);
+    evhttp_free(http);
+    event_base_free(global);
+}
+
+// Reads a request head; with answer_continue sends "100 Continue", reads the announced body
+// and answers 200 "ok"; otherwise answers 413 at once. Records what it read.
+class ExpectServer {
+public:
+    explicit ExpectServer(bool answer_continue) : continue_(answer_continue) {
+        lfd_ = socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in sin{};
+        sin.sin_family = AF_INET;
+        sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        bind(lfd_, reinterpret_cast<sockaddr *>(&sin), sizeof sin);
+        listen(lfd_, 8);
+        socklen_t len = sizeof sin;
+        getsockname(lfd_, reinterpret_cast<sockaddr *>(&sin), &len);
+        port_ = ntohs(sin.sin_port);
+        th_ = std::thread([this] { run(); });
+    }
+    ~ExpectServer() {
+        join();
+        close(lfd_);
+    }
+    uint16_t port() const { return port_; }
+    std::string head, body;  // what the server read (after join)
+    void join() {
+        if (th_.joinable()) th_.join();
+    }
+
+private:
+    void run() {
+        pollfd p{lfd_, POLLIN, 0};
+        if (poll(&p, 1, 5000) != 1) return;
+        int fd = accept(lfd_, nullptr, nullptr);
+        char c;
+        while (head.find("\r\n\r\n") == std::string::npos && recv(fd, &c, 1, 0) == 1) head += c;
+        std::string answer = "HTTP/1.1 413 Request Entity Too Large\r\nContent-Length: 0\r\n\r\n";
+        if (continue_) {
+            const char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+            send(fd, kContinue, sizeof kContinue - 1, MSG_NOSIGNAL);
+            size_t want = std::stoul(head.substr(head.find("Content-Length: ") + 16));
+            pollfd q{fd, POLLIN, 0};
+            while (body.size() < want && poll(&q, 1, 3000) == 1 && recv(fd, &c, 1, 0) == 1)
+                body += c;
+            answer = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+        }
+        send(fd, answer.data(), answer.size(), MSG_NOSIGNAL);
+        // Whatever else comes within a moment (nothing, for a client that waits for 100).
+        pollfd q{fd, POLLIN, 0};
+        char buf[4096];
+        ssize_t n;
+        while (poll(&q, 1, 300) == 1 && (n = recv(fd, buf, sizeof buf, 0)) > 0)
+            body.append(buf, static_cast<size_t>(n));
+        close(fd);
+    }
+    bool continue_;
+    int lfd_ = -1;
+    uint16_t port_ = 0;
+    std::thread th_;
+};
+
+TEST_F(Client, ExpectContinueSendsTheBodyOnlyAfterA100) {
+    ExpectServer srv(true);
+    evhttp_connection *c = connect(srv.port());
+    evhttp_request *r = request();
+    evhttp_add_header(evhttp_request_get_output_headers(r), "Expect", "100-continue");
+    evbuffer_add(evhttp_request_get_output_buffer(r), "hello", 5);
+    ASSERT_EQ(evhttp_make_request(c, r, EVHTTP_REQ_POST, "/"), 0);
+    run_loop(base);
+    EXPECT_EQ(seen.code, 200);
+    EXPECT_EQ(seen.body, "ok");
+    evhttp_connection_free(c);
+    srv.join();
+    EXPECT_EQ(srv.head, "POST / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n");
+    EXPECT_EQ(srv.body, "hello");
+}
+
+TEST_F(Client, ExpectContinueRefusedAtOnceNeverSendsTheBody) {
+    ExpectServer srv(false);
+    evhttp_connection *c = connect(srv.port());
+    evhttp_request *r = request();
+    evhttp_add_header(evhttp_request_get_output_headers(r), "Expect", "100-continue");
+    evbuffer_add(evhttp_request_get_output_buffer(r), "hello", 5);
+    ASSERT_EQ(evhttp_make_request(c, r, EVHTTP_REQ_POST, "/"), 0);
+    run_loop(base);
+    EXPECT_EQ(seen.code, 413);
+    evhttp_connection_free(c);
+    srv.join();
+    EXPECT_EQ(srv.body, "");
+}
+
+TEST_F(Client, UnsentRestOfAFailedRequestIsDroppedNotSentOnTheNextConnection) {
+    // Connection 1: the server reads the head and closes with the body unread (a reset);
+    // connection 2 must start with the next request's own line.
+    int lfd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in sin{};
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(lfd, reinterpret_cast<sockaddr *>(&sin), sizeof sin);
+    listen(lfd, 8);
+    socklen_t len = sizeof sin;
+    getsockname(lfd, reinterpret_cast<sockaddr *>(&sin), &len);
+    std::string second;
+    std::thread th([&] {
+        for (int conn = 0; conn < 2; ++conn) {
+            pollfd p{lfd, POLLIN, 0};
+            if (poll(&p, 1, 5000) != 1) return;
+            int fd = accept(lfd, nullptr, nullptr);
+            std::string head;
+            char c;
+            pollfd q{fd, POLLIN, 0};
+            while (head.find("\r\n\r\n") == std::string::npos && poll(&q, 1, 3000) == 1 &&
+                   recv(fd, &c, 1, 0) == 1)
+                head += c;
+            if (conn == 1) {
+                second = head;
+                const char kAnswer[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+                send(fd, kAnswer, sizeof kAnswer - 1, MSG_NOSIGNAL);
+                poll(&q, 1, 1000);  // until the client closes
+            }
+            close(fd);
+        }
+    });
+    evhttp_connection *c = connect(ntohs(sin.sin_port));
+    evhttp_request *r = request();
+    std::string body(16 << 20, 'a');
+    evbuffer_add(evhttp_request_get_output_buffer(r), body.data(), body.size());
+    ASSERT_EQ(evhttp_make_request(c, r, EVHTTP_REQ_POST, "/first"), 0);
+    run_loop(base);
+    EXPECT_TRUE(seen.null_req);
+    ASSERT_EQ(evhttp_make_request(c, request(), EVHTTP_REQ_GET, "/second"), 0);
+    run_loop(base);
+    EXPECT_EQ(seen.code, 200);
+    evhttp_connection_free(c);
+    th.join();
+    close(lfd);
+    EXPECT_EQ(second.substr(0, 24), "GET /second HTTP/1.1\r\n\r\n");
 }
 
 }  // namespace

@@ -343,6 +343,54 @@ const Exchange kExchanges[] = {
      "<H1>Not Implemented</H1>\n"
      "</BODY></HTML>\n"
      "<closed>"},
+    {"trailing_spaces_after_version", "GET /echo HTTP/1.1  \r\n\r\n",
+     "HTTP/1.1 200 OK\r\n"
+     "Date: D\r\n"
+     "Content-Length: 88\r\n"
+     "Content-Type: text/html; charset=ISO-8859-1\r\n"
+     "\r\n"
+     "type=1 uri=/echo ver=1.1 host=(null) rh=127.0.0.1 rp=set path=/echo query=(null)\n"
+     "body=0:<open>"},
+    {"version_0_9", "GET /echo HTTP/0.9\r\n\r\n",
+     "HTTP/0.9 200 OK\r\n"
+     "Content-Type: text/html; charset=ISO-8859-1\r\n"
+     "\r\n"
+     "type=1 uri=/echo ver=0.9 host=(null) rh=127.0.0.1 rp=set path=/echo query=(null)\n"
+     "body=0:<closed>"},
+    {"version_1_2", "GET /echo HTTP/1.2\r\n\r\n",
+     "HTTP/1.2 200 OK\r\n"
+     "Date: D\r\n"
+     "Content-Length: 88\r\n"
+     "Content-Type: text/html; charset=ISO-8859-1\r\n"
+     "\r\n"
+     "type=1 uri=/echo ver=1.2 host=(null) rh=127.0.0.1 rp=set path=/echo query=(null)\n"
+     "body=0:<open>"},
+    {"version_junk_after", "GET /echo HTTP/1.1x\r\n\r\n",
+     "HTTP/1.1 400 Bad Request\r\n"
+     "Content-Type: text/html\r\n"
+     "Connection: close\r\n"
+     "Date: D\r\n"
+     "Content-Length: 94\r\n"
+     "\r\n"
+     "<HTML><HEAD>\n"
+     "<TITLE>400 Bad Request</TITLE>\n"
+     "</HEAD><BODY>\n"
+     "<H1>Bad Request</H1>\n"
+     "</BODY></HTML>\n"
+     "<closed>"},
+    {"shorter_than_get_slash", "GET / HTTP/1\r\n\r\n",
+     "HTTP/1.1 400 Bad Request\r\n"
+     "Content-Type: text/html\r\n"
+     "Connection: close\r\n"
+     "Date: D\r\n"
+     "Content-Length: 94\r\n"
+     "\r\n"
+     "<HTML><HEAD>\n"
+     "<TITLE>400 Bad Request</TITLE>\n"
+     "</HEAD><BODY>\n"
+     "<H1>Bad Request</H1>\n"
+     "</BODY></HTML>\n"
+     "<closed>"},
     {"version_2_0", "GET /echo HTTP/2.0\r\n\r\n",
      "HTTP/1.1 400 Bad Request\r\n"
      "Content-Type: text/html\r\n"
@@ -1141,6 +1189,157 @@ TEST_P(HttpServerApi, ClientLeavingMidReplyLeavesTheRequestToTheProgram) {
     evhttp_send_reply_chunk(seen.req, late);
     evbuffer_free(late);
     evhttp_request_free(seen.req);
+}
+
+TEST_P(HttpServerApi, SetFlagsTakesOnlyLingeringClose) {
+    EXPECT_EQ(evhttp_set_flags(http_, EVHTTP_SERVER_LINGERING_CLOSE), 0);
+    EXPECT_EQ(evhttp_set_flags(http_, 0x2), 1);  // unknown: refused with 1, not -1
+    EXPECT_EQ(evhttp_set_flags(http_, EVHTTP_SERVER_LINGERING_CLOSE | 0x100), 1);
+    EXPECT_EQ(evhttp_set_flags(http_, 0), 0);
+}
+
+// Sends a head announcing body_size bytes, then the body; says whether all of it was sent
+// and gives what came back (Date masked).
+struct BigPost {
+    bool sent_all = false;
+    std::string answer;
+};
+BigPost post_big_body(int port, size_t body_size) {
+    BigPost r;
+    int fd = connect_to(port);
+    if (fd < 0) return r;
+    std::string head = "POST /echo HTTP/1.1\r\nContent-Length: " + std::to_string(body_size) +
+                       "\r\n\r\n";
+    send(fd, head.data(), head.size(), MSG_NOSIGNAL);
+    std::string body(body_size, 'b');
+    size_t off = 0;
+    while (off < body.size()) {
+        ssize_t n = send(fd, body.data() + off, body.size() - off, MSG_NOSIGNAL);
+        if (n <= 0) break;
+        off += static_cast<size_t>(n);
+    }
+    r.sent_all = off == body.size();
+    r.answer = mask_date(read_all(fd, 1000));
+    close(fd);
+    return r;
+}
+
+const char k413[] =
+    "HTTP/1.1 413 Request Entity Too Large\r\n"
+    "Content-Type: text/html\r\n"
+    "Connection: close\r\n"
+    "Date: D\r\n"
+    "Content-Length: 120\r\n"
+    "\r\n"
+    "<HTML><HEAD>\n"
+    "<TITLE>413 Request Entity Too Large</TITLE>\n"
+    "</HEAD><BODY>\n"
+    "<H1>Request Entity Too Large</H1>\n"
+    "</BODY></HTML>\n"
+    "<closed>";
+
+TEST_P(HttpServerApi, LingeringCloseReadsABodyOverTheLimitBeforeRefusingIt) {
+    ASSERT_EQ(evhttp_set_flags(http_, EVHTTP_SERVER_LINGERING_CLOSE), 0);
+    evhttp_set_max_body_size(http_, 1000);
+    BigPost r;
+    with_client([&] { r = post_big_body(port_, 2 << 20); });
+    EXPECT_TRUE(r.sent_all);
+    EXPECT_EQ(r.answer, k413);  // and a clean close: everything sent was read
+    // A body within the limit is still served.
+    EXPECT_NE(exchange("POST /echo HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc").find("body=3:abc"),
+              std::string::npos);
+}
+
+TEST_P(HttpServerApi, WithoutLingeringCloseABodyOverTheLimitIsNotRead) {
+    // The 413 goes out as soon as the head is read and the socket is closed with the body
+    // unread: the client, still sending, gets a reset.
+    evhttp_set_max_body_size(http_, 1000);
+    BigPost r;
+    with_client([&] { r = post_big_body(port_, 32 << 20); });
+    EXPECT_FALSE(r.sent_all);
+}
+
+TEST_P(HttpServerApi, LingeringCloseSettingTakesEffectOnNewConnections) {
+    // With Expect: 100-continue too, the body is read and dropped (no 100 Continue).
+    ASSERT_EQ(evhttp_set_flags(http_, EVHTTP_SERVER_LINGERING_CLOSE), 0);
+    evhttp_set_max_body_size(http_, 5);
+    std::string got = exchange(
+        "POST /echo HTTP/1.1\r\nContent-Length: 10\r\nExpect: 100-continue\r\n\r\n0123456789");
+    EXPECT_EQ(got, k413);
+    // Announced but not all sent: no answer yet.
+    got = exchange("POST /echo HTTP/1.1\r\nContent-Length: 10\r\n\r\n01234");
+    EXPECT_EQ(got, "<open>");
+}
+
+TEST_P(HttpServerApi, UnknownExpectationIsRefusedBeforeTheLength) {
+    evhttp_set_max_body_size(http_, 5);
+    std::string got = exchange("POST /echo HTTP/1.1\r\nContent-Length: 10\r\nExpect: foo\r\n\r\n");
+    EXPECT_EQ(got.substr(0, got.find("\r\n")), "HTTP/1.1 417 Expectation Failed");
+}
+
+TEST_P(HttpServerApi, ClientLeavingMidReplyIsNoticedWithoutAWrite) {
+    // While a reply is being written the server listens for the client's close: the
+    // connection goes (close callback, request detached) though nothing more is sent.
+    Seen seen;
+    ASSERT_EQ(evhttp_set_cb(http_, "/midreply", start_chunks_cb, &seen), 0);
+    EXPECT_EQ(exchange("GET /midreply HTTP/1.1\r\n\r\n").substr(0, 17), "HTTP/1.1 200 OK\r\n");
+    ASSERT_NE(seen.req, nullptr);
+    for (int i = 0; i < 500 && seen.closed < 1; ++i) {
+        event_base_loop(base(), EVLOOP_NONBLOCK);
+        usleep(2000);
+    }
+    EXPECT_EQ(seen.closed, 1);
+    EXPECT_EQ(evhttp_request_get_connection(seen.req), nullptr);
+    evhttp_request_free(seen.req);
+}
+
+TEST_P(HttpServerApi, RequestSentWhileAReplyIsWrittenIsServedAfterIt) {
+    Seen seen;
+    ASSERT_EQ(evhttp_set_cb(http_, "/midreply", start_chunks_cb, &seen), 0);
+    std::atomic<int> phase{0};
+    std::string got;
+    std::atomic<bool> done{false};
+    std::thread t([&] {
+        int fd = connect_to(port_);
+        std::string a = "GET /midreply HTTP/1.1\r\n\r\n";
+        send(fd, a.data(), a.size(), MSG_NOSIGNAL);
+        got = read_all(fd, 200);
+        std::string b = "GET /s299 HTTP/1.1\r\n\r\n";
+        send(fd, b.data(), b.size(), MSG_NOSIGNAL);
+        usleep(100000);
+        phase = 1;
+        while (phase != 2) usleep(1000);
+        got += "|" + read_all(fd, 300);
+        close(fd);
+        done = true;
+    });
+    while (!done) {
+        if (phase == 1) {
+            evbuffer *b = evbuffer_new();
+            evbuffer_add(b, "abc", 3);
+            evhttp_send_reply_chunk(seen.req, b);
+            evbuffer_free(b);
+            evhttp_send_reply_end(seen.req);
+            phase = 2;
+        }
+        event_base_loop(base(), EVLOOP_NONBLOCK);
+        usleep(500);
+    }
+    t.join();
+    got = mask_date(got);
+    EXPECT_EQ(got,
+              "HTTP/1.1 200 OK\r\n"
+              "Transfer-Encoding: chunked\r\n"
+              "Date: D\r\n"
+              "Content-Type: text/html; charset=ISO-8859-1\r\n"
+              "\r\n"
+              "<open>|3\r\nabc\r\n0\r\n\r\n"
+              "HTTP/1.1 299 Success\r\n"
+              "Date: D\r\n"
+              "Content-Length: 3\r\n"
+              "Content-Type: text/html; charset=ISO-8859-1\r\n"
+              "\r\n"
+              "xyz<open>");
 }
 
 TEST_P(HttpServerApi, FreeingTheServerClosesOpenConnections) {
