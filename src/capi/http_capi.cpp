@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "http/current_base.h"
 #include "http/client.h"
 #include "http/encoding.h"
 #include "http/keyvalq.h"
@@ -317,11 +318,8 @@ struct evhttp_connection *evhttp_connection_base_new(struct event_base *base,
 }
 
 struct evhttp *evhttp_start(const char *address, ev_uint16_t port) {
-    // The server of 1.x programs runs on the current base (event_init's). libevent_extra
-    // reaches it the public way: an event assigned to a NULL base lands on it.
-    event *probe = event_new(nullptr, -1, 0, nullptr, nullptr);
-    event_base *base = probe ? event_get_base(probe) : nullptr;
-    if (probe) event_free(probe);
+    // The server of 1.x programs runs on the current base (event_init's).
+    event_base *base = http::base_or_current(nullptr);
     if (!base) return nullptr;
     evhttp *http = http::server_new(base);
     if (http && !http::server_bind(http, address, port)) {
