@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <ctime>
 
 struct event_base;
 
@@ -50,5 +51,14 @@ extern const Ops kSelectOps;
 
 // Methods in order of preference, nullptr-terminated.
 extern const Ops *const kAllOps[];
+
+// The wait timeout as the timespec ppoll/pselect/epoll_pwait2 take: nullptr for -1
+// (wait forever), else `ts` filled in.
+inline timespec *timeout_timespec(int64_t timeout_ns, timespec &ts) noexcept {
+    if (timeout_ns < 0) return nullptr;
+    ts.tv_sec = static_cast<time_t>(timeout_ns / 1000000000);
+    ts.tv_nsec = static_cast<long>(timeout_ns % 1000000000);
+    return &ts;
+}
 
 }  // namespace reevent::backends

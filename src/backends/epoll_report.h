@@ -44,12 +44,7 @@ inline int epoll_wait_inline(EpollState *st, int64_t timeout_ns) noexcept {
     int n;
     if (g_epoll_have_pwait2.load(std::memory_order_relaxed) >= 0) {
         timespec ts;
-        timespec *tsp = nullptr;
-        if (timeout_ns >= 0) {
-            ts.tv_sec = static_cast<time_t>(timeout_ns / 1000000000);
-            ts.tv_nsec = static_cast<long>(timeout_ns % 1000000000);
-            tsp = &ts;
-        }
+        timespec *tsp = timeout_timespec(timeout_ns, ts);
         n = epoll_pwait2(st->epfd, st->events, st->cap, tsp, nullptr);
     } else {
         n = epoll_wait(st->epfd, st->events, st->cap, epoll_timeout_ms(timeout_ns));

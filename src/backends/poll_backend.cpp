@@ -75,12 +75,7 @@ int poll_apply(void *p, int fd, core::FdSlot &slot, unsigned, unsigned new_mask)
 int poll_wait_for(void *p, int64_t timeout_ns) {
     auto *st = static_cast<PollState *>(p);
     timespec ts;
-    timespec *tsp = nullptr;
-    if (timeout_ns >= 0) {
-        ts.tv_sec = static_cast<time_t>(timeout_ns / 1000000000);
-        ts.tv_nsec = static_cast<long>(timeout_ns % 1000000000);
-        tsp = &ts;
-    }
+    timespec *tsp = timeout_timespec(timeout_ns, ts);
     int n = ppoll(st->fds.data(), st->fds.size(), tsp, nullptr);
     if (n < 0) {
         st->nready = 0;

@@ -79,12 +79,7 @@ int select_wait_for(void *p, int64_t timeout_ns) {
         std::memcpy(st->out_w.data(), st->want_w.data(), words * sizeof(unsigned long));
     }
     timespec ts;
-    timespec *tsp = nullptr;
-    if (timeout_ns >= 0) {
-        ts.tv_sec = static_cast<time_t>(timeout_ns / 1000000000);
-        ts.tv_nsec = static_cast<long>(timeout_ns % 1000000000);
-        tsp = &ts;
-    }
+    timespec *tsp = timeout_timespec(timeout_ns, ts);
     fd_set *r = words ? reinterpret_cast<fd_set *>(st->out_r.data()) : nullptr;
     fd_set *w = words ? reinterpret_cast<fd_set *>(st->out_w.data()) : nullptr;
     int n = pselect(st->maxfd + 1, r, w, nullptr, tsp, nullptr);
