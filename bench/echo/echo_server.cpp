@@ -4,6 +4,8 @@
 //
 //   echo_server_<lib> <port> <epoll|poll|select>
 // Prints "READY <port>" once listening, then serves until killed.
+#include "common/server_main.h"
+
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -52,36 +54,14 @@ int main(int argc, char **argv) {
         std::fprintf(stderr, "usage: %s <port> <epoll|poll|select>\n", argv[0]);
         return 2;
     }
-    std::signal(SIGPIPE, SIG_IGN);  // a peer that closes must not kill the process
-    rlimit rl{};
-    getrlimit(RLIMIT_NOFILE, &rl);
-    rl.rlim_cur = rl.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &rl);
+    bench::prepare_server_process();
 
     int port = std::atoi(argv[1]);
-    event_config *cfg = event_config_new();
-    for (const char *m : {"epoll", "poll", "select"})
-        if (std::strcmp(m, argv[2]) != 0) event_config_avoid_method(cfg, m);
-    event_config_set_flag(cfg, EVENT_BASE_FLAG_IGNORE_ENV);
-    event_base *base = event_base_new_with_config(cfg);
-    event_config_free(cfg);
-    if (!base || std::strcmp(event_base_get_method(base), argv[2]) != 0) {
-        std::fprintf(stderr, "backend %s unavailable\n", argv[2]);
-        return 1;
-    }
-    sockaddr_in sin{};
-    sin.sin_family = AF_INET;
-    sin.sin_port = htons(static_cast<uint16_t>(port));
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    evconnlistener *lev = evconnlistener_new_bind(
-        base, on_accept, base, LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE, 1024,
-        reinterpret_cast<sockaddr *>(&sin), sizeof sin);
-    if (!lev) {
-        std::perror("evconnlistener_new_bind");
-        return 1;
-    }
-    std::printf("READY %d\n", port);
-    std::fflush(stdout);
+    event_base *base = bench::server_base(argv[2]);
+    if (!base) return 1;
+    evconnlistener *lev = bench::listen_loopback(base, port, on_accept, base);
+    if (!lev) return 1;
+    bench::announce_ready(port);
     event_base_dispatch(base);
     evconnlistener_free(lev);
     event_base_free(base);

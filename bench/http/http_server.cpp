@@ -10,6 +10,8 @@
 // evhttp program has it. Prints "READY <port>" once listening, then serves until killed.
 #include "common/server_cg.h"
 
+#include "common/server_main.h"
+
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
@@ -56,25 +58,13 @@ int main(int argc, char **argv) {
         std::fprintf(stderr, "usage: %s <port> <epoll|poll|select> [nodelay|nagle]\n", argv[0]);
         return 2;
     }
-    std::signal(SIGPIPE, SIG_IGN);
-    rlimit rl{};
-    getrlimit(RLIMIT_NOFILE, &rl);
-    rl.rlim_cur = rl.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &rl);
+    bench::prepare_server_process();
 
     static Server s;
     s.body.assign(1 << 20, 'x');
     int port = std::atoi(argv[1]);
-    event_config *cfg = event_config_new();
-    for (const char *m : {"epoll", "poll", "select"})
-        if (std::strcmp(m, argv[2]) != 0) event_config_avoid_method(cfg, m);
-    event_config_set_flag(cfg, EVENT_BASE_FLAG_IGNORE_ENV);
-    event_base *base = event_base_new_with_config(cfg);
-    event_config_free(cfg);
-    if (!base || std::strcmp(event_base_get_method(base), argv[2]) != 0) {
-        std::fprintf(stderr, "backend %s unavailable\n", argv[2]);
-        return 1;
-    }
+    event_base *base = bench::server_base(argv[2]);
+    if (!base) return 1;
     evhttp *http = evhttp_new(base);
     evhttp_bound_socket *bound =
         http ? evhttp_bind_socket_with_handle(http, "127.0.0.1", static_cast<uint16_t>(port)) : nullptr;
@@ -87,8 +77,7 @@ int main(int argc, char **argv) {
         setsockopt(evhttp_bound_socket_get_fd(bound), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     }
     evhttp_set_gencb(http, on_request, &s);
-    std::printf("READY %d\n", port);
-    std::fflush(stdout);
+    bench::announce_ready(port);
     event_base_dispatch(base);
     evhttp_free(http);
     event_base_free(base);
