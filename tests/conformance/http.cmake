@@ -17,3 +17,5 @@ if(TARGET conf_http_tls_libevent)
   target_link_libraries(conf_http_tls_libevent PRIVATE PkgConfig::SYSLIBEVENT_OPENSSL
     OpenSSL::SSL OpenSSL::Crypto)
 endif()
+# libevent_extra's exported internal names (parsers, URI decoder, connection failure).
+reevent_conformance(http_internal_abi SOURCES http_internal_abi_test.cpp TIMEOUT 60)

@@ -1,0 +1,149 @@
+// libevent-internal names of libevent_extra exported for binary compatibility with programs
+// and test suites that call them (libevent's regress suite parses responses with the first
+// two, for one). No public header declares them; the signatures and the read-status values
+// are those of libevent 2.1.12's .so. See src/util/internal_abi.cpp for the precedent in core.
+// Our own code over src/http's parsing and client.
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string_view>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/http_struct.h>
+#include <event2/util.h>
+
+#include "core/addon_abi.h"
+#include "http/client.h"
+#include "http/encoding.h"
+#include "http/mem.h"
+#include "http/parse.h"
+#include "http/server.h"
+#include "http/uri.h"
+
+// libevent's values (http-internal.h): the ABI of the two parse functions.
+enum message_read_status {
+    ALL_DATA_READ = 1,
+    MORE_DATA_EXPECTED = 0,
+    DATA_CORRUPTED = -1,
+    REQUEST_CANCELED = -2,
+    DATA_TOO_LONG = -3
+};
+
+namespace {
+
+using reevent::http::copy_str;
+using reevent::http::slice;
+
+// A line taken from the buffer, on hook memory.
+using Line = std::unique_ptr<char, reevent::http::MemFree>;
+
+// The limit a request's connection puts on its head; none without a connection.
+bool over_limit(const evhttp_request *req, size_t n) noexcept {
+    return req->evcon && n > req->evcon->max_headers_size;
+}
+
+// "HTTP/x.y code [reason]" as libevent reads it: the code is atoi()'s, anything but 0; no
+// second space means an empty reason.
+bool parse_response_line(evhttp_request *req, std::string_view line) noexcept {
+    size_t sp1 = line.find(' ');
+    if (sp1 == std::string_view::npos) return false;
+    std::string_view rest = slice(line, sp1 + 1);
+    size_t sp2 = rest.find(' ');
+    std::string_view number = slice(rest, 0, sp2);
+    std::string_view reason = sp2 == std::string_view::npos ? std::string_view{}
+                                                            : slice(rest, sp2 + 1);
+    if (!reevent::http::parse_version(slice(line, 0, sp1), req->major, req->minor)) return false;
+    reevent::http::OwnedStr num = copy_str(number);
+    if (!num) return false;
+    req->response_code = std::atoi(num.get());
+    if (req->response_code == 0) return false;
+    event_mm_free_(req->response_code_line);
+    req->response_code_line = copy_str(reason).release();
+    return req->response_code_line != nullptr;
+}
+
+// "METHOD target HTTP/x.y": type (unknown methods are kept for a later error), version,
+// uri and its parsed elements; an absolute http(s) URI for a host the request's server
+// does not know marks a proxy request.
+bool parse_request_line(evhttp_request *req, std::string_view line) noexcept {
+    reevent::http::RequestLine parts;
+    if (!reevent::http::split_request_line(line, parts)) return false;
+    req->type = static_cast<evhttp_cmd_type>(reevent::http::method_type(parts.method));
+    if (!reevent::http::parse_version(parts.version, req->major, req->minor)) return false;
+    req->uri = copy_str(parts.target).release();
+    if (!req->uri) return false;
+    // The request owns uri_elems from here on, parsed or not (freed with it).
+    req->uri_elems = reevent::http::make_obj<evhttp_uri>();
+    if (!req->uri_elems) return false;
+    // As our server reads it (CONNECT's host:port target included).
+    if (!req->uri_elems->uri.parse(parts.target, reevent::http::Uri::kNonconformant))
+        return false;
+    const char *scheme = evhttp_uri_get_scheme(req->uri_elems);
+    const char *host = evhttp_uri_get_host(req->uri_elems);
+    if (scheme && host &&
+        (evutil_ascii_strcasecmp(scheme, "http") == 0 ||
+         evutil_ascii_strcasecmp(scheme, "https") == 0) &&
+        req->evcon && req->evcon->server &&
+        !reevent::http::server_knows_host(req->evcon->server, host))
+        req->flags |= EVHTTP_PROXY_REQUEST;
+    return true;
+}
+
+}  // namespace
+
+extern "C" {
+
+REEVENT_ADDON_ABI enum message_read_status evhttp_parse_firstline_(evhttp_request *req,
+                                                                   evbuffer *buffer) {
+    size_t len = 0;
+    Line line{evbuffer_readln(buffer, &len, EVBUFFER_EOL_CRLF)};
+    if (!line)
+        return over_limit(req, evbuffer_get_length(buffer)) ? DATA_TOO_LONG : MORE_DATA_EXPECTED;
+    if (over_limit(req, len)) return DATA_TOO_LONG;
+    req->headers_size = len;
+    std::string_view text{line.get(), len};
+    bool ok = req->kind == EVHTTP_REQUEST    ? parse_request_line(req, text)
+              : req->kind == EVHTTP_RESPONSE ? parse_response_line(req, text)
+                                             : false;
+    return ok ? ALL_DATA_READ : DATA_CORRUPTED;
+}
+
+REEVENT_ADDON_ABI enum message_read_status evhttp_parse_headers_(evhttp_request *req,
+                                                                 evbuffer *buffer) {
+    size_t len = 0;
+    for (;;) {
+        Line line{evbuffer_readln(buffer, &len, EVBUFFER_EOL_CRLF)};
+        if (!line) break;
+        req->headers_size += len;
+        if (over_limit(req, req->headers_size)) return DATA_TOO_LONG;
+        if (len == 0) return ALL_DATA_READ;
+        if (!reevent::http::add_header_line(req->input_headers, {line.get(), len}))
+            return DATA_CORRUPTED;
+    }
+    return over_limit(req, req->headers_size + evbuffer_get_length(buffer)) ? DATA_TOO_LONG
+                                                                            : MORE_DATA_EXPECTED;
+}
+
+// decode_plus 1: '+' is a space; -1: only after a '?'; anything else: '+' stays.
+REEVENT_ADDON_ABI int evhttp_decode_uri_internal(const char *uri, size_t length, char *ret,
+                                                 int decode_plus) {
+    using reevent::http::Plus;
+    Plus plus = decode_plus == 1    ? Plus::space
+                : decode_plus == -1 ? Plus::space_after_question_mark
+                                    : Plus::keep;
+    return static_cast<int>(reevent::http::percent_decode_into({uri, length}, plus, ret));
+}
+
+// Outgoing connections: the request in flight fails as on the connection's own errors.
+// Incoming ones are closed without a reply (libevent may answer 400/413 first).
+REEVENT_ADDON_ABI void evhttp_connection_fail_(evhttp_connection *evcon,
+                                               enum evhttp_request_error error) {
+    if (evcon->outgoing) {
+        reevent::http::client_fail(evcon, error);
+        return;
+    }
+    reevent::http::connection_free(evcon);
+}
+
+}  // extern "C"
