@@ -385,9 +385,11 @@ void evhttp_connection_set_family(struct evhttp_connection *evcon, int family) {
 }
 
 int evhttp_connection_set_flags(struct evhttp_connection *evcon, int flags) {
-    // Only EVHTTP_CON_REUSE_CONNECTED_ADDR is taken: each connect resolves the name again,
-    // which reaches the same server. EVHTTP_CON_READ_ON_WRITE_ERROR is not implemented.
-    if (!evcon || (flags & ~EVHTTP_CON_REUSE_CONNECTED_ADDR)) return 1;
+    // EVHTTP_CON_REUSE_CONNECTED_ADDR and EVHTTP_CON_READ_ON_WRITE_ERROR (which only
+    // outgoing connections use; an incoming one takes it all the same, as in libevent).
+    // Anything else is refused with 1.
+    constexpr int kTaken = EVHTTP_CON_REUSE_CONNECTED_ADDR | EVHTTP_CON_READ_ON_WRITE_ERROR;
+    if (!evcon || (flags & ~kTaken)) return 1;
     evcon->flags = flags;
     return 0;
 }

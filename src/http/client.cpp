@@ -94,6 +94,7 @@ void reset(evhttp_connection *c) noexcept {
     }
     c->cstate = ClientState::disconnected;
     c->close_detect = false;
+    c->reading_error = false;
 }
 
 // The first request failed: it leaves the queue and is freed, the connection is reset and
@@ -580,6 +581,28 @@ void on_write(bufferevent *, void *arg) noexcept {
     if (evbuffer_get_length(input_of(c)) > 0) process_input(c);
 }
 
+// EVHTTP_CON_READ_ON_WRITE_ERROR: the request could not be sent whole, but the server may
+// have answered before it stopped reading (a 413, say): the rest of the request is dropped
+// and the response read. A write error while already doing so fails the request.
+void read_on_write_error(evhttp_connection *c, evhttp_request *req) noexcept {
+    if (c->reading_error) {
+        c->reading_error = false;
+        fail(c, EVREQ_HTTP_EOF);
+        return;
+    }
+    req->kind = EVHTTP_RESPONSE;
+    evbuffer *out = bufferevent_get_output(c->bev);
+    evbuffer_unfreeze(out, 1);  // the socket bufferevent keeps the start frozen
+    evbuffer_drain(out, evbuffer_get_length(out));
+    evbuffer_freeze(out, 1);
+    c->cstate = ClientState::read_first_line;
+    bufferevent_disable(c->bev, EV_WRITE);
+    bufferevent_enable(c->bev, EV_READ);
+    c->reading_error = true;
+    // What arrived while writing (the answer, typically) is read now.
+    if (evbuffer_get_length(input_of(c)) > 0) process_input(c);
+}
+
 void on_event(bufferevent *, short what, void *arg) noexcept {
     auto *c = static_cast<evhttp_connection *>(arg);
     evhttp_request *req = TAILQ_FIRST(&c->requests);
@@ -595,9 +618,21 @@ void on_event(bufferevent *, short what, void *arg) noexcept {
     }
     if (what & BEV_EVENT_TIMEOUT)
         fail(c, EVREQ_HTTP_TIMEOUT);
-    else if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
+    else if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
+        if (c->flags & EVHTTP_CON_READ_ON_WRITE_ERROR) {
+            if (req && (what & BEV_EVENT_WRITING)) {
+                read_on_write_error(c, req);
+                return;
+            }
+            // The server ended its side after sending something: that is read (while the
+            // request is still going out it waits, and the write's failure reads it).
+            if ((what & BEV_EVENT_READING) && evbuffer_get_length(input_of(c)) > 0) {
+                process_input(c);
+                return;
+            }
+        }
         fail(c, EVREQ_HTTP_EOF);
-    else if (what != BEV_EVENT_CONNECTED)
+    } else if (what != BEV_EVENT_CONNECTED)
         fail(c, EVREQ_HTTP_BUFFER_ERROR);
 }
 

@@ -112,6 +112,9 @@ struct evhttp_connection {
     int flags = 0;   // EVHTTP_CON_* given to evhttp_connection_set_flags
     bool autofree = false;      // evhttp_connection_free_on_completion
     bool close_detect = false;  // idle: a read event means the server closed
+    // EVHTTP_CON_READ_ON_WRITE_ERROR: a write failed and the response is being read; a
+    // second failure ends the request.
+    bool reading_error = false;
     // EVHTTP_CON_REUSE_CONNECTED_ADDR: the address of the last connect, used again.
     sockaddr_storage conn_addr{};
     int conn_addr_len = 0;

@@ -842,3 +842,94 @@ TEST_F(Client, UnsentRestOfAFailedRequestIsDroppedNotSentOnTheNextConnection) {
 }
 
 }  // namespace
+
+namespace {
+
+void release_server(evutil_socket_t, short, void *arg) {
+    static_cast<EarlyAnswerServer *>(arg)->release = true;
+}
+
+void set_flags_on_incoming(evhttp_request *req, void *arg) {
+    evhttp_connection *in = evhttp_request_get_connection(req);
+    static_cast<std::vector<int> *>(arg)->push_back(
+        evhttp_connection_set_flags(in, EVHTTP_CON_READ_ON_WRITE_ERROR));
+    evhttp_send_reply(req, HTTP_OK, "OK", nullptr);
+}
+
+}  // namespace
+
+TEST_F(Client, ReadOnWriteErrorReadsTheAnswerOfAServerThatClosedDuringTheBody) {
+    // With the flag, the failed write is followed by a read: the 413 the server sent before
+    // it ended the connection reaches the request callback instead of NULL.
+    EarlyAnswerServer srv(
+        "HTTP/1.1 413 Request Entity Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+    evhttp_connection *c = connect(srv.port());
+    ASSERT_EQ(evhttp_connection_set_flags(c, EVHTTP_CON_READ_ON_WRITE_ERROR), 0);
+    evhttp_request *r = request();
+    std::string body(16 << 20, 'a');
+    evbuffer_add(evhttp_request_get_output_buffer(r), body.data(), body.size());
+    ASSERT_EQ(evhttp_make_request(c, r, EVHTTP_REQ_POST, "/"), 0);
+    // The server closes (unread bytes: a reset) a moment after its answer.
+    event *ev = evtimer_new(base, release_server, &srv);
+    timeval later{0, 300000};
+    evtimer_add(ev, &later);
+    run_loop(base, 4);
+    EXPECT_EQ(seen.calls, 1);
+    EXPECT_FALSE(seen.null_req);
+    EXPECT_EQ(seen.code, 413);
+    EXPECT_EQ(seen.line, "Request Entity Too Large");
+    EXPECT_TRUE(seen.errors.empty());
+    event_free(ev);
+    evhttp_connection_free(c);
+}
+
+TEST_F(Client, WithoutReadOnWriteErrorTheSameServerFailsTheRequest) {
+    EarlyAnswerServer srv(
+        "HTTP/1.1 413 Request Entity Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+    evhttp_connection *c = connect(srv.port());
+    evhttp_request *r = request();
+    std::string body(16 << 20, 'a');
+    evbuffer_add(evhttp_request_get_output_buffer(r), body.data(), body.size());
+    ASSERT_EQ(evhttp_make_request(c, r, EVHTTP_REQ_POST, "/"), 0);
+    event *ev = evtimer_new(base, release_server, &srv);
+    timeval later{0, 300000};
+    evtimer_add(ev, &later);
+    run_loop(base, 4);
+    EXPECT_EQ(seen.calls, 1);
+    EXPECT_TRUE(seen.null_req);
+    EXPECT_EQ(seen.errors, std::vector<int>{EVREQ_HTTP_EOF});
+    event_free(ev);
+    evhttp_connection_free(c);
+}
+
+TEST_F(Client, SetFlagsTakesTheTwoConnectionFlagsOnly) {
+    evhttp_connection *c = connect(80);
+    EXPECT_EQ(evhttp_connection_set_flags(c, 0), 0);
+    EXPECT_EQ(evhttp_connection_set_flags(c, EVHTTP_CON_READ_ON_WRITE_ERROR), 0);
+    EXPECT_EQ(evhttp_connection_set_flags(
+                  c, EVHTTP_CON_READ_ON_WRITE_ERROR | EVHTTP_CON_REUSE_CONNECTED_ADDR),
+              0);
+    // Anything else, the lingering-close flag included, is refused with 1.
+    EXPECT_EQ(evhttp_connection_set_flags(c, EVHTTP_CON_LINGERING_CLOSE), 1);
+    EXPECT_EQ(evhttp_connection_set_flags(c, 0x0100), 1);
+    EXPECT_EQ(evhttp_connection_set_flags(c, EVHTTP_CON_READ_ON_WRITE_ERROR | 0x0004), 1);
+    evhttp_connection_free(c);
+}
+
+TEST_F(Client, SetFlagsOnAnIncomingConnectionTakesReadOnWriteError) {
+    evhttp *http = evhttp_new(base);
+    evhttp_bound_socket *bound = evhttp_bind_socket_with_handle(http, "127.0.0.1", 0);
+    ASSERT_NE(bound, nullptr);
+    sockaddr_in sin{};
+    socklen_t len = sizeof sin;
+    getsockname(evhttp_bound_socket_get_fd(bound), reinterpret_cast<sockaddr *>(&sin), &len);
+    std::vector<int> results;
+    evhttp_set_gencb(http, set_flags_on_incoming, &results);
+    evhttp_connection *c = connect(ntohs(sin.sin_port));
+    ASSERT_EQ(evhttp_make_request(c, request(), EVHTTP_REQ_GET, "/"), 0);
+    run_loop(base);
+    EXPECT_EQ(seen.code, 200);
+    EXPECT_EQ(results, std::vector<int>{0});
+    evhttp_connection_free(c);
+    evhttp_free(http);
+}
