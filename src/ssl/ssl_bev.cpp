@@ -485,6 +485,11 @@ int ssl_set_fd(Bev *b, int fd) noexcept {
     // A filter's fd is its underlying's business: libevent answers 0 and leaves it.
     if (!s->own_under) return 0;
     s->kit->lock(u);
+    // libevent SSL_writes straight into the fd, so what left our output is in the kernel
+    // by now; ours may still wait in the hidden socket's output, which the restart below
+    // drops. Hand it to the old fd first (evhttp detaches a bevcb's bufferevent this way
+    // right after the last byte of a reply left the output, then closes the fd itself).
+    s->kit->socket_write_now(u);
     const int r = u->pub.be_ops->set_fd(u, fd);
     s->kit->unlock(u);
     if (Link *l = link(s)) l->eof = false;

@@ -512,6 +512,37 @@ TEST_P(BevSsl, FreeInsideTheReadCallback) {
     }
 }
 
+// What the socket flavour took from the output by the time its write callback ran has
+// been handed to the fd: taking the fd away then (bufferevent_setfd(-1), as evhttp does
+// with a bevcb's bufferevent before it closes the fd itself) loses none of it.
+TEST_P(BevSsl, SetfdAfterTheWriteCallbackLosesNothing) {
+    auto cctx = ssltest::client_ctx();
+    auto sctx = ssltest::server_ctx();
+    for (Way w : {Way::kSocketUnix, Way::kSocketTcp}) {
+        SCOPED_TRACE(ssltest::name(w));
+        TlsPair p(base(), w, cctx.get(), sctx.get());
+        Recorder c, s;
+        c.attach(p.cli);
+        s.attach(p.srv);
+        bufferevent_openssl_set_allow_dirty_shutdown(p.cli, 1);
+        bufferevent_enable(p.cli, EV_READ);
+        bufferevent_enable(p.srv, EV_READ);
+        ASSERT_TRUE(ssltest::handshake(base(), c, s));
+        const int before = s.writes;
+        const std::string tail = "8\r\nbwv 1052\r\n0\r\n\r\n";
+        bufferevent_write(p.srv, tail.data(), tail.size());
+        ASSERT_TRUE(run_until(base(), [&] { return s.writes > before; }));
+        ASSERT_EQ(evbuffer_get_length(bufferevent_get_output(p.srv)), 0u);
+        const evutil_socket_t fd = bufferevent_getfd(p.srv);
+        bufferevent_setfd(p.srv, -1);
+        evutil_closesocket(fd);
+        bufferevent_free(p.srv);
+        p.srv = nullptr;
+        ASSERT_TRUE(run_until(base(), [&] { return c.events.size() > 1; }));
+        EXPECT_EQ(c.data, tail);
+    }
+}
+
 TEST_P(BevSsl, FreeInsideTheConnectedCallback) {
     auto cctx = ssltest::client_ctx();
     auto sctx = ssltest::server_ctx();
