@@ -123,6 +123,22 @@ def strip_name(name):
     return re.sub(r"/(iterations|min_time):[0-9.]+$", "", name)
 
 
+def callgrind_cmd(outfile):
+    """valgrind with collection off until the program toggles it around its measured part."""
+    return ["valgrind", "--tool=callgrind", "--collect-atstart=no", "--callgrind-out-file=" + outfile]
+
+
+def read_cg_total(outfile):
+    """Total instructions of a callgrind output file (which it removes), or None."""
+    total = None
+    with open(outfile) as f:
+        for line in f:
+            if line.startswith("totals:") or line.startswith("summary:"):
+                total = int(line.split()[1])
+    os.unlink(outfile)
+    return total
+
+
 class Runner:
     def __init__(self, args):
         self.a = args
@@ -257,10 +273,14 @@ class Runner:
         self.results["memory"] = res
 
     # ---- callgrind ---------------------------------------------------------------------
-    def callgrind_one(self, exe, name):
+    def cg_outfile(self):
         fd, outfile = tempfile.mkstemp(prefix="cg.", dir=self.a.tmp)
         os.close(fd)
-        cmd = ["valgrind", "--tool=callgrind", "--collect-atstart=no", "--callgrind-out-file=" + outfile,
+        return outfile
+
+    def callgrind_one(self, exe, name):
+        outfile = self.cg_outfile()
+        cmd = callgrind_cmd(outfile) + [
                exe, "--benchmark_filter=^%s(/iterations:[0-9]+)?$" % name, "--benchmark_format=json"]
         env = dict(os.environ, BENCH_CALLGRIND="1")
         try:
@@ -269,12 +289,7 @@ class Runner:
             self.errors.append("callgrind timeout: " + name)
             return None
         iters = sum(int(m) for m in re.findall(r"^CG_ITERS (\d+)$", p.stderr, re.M))
-        total = None
-        with open(outfile) as f:
-            for line in f:
-                if line.startswith("totals:") or line.startswith("summary:"):
-                    total = int(line.split()[1])
-        os.unlink(outfile)
+        total = read_cg_total(outfile)
         if not iters or total is None:
             self.errors.append("callgrind %s %s: no data" % (os.path.basename(exe), name))
             return None
@@ -480,9 +495,8 @@ class Runner:
         if not exe or not os.path.exists(lgexe):
             return None
         port = self.free_port()
-        fd, outfile = tempfile.mkstemp(prefix="cg.", dir=self.a.tmp)
-        os.close(fd)
-        cmd = ["valgrind", "--tool=callgrind", "--collect-atstart=no", "--callgrind-out-file=" + outfile,
+        outfile = self.cg_outfile()
+        cmd = callgrind_cmd(outfile) + [
                exe, str(port), "epoll"] + ([mode] if kind == "tls" else [])
         if kind == "tls":
             lg = [lgexe, str(port), str(conns), str(size), str(ECHO_DEPTH[size]), "600", "0"]
@@ -511,12 +525,7 @@ class Runner:
                 srv.kill()
                 srv.wait()
         m = re.search(r"^CG_UNITS (\d+)$", err, re.M)
-        total = None
-        with open(outfile) as f:
-            for line in f:
-                if line.startswith("totals:") or line.startswith("summary:"):
-                    total = int(line.split()[1])
-        os.unlink(outfile)
+        total = read_cg_total(outfile)
         if not m or total is None:
             self.errors.append("%s: no data" % what)
             return None
