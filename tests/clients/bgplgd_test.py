@@ -90,6 +90,15 @@ def fcgi_get(sock_path, path, query="", method="GET", timeout=15):
     return status, headers, body
 
 
+def unix_listening(path):
+    with open("/proc/net/unix") as f:
+        for line in f.readlines()[1:]:
+            fields = line.split()
+            if len(fields) >= 8 and fields[7] == path and int(fields[3], 16) & 0x10000:
+                return True
+    return False
+
+
 def write_bgpd_conf(e, name, me, my_as, my_port, peer, peer_as, peer_port, prefix, descr):
     path = os.path.join(e.tmp, name + ".conf")
     with open(path, "w") as f:
@@ -154,7 +163,9 @@ def body():
     p = e.spawn([BGPLGD, "-d", "-s", lg, "-S", sock_a, "-U", "root"],
                 stdout=open(show_on_failure(os.path.join(e.tmp, "bgplgd.log")), "w"),
                 stderr=subprocess.STDOUT)
-    wait_for(lambda: os.path.exists(lg), 10, "bgplgd's socket")
+    # The socket file appears at bind(), a moment before listen(): wait for the listening
+    # socket itself (/proc/net/unix flag __SO_ACCEPTCON), not for the file.
+    wait_for(lambda: unix_listening(lg), 10, "bgplgd listening on its socket")
     verify_mapped(e, p.pid, "bgplgd")
 
     # 1. queries relayed from bgpctl
