@@ -191,8 +191,10 @@ void set_ns(Request *r, Nameserver *ns) noexcept {
 void transmit(Request *r) noexcept {
     unsigned char msg[kMaxUdp];
     size_t len = build_query(r->id, r->name, r->qtype, msg);
-    // A send that fails (buffer full, ICMP error pending) is left to the timeout.
-    if (len) (void)send(r->ns->fd, msg, len, MSG_NOSIGNAL);
+    // A send that fails (buffer full, no route, a broadcast address) is left to the timeout.
+    if (len)
+        (void)sendto(r->ns->fd, msg, len, MSG_NOSIGNAL,
+                     reinterpret_cast<const sockaddr *>(&r->ns->addr), r->ns->addrlen);
     r->tx_count++;
     event_add(r->timeout_ev, &r->base->timeout);
 }
@@ -300,16 +302,34 @@ Request *find_request(Base *b, const Reply &reply) noexcept {
     return nullptr;
 }
 
+bool same_host(const sockaddr_storage &a, const sockaddr_storage &b) noexcept {
+    if (a.ss_family != b.ss_family) return false;
+    if (a.ss_family == AF_INET)
+        return reinterpret_cast<const sockaddr_in &>(a).sin_addr.s_addr ==
+               reinterpret_cast<const sockaddr_in &>(b).sin_addr.s_addr;
+    if (a.ss_family == AF_INET6)
+        return std::memcmp(&reinterpret_cast<const sockaddr_in6 &>(a).sin6_addr,
+                           &reinterpret_cast<const sockaddr_in6 &>(b).sin6_addr,
+                           sizeof(in6_addr)) == 0;
+    return false;
+}
+
 void on_read(evutil_socket_t fd, short, void *arg) noexcept {
     auto *ns = static_cast<Nameserver *>(arg);
     Base *b = ns->base;
     for (int i = 0; i < 64; ++i) {
         unsigned char msg[1500];
-        ssize_t n = recv(fd, msg, sizeof msg, MSG_DONTWAIT);
+        sockaddr_storage from{};
+        socklen_t fromlen = sizeof from;
+        ssize_t n = recvfrom(fd, msg, sizeof msg, MSG_DONTWAIT, reinterpret_cast<sockaddr *>(&from),
+                             &fromlen);
         if (n < 0) {
             if (errno == EINTR) continue;
-            return;  // EAGAIN, or an ICMP error: the timeout deals with it
+            return;  // EAGAIN: the timeout deals with anything lost
         }
+        // The socket is not connected (as libevent's): a datagram counts only when it comes
+        // from the nameserver's IP address, from any port.
+        if (!same_host(from, ns->addr)) continue;
         Owned<Reply> reply(make_obj<Reply>());
         if (!reply) return;
         if (!parse_reply(msg, static_cast<size_t>(n), 0, *reply)) continue;
@@ -522,7 +542,8 @@ int add_nameserver(Base *b, const sockaddr *sa, socklen_t len) noexcept {
     if (b->bind_len && b->bind_addr.ss_family == sa->sa_family &&
         bind(ns->fd, reinterpret_cast<const sockaddr *>(&b->bind_addr), b->bind_len) != 0)
         return 2;
-    if (connect(ns->fd, sa, len) != 0) return 2;
+    // Not connect()ed, as in libevent: an address with no route yet (or one a socket may not
+    // be connected to) is still added, and replies from another port of it are taken.
     apply_buffer_sizes(ns.get());
     ns->read_ev = event_new(b->ev_base, ns->fd, EV_READ | EV_PERSIST, on_read, ns.get());
     ns->revive_ev = event_new(b->ev_base, -1, 0, send_probe, ns.get());

@@ -191,6 +191,38 @@ TEST_F(DnsClient, SilenceTimesOutAfterTheConfiguredAttempts) {
     EXPECT_LT(took, 3000);
 }
 
+// A reply counts when it comes from the nameserver's IP address, from whatever port: the
+// same answer sent from another port of 127.0.0.1 is taken; sent from 127.0.0.2 it is
+// dropped and the request times out.
+TEST_F(DnsClient, AReplyFromAnotherPortOfTheNameserverIsTaken) {
+    dnsfake::Behaviour b{0, false, false, {dnsfake::a("10.0.0.9", 300)}};
+    b.from_other_port = true;
+    server.set("otherport.test", b);
+    Result r;
+    ASSERT_NE(evdns_base_resolve_ipv4(dns, "otherport.test", 0, on_result, &r), nullptr);
+    ASSERT_TRUE(run_until(base, [&] { return r.calls > 0; }, 5000));
+    EXPECT_EQ(r.result, DNS_ERR_NONE);
+    EXPECT_EQ(r.addrs, (std::vector<std::string>{"10.0.0.9"}));
+    EXPECT_EQ(server.count("otherport.test"), 1);
+}
+
+TEST_F(DnsClient, AReplyFromAnotherAddressIsIgnored) {
+    short_timeouts("2");
+    dnsfake::Behaviour b{0, false, false, {dnsfake::a("10.0.0.9", 300)}};
+    b.from_other_address = true;
+    server.set("elsewhere.test", b);
+    Result r;
+    ASSERT_NE(evdns_base_resolve_ipv4(dns, "elsewhere.test", 0, on_result, &r), nullptr);
+    ASSERT_TRUE(run_until(base, [&] { return r.calls > 0; }, 5000));
+    EXPECT_EQ(r.result, DNS_ERR_TIMEOUT);
+    EXPECT_EQ(server.count("elsewhere.test"), 2);
+    // The same server still answers from its own address and port.
+    Result ok;
+    ASSERT_NE(evdns_base_resolve_ipv4(dns, "www.example.test", 0, on_result, &ok), nullptr);
+    ASSERT_TRUE(run_until(base, [&] { return ok.calls > 0; }, 5000));
+    EXPECT_EQ(ok.result, DNS_ERR_NONE);
+}
+
 TEST_F(DnsClient, ServfailIsRetriedLikeATimeout) {
     short_timeouts("2");
     Result r;

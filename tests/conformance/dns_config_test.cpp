@@ -87,6 +87,16 @@ TEST_F(DnsConfig, IpAddAcceptsAddressesWithAndWithoutPorts) {
     EXPECT_EQ(nameserver(dns, 4), "");
 }
 
+// Adding a nameserver only makes its (unconnected) UDP socket: an address the socket could
+// not be connect()ed to (the IPv4 broadcast address, without SO_BROADCAST) is still added;
+// only sending to it fails later. Programs keep a resolv.conf nameserver that has no route
+// yet (tmate's evdns_base_new(base, 1) in a network without one).
+TEST_F(DnsConfig, IpAddAcceptsAnAddressASocketCannotConnectTo) {
+    EXPECT_EQ(evdns_base_nameserver_ip_add(dns, "255.255.255.255"), 0);
+    EXPECT_EQ(evdns_base_count_nameservers(dns), 1);
+    EXPECT_EQ(nameserver(dns, 0), "255.255.255.255:53");
+}
+
 TEST_F(DnsConfig, IpAddRejectsJunkAndDuplicates) {
     EXPECT_EQ(evdns_base_nameserver_ip_add(dns, "not an address"), 4);
     EXPECT_EQ(evdns_base_nameserver_ip_add(dns, "1.2.3"), 4);

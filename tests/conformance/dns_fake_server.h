@@ -37,6 +37,8 @@ struct Behaviour {
     std::string cname;             // if set: a CNAME to this name first in the answer section
     long soa_ttl = -1;             // if >= 0: an SOA with this ttl in the authority section
     uint32_t soa_minimum = 3600;   // ... and this negative-caching minimum
+    bool from_other_port = false;  // answer from a second socket: 127.0.0.1, another port
+    bool from_other_address = false;  // answer from a third socket: 127.0.0.2
 };
 
 inline std::string lower(std::string s) {
@@ -83,12 +85,20 @@ public:
         socklen_t len = sizeof sin;
         getsockname(fd_, reinterpret_cast<sockaddr *>(&sin), &len);
         port_ = ntohs(sin.sin_port);
+        other_fd_ = socket(AF_INET, SOCK_DGRAM, 0);
+        sin.sin_port = 0;
+        bind(other_fd_, reinterpret_cast<sockaddr *>(&sin), sizeof sin);
+        other_addr_fd_ = socket(AF_INET, SOCK_DGRAM, 0);
+        sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK + 1);
+        bind(other_addr_fd_, reinterpret_cast<sockaddr *>(&sin), sizeof sin);
         thread_ = std::thread([this] { run(); });
     }
     ~Server() {
         stop_ = true;
         thread_.join();
         close(fd_);
+        close(other_fd_);
+        close(other_addr_fd_);
     }
     Server(const Server &) = delete;
     Server &operator=(const Server &) = delete;
@@ -218,10 +228,14 @@ private:
         out[10] = out[11] = 0;
         out += records;
         out += authority;
-        sendto(fd_, out.data(), out.size(), 0, reinterpret_cast<const sockaddr *>(&from), flen);
+        int via = b.from_other_address ? other_addr_fd_ : b.from_other_port ? other_fd_ : fd_;
+        sendto(via, out.data(), out.size(), 0,
+               reinterpret_cast<const sockaddr *>(&from), flen);
     }
 
     int fd_ = -1;
+    int other_fd_ = -1;
+    int other_addr_fd_ = -1;
     int port_ = 0;
     std::atomic<bool> stop_{false};
     std::mutex mu_;
