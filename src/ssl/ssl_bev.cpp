@@ -479,8 +479,10 @@ void ssl_unlink(Bev *b) noexcept {
     SslBev *s = static_cast<SslBev *>(b);
     Bev *u = s->under;
     if (s->own_under) {
-        // Output not encrypted yet goes with the bufferevent (libevent drops it too).
-        event_del(&s->flush_ev);
+        // Output not encrypted yet goes with the bufferevent (libevent drops it too). We
+        // hold the lock: a flush_cb running in the loop's thread may be waiting for it, so
+        // do not wait for that one (it sees `freed`; destruct, unlocked, waits).
+        event_del_noblock(&s->flush_ev);
         if (!(s->options & BEV_OPT_CLOSE_ON_FREE)) {
             // The caller keeps the SSL and the fd (and may still SSL_shutdown on it): send
             // what is encrypted, then let the SSL talk to the fd directly.
@@ -501,7 +503,7 @@ void ssl_unlink(Bev *b) noexcept {
 void ssl_destruct(Bev *b) noexcept {
     SslBev *s = static_cast<SslBev *>(b);
     if (s->own_under) {
-        event_del(&s->flush_ev);
+        event_del(&s->flush_ev);  // unlocked, `dead` set: a running flush_cb returns at once
         event_debug_unassign(&s->flush_ev);
     }
     if ((s->options & BEV_OPT_CLOSE_ON_FREE) && s->ssl) SSL_free(s->ssl);
