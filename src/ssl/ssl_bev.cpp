@@ -6,6 +6,16 @@
 // is fed only while the underlying's output holds less than kBacklog, and again when that
 // output drains (under_writecb), so a producer cannot pile up encrypted bytes.
 //
+// The user's write callback never runs inside the call that added output (a write callback
+// that frees the bufferevent would free it under its caller). The filter encrypts at once
+// and defers the write callback, as libevent does. The socket flavour, like libevent's,
+// leaves output the program adds queued until the loop: added while one of our handlers
+// runs (the user's read callback answering, the echo path), it is encrypted when that
+// handler's user callback has returned, in the same handler (no extra syscall); added from
+// elsewhere, `flush_ev` is made active and encrypts it from the loop. Its write callback
+// runs from under_writecb, once the hidden socket has handed all the ciphertext to the
+// kernel: freeing the bufferevent there loses nothing.
+//
 // Callers of the static helpers hold the lock and a reference.
 #include "ssl/ssl_bev.h"
 
@@ -51,6 +61,15 @@ struct SslBev : Bev {
     bool read_closed = false;  // close_notify or EOF reported
     bool in_read = false, read_again = false;
     bool in_write = false, write_again = false;
+    // Socket flavour: plaintext was encrypted since the last write callback, which runs
+    // when the hidden socket's output has drained (under_writecb).
+    bool wrote = false;
+    // Socket flavour: output the program added while one of our handlers ran (in_handler
+    // deep); the outermost handler encrypts it on its way out.
+    bool flush_pending = false;
+    uint8_t in_handler = 0;
+    // Socket flavour: made active to encrypt output added outside our handlers.
+    event flush_ev{};
 };
 
 extern const bufferevent_ops kSslOps;
@@ -276,11 +295,53 @@ void write_out(SslBev *s, bool all) noexcept {
                 if (evbuffer_get_length(s->pub.output)) s->kit->generic_arm(s, EV_WRITE);
                 else s->kit->generic_disarm(s, EV_WRITE);
             }
-            s->kit->trigger_nolock(s, EV_WRITE, 0);
+            // The filter's write callback is deferred (libevent's is too); the socket
+            // flavour's waits for the hidden socket to drain (under_writecb).
+            if (s->own_under) s->wrote = true;
+            else s->kit->trigger_nolock(s, EV_WRITE, BEV_OPT_DEFER_CALLBACKS);
         }
     } while (!what && s->write_again);
     s->in_write = false;
     if (what && !s->freed && !s->dead) fail(s, static_cast<short>(what & ~(BEV_EVENT_ERROR | BEV_EVENT_EOF)));
+}
+
+// Our handlers (the underlying's callbacks and flush_ev's) bracket their work with these:
+// output the program adds meanwhile is encrypted on the way out of the outermost one.
+void enter(SslBev *s) noexcept { ++s->in_handler; }
+void leave(SslBev *s) noexcept {
+    if (--s->in_handler || !s->flush_pending) return;
+    s->flush_pending = false;
+    if (!s->freed && !s->dead) write_out(s, false);
+}
+
+// Output to encrypt (added by the program, or writing enabled): the filter does it now, as
+// libevent's does; the socket flavour from the loop (see the top of the file).
+void request_write(SslBev *s) noexcept {
+    if (!s->own_under) {
+        write_out(s, false);
+        return;
+    }
+    if (s->handshaking || s->failed || s->freed || s->dead) return;  // the handshake's end writes
+    if (s->in_handler) {
+        s->flush_pending = true;
+        return;
+    }
+    if (!evbuffer_get_length(s->pub.output)) return;
+    if (!event_pending(&s->flush_ev, EV_WRITE, nullptr)) event_active(&s->flush_ev, EV_WRITE, 1);
+}
+
+void flush_cb(evutil_socket_t, short, void *arg) noexcept {
+    SslBev *s = static_cast<SslBev *>(arg);
+    s->kit->lock(s);
+    if (s->dead) {
+        s->kit->unlock(s);
+        return;
+    }
+    ++s->refcnt;
+    enter(s);
+    if (!s->freed) write_out(s, false);
+    leave(s);
+    s->kit->decref_and_unlock(s);
 }
 
 // ---- the underlying's callbacks -------------------------------------------------------------
@@ -290,8 +351,10 @@ void under_readcb(bufferevent *, void *arg) noexcept {
     s->kit->lock(s);
     ++s->refcnt;
     if (!s->dead && !s->freed) {
+        enter(s);
         if (s->handshaking) handshake_step(s);
         else read_in(s);
+        leave(s);
     }
     s->kit->decref_and_unlock(s);
 }
@@ -300,7 +363,18 @@ void under_writecb(bufferevent *, void *arg) noexcept {
     SslBev *s = static_cast<SslBev *>(arg);
     s->kit->lock(s);
     ++s->refcnt;
-    if (!s->dead && !s->freed) write_out(s, false);
+    if (!s->dead && !s->freed) {
+        enter(s);
+        // Socket flavour: all the ciphertext of what was encrypted is in the kernel now,
+        // where libevent's SSL_write put it: the write callback's turn (before encrypting
+        // more, so that it runs with nothing of ours left in the hidden socket).
+        if (s->wrote && evbuffer_get_length(s->pub.output) <= s->pub.wm_write.low) {
+            s->wrote = false;
+            s->kit->trigger_nolock(s, EV_WRITE, 0);
+        }
+        if (!s->freed && !s->dead) write_out(s, false);
+        leave(s);
+    }
     s->kit->decref_and_unlock(s);
 }
 
@@ -309,6 +383,7 @@ void under_eventcb(bufferevent *, short what, void *arg) noexcept {
     s->kit->lock(s);
     ++s->refcnt;
     if (!s->dead && !s->freed && !s->failed) {
+        enter(s);
         if (what & BEV_EVENT_CONNECTED) {
             // The socket is connected; the user hears CONNECTED after the handshake, or
             // now if there is none. libevent's first handshake step (on the connected
@@ -345,6 +420,7 @@ void under_eventcb(bufferevent *, short what, void *arg) noexcept {
             save_errors(s);
             fail(s, static_cast<short>(what & ~BEV_EVENT_ERROR));
         }
+        leave(s);
     }
     s->kit->decref_and_unlock(s);
 }
@@ -354,7 +430,7 @@ void output_cb(evbuffer *, const evbuffer_cb_info *info, void *arg) noexcept {
     SslBev *s = static_cast<SslBev *>(arg);
     s->kit->lock(s);
     ++s->refcnt;
-    if (!s->dead) write_out(s, false);
+    if (!s->dead) request_write(s);
     s->kit->decref_and_unlock(s);
 }
 
@@ -371,7 +447,7 @@ int ssl_enable(Bev *b, short what) noexcept {
         if (s->handshaking) handshake_step(s);
         else read_in(s);
     }
-    if (what & EV_WRITE) write_out(s, false);
+    if (what & EV_WRITE) request_write(s);
     return 0;
 }
 
@@ -403,6 +479,10 @@ void ssl_unlink(Bev *b) noexcept {
     SslBev *s = static_cast<SslBev *>(b);
     Bev *u = s->under;
     if (s->own_under) {
+        // Output not encrypted yet goes with the bufferevent (libevent drops it too). We
+        // hold the lock: a flush_cb running in the loop's thread may be waiting for it, so
+        // do not wait for that one (it sees `freed`; destruct, unlocked, waits).
+        event_del_noblock(&s->flush_ev);
         if (!(s->options & BEV_OPT_CLOSE_ON_FREE)) {
             // The caller keeps the SSL and the fd (and may still SSL_shutdown on it): send
             // what is encrypted, then let the SSL talk to the fd directly.
@@ -422,6 +502,10 @@ void ssl_unlink(Bev *b) noexcept {
 
 void ssl_destruct(Bev *b) noexcept {
     SslBev *s = static_cast<SslBev *>(b);
+    if (s->own_under) {
+        event_del(&s->flush_ev);  // unlocked, `dead` set: a running flush_cb returns at once
+        event_debug_unassign(&s->flush_ev);
+    }
     if ((s->options & BEV_OPT_CLOSE_ON_FREE) && s->ssl) SSL_free(s->ssl);
     s->ssl = nullptr;
     if (Bev *u = s->under) {
@@ -540,6 +624,7 @@ bufferevent *make(Bev *u, SSL *ssl, bufferevent_ssl_state state, int options,
     s->ssl = ssl;
     s->own_under = own_under;
     s->initial_state = state;
+    if (own_under) event_assign(&s->flush_ev, u->pub.ev_base, -1, 0, flush_cb, s);
     SSL_set_bio(ssl, bio, bio);
     // Our output buffer may move between a refused SSL_write and its repetition.
     SSL_set_mode(ssl, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);

@@ -12,7 +12,8 @@ libevent_pthreads (a base per relay thread):
   3. turnutils_uclient: 4 clients allocate relays (long-term credentials) and send 30
      messages each through turnserver to the peer and back: every message must return,
      none lost (the tool counts), the tool exits 0 by itself;
-  4. the same over TCP + TLS to turnserver's TLS port (a TLS bufferevent per client).
+  4. the same over TCP + TLS to turnserver's TLS port (a TLS bufferevent per client);
+     there up to half may be lost, on both libraries (see below).
 """
 
 import os
@@ -97,10 +98,15 @@ def body():
         sent = re.findall(r"tot_send_msgs=(\d+), tot_recv_msgs=(\d+)", out)
         check(sent, "turnutils_uclient (%s) printed no totals: %s" % (how, out[-1200:]))
         s, rcv = map(int, sent[-1])
-        # On Debian's libevent the TLS relay loses messages (4 or 5 of 120 per idle run,
-        # more under load; the cause is not established here, the UDP relay loses none);
-        # the test asks for half there. On reevent none may be lost.
-        slack = s // 2 if (how == "TLS" and e.side == "libevent") else 0
+        # The TLS relay loses messages on both libraries (4 or 5 of 120 per idle run, more
+        # under load; the UDP relay loses none): a TLS socket bufferevent encrypts its
+        # output from the loop, so two replies turnserver queues in one loop pass share a
+        # TLS record (libevent's SSL_write calls of 248 bytes, two 124-byte messages), and
+        # turnutils_uclient takes one message per SSL_read and drops the rest of the record.
+        # reevent used to encrypt each bufferevent_write at once (one record each, none
+        # lost) but ran the write callback inside bufferevent_write; it now writes from the
+        # loop as libevent does. The test asks for half.
+        slack = s // 2 if how == "TLS" else 0
         check(s == 4 * 30 and s - slack <= rcv <= s,
               "%s: sent %d, received %d messages (want %d both): %s"
               % (how, s, rcv, 4 * 30, out[-1200:]))
@@ -109,10 +115,10 @@ def body():
         if rcv < s:
             log("%s: %d message(s) lost on %s (allowed there, see above)" % (how, s - rcv, e.side))
         rtt = re.search(r"Average round trip delay ([\d.]+) ms", out)
-        log("relay over %s: %d messages sent and %d received through turnserver in %.1f s, "
-            "none lost (average round trip %s ms)" % (how, s, rcv, dt, rtt.group(1) if rtt else "?"))
+        log("relay over %s: %d messages sent and %d received through turnserver in %.1f s "
+            "(average round trip %s ms)" % (how, s, rcv, dt, rtt.group(1) if rtt else "?"))
         total += rcv
-    e.record("coturn on %s: %d relayed messages (UDP and TLS), 0 lost" % (e.side, total))
+    e.record("coturn on %s: %d of 240 relayed messages arrived (UDP and TLS)" % (e.side, total))
     check(peer.poll() is None, "turnutils_peer died during the run")
     check(ts.poll() is None, "turnserver died during the run")
 

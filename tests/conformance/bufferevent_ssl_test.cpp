@@ -894,6 +894,211 @@ TEST_P(BevSsl, DisablingTheSocketFlavourBeforeTheHandshakeHoldsIt) {
     }
 }
 
+// ---- when the write callback runs -----------------------------------------------------------
+//
+// A program's write does not run the write callback inside the call that added the output
+// (bufferevent_write, bufferevent_write_buffer, evbuffer_add on the output): it runs from
+// the loop afterwards. The socket flavour leaves the output queued until the loop writes
+// it; the filter encrypts it into its underlying at once (libevent 2.1 does both), but its
+// write callback too waits for the loop.
+
+// The three ways a program adds output.
+enum class Add { kWrite, kWriteBuffer, kEvbufferAdd };
+constexpr Add kAllAdds[] = {Add::kWrite, Add::kWriteBuffer, Add::kEvbufferAdd};
+const char *name(Add a) {
+    switch (a) {
+        case Add::kWrite: return "bufferevent_write";
+        case Add::kWriteBuffer: return "bufferevent_write_buffer";
+        case Add::kEvbufferAdd: return "evbuffer_add";
+    }
+    return "?";
+}
+void add_output(bufferevent *b, Add how, const std::string &data) {
+    switch (how) {
+        case Add::kWrite:
+            bufferevent_write(b, data.data(), data.size());
+            break;
+        case Add::kWriteBuffer: {
+            evbuffer *tmp = evbuffer_new();
+            evbuffer_add(tmp, data.data(), data.size());
+            bufferevent_write_buffer(b, tmp);
+            evbuffer_free(tmp);
+            break;
+        }
+        case Add::kEvbufferAdd:
+            evbuffer_add(bufferevent_get_output(b), data.data(), data.size());
+            break;
+    }
+}
+
+TEST_P(BevSsl, AWriteOutsideACallbackRunsTheWriteCallbackFromTheLoop) {
+    auto cctx = ssltest::client_ctx();
+    auto sctx = ssltest::server_ctx();
+    for (Way w : kAllWays) {
+        for (Add how : kAllAdds) {
+            SCOPED_TRACE(std::string(ssltest::name(w)) + " " + name(how));
+            TlsPair p(base(), w, cctx.get(), sctx.get());
+            Recorder c, s;
+            c.attach(p.cli);
+            s.attach(p.srv);
+            bufferevent_enable(p.cli, EV_READ);
+            bufferevent_enable(p.srv, EV_READ);
+            ASSERT_TRUE(ssltest::handshake(base(), c, s));
+            run_for(base(), 20);  // nothing of the handshake left to run
+            const int before = c.writes;
+            bool returned = false;
+            int saw_returned = -1;
+            c.on_write = [&](bufferevent *) {
+                if (saw_returned < 0) saw_returned = returned ? 1 : 0;
+            };
+            add_output(p.cli, how, "hello");
+            EXPECT_EQ(c.writes, before) << "the write callback ran inside the write";
+            // The socket flavour writes from the loop; the filter encrypts at once.
+            EXPECT_EQ(evbuffer_get_length(bufferevent_get_output(p.cli)),
+                      ssltest::is_filter(w) ? 0u : 5u);
+            returned = true;
+            ASSERT_TRUE(run_until(base(), [&] { return s.data == "hello" && c.writes > before; }));
+            EXPECT_EQ(saw_returned, 1);
+            EXPECT_EQ(c.writes, before + 1);
+        }
+    }
+}
+
+TEST_P(BevSsl, AWriteInsideTheReadCallbackRunsTheWriteCallbackAfterIt) {
+    auto cctx = ssltest::client_ctx();
+    auto sctx = ssltest::server_ctx();
+    for (Way w : kAllWays) {
+        for (Add how : kAllAdds) {
+            SCOPED_TRACE(std::string(ssltest::name(w)) + " " + name(how));
+            TlsPair p(base(), w, cctx.get(), sctx.get());
+            Recorder c, s;
+            c.attach(p.cli);
+            s.attach(p.srv);
+            bufferevent_enable(p.cli, EV_READ);
+            bufferevent_enable(p.srv, EV_READ);
+            ASSERT_TRUE(ssltest::handshake(base(), c, s));
+            run_for(base(), 20);
+            const int before = s.writes;
+            bool read_cb_returned = false;
+            int writes_inside = -1, saw_returned = -1;
+            size_t left_inside = 99;
+            s.on_read = [&](bufferevent *b) {
+                add_output(b, how, "answer");
+                writes_inside = s.writes - before;
+                left_inside = evbuffer_get_length(bufferevent_get_output(b));
+                read_cb_returned = true;
+            };
+            s.on_write = [&](bufferevent *) {
+                if (saw_returned < 0) saw_returned = read_cb_returned ? 1 : 0;
+            };
+            bufferevent_write(p.cli, "question", 8);
+            ASSERT_TRUE(run_until(base(), [&] { return c.data == "answer" && s.writes > before; }));
+            EXPECT_EQ(writes_inside, 0);
+            EXPECT_EQ(left_inside, ssltest::is_filter(w) ? 0u : 6u);
+            EXPECT_EQ(saw_returned, 1);
+        }
+    }
+}
+
+// "When the output has drained, close": the write callback frees the bufferevent
+// (BEV_OPT_CLOSE_ON_FREE). The program still uses the bufferevent after its write returns.
+// Over a socket all it wrote has reached the kernel by then and arrives. A filter's write
+// callback runs once the ciphertext is in its underlying's output (libevent 2.1), which
+// the free drops: no delivery is promised there. (No session tickets: a TCP socket closed
+// with unread bytes in its receive buffer resets the connection, and the peer loses what it
+// had not read yet.)
+TEST_P(BevSsl, AWriteCallbackThatFreesTheBuffereventAfterAWriteFromOutside) {
+    auto cctx = ssltest::client_ctx();
+    auto sctx = ssltest::server_ctx();
+    SSL_CTX_set_num_tickets(sctx.get(), 0);  // see above
+    for (Way w : kAllWays) {
+        for (size_t size : {size_t{5}, size_t{200000}}) {
+            SCOPED_TRACE(std::string(ssltest::name(w)) + " " + std::to_string(size));
+            TlsPair p(base(), w, cctx.get(), sctx.get());
+            Recorder c, s;
+            c.attach(p.cli);
+            s.attach(p.srv);
+            bufferevent_openssl_set_allow_dirty_shutdown(p.srv, 1);
+            bufferevent_enable(p.cli, EV_READ);
+            bufferevent_enable(p.srv, EV_READ);
+            ASSERT_TRUE(ssltest::handshake(base(), c, s));
+            run_for(base(), 20);
+            int frees = 0;
+            c.on_write = [&](bufferevent *b) {
+                if (evbuffer_get_length(bufferevent_get_output(b)) == 0) {
+                    ++frees;
+                    bufferevent_free(b);
+                    p.cli = nullptr;
+                }
+            };
+            std::string msg(size, 'm');
+            for (size_t i = 0; i < size; ++i) msg[i] = static_cast<char>('a' + i % 26);
+            bufferevent_write(p.cli, msg.data(), msg.size());
+            ASSERT_NE(p.cli, nullptr) << "freed inside bufferevent_write";
+            // What a program does next with its bufferevent.
+            EXPECT_EQ(bufferevent_get_enabled(p.cli) & EV_READ, EV_READ);
+            bufferevent_setwatermark(p.cli, EV_WRITE, 0, 0);
+            ASSERT_TRUE(run_until(base(), [&] { return p.cli == nullptr; }));
+            EXPECT_EQ(frees, 1);
+            if (ssltest::is_filter(w)) continue;
+            ASSERT_TRUE(run_until(base(), [&] { return s.data.size() == size; }))
+                << s.data.size();
+            EXPECT_TRUE(s.data == msg);
+            // The server then sees the connection end.
+            ASSERT_TRUE(run_until(base(), [&] { return s.events.size() > 1; }));
+            EXPECT_TRUE(s.events.back() & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) << s.events.back();
+        }
+    }
+}
+
+// The same with the answer written inside the read callback (a server's request/response).
+TEST_P(BevSsl, AWriteCallbackThatFreesTheBuffereventAfterAWriteInTheReadCallback) {
+    auto cctx = ssltest::client_ctx();
+    auto sctx = ssltest::server_ctx();
+    SSL_CTX_set_num_tickets(sctx.get(), 0);
+    for (Way w : kAllWays) {
+        for (size_t size : {size_t{5}, size_t{200000}}) {
+            SCOPED_TRACE(std::string(ssltest::name(w)) + " " + std::to_string(size));
+            TlsPair p(base(), w, cctx.get(), sctx.get());
+            Recorder c, s;
+            c.attach(p.cli);
+            s.attach(p.srv);
+            bufferevent_openssl_set_allow_dirty_shutdown(p.cli, 1);
+            bufferevent_enable(p.cli, EV_READ);
+            bufferevent_enable(p.srv, EV_READ);
+            ASSERT_TRUE(ssltest::handshake(base(), c, s));
+            run_for(base(), 20);
+            std::string answer(size, 'a');
+            for (size_t i = 0; i < size; ++i) answer[i] = static_cast<char>('A' + i % 26);
+            int frees = 0;
+            bool freed_inside_read = false;
+            s.on_read = [&](bufferevent *b) {
+                if (s.data != "request") return;
+                bufferevent_write(b, answer.data(), answer.size());
+                freed_inside_read = p.srv == nullptr;
+                if (!freed_inside_read) bufferevent_setwatermark(b, EV_WRITE, 0, 0);
+            };
+            s.on_write = [&](bufferevent *b) {
+                if (evbuffer_get_length(bufferevent_get_output(b)) == 0) {
+                    ++frees;
+                    bufferevent_free(b);
+                    p.srv = nullptr;
+                }
+            };
+            bufferevent_write(p.cli, "request", 7);
+            ASSERT_TRUE(run_until(base(), [&] { return p.srv == nullptr; }));
+            EXPECT_FALSE(freed_inside_read);
+            EXPECT_EQ(frees, 1);
+            if (ssltest::is_filter(w)) continue;
+            ASSERT_TRUE(run_until(base(), [&] { return c.data.size() == size; }))
+                << c.data.size();
+            EXPECT_TRUE(c.data == answer);
+            ASSERT_TRUE(run_until(base(), [&] { return c.events.size() > 1; }));
+            EXPECT_TRUE(c.events.back() & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) << c.events.back();
+        }
+    }
+}
+
 CONF_INSTANTIATE_BACKENDS(BevSsl);
 
 }  // namespace
