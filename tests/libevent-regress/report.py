@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Summarise a run of tests/libevent-regress/run.sh.
 
-RESULTS_DIR/results: one line per case run, "side binary backend case exit-status"; each
-run's output is in RESULTS_DIR/log/SIDE/BACKEND/CASE.log (CASE with _ for /).  A run
+RESULTS_DIR/results: one line per case run, "side binary backend case attempt exit-status";
+each run's output is in RESULTS_DIR/log/SIDE/BACKEND/CASE[.ATTEMPT].log (CASE with _ for /).
+The verdict of a case on a backend is that of its last attempt (run.sh runs a failure that
+is not expected again, up to twice); "report.py --rerun N ..." prints the runs to repeat.  A run
 passed when tinytest's summary says "N tests ok" (a case tinytest retried and then passed
 counts as passed); it failed on tinytest's "TESTS FAILED" or "[case FAILED]" lines without
 that summary, on the timeout (TIMEOUT), or when it died without a summary (CRASH).
@@ -55,15 +57,35 @@ def classify(log_path, rc):
 
 
 def main():
-    results_dir, expected_path, sides = sys.argv[1], sys.argv[2], sys.argv[3].split()
+    args = sys.argv[1:]
+    rerun = None
+    if args[0] == "--rerun":
+        rerun = int(args[1])
+        args = args[2:]
+    results_dir, expected_path, sides = args[0], args[1], args[2].split()
     expected = load_expected(expected_path)
-    runs = []
+    last = {}        # (side, binary, backend, case) -> (attempt, verdict)
+    retried = set()  # (side, case, backend) that failed first, passed later
     with open(os.path.join(results_dir, "results")) as f:
         for line in f:
-            fields = line.split()
-            side, binary, backend, case, rc = fields[:4] + fields[-1:]
-            log = os.path.join(results_dir, "log", side, backend, case.replace("/", "_") + ".log")
-            runs.append((side, binary, backend, case, classify(log, int(rc))))
+            side, binary, backend, case, attempt, rc = line.split()
+            attempt = int(attempt)
+            log = os.path.join(results_dir, "log", side, backend, case.replace("/", "_")
+                               + ("" if attempt == 1 else ".%d" % attempt) + ".log")
+            verdict = classify(log, int(rc))
+            key = (side, binary, backend, case)
+            if key not in last or last[key][0] < attempt:
+                last[key] = (attempt, verdict)
+    for key, (attempt, verdict) in last.items():
+        if attempt > 1 and verdict == "OK":
+            retried.add((key[0], key[3], key[2]))
+    if rerun is not None:
+        for (side, binary, backend, case), (attempt, verdict) in sorted(last.items()):
+            kind = expected.get((case, side), (None, ""))[0]
+            if verdict != "OK" and kind != "fail" and attempt == rerun - 1:
+                print(side, binary, backend, case, rerun)
+        return 0
+    runs = [k + (v,) for k, (_a, v) in last.items()]
     total = collections.Counter()
     passed = collections.Counter()
     fails = collections.defaultdict(list)      # (side, case) -> [(backend, verdict)]
@@ -102,6 +124,11 @@ def main():
         else:
             mark = "expected" if kind == "fail" else "flaky"
         print("  %-8s %-9s %-45s %s" % (side, mark, case, where))
+    if retried:
+        print()
+        print("Failed, then passed when run again (timing on a loaded machine, or flaky):")
+        for side, case, be in sorted(retried):
+            print("  %-8s %-45s %s" % (side, case, be))
     seen = {(case, side) for side, _b, _be, case, _v in runs}
     stale = sorted(k for k, (kind, _r) in expected.items()
                    if kind == "fail" and k in seen and (k[1], k[0]) not in fails)
