@@ -17,7 +17,7 @@
 #                        (default: epoll)
 #   --cases REGEX        only cases whose name matches (grep -E)
 #   --pristine           libevent's upstream tests without Debian's patches (the system
-#                        libevent is Debian's patched build; see the README section)
+#                        libevent is Debian's patched build; see docs/design-clients.md)
 #   --timeout SEC        per case (default 60)
 # Exit status: 0 when every failing case is listed in expected-failures.txt for that side,
 # 1 on a failure that is not (a regression, or on the libevent side a broken setup),
@@ -48,7 +48,7 @@ while [ $# -gt 0 ]; do
         --cases) CASES=$2; shift 2 ;;
         --pristine) PRISTINE=1; shift ;;
         --timeout) TIMEOUT=$2; shift 2 ;;
-        -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
         -*) echo "unknown option $1" >&2; exit 2 ;;
         *) BUILD=$1; shift ;;
     esac
@@ -203,7 +203,7 @@ for side in $SIDES; do
         "$WORK/bin/$side/$bin" --list-tests | awk '/^    [a-z]/ { print $1 }' > "$R/cases-$side-$bin"
         [ -s "$R/cases-$side-$bin" ] || die "$bin --list-tests listed nothing"
         for be in $bes; do
-            grep -E -- "${CASES:-.}" "$R/cases-$side-$bin" | while read -r c; do
+            { grep -E -- "${CASES:-.}" "$R/cases-$side-$bin" || true; } | while read -r c; do
                 echo "$side $bin $be $c"
             done >> "$JOBLIST"
         done
