@@ -9,7 +9,9 @@ passed when tinytest's summary says "N tests ok" (a case tinytest retried and th
 counts as passed); it failed on tinytest's "TESTS FAILED" or "[case FAILED]" lines without
 that summary, on the timeout (TIMEOUT), or when it died without a summary (CRASH).
 expected-failures.txt: "case side kind reason...", side reevent|libevent|both,
-kind fail (fails every time) or flaky (timing; may fail, may pass).
+kind fail (fails every time), flaky (timing; may fail, may pass) or pristine (fails every
+time, but only with libevent's upstream tests: run.sh --pristine sets
+LIBEVENT_REGRESS_FLAVOUR=pristine).
 Prints a pass-count table per binary, side and backend, then every failing case,
 marked as expected, flaky or NEW; exits 1 when a failure is not expected.
 """
@@ -31,9 +33,14 @@ def load_expected(path):
                 continue
             parts = line.split(None, 3)
             if len(parts) < 4 or parts[1] not in ("reevent", "libevent", "both") \
-                    or parts[2] not in ("fail", "flaky"):
+                    or parts[2] not in ("fail", "flaky", "pristine"):
                 sys.exit("%s:%d: want 'case side kind reason'" % (path, n))
             case, side, kind, reason = parts
+            if kind == "pristine":
+                # Fails with libevent's upstream tests only (run.sh --pristine).
+                if os.environ.get("LIBEVENT_REGRESS_FLAVOUR") != "pristine":
+                    continue
+                kind = "fail"
             for s in (("reevent", "libevent") if side == "both" else (side,)):
                 exp[(case, s)] = (kind, reason)
     return exp

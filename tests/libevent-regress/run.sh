@@ -107,6 +107,7 @@ fetch "$ORIG" "$ORIG_SHA256"
 # 2. Unpack, apply Debian's patches (series order), configure (for event-config.h and
 #    config.h, which the tests and libevent's private headers include).  Cached.
 FLAVOUR=$([ $PRISTINE = 1 ] && echo pristine || echo debian)
+export LIBEVENT_REGRESS_FLAVOUR=$FLAVOUR
 SRC=$WORK/src-$FLAVOUR/libevent-2.1.12-stable
 STAMP="$ORIG_SHA256 $([ $PRISTINE = 1 ] || echo $DEBIAN_SHA256)"
 if [ "$(cat "$SRC/.reevent-stamp" 2>/dev/null)" != "$STAMP" ]; then
