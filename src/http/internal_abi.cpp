@@ -30,6 +30,14 @@ enum message_read_status {
     DATA_TOO_LONG = -3
 };
 
+// The answers of evhttp_check_transfer_encoding_ (Debian's libevent 2.1.12-stable-8+deb12u1
+// exports it with its request-smuggling fix; values as in that build's http-internal.h).
+enum evhttp_transfer_encoding_header_status {
+    TE_INVALID = 0,          // "chunked" before another coding
+    TE_ENDS_IN_CHUNKED = 1,  // the last coding is "chunked"
+    TE_NO_CHUNKED = 2        // no "chunked" at all
+};
+
 namespace {
 
 using reevent::http::copy_str;
@@ -144,6 +152,29 @@ REEVENT_ADDON_ABI void evhttp_connection_fail_(evhttp_connection *evcon,
         return;
     }
     reevent::http::connection_free(evcon);
+}
+
+// Whether the first transfer-coding of [value, eos) (eos NULL: the end of the string) is
+// "chunked", in any case: leading spaces/tabs skipped, the coding's name ends at a space, a
+// tab or the ';' of its parameters, and whatever follows it is not looked at.
+REEVENT_ADDON_ABI int evhttp_str_is_chunked_(const char *value, const char *eos) {
+    const char *end = eos ? eos : value + std::strlen(value);
+    auto is_ws = [](char c) { return c == ' ' || c == '\t'; };
+    while (value < end && is_ws(*value)) ++value;
+    const char *name_end = value;
+    while (name_end < end && !is_ws(*name_end) && *name_end != ';') ++name_end;
+    static constexpr std::string_view kChunked = "chunked";
+    return static_cast<size_t>(name_end - value) == kChunked.size() &&
+           evutil_ascii_strncasecmp(value, kChunked.data(), kChunked.size()) == 0;
+}
+
+// One Transfer-Encoding value, a comma-separated list of codings: "chunked" may only be
+// the last one.
+REEVENT_ADDON_ABI enum evhttp_transfer_encoding_header_status evhttp_check_transfer_encoding_(
+    const char *value) {
+    for (const char *comma; (comma = std::strchr(value, ',')) != nullptr; value = comma + 1)
+        if (evhttp_str_is_chunked_(value, comma)) return TE_INVALID;
+    return evhttp_str_is_chunked_(value, nullptr) ? TE_ENDS_IN_CHUNKED : TE_NO_CHUNKED;
 }
 
 }  // extern "C"

@@ -19,3 +19,5 @@ if(TARGET conf_http_tls_libevent)
 endif()
 # libevent_extra's exported internal names (parsers, URI decoder, connection failure).
 reevent_conformance(http_internal_abi SOURCES http_internal_abi_test.cpp TIMEOUT 60)
+# The two Transfer-Encoding helpers Debian's deb12u1 build of libevent_extra exports.
+reevent_conformance(http_transfer_coding SOURCES http_transfer_coding_test.cpp TIMEOUT 60)
