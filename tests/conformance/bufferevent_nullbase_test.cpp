@@ -6,7 +6,10 @@
 // current base. Without event_init libevent crashes on these, so that is not tested.
 #include "bufferevent_test_helpers.h"
 
+// libevent's bufferevent_compat.h lacks extern "C"; wrapping works for both.
+extern "C" {
 #include <event2/bufferevent_compat.h>
+}
 #include <event2/listener.h>
 
 #include <string>

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <event2/event.h>
+#include <event2/event_compat.h>
 #include <gtest/gtest.h>
 
 #include <cstdlib>
