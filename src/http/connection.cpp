@@ -390,7 +390,7 @@ void connection_fail(evhttp_connection *c, evhttp_request_error error) noexcept 
     // goes (the request stays the program's if it is still answering it, as on_event does).
     const bool answering = c->state == ConnState::handling || c->state == ConnState::writing;
     const bool network = error == EVREQ_HTTP_TIMEOUT || error == EVREQ_HTTP_EOF;
-    if (!req || network || c->state == ConnState::writing || (req && req->userdone)) {
+    if (!req || network || c->state == ConnState::writing || req->userdone) {
         if (req && answering && !req->userdone) {
             c->req = nullptr;
             req->evcon = nullptr;
