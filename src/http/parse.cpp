@@ -35,7 +35,7 @@ unsigned method_type(std::string_view m) noexcept {
     };
     for (const Name &n : kNames)
         if (n.name == m) return n.type;
-    return kUnknownMethod;
+    return 0;
 }
 
 namespace {
@@ -75,8 +75,7 @@ bool parse_version(std::string_view v, char &major, char &minor) noexcept {
 }
 
 bool method_may_have_body(unsigned type) noexcept {
-    return type != EVHTTP_REQ_HEAD && type != EVHTTP_REQ_TRACE && type != kUnknownMethod &&
-           type != 0;
+    return type != EVHTTP_REQ_HEAD && type != EVHTTP_REQ_TRACE && type != 0;
 }
 
 int64_t parse_length(std::string_view text, int base) noexcept {
