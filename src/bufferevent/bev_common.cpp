@@ -133,7 +133,7 @@ bool init_common(Bev *b, event_base *base, const bufferevent_ops *ops, int optio
 event_base *base_of(const Bev *b) noexcept {
     if (event_initialized(&b->pub.ev_read)) return event_get_base(&b->pub.ev_read);
     // A NULL base (bufferevent_new) means the current global base, as event_assign does.
-    return b->pub.ev_base ? b->pub.ev_base : core::current_base();
+    return core::base_or_current(b->pub.ev_base);
 }
 
 void deferred_rebind(Bev *b, event_base *base, int priority) noexcept {

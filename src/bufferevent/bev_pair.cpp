@@ -176,7 +176,7 @@ const bufferevent_ops kPairOps = {
 int pair_new(event_base *base, int options, bufferevent *pair[2]) noexcept {
     // A NULL base means the current base of event_init(), as for events assigned to NULL
     // (libevent: the pair's ev_base stays NULL, its events and callbacks use that base).
-    if (!pair || (!base && !core::current_base())) return -1;
+    if (!pair || !core::base_or_current(base)) return -1;
     PairBev *a = pair_make(base, options, nullptr);
     if (!a) return -1;
     PairBev *b = pair_make(base, options, a->lock);

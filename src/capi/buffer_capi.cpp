@@ -2,6 +2,7 @@
 #include <event2/buffer.h>
 
 #include "buffer/evbuffer.h"
+#include "core/base.h"
 #include "core/log.h"
 #include "core/mm.h"
 
@@ -259,7 +260,8 @@ int evbuffer_unfreeze(struct evbuffer *buf, int at_front) {
 
 #if REEVENT_BUFFER_HAS_DEFERRED
 int evbuffer_defer_callbacks(struct evbuffer *buffer, struct event_base *base) {
-    return buffer ? buffer->defer_callbacks(base) : -1;
+    // A NULL base: the current base of event_init.
+    return buffer ? buffer->defer_callbacks(reevent::core::base_or_current(base)) : -1;
 }
 #endif
 

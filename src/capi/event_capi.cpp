@@ -307,7 +307,7 @@ int event_base_priority_init(struct event_base *base, int npriorities) {
 }
 
 int event_base_get_npriorities(struct event_base *base) {
-    if (!base) base = core::current_base();
+    base = core::base_or_current(base);
     if (!base) return 0;
     reevent::core::LockGuard g(base->lock_);
     return base->nactiveq_;
@@ -352,7 +352,7 @@ int event_base_foreach_event(struct event_base *base, event_base_foreach_event_c
 
 int event_base_gettimeofday_cached(struct event_base *base, struct timeval *tv) {
     if (!tv) return -1;
-    if (!base) base = core::current_base();
+    base = core::base_or_current(base);
     if (!base) return gettimeofday(tv, nullptr);
     reevent::core::LockGuard g(base->lock_);
     if (!base->cached_ns_ && !base->time_lazy_) return gettimeofday(tv, nullptr);
@@ -368,7 +368,7 @@ int event_base_gettimeofday_cached(struct event_base *base, struct timeval *tv) 
 }
 
 int event_base_update_cache_time(struct event_base *base) {
-    if (!base) base = core::current_base();
+    base = core::base_or_current(base);
     if (!base) return -1;
     reevent::core::LockGuard g(base->lock_);
     if (base->running_) core::update_time_cache(base);

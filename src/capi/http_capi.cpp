@@ -12,7 +12,7 @@
 #include <cstdint>
 #include <cstring>
 
-#include "http/current_base.h"
+#include "core/current_base.h"
 #include "http/client.h"
 #include "http/encoding.h"
 #include "http/keyvalq.h"
@@ -319,7 +319,7 @@ struct evhttp_connection *evhttp_connection_base_new(struct event_base *base,
 
 struct evhttp *evhttp_start(const char *address, ev_uint16_t port) {
     // The server of 1.x programs runs on the current base (event_init's).
-    event_base *base = http::base_or_current(nullptr);
+    event_base *base = addon::base_or_current(nullptr);
     if (!base) return nullptr;
     evhttp *http = http::server_new(base);
     if (http && !http::server_bind(http, address, port)) {

@@ -1,6 +1,7 @@
 // C API of <event2/listener.h>: argument checks and one call into src/listener each.
 #include <event2/listener.h>
 
+#include "core/base.h"
 #include "listener/listener.h"
 
 extern "C" {
@@ -8,12 +9,14 @@ extern "C" {
 struct evconnlistener *evconnlistener_new(struct event_base *base, evconnlistener_cb cb,
                                           void *ptr, unsigned flags, int backlog,
                                           evutil_socket_t fd) {
-    return evconnlistener::create(base, cb, ptr, flags, backlog, fd);
+    // A NULL base: the current base of event_init (none: no listener).
+    return evconnlistener::create(reevent::core::base_or_current(base), cb, ptr, flags, backlog, fd);
 }
 
 struct evconnlistener *evconnlistener_new_bind(struct event_base *base, evconnlistener_cb cb,
                                                void *ptr, unsigned flags, int backlog,
                                                const struct sockaddr *sa, int socklen) {
+    base = reevent::core::base_or_current(base);
     if (!base) return nullptr;
     return evconnlistener::create_bound(base, cb, ptr, flags, backlog, sa, socklen);
 }

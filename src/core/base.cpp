@@ -82,6 +82,7 @@ void close_notify(event_base *base) {
 }  // namespace
 
 event_base *current_base() noexcept { return g_current_base; }
+event_base *base_or_current(event_base *base) noexcept { return base ? base : g_current_base; }
 void set_current_base(event_base *base) noexcept { g_current_base = base; }
 
 const char **supported_methods() noexcept {

@@ -212,6 +212,10 @@ int base_priority_init(event_base *base, int n) noexcept;
 int make_notifiable(event_base *base) noexcept;
 const char **supported_methods() noexcept;
 event_base *current_base() noexcept;          // the base of event_init (may be null)
+// base itself, or else the current base (nullptr when there is none): what a NULL base means
+// wherever libevent accepts one (event_assign, listeners, deferred evbuffer callbacks ...).
+// libevent_extra, which cannot call into core, has src/core/current_base.h.
+event_base *base_or_current(event_base *base) noexcept;
 void set_current_base(event_base *base) noexcept;
 
 // ---- event_config (config.cpp)

@@ -244,7 +244,7 @@ void *self_cbarg_marker() noexcept { return &g_self_cbarg_marker; }
 
 int assign(event *ev, event_base *base, int fd, short events, event_callback_fn cb,
            void *arg) noexcept {
-    if (!base) base = current_base();
+    base = base_or_current(base);
     if (arg == &g_self_cbarg_marker) arg = ev;
     if (debug::g_on) {
         if (!(events & EV_SIGNAL)) debug::assert_socket_nonblocking(fd);

@@ -548,6 +548,11 @@ int add_nameserver(Base *b, const sockaddr *sa, socklen_t len) noexcept {
     ns->read_ev = event_new(b->ev_base, ns->fd, EV_READ | EV_PERSIST, on_read, ns.get());
     ns->revive_ev = event_new(b->ev_base, -1, 0, send_probe, ns.get());
     if (!ns->read_ev || !ns->revive_ev) return 4;
+    // A NULL event_base and no event_init: nowhere to listen (libevent's code 2 as well).
+    if (!event_get_base(ns->read_ev)) {
+        log(true, "Unable to add nameserver: no event_base (NULL given and no event_init)");
+        return 2;
+    }
     update_reading(ns.get());
     // libevent's order: the first server stays first, each new one goes right after it.
     if (b->servers) {

@@ -7,7 +7,7 @@
 // code 0 once the retries are used up.
 #include "http/client.h"
 
-#include "http/current_base.h"
+#include "core/current_base.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -644,7 +644,7 @@ evhttp_connection *client_new(event_base *base, evdns_base *dns, bufferevent *be
     evhttp_connection *c = make_obj<evhttp_connection>();
     if (!c) return nullptr;
     c->outgoing = true;
-    if (!bev) base = base_or_current(base);
+    if (!bev) base = addon::base_or_current(base);
     c->base = base;
     c->dns_base = dns;
     c->address = copy_str(address);

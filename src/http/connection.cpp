@@ -74,24 +74,34 @@ Step read_first_line(evhttp_connection *c) noexcept {
     if (!split_request_line({line.get(), len}, parts)) return Step::fail_400;
     req->type = static_cast<evhttp_cmd_type>(method_type(parts.method));
     if (!parse_version(parts.version, req->major, req->minor)) return Step::fail_400;
-    req->uri = copy_str(parts.target).release();
-    req->uri_elems = make_obj<evhttp_uri>();
-    if (!req->uri || !req->uri_elems) return Step::fail_400;
-    if (!req->uri_elems->uri.parse(parts.target, Uri::kNonconformant)) return Step::fail_400;
-    // An absolute http(s) URI naming a host that is neither an alias nor a virtual host of
-    // the server: the request is for a proxy.
-    const char *scheme = req->uri_elems->uri.scheme();
-    const char *host = req->uri_elems->uri.host();
-    if (scheme && host &&
-        (evutil_ascii_strcasecmp(scheme, "http") == 0 ||
-         evutil_ascii_strcasecmp(scheme, "https") == 0) &&
-        !server_knows_host(c->server, host))
-        req->flags |= EVHTTP_PROXY_REQUEST;
+    if (!request_parse_target(req, parts.target, c->server)) return Step::fail_400;
     c->state = ConnState::read_headers;
     return Step::next;
 }
 
 }  // namespace
+
+bool request_parse_target(evhttp_request *req, std::string_view target, evhttp *server) noexcept {
+    req->uri = copy_str(target).release();
+    if (!req->uri) return false;
+    // The request owns uri_elems from here on, parsed or not (freed with it).
+    req->uri_elems = make_obj<evhttp_uri>();
+    if (!req->uri_elems) return false;
+    Uri &uri = req->uri_elems->uri;
+    if (req->type == EVHTTP_REQ_CONNECT ? !uri.parse_authority_form(target)
+                                        : !uri.parse(target, Uri::kNonconformant))
+        return false;
+    // An absolute http(s) URI naming a host that is neither an alias nor a virtual host of
+    // the server: the request is for a proxy.
+    const char *scheme = uri.scheme();
+    const char *host = uri.host();
+    if (scheme && host &&
+        (evutil_ascii_strcasecmp(scheme, "http") == 0 ||
+         evutil_ascii_strcasecmp(scheme, "https") == 0) &&
+        server && !server_knows_host(server, host))
+        req->flags |= EVHTTP_PROXY_REQUEST;
+    return true;
+}
 
 // One "Key: value" line (or a continuation of the previous one) into headers.
 bool add_header_line(evkeyvalq *headers, std::string_view line) noexcept {
@@ -371,6 +381,37 @@ void connection_free(evhttp_connection *c) noexcept {
     bufferevent_free(c->bev);
     if (c->own_fd >= 0) evutil_closesocket(c->own_fd);
     destroy_obj(c);
+}
+
+void connection_fail(evhttp_connection *c, evhttp_request_error error) noexcept {
+    evhttp_request *req = c->req;
+    bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+    // A reply already on its way cannot be replaced by an error page: the connection only
+    // goes (the request stays the program's if it is still answering it, as on_event does).
+    const bool answering = c->state == ConnState::handling || c->state == ConnState::writing;
+    const bool network = error == EVREQ_HTTP_TIMEOUT || error == EVREQ_HTTP_EOF;
+    if (!req || network || c->state == ConnState::writing || req->userdone) {
+        if (req && answering && !req->userdone) {
+            c->req = nullptr;
+            req->evcon = nullptr;
+        }
+        connection_free(c);
+        return;
+    }
+    // An HTTP-level failure: the request (read or not) is answered with the error page and
+    // the connection closes after it. libevent forgets the request's URI first.
+    if (req->uri) {
+        event_mm_free_(req->uri);
+        req->uri = nullptr;
+    }
+    if (req->uri_elems) {
+        evhttp_uri_free(req->uri_elems);
+        req->uri_elems = nullptr;
+    }
+    c->state = ConnState::handling;
+    send_error(req, error == EVREQ_HTTP_DATA_TOO_LONG ? HTTP_ENTITYTOOLARGE : HTTP_BADREQUEST,
+               nullptr);
+    // c may be gone now.
 }
 
 void connection_start_writing(evhttp_connection *c) noexcept {

@@ -79,23 +79,9 @@ bool parse_request_line(evhttp_request *req, std::string_view line) noexcept {
     if (!reevent::http::split_request_line(line, parts)) return false;
     req->type = static_cast<evhttp_cmd_type>(reevent::http::method_type(parts.method));
     if (!reevent::http::parse_version(parts.version, req->major, req->minor)) return false;
-    req->uri = copy_str(parts.target).release();
-    if (!req->uri) return false;
-    // The request owns uri_elems from here on, parsed or not (freed with it).
-    req->uri_elems = reevent::http::make_obj<evhttp_uri>();
-    if (!req->uri_elems) return false;
     // As our server reads it (CONNECT's host:port target included).
-    if (!req->uri_elems->uri.parse(parts.target, reevent::http::Uri::kNonconformant))
-        return false;
-    const char *scheme = evhttp_uri_get_scheme(req->uri_elems);
-    const char *host = evhttp_uri_get_host(req->uri_elems);
-    if (scheme && host &&
-        (evutil_ascii_strcasecmp(scheme, "http") == 0 ||
-         evutil_ascii_strcasecmp(scheme, "https") == 0) &&
-        req->evcon && req->evcon->server &&
-        !reevent::http::server_knows_host(req->evcon->server, host))
-        req->flags |= EVHTTP_PROXY_REQUEST;
-    return true;
+    return reevent::http::request_parse_target(req, parts.target,
+                                               req->evcon ? req->evcon->server : nullptr);
 }
 
 }  // namespace
@@ -144,14 +130,16 @@ REEVENT_ADDON_ABI int evhttp_decode_uri_internal(const char *uri, size_t length,
 }
 
 // Outgoing connections: the request in flight fails as on the connection's own errors.
-// Incoming ones are closed without a reply (libevent may answer 400/413 first).
+// Incoming ones close, after a 400 (413 for DATA_TOO_LONG) unless the error is a timeout or
+// the end of the stream, as libevent's do.
 REEVENT_ADDON_ABI void evhttp_connection_fail_(evhttp_connection *evcon,
                                                enum evhttp_request_error error) {
+    if (!evcon) return;
     if (evcon->outgoing) {
         reevent::http::client_fail(evcon, error);
         return;
     }
-    reevent::http::connection_free(evcon);
+    reevent::http::connection_fail(evcon, error);
 }
 
 // Whether the first transfer-coding of [value, eos) (eos NULL: the end of the string) is

@@ -19,7 +19,10 @@ struct RequestLine {
 // are not two spaces or the target is empty.
 bool split_request_line(std::string_view line, RequestLine &out) noexcept;
 
-// The method's bit (case-sensitive names), 0 for one it does not know.
+// The method's bit (case-sensitive names), 0 for one it does not know. (libevent gives
+// such a request its private EVHTTP_REQ_UNKNOWN_, 1 << 15, which is outside the range of
+// C++'s enum evhttp_cmd_type: storing it in req->type would need integer-typed access
+// throughout src/http.)
 unsigned method_type(std::string_view method) noexcept;
 
 // "HTTP/<major>.<minor>" read as libevent's sscanf does (so "HTTP/0.9" and "HTTP/1.2"

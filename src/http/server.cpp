@@ -2,7 +2,7 @@
 // request.
 #include "http/server.h"
 
-#include "http/current_base.h"
+#include "core/current_base.h"
 
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -110,7 +110,7 @@ bool find_host(evhttp *http, const char *host, evhttp **out) noexcept {
 evhttp *server_new(event_base *base) noexcept {
     evhttp *http = make_obj<evhttp>();
     if (!http) return nullptr;
-    http->base = base_or_current(base);
+    http->base = addon::base_or_current(base);
     http->default_content_type = copy_str("text/html; charset=ISO-8859-1");
     if (!http->default_content_type) {
         destroy_obj(http);

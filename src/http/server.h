@@ -185,6 +185,14 @@ bool add_header_line(evkeyvalq *headers, std::string_view line) noexcept;
 void connection_accept(evhttp *http, evutil_socket_t fd, const sockaddr *peer,
                        int peer_len) noexcept;
 void connection_free(evhttp_connection *conn) noexcept;
+// A request line's target into req: uri, uri_elems (a CONNECT's target read as an
+// authority, any other as a URI reference, nonconformant characters allowed) and, for an
+// absolute http(s) URI naming a host that server (if any) does not know, the proxy flag.
+// false when the target does not parse (or memory runs out); req owns what was set.
+bool request_parse_target(evhttp_request *req, std::string_view target, evhttp *server) noexcept;
+// evhttp_connection_fail_ on an incoming connection: a network-level error (timeout, end of
+// stream) drops it without a word, any other answers 400 (413 for DATA_TOO_LONG) and closes.
+void connection_fail(evhttp_connection *conn, evhttp_request_error error) noexcept;
 // The reply head has been queued: write until it is out, then finish the request when
 // req->userdone is set.
 void connection_start_writing(evhttp_connection *conn) noexcept;

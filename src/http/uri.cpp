@@ -99,6 +99,15 @@ bool Uri::parse(std::string_view text, unsigned flags) noexcept {
     return true;
 }
 
+bool Uri::parse_authority_form(std::string_view text) noexcept {
+    flags_ = 0;
+    size_t end = text.find_first_of("/?#");
+    if (end == std::string_view::npos) end = text.size();
+    if (!parse_authority(take(text, end))) return false;
+    path_ = copy_str("");
+    return path_ != nullptr;
+}
+
 bool Uri::set_scheme(const char *v) noexcept {
     if (v && !scheme_ok(v)) return false;
     return assign(scheme_, v);

@@ -17,6 +17,10 @@ public:
     // Fills a fresh Uri from text; false when text is not a URI reference (or memory runs
     // out), the Uri then holding some parts and fit only to be destroyed.
     bool parse(std::string_view text, unsigned flags) noexcept;
+    // Fills a fresh Uri from a CONNECT request's target (authority-form, "host:port"), as
+    // libevent reads it: [userinfo@]host[:port] up to the first '/', '?' or '#' (what
+    // follows is ignored), no scheme, an empty path.
+    bool parse_authority_form(std::string_view text) noexcept;
 
     const char *scheme() const noexcept { return scheme_.get(); }
     const char *userinfo() const noexcept { return userinfo_.get(); }

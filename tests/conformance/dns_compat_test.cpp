@@ -115,4 +115,36 @@ TEST(DnsCompat, GlobalResolverAndServerPortOnTheCurrentBase) {
     event_base_free(base);
 }
 
+// evdns_base_new(NULL, ...) after event_init: the resolver's events are the current base's.
+TEST(DnsCompat, BaseNewWithANullBaseResolvesOnTheCurrentBase) {
+    dnsfake::Server server;
+    server.set("www.example.test", {0, false, false, {dnsfake::a("10.0.0.1")}});
+    event_base *base = event_init();
+    ASSERT_NE(base, nullptr);
+    evdns_base *dns = evdns_base_new(nullptr, 0);
+    ASSERT_NE(dns, nullptr);
+    ASSERT_EQ(evdns_base_nameserver_ip_add(dns, server.address().c_str()), 0);
+    Result r;
+    ASSERT_NE(evdns_base_resolve_ipv4(dns, "www.example.test", 0, on_result, &r), nullptr);
+    ASSERT_TRUE(run_until(base, [&] { return r.calls > 0; }));
+    EXPECT_EQ(r.result, DNS_ERR_NONE);
+    EXPECT_EQ(r.type, DNS_IPv4_A);
+    EXPECT_EQ(r.count, 1);
+    evdns_base_free(dns, 0);
+    event_base_free(base);
+}
+
+// With no event_init at all the resolver is made but a nameserver cannot be added (code 2:
+// its socket has no loop to be watched by).
+TEST(DnsCompat, BaseNewWithANullBaseAndNoEventInit) {
+    evdns_base *dns = evdns_base_new(nullptr, 0);
+    ASSERT_NE(dns, nullptr);
+    {
+        conf::LogCapture quiet;
+        EXPECT_EQ(evdns_base_nameserver_ip_add(dns, "127.0.0.1:53"), 2);
+    }
+    EXPECT_EQ(evdns_base_count_nameservers(dns), 0);
+    evdns_base_free(dns, 0);
+}
+
 }  // namespace

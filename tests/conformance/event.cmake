@@ -18,6 +18,7 @@ reevent_conformance(event SOURCES
   event_debug_test.cpp
   event_foreach_test.cpp
   event_reinit_test.cpp
+  event_nullbase_test.cpp
   TIMEOUT 120)
 
 # libevent-internal loop entries core exports for binary compatibility (src/core/internal_abi.cpp).

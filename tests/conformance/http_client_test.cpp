@@ -24,6 +24,8 @@
 #include <thread>
 #include <vector>
 
+#include "http_test_util.h"
+
 namespace {
 
 // Accepts connections in turn; on connection i answers each request with script[i][j]
@@ -32,17 +34,7 @@ class RawServer {
 public:
     explicit RawServer(std::vector<std::vector<std::string>> script)
         : script_(std::move(script)) {
-        lfd_ = socket(AF_INET, SOCK_STREAM, 0);
-        int one = 1;
-        setsockopt(lfd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        sockaddr_in sin{};
-        sin.sin_family = AF_INET;
-        sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        bind(lfd_, reinterpret_cast<sockaddr *>(&sin), sizeof sin);
-        listen(lfd_, 8);
-        socklen_t len = sizeof sin;
-        getsockname(lfd_, reinterpret_cast<sockaddr *>(&sin), &len);
-        port_ = ntohs(sin.sin_port);
+        lfd_ = httptest::listen_loopback(&port_);
         th_ = std::thread([this] { run(); });
     }
     ~RawServer() {
@@ -543,12 +535,10 @@ TEST_F(Client, AgainstTheEvhttpServerWithOnCompleteCallback) {
     evhttp *http = evhttp_new(base);
     evhttp_bound_socket *bound = evhttp_bind_socket_with_handle(http, "127.0.0.1", 0);
     ASSERT_NE(bound, nullptr);
-    sockaddr_in sin{};
-    socklen_t len = sizeof sin;
-    getsockname(evhttp_bound_socket_get_fd(bound), reinterpret_cast<sockaddr *>(&sin), &len);
+    const uint16_t port = httptest::local_port(evhttp_bound_socket_get_fd(bound));
     int completes = 0;
     evhttp_set_gencb(http, answer, &completes);
-    evhttp_connection *c = connect(ntohs(sin.sin_port));
+    evhttp_connection *c = connect(port);
     ASSERT_EQ(evhttp_make_request(c, request(), EVHTTP_REQ_GET, "/x"), 0);
     run_loop(base);
     EXPECT_EQ(seen.code, 200);
@@ -616,15 +606,7 @@ TEST_F(Client, UnreachableAddressFailsWithNullAndEof) {
 class EarlyAnswerServer {
 public:
     explicit EarlyAnswerServer(std::string answer) : answer_(std::move(answer)) {
-        lfd_ = socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in sin{};
-        sin.sin_family = AF_INET;
-        sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        bind(lfd_, reinterpret_cast<sockaddr *>(&sin), sizeof sin);
-        listen(lfd_, 8);
-        socklen_t len = sizeof sin;
-        getsockname(lfd_, reinterpret_cast<sockaddr *>(&sin), &len);
-        port_ = ntohs(sin.sin_port);
+        lfd_ = httptest::listen_loopback(&port_);
         th_ = std::thread([this] { run(); });
     }
     ~EarlyAnswerServer() {
@@ -686,16 +668,14 @@ TEST_F(Client, EvhttpStartServesOnTheCurrentBase) {
         http, [](evhttp_bound_socket *b, void *arg) { *static_cast<int *>(arg) = evhttp_bound_socket_get_fd(b); },
         &fd);
     ASSERT_GE(fd, 0);
-    sockaddr_in sin{};
-    socklen_t len = sizeof sin;
-    getsockname(fd, reinterpret_cast<sockaddr *>(&sin), &len);
+    const uint16_t port = httptest::local_port(fd);
     int completes = 0;
     evhttp_set_gencb(http, answer, &completes);
     // A second server on the same port cannot bind.
-    EXPECT_EQ(evhttp_start("127.0.0.1", ntohs(sin.sin_port)), nullptr);
+    EXPECT_EQ(evhttp_start("127.0.0.1", port), nullptr);
     seen.base = global;
     evhttp_connection *c =
-        evhttp_connection_base_new(global, nullptr, "127.0.0.1", ntohs(sin.sin_port));
+        evhttp_connection_base_new(global, nullptr, "127.0.0.1", port);
     ASSERT_EQ(evhttp_make_request(c, request(), EVHTTP_REQ_GET, "/x"), 0);
     run_loop(global);
     EXPECT_EQ(seen.code, 200);
@@ -710,15 +690,7 @@ TEST_F(Client, EvhttpStartServesOnTheCurrentBase) {
 class ExpectServer {
 public:
     explicit ExpectServer(bool answer_continue) : continue_(answer_continue) {
-        lfd_ = socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in sin{};
-        sin.sin_family = AF_INET;
-        sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        bind(lfd_, reinterpret_cast<sockaddr *>(&sin), sizeof sin);
-        listen(lfd_, 8);
-        socklen_t len = sizeof sin;
-        getsockname(lfd_, reinterpret_cast<sockaddr *>(&sin), &len);
-        port_ = ntohs(sin.sin_port);
+        lfd_ = httptest::listen_loopback(&port_);
         th_ = std::thread([this] { run(); });
     }
     ~ExpectServer() {
@@ -796,14 +768,8 @@ TEST_F(Client, ExpectContinueRefusedAtOnceNeverSendsTheBody) {
 TEST_F(Client, UnsentRestOfAFailedRequestIsDroppedNotSentOnTheNextConnection) {
     // Connection 1: the server reads the head and closes with the body unread (a reset);
     // connection 2 must start with the next request's own line.
-    int lfd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in sin{};
-    sin.sin_family = AF_INET;
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(lfd, reinterpret_cast<sockaddr *>(&sin), sizeof sin);
-    listen(lfd, 8);
-    socklen_t len = sizeof sin;
-    getsockname(lfd, reinterpret_cast<sockaddr *>(&sin), &len);
+    uint16_t port = 0;
+    int lfd = httptest::listen_loopback(&port);
     std::string second;
     std::thread th([&] {
         for (int conn = 0; conn < 2; ++conn) {
@@ -825,7 +791,7 @@ TEST_F(Client, UnsentRestOfAFailedRequestIsDroppedNotSentOnTheNextConnection) {
             close(fd);
         }
     });
-    evhttp_connection *c = connect(ntohs(sin.sin_port));
+    evhttp_connection *c = connect(port);
     evhttp_request *r = request();
     std::string body(16 << 20, 'a');
     evbuffer_add(evhttp_request_get_output_buffer(r), body.data(), body.size());
@@ -920,12 +886,10 @@ TEST_F(Client, SetFlagsOnAnIncomingConnectionTakesReadOnWriteError) {
     evhttp *http = evhttp_new(base);
     evhttp_bound_socket *bound = evhttp_bind_socket_with_handle(http, "127.0.0.1", 0);
     ASSERT_NE(bound, nullptr);
-    sockaddr_in sin{};
-    socklen_t len = sizeof sin;
-    getsockname(evhttp_bound_socket_get_fd(bound), reinterpret_cast<sockaddr *>(&sin), &len);
+    const uint16_t port = httptest::local_port(evhttp_bound_socket_get_fd(bound));
     std::vector<int> results;
     evhttp_set_gencb(http, set_flags_on_incoming, &results);
-    evhttp_connection *c = connect(ntohs(sin.sin_port));
+    evhttp_connection *c = connect(port);
     ASSERT_EQ(evhttp_make_request(c, request(), EVHTTP_REQ_GET, "/"), 0);
     run_loop(base);
     EXPECT_EQ(seen.code, 200);

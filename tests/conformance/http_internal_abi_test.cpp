@@ -17,6 +17,9 @@
 #include <cstring>
 #include <string>
 
+#include "differences.h"
+#include "http_test_util.h"
+
 extern "C" {
 enum message_read_status {
     ALL_DATA_READ = 1,
@@ -125,6 +128,84 @@ TEST_F(Parse, ResponseLineReadAsARequestIsCorrupted) {
     EXPECT_EQ(first(EVHTTP_REQUEST, "HTTP/1.1 200 OK\r\n"), DATA_CORRUPTED);
 }
 
+// CONNECT's target is an authority ("host:port"), not a URI reference: host and port, no
+// scheme, an empty path; whatever follows a '/', '?' or '#' is ignored.
+struct ConnectTarget {
+    const char *line;
+    int result;
+    const char *host;
+    int port;
+};
+
+TEST_F(Parse, ConnectTargetIsAnAuthority) {
+    const ConnectTarget cases[] = {
+        {"CONNECT example.com:443 HTTP/1.1\r\n", ALL_DATA_READ, "example.com", 443},
+        {"CONNECT example.com HTTP/1.1\r\n", ALL_DATA_READ, "example.com", -1},
+        {"CONNECT [::1]:8080 HTTP/1.1\r\n", ALL_DATA_READ, "[::1]", 8080},
+        {"CONNECT host:1/path HTTP/1.1\r\n", ALL_DATA_READ, "host", 1},
+        {"CONNECT host:1?q HTTP/1.1\r\n", ALL_DATA_READ, "host", 1},
+        {"CONNECT h:1#frag HTTP/1.1\r\n", ALL_DATA_READ, "h", 1},
+        {"CONNECT h: HTTP/1.1\r\n", ALL_DATA_READ, "h", -1},
+        {"CONNECT :80 HTTP/1.1\r\n", ALL_DATA_READ, "", 80},
+        {"CONNECT /x HTTP/1.1\r\n", ALL_DATA_READ, "", -1},
+        {"CONNECT http://h:1/ HTTP/1.1\r\n", ALL_DATA_READ, "http", -1},
+        {"CONNECT * HTTP/1.1\r\n", ALL_DATA_READ, "*", -1},
+        {"CONNECT a%20b:1 HTTP/1.1\r\n", ALL_DATA_READ, "a%20b", 1},
+        {"CONNECT host:abc HTTP/1.1\r\n", DATA_CORRUPTED, nullptr, 0},
+        {"CONNECT h:99999 HTTP/1.1\r\n", DATA_CORRUPTED, nullptr, 0},
+        {"CONNECT [::1 HTTP/1.1\r\n", DATA_CORRUPTED, nullptr, 0},
+    };
+    for (const ConnectTarget &c : cases) {
+        SCOPED_TRACE(c.line);
+        evhttp_request *r = evhttp_request_new(nullptr, nullptr);
+        r->kind = EVHTTP_REQUEST;
+        evbuffer *b = evbuffer_new();
+        evbuffer_add(b, c.line, strlen(c.line));
+        ASSERT_EQ(evhttp_parse_firstline_(r, b), c.result);
+        EXPECT_EQ(evhttp_request_get_command(r), EVHTTP_REQ_CONNECT);
+        if (c.result == ALL_DATA_READ) {
+            std::string target(c.line + 8, strchr(c.line + 8, ' '));
+            EXPECT_EQ(evhttp_request_get_uri(r), target);
+            const evhttp_uri *u = evhttp_request_get_evhttp_uri(r);
+            ASSERT_NE(u, nullptr);
+            EXPECT_EQ(evhttp_uri_get_scheme(u), nullptr);
+            EXPECT_STREQ(evhttp_uri_get_host(u), c.host);
+            EXPECT_EQ(evhttp_uri_get_port(u), c.port);
+            EXPECT_STREQ(evhttp_uri_get_path(u), "");
+            EXPECT_EQ(evhttp_uri_get_query(u), nullptr);
+            EXPECT_EQ(evhttp_uri_get_fragment(u), nullptr);
+            EXPECT_EQ(evhttp_uri_get_userinfo(u), nullptr);
+            EXPECT_STREQ(evhttp_request_get_host(r), c.host);
+            EXPECT_EQ(r->flags & EVHTTP_PROXY_REQUEST, 0);
+            char joined[64];
+            EXPECT_EQ(std::string(evhttp_uri_join(const_cast<evhttp_uri *>(u), joined, sizeof joined)),
+                      std::string("//") + c.host + (c.port >= 0 ? ":" + std::to_string(c.port) : ""));
+        }
+        evbuffer_free(b);
+        evhttp_request_free(r);
+    }
+}
+
+// A userinfo in a CONNECT target is read too; libevent cuts the request's uri at its '@'
+// (it parses the uri text in place), reevent keeps the target whole.
+TEST_F(Parse, ConnectTargetWithUserinfo) {
+    ASSERT_EQ(first(EVHTTP_REQUEST, "CONNECT user@host:1 HTTP/1.1\r\n"), ALL_DATA_READ);
+    const evhttp_uri *u = evhttp_request_get_evhttp_uri(req);
+    EXPECT_STREQ(evhttp_uri_get_userinfo(u), "user");
+    EXPECT_STREQ(evhttp_uri_get_host(u), "host");
+    EXPECT_EQ(evhttp_uri_get_port(u), 1);
+    EXPECT_STREQ(evhttp_request_get_uri(req), conf::kConnectUriKeepsUserinfo ? "user@host:1" : "user");
+}
+
+// Only the upper-case method is CONNECT; other spellings are unknown methods whose target
+// is an ordinary URI reference.
+TEST_F(Parse, LowerCaseConnectIsAnUnknownMethod) {
+    ASSERT_EQ(first(EVHTTP_REQUEST, "connect h:1 HTTP/1.1\r\n"), ALL_DATA_READ);
+    EXPECT_NE(evhttp_request_get_command(req), EVHTTP_REQ_CONNECT);
+    EXPECT_STREQ(evhttp_uri_get_scheme(evhttp_request_get_evhttp_uri(req)), "h");
+    EXPECT_STREQ(evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req)), "1");
+}
+
 TEST_F(Parse, Headers) {
     feed("Content-Type: text/plain\r\nX-Multi: one\r\n  two \r\n\tthree\r\nEmpty:\r\n\r\nbody");
     EXPECT_EQ(evhttp_parse_headers_(req, buf), ALL_DATA_READ);
@@ -190,18 +271,8 @@ TEST(HttpDecodeUriInternal, OnlyLengthBytesAreRead) {
 
 // A listening socket that accepts and never answers.
 struct Silent {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
     uint16_t port = 0;
-    Silent() {
-        sockaddr_in sin{};
-        sin.sin_family = AF_INET;
-        sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        bind(fd, reinterpret_cast<sockaddr *>(&sin), sizeof sin);
-        listen(fd, 8);
-        socklen_t len = sizeof sin;
-        getsockname(fd, reinterpret_cast<sockaddr *>(&sin), &len);
-        port = ntohs(sin.sin_port);
-    }
+    int fd = httptest::listen_loopback(&port);
     ~Silent() { close(fd); }
 };
 
@@ -247,6 +318,87 @@ TEST_P(Fail, RequestInFlightGetsTheError) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Errors, Fail,
+                         ::testing::Values(EVREQ_HTTP_TIMEOUT, EVREQ_HTTP_EOF,
+                                           EVREQ_HTTP_INVALID_HEADER, EVREQ_HTTP_BUFFER_ERROR,
+                                           EVREQ_HTTP_REQUEST_CANCEL, EVREQ_HTTP_DATA_TOO_LONG));
+
+// evhttp_connection_fail_ on an incoming connection whose request the program holds: a
+// timeout or the end of the stream drops the connection without a word (the request stays
+// the program's, detached); any other error answers 400, or 413 for DATA_TOO_LONG, closing.
+struct HttpIncomingFail : ::testing::TestWithParam<evhttp_request_error> {
+    event_base *base = event_base_new();
+    evhttp *http = evhttp_new(base);
+    evhttp_request *held = nullptr;
+    uint16_t port = 0;
+    int client = -1;
+
+    void SetUp() override {
+        evhttp_bound_socket *b = evhttp_bind_socket_with_handle(http, "127.0.0.1", 0);
+        ASSERT_NE(b, nullptr);
+        port = httptest::local_port(evhttp_bound_socket_get_fd(b));
+        evhttp_set_gencb(
+            http, [](evhttp_request *r, void *arg) { *static_cast<evhttp_request **>(arg) = r; },
+            &held);
+    }
+    void TearDown() override {
+        if (client >= 0) close(client);
+        evhttp_free(http);
+        event_base_free(base);
+    }
+    // Sends a request and runs the loop until the program holds it.
+    void hold(const std::string &request) {
+        client = httptest::connect_loopback(port);
+        ASSERT_GE(client, 0);
+        ASSERT_EQ(send(client, request.data(), request.size(), MSG_NOSIGNAL),
+                  static_cast<ssize_t>(request.size()));
+        for (int i = 0; i < 2000 && !held; ++i) {
+            event_base_loop(base, EVLOOP_NONBLOCK);
+            usleep(1000);
+        }
+        ASSERT_NE(held, nullptr);
+    }
+    // What the client reads until the server closes ("<closed>") or 2 s pass ("<open>").
+    std::string answer() {
+        std::string out;
+        for (int i = 0; i < 2000; ++i) {
+            event_base_loop(base, EVLOOP_NONBLOCK);
+            char buf[1024];
+            ssize_t n = recv(client, buf, sizeof buf, MSG_DONTWAIT);
+            if (n == 0) return out + "<closed>";
+            if (n > 0) out.append(buf, static_cast<size_t>(n));
+            else usleep(1000);
+        }
+        return out + "<open>";
+    }
+};
+
+TEST_P(HttpIncomingFail, HeldRequest) {
+    hold("GET /held HTTP/1.1\r\nHost: a\r\n\r\n");
+    evhttp_connection *evcon = evhttp_request_get_connection(held);
+    ASSERT_NE(evcon, nullptr);
+    evhttp_connection_fail_(evcon, GetParam());
+    std::string got = answer();
+    if (GetParam() == EVREQ_HTTP_TIMEOUT || GetParam() == EVREQ_HTTP_EOF) {
+        EXPECT_EQ(got, "<closed>");
+        // Still the program's: no connection, and its reply only frees it.
+        EXPECT_EQ(evhttp_request_get_connection(held), nullptr);
+        evhttp_send_reply(held, HTTP_OK, "OK", nullptr);
+        return;
+    }
+    const bool too_long = GetParam() == EVREQ_HTTP_DATA_TOO_LONG;
+    const std::string status = too_long ? "413 Request Entity Too Large" : "400 Bad Request";
+    const std::string page = "<HTML><HEAD>\n<TITLE>" + status + "</TITLE>\n</HEAD><BODY>\n<H1>" +
+                             status.substr(4) + "</H1>\n</BODY></HTML>\n";
+    EXPECT_EQ(got.substr(0, got.find("\r\n")), "HTTP/1.1 " + status);
+    EXPECT_NE(got.find("\r\nConnection: close\r\n"), std::string::npos);
+    EXPECT_NE(got.find("\r\nContent-Type: text/html\r\n"), std::string::npos);
+    EXPECT_NE(got.find("\r\nContent-Length: " + std::to_string(page.size()) + "\r\n"),
+              std::string::npos);
+    ASSERT_GE(got.size(), page.size() + 8);
+    EXPECT_EQ(got.substr(got.size() - page.size() - 8), page + "<closed>");
+}
+
+INSTANTIATE_TEST_SUITE_P(Errors, HttpIncomingFail,
                          ::testing::Values(EVREQ_HTTP_TIMEOUT, EVREQ_HTTP_EOF,
                                            EVREQ_HTTP_INVALID_HEADER, EVREQ_HTTP_BUFFER_ERROR,
                                            EVREQ_HTTP_REQUEST_CANCEL, EVREQ_HTTP_DATA_TOO_LONG));

@@ -1012,6 +1012,37 @@ TEST_P(HttpServerApi, AllowedMethods) {
     EXPECT_EQ(exchange("POST /echo HTTP/1.1\r\n\r\n").substr(0, 28), "HTTP/1.1 501 Not Implemented");
 }
 
+// CONNECT is not among the methods allowed by default: 501.
+TEST_P(HttpServerApi, ConnectIsNotAllowedByDefault) {
+    EXPECT_EQ(exchange("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n")
+                  .substr(0, 28),
+              "HTTP/1.1 501 Not Implemented");
+}
+
+// Allowed, a CONNECT request's target is an authority: its host (not the Host header) is
+// the request's host, the path is empty, so the general callback answers it.
+TEST_P(HttpServerApi, ConnectTargetIsAnAuthority) {
+    evhttp_set_allowed_methods(http_, EVHTTP_REQ_GET | EVHTTP_REQ_CONNECT);
+    evhttp_set_gencb(http_, echo_cb, nullptr);
+    std::string got = exchange("CONNECT example.com:443 HTTP/1.1\r\nHost: other\r\n\r\n");
+    EXPECT_EQ(got.substr(0, 17), "HTTP/1.1 200 OK\r\n");
+    EXPECT_NE(got.find("type=128 uri=example.com:443 ver=1.1 host=example.com rh=127.0.0.1 rp=set "
+                       "path= query=(null)\n"),
+              std::string::npos)
+        << got;
+    // A target that is no authority: 400.
+    EXPECT_EQ(exchange("CONNECT host:abc HTTP/1.1\r\n\r\n").substr(0, 24), "HTTP/1.1 400 Bad Request");
+    // The host picks a virtual host.
+    evhttp *vhost = evhttp_new(base());
+    evhttp_set_allowed_methods(vhost, EVHTTP_REQ_CONNECT);
+    evhttp_set_gencb(vhost, status_cb, reinterpret_cast<void *>(intptr_t{299}));
+    ASSERT_EQ(evhttp_add_virtual_host(http_, "proxy.test", vhost), 0);
+    EXPECT_EQ(exchange("CONNECT proxy.test:80 HTTP/1.1\r\nHost: other\r\n\r\n").substr(0, 21),
+              "HTTP/1.1 299 Success\r");
+    EXPECT_EQ(exchange("CONNECT other:80 HTTP/1.1\r\nHost: proxy.test\r\n\r\n").substr(0, 17),
+              "HTTP/1.1 200 OK\r\n");
+}
+
 TEST_P(HttpServerApi, DefaultContentType) {
     evhttp_set_default_content_type(http_, "text/plain");
     EXPECT_NE(exchange("GET /s299 HTTP/1.1\r\n\r\n").find("Content-Type: text/plain\r\n"),

@@ -141,3 +141,8 @@ inline constexpr bool kDnsRefusesNonIpNameservers = kIsReevent;
 // Registering an RPC name twice: libevent 2.1 lists both and aborts in evrpc_free (the
 // second unregister finds no path); reevent refuses the second with -1.
 namespace conf { inline constexpr bool kRpcForgivesMisuse = kIsReevent; }
+
+// A CONNECT request line with a userinfo ("CONNECT user@host:1 HTTP/1.1"): libevent parses
+// the target in place and its evhttp_request_get_uri then gives only "user"; reevent keeps
+// the whole target (the parsed parts are the same).
+namespace conf { inline constexpr bool kConnectUriKeepsUserinfo = kIsReevent; }

@@ -1,0 +1,59 @@
+// Raw loopback sockets shared by the http conformance tests that play the other side of an
+// evhttp connection themselves (public socket calls only).
+#pragma once
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <string>
+
+namespace httptest {
+
+// A TCP socket listening on 127.0.0.1 at a port the kernel picks (given in *port); -1 on
+// failure.
+inline int listen_loopback(uint16_t *port, int backlog = 8) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return -1;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in sin{};
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof sin;
+    if (bind(fd, reinterpret_cast<sockaddr *>(&sin), sizeof sin) != 0 || listen(fd, backlog) != 0 ||
+        getsockname(fd, reinterpret_cast<sockaddr *>(&sin), &len) != 0) {
+        close(fd);
+        return -1;
+    }
+    *port = ntohs(sin.sin_port);
+    return fd;
+}
+
+// A blocking connection to 127.0.0.1:port; -1 on failure.
+inline int connect_loopback(uint16_t port) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return -1;
+    sockaddr_in sin{};
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons(port);
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, reinterpret_cast<sockaddr *>(&sin), sizeof sin) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+// The local port of a bound socket (0 when unknown).
+inline uint16_t local_port(int fd) {
+    sockaddr_in sin{};
+    socklen_t len = sizeof sin;
+    if (getsockname(fd, reinterpret_cast<sockaddr *>(&sin), &len) != 0) return 0;
+    return ntohs(sin.sin_port);
+}
+
+}  // namespace httptest
