@@ -1,12 +1,14 @@
 #!/bin/sh
 # Signal-delivery soak (not part of CI): ROUNDS rounds of start -> ready -> SIGINT -> exit
 # within 2 s, per backend (epoll, epoll-changelist, poll, select) and per program shape
-# (tests/soak/sigsoak.c: plain, thread, churn, selfrace; and libevent's own event-read-fifo
+# (tests/soak/sigsoak.c: plain, thread, churn, selfrace, racer; and libevent's own event-read-fifo
 # sample when the client test's cached source tarball is in the build tree), on reevent from
 # BUILD_DIR (its libevent; ASan/UBSan builds are detected and the programs built to match),
 # then the same on the system libevent for comparison (skip with SIGSOAK_NO_LIBEVENT=1).
 # One busy-looping process runs beside as load. Extra arguments go to signals.py (e.g.
-# --ready line, --modes plain,sample, --backends poll, --jobs 4).
+# --ready line, --modes plain,sample, --backends poll, --jobs 4, --stretch-sigaction 100000 to
+# hold each program 100 ms after every rt_sigaction under strace, which turns a race between
+# the handler's install and the rest of event_add into a deterministic failure).
 #
 #   tests/soak/signals.sh ROUNDS [BUILD_DIR] [signals.py options]
 #
@@ -37,7 +39,7 @@ if [ -n "$tarball" ] &&
 else
   echo "signals.sh: no cached libevent source in $build (run clients.*.libevent_programs" \
        "once); event-read-fifo left out" >&2
-  set -- --modes plain,thread,churn,selfrace "$@"
+  set -- --modes plain,thread,churn,selfrace,racer "$@"
 fi
 status=0
 python3 "$here/signals.py" "$rounds" --lib-dir "$lib" --include-dir "$top/include" \

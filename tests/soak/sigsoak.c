@@ -15,6 +15,10 @@
  *     selfrace as plain, plus a helper thread that spins on sigaction(SIGUSR1) and raises
  *              SIGUSR1 the moment a handler appears (during event_add of the SIGUSR1 event);
  *              the SIGUSR1 callback ends the loop, so a signal lost there is a hang.
+ *     racer N  the selfrace probe N times in one process, on SIGWINCH (ignored by default, so
+ *              a late one is harmless): event_add, the helper sends SIGWINCH as soon as the
+ *              handler appears, the loop must run the callback (500 ms bound), event_del
+ *              (the handler is restored), again. Prints "lost L of N"; exit status 3 if L > 0.
  *
  * Before creating the base it prints "Write data to FIFO" on stderr (as the sample does); after
  * the last event_add, before dispatch, "ready" on stdout. */
@@ -23,7 +27,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +95,57 @@ static void *raiser(void *arg) {
     }
 }
 
+static atomic_int racer_gen, racer_done;
+
+static void *racer(void *arg) {
+    int gen = 0;
+    (void)arg;
+    for (;;) {
+        struct sigaction sa;
+        int want;
+        while ((want = atomic_load(&racer_gen)) == gen) sched_yield();
+        if (want < 0) return NULL;
+        gen = want;
+        do {
+            sigaction(SIGWINCH, NULL, &sa);
+        } while (sa.sa_handler == SIG_DFL || sa.sa_handler == SIG_IGN);
+        kill(getpid(), SIGWINCH);
+        atomic_store(&racer_done, gen);
+    }
+}
+
+static int racer_hits;
+static void on_winch(evutil_socket_t sig, short what, void *arg) {
+    (void)sig;
+    (void)what;
+    (void)arg;
+    ++racer_hits;
+    event_base_loopbreak(base);
+}
+
+static int run_racer(int n) {
+    pthread_t t;
+    struct timeval bound = {0, 500000};
+    int i, lost = 0;
+    struct event *ev = evsignal_new(base, SIGWINCH, on_winch, NULL);
+    if (!ev || pthread_create(&t, NULL, racer, NULL) != 0) return 1;
+    for (i = 1; i <= n; ++i) {
+        int before = racer_hits;
+        atomic_store(&racer_gen, i);
+        event_add(ev, NULL);
+        while (atomic_load(&racer_done) != i) sched_yield();
+        event_base_loopexit(base, &bound);
+        event_base_dispatch(base);
+        if (racer_hits == before) ++lost;
+        event_del(ev);
+    }
+    atomic_store(&racer_gen, -1);
+    pthread_join(t, NULL);
+    event_free(ev);
+    printf("lost %d of %d\n", lost, n);
+    return lost ? 3 : 0;
+}
+
 static void *run_loop(void *arg) {
     (void)arg;
     event_base_dispatch(base);
@@ -116,6 +173,13 @@ int main(int argc, char **argv) {
     fprintf(stderr, "Write data to %s\n", fifo);
     base = event_base_new();
     if (!base) return 1;
+    if (strcmp(mode, "racer") == 0) {
+        int r = run_racer(argc > 3 ? atoi(argv[3]) : 200);
+        event_base_free(base);
+        close(fd);
+        unlink(fifo);
+        return r;
+    }
     if (selfrace && pthread_create(&helper, NULL, raiser, NULL) != 0) return 1;
     ev_int = evsignal_new(base, SIGINT, on_int, NULL);
     ev_usr1 = evsignal_new(base, SIGUSR1, on_usr1, selfrace ? base : NULL);
