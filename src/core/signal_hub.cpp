@@ -217,8 +217,21 @@ int SignalPort::watch(int signum) noexcept {
         if (slot_ < 0) return -1;
         new_slot = true;
     }
+    // Publish first, install last. The handler may run the instant sigaction() has put it in
+    // place (and /proc shows the signal caught from then on, which is what a harness waits
+    // for), so by then our pipe must be in the mask and our snapshot taken: a signal counted
+    // after the snapshot then also writes our byte. The other order (install, snapshot,
+    // publish) lost a signal arriving in between for good: counted into the snapshot, written
+    // to no pipe. Mask before snapshot: a signal between the two (only possible when another
+    // port already installed the handler) wakes us in vain; the reverse would leave a counted
+    // signal without a wake-up.
+    Slot &s = g_slots[slot_];
+    const uint64_t bit = uint64_t{1} << (signum % 64);
+    s.mask[signum / 64].fetch_or(bit, std::memory_order_seq_cst);
+    s.state->seen[signum] = g_caught[signum].load(std::memory_order_seq_cst);
     if (retain_signal(signum) != 0) {
         const int err = errno;
+        s.mask[signum / 64].fetch_and(~bit, std::memory_order_seq_cst);
         if (new_slot) {
             free_slot(slot_);
             slot_ = -1;
@@ -226,11 +239,7 @@ int SignalPort::watch(int signum) noexcept {
         errno = err == 0 ? EINVAL : err;
         return -1;
     }
-    Slot &s = g_slots[slot_];
-    // Signals that arrived before this point belong to nobody here.
-    s.state->seen[signum] = g_caught[signum].load(std::memory_order_seq_cst);
     s.state->watching.add(signum);
-    s.mask[signum / 64].fetch_or(uint64_t{1} << (signum % 64), std::memory_order_seq_cst);
     return 0;
 }
 
