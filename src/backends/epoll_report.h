@@ -102,7 +102,8 @@ inline void epoll_report_inline(EpollState *st, event_base *base) noexcept {
 // result consumed, so the loop can run it at once instead of queueing it; nullptr (nothing
 // changed) when anything differs, and the general report follows.
 inline event *epoll_sole_persistent(EpollState *st, event_base *base) noexcept {
-    if ((st->nevents != 1) | (st->nstale != 0) | (st->cap == 1)) return nullptr;
+    // cap >= 32: one result never fills the array (the report's growth case).
+    if (st->nevents != 1 || st->nstale != 0) return nullptr;
     const uint32_t what = st->events[0].events;
     const uint64_t data = st->events[0].data.u64;
     const uint32_t fd = static_cast<uint32_t>(data);

@@ -427,13 +427,14 @@ int loop_impl(event_base *base, Lock *const base_lock, int flags) noexcept {
         // else active, no timer pending, no max-dispatch limit. Run it straight away: what
         // queueing it and taking it off again would leave is what this leaves (the counts'
         // maxima included), so only the instructions differ.
-        if (on_epoll && (base->n_active_ == 0) & base->heap_.empty() &
-                            (base->limit_after_prio_ == 0x7fffffff)) [[likely]] {
+        // running_priority_ stays -1: it only makes an activation of a more important event
+        // stop the rest of the queue (continue_), and there is no rest here.
+        if (on_epoll && base->n_active_ == 0 && base->heap_.empty() &&
+            base->limit_after_prio_ == 0x7fffffff) [[likely]] {
             if (event *const ev = backends::epoll_sole_persistent(ep, base)) {
                 if (base->n_added_ >= base->max_added_) base->max_added_ = base->n_added_ + 1;
                 if (base->max_active_ < 1) base->max_active_ = 1;
                 event_callback *const cb = &ev->ev_evcallback;
-                base->running_priority_ = cb->evcb_pri < base->nactiveq_ ? cb->evcb_pri : base->nactiveq_ - 1;
                 base->current_ = cb;
                 call_event<kLocked>(lock, ev, cb);
                 base->current_ = nullptr;
@@ -441,7 +442,6 @@ int loop_impl(event_base *base, Lock *const base_lock, int flags) noexcept {
                     base->current_waiters_ = 0;
                     base->current_cond_.notify_all();
                 }
-                base->running_priority_ = -1;
                 if ((flags & EVLOOP_ONCE) && base->n_active_ == 0) done = true;
                 continue;
             }
