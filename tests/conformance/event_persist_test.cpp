@@ -112,4 +112,53 @@ TEST_P(EventPersist, DeleteInsideCallbackStopsIt) {
     event_free(ctx.ev);
 }
 
+// A round where one fd is ready and its only event is a plain persistent one (reevent runs
+// it without queueing it): inside the callback the event is pending, not active, and the
+// running event; the counts' maxima still saw it both added and active.
+TEST_P(EventPersist, SoleReadyPersistentEventKeepsCountsAndState) {
+    conf::SocketPair sp;
+    struct Seen {
+        event_base *b;
+        event *ev;
+        int calls = 0;
+        short what = 0;
+        int pending = -1, active = -1, added = -1;
+        bool running = false;
+    } seen{base(), nullptr};
+    seen.ev = event_new(
+        base(), sp[0], EV_READ | EV_PERSIST,
+        [](evutil_socket_t fd, short w, void *a) {
+            auto *s = static_cast<Seen *>(a);
+            ++s->calls;
+            s->what = w;
+            s->pending = event_pending(s->ev, EV_READ, nullptr) != 0;
+            s->active = event_base_get_num_events(s->b, EVENT_BASE_COUNT_ACTIVE);
+            s->added = event_base_get_num_events(s->b, EVENT_BASE_COUNT_ADDED);
+            s->running = event_base_get_running_event(s->b) == s->ev;
+            conf::ev::drain(fd);
+        },
+        &seen);
+    ASSERT_EQ(event_add(seen.ev, nullptr), 0);
+    event_base_get_max_events(base(), EVENT_BASE_COUNT_ADDED, 1);
+    event_base_get_max_events(base(), EVENT_BASE_COUNT_ACTIVE, 1);
+    write_byte(sp[1]);
+    EXPECT_EQ(event_base_loop(base(), EVLOOP_ONCE), 0);
+    EXPECT_EQ(seen.calls, 1);
+    EXPECT_EQ(seen.what, EV_READ);
+    EXPECT_EQ(seen.pending, 1);
+    EXPECT_EQ(seen.active, 0);
+    EXPECT_EQ(seen.added, 1);
+    EXPECT_TRUE(seen.running);
+    EXPECT_EQ(event_base_get_max_events(base(), EVENT_BASE_COUNT_ACTIVE, 0), 1);
+    EXPECT_EQ(event_base_get_max_events(base(), EVENT_BASE_COUNT_ADDED, 0), 2);
+    EXPECT_EQ(event_base_get_running_event(base()), nullptr);
+    EXPECT_TRUE(event_pending(seen.ev, EV_READ, nullptr));
+    // Again, and nothing left active afterwards.
+    write_byte(sp[1]);
+    EXPECT_EQ(event_base_loop(base(), EVLOOP_ONCE), 0);
+    EXPECT_EQ(seen.calls, 2);
+    EXPECT_EQ(event_base_get_num_events(base(), EVENT_BASE_COUNT_ACTIVE), 0);
+    event_free(seen.ev);
+}
+
 CONF_INSTANTIATE_BACKENDS(EventPersist);
