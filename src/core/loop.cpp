@@ -337,6 +337,25 @@ template <bool kLocked>
     return c;
 }
 
+// After the loop's sole-event shortcut ran a callback (of priority pri) that left callbacks
+// active: the rest of the round run_queue would have made. A more important queue that is
+// not empty now was filled by that callback (nothing was active before it), which would
+// have stopped the round (continue_), as would loopbreak or loopcontinue; otherwise the
+// callbacks the first one added to its own priority's queue run now. Less important ones
+// and "later" callbacks wait for the next round, as they would have.
+template <bool kLocked>
+[[gnu::noinline]] void finish_sole_round(event_base *base, LoopLock<kLocked> &lock, int pri) noexcept {
+    if (pri >= base->nactiveq_) pri = base->nactiveq_ - 1;
+    if (base->break_ || base->continue_) return;
+    for (int i = 0; i < pri; ++i)
+        if (!base->activeq_[i].empty()) return;
+    CallbackQueue &q = base->activeq_[pri];
+    if (q.empty()) return;
+    base->running_priority_ = pri;
+    run_queue<kLocked, false>(base, lock, q, 0x7fffffff, -1);
+    base->running_priority_ = -1;
+}
+
 void loopexit_cb(evutil_socket_t, short, void *arg) {
     auto *base = static_cast<event_base *>(arg);
     LockGuard g(base->lock_);
@@ -426,15 +445,16 @@ int loop_impl(event_base *base, Lock *const base_lock, int flags) noexcept {
         // The commonest round: one fd ready, its only event a plain persistent one, nothing
         // else active, no timer pending, no max-dispatch limit. Run it straight away: what
         // queueing it and taking it off again would leave is what this leaves (the counts'
-        // maxima included), so only the instructions differ.
-        // running_priority_ stays -1: it only makes an activation of a more important event
-        // stop the rest of the queue (continue_), and there is no rest here.
+        // maxima included), so only the instructions differ. running_priority_ stays -1
+        // during the callback; whatever the callback activates is sorted out afterwards by
+        // finish_sole_round, as run_queue would have.
         if (on_epoll && base->n_active_ == 0 && base->heap_.empty() &&
             base->limit_after_prio_ == 0x7fffffff) [[likely]] {
             if (event *const ev = backends::epoll_sole_persistent(ep, base)) {
                 if (base->n_added_ >= base->max_added_) base->max_added_ = base->n_added_ + 1;
                 if (base->max_active_ < 1) base->max_active_ = 1;
                 event_callback *const cb = &ev->ev_evcallback;
+                const uint8_t pri = cb->evcb_pri;  // the callback may free the event
                 base->current_ = cb;
                 call_event<kLocked>(lock, ev, cb);
                 base->current_ = nullptr;
@@ -442,6 +462,8 @@ int loop_impl(event_base *base, Lock *const base_lock, int flags) noexcept {
                     base->current_waiters_ = 0;
                     base->current_cond_.notify_all();
                 }
+                if (base->n_active_) [[unlikely]]
+                    finish_sole_round<kLocked>(base, lock, pri);
                 if ((flags & EVLOOP_ONCE) && base->n_active_ == 0) done = true;
                 continue;
             }
