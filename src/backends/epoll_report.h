@@ -96,4 +96,32 @@ inline void epoll_report_inline(EpollState *st, event_base *base) noexcept {
     st->nevents = 0;
 }
 
+// The loop's shortcut for the commonest iteration: the wait found exactly one fd, whose only
+// event is a plain persistent user event that is not active yet (nothing else is active and
+// no timer is pending: the loop checks that). Returns that event with its ev_res set, the
+// result consumed, so the loop can run it at once instead of queueing it; nullptr (nothing
+// changed) when anything differs, and the general report follows.
+inline event *epoll_sole_persistent(EpollState *st, event_base *base) noexcept {
+    // cap >= 32: one result never fills the array (the report's growth case).
+    if (st->nevents != 1 || st->nstale != 0) return nullptr;
+    const uint32_t what = st->events[0].events;
+    const uint64_t data = st->events[0].data.u64;
+    const uint32_t fd = static_cast<uint32_t>(data);
+    if (fd >= base->io_.size() || (what & ~uint32_t(EPOLLIN | EPOLLOUT)) != 0) return nullptr;
+    const core::FdSlot &s = base->io_[fd];
+    if (s.gen != static_cast<uint32_t>(data >> 32)) return nullptr;
+    event *const ev = s.head;
+    if (!ev || ev->ev_.ev_io.ev_io_next.le_next) return nullptr;
+    const unsigned hit = static_cast<unsigned>(ev->ev_events) & (epoll_decode(what) | kEdge);
+    // Pending and nothing more: not active, not internal, not finalizing, no timeout.
+    if (!(hit & ~kEdge) ||
+        (ev->ev_evcallback.evcb_flags & ~EVLIST_INSERTED) != EVLIST_INIT ||
+        ev->ev_evcallback.evcb_closure != core::kClosurePersist || !(ev->ev_events & EV_PERSIST) ||
+        (ev->ev_.ev_io.ev_timeout.tv_sec | ev->ev_.ev_io.ev_timeout.tv_usec))
+        return nullptr;
+    ev->ev_res = static_cast<short>(hit);
+    st->nevents = 0;
+    return ev;
+}
+
 }  // namespace reevent::backends

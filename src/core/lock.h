@@ -69,6 +69,27 @@ public:
         const unsigned long me = self();
         if (me == bias_owner_ && lock_biased()) [[likely]]
             return;
+        lock_unbiased(me);
+    }
+    // lock(), and whether the calling thread now holds the lock biased exactly once (see
+    // release_biased()).
+    bool lock_biased_once() noexcept {
+        const unsigned long me = self();
+        if (me == bias_owner_) [[likely]] {
+            const uint32_t d = in_cs_.load(std::memory_order_relaxed);
+            if (d == 0) [[likely]] {
+                if (reacquire_biased()) [[likely]]
+                    return true;
+            } else {
+                in_cs_.store(d + 1, std::memory_order_relaxed);
+                return false;
+            }
+        }
+        lock_unbiased(me);
+        return false;
+    }
+    // The futex path of lock() (revoking the bias first if needed).
+    void lock_unbiased(unsigned long me) noexcept {
         if (bias_state_.load(std::memory_order_acquire) != kRevoked) revoke();
         if (owner_.load(std::memory_order_relaxed) == me) {
             depth_.store(depth_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
@@ -117,6 +138,20 @@ public:
         owner_.store(me, std::memory_order_relaxed);
         depth_.store(1, std::memory_order_relaxed);
         return true;
+    }
+    // For a caller that keeps the lock across a long stretch and drops it only around
+    // blocking work (the loop), after lock_biased_once() returned true: an unlock/lock pair
+    // that skips the owner and depth tests. reacquire_biased() returns false (and holds
+    // nothing) once the bias was revoked meanwhile; the caller then takes the lock with
+    // lock() and uses the general pair from then on.
+    void release_biased() noexcept { in_cs_.store(0, std::memory_order_release); }
+    bool reacquire_biased() noexcept {
+        in_cs_.store(1, std::memory_order_relaxed);
+        std::atomic_signal_fence(std::memory_order_seq_cst);  // as lock_biased()
+        if (bias_state_.load(std::memory_order_relaxed) == kActive) [[likely]]
+            return true;
+        in_cs_.store(0, std::memory_order_release);
+        return false;
     }
     // Waits on cond (the lock must be held exactly once; it is released while waiting and
     // held again on return). abstime: CLOCK_REALTIME deadline, or nullptr to wait forever.

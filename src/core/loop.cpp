@@ -24,23 +24,44 @@ namespace reevent::core {
 
 namespace {
 
-void unlock(event_base *base) noexcept {
-    if (base->lock_) base->lock_->unlock();
-}
-void relock(event_base *base) noexcept {
-    if (base->lock_) base->lock_->lock();
-}
-// The same with the lock pointer the loop keeps in a register (base->lock_ never changes
-// after base_new, but the compiler must reload it after every call). The loop is compiled
-// twice, for a base with a lock (kLocked: lock is never null) and for a NOLOCK base, so the
-// hot path tests nothing.
+// The loop's hold on the base lock. It is compiled twice, for a base with a lock (kLocked)
+// and for a NOLOCK base, so the hot path tests nothing on the latter. With a lock, the loop
+// notes at entry whether its thread holds the lock biased exactly once (the usual case: the
+// thread that made the base, no other thread ever took it); then dropping the lock around
+// the wait and around each callback is one store and taking it back a store, a load and a
+// test, with no owner or depth checks. If the bias is revoked meanwhile, the loop falls
+// back to the general unlock/lock for the rest of the call.
 template <bool kLocked>
-inline void unlock(Lock *lock) noexcept {
-    if constexpr (kLocked) lock->unlock();
+struct LoopLock {
+    void release() noexcept {}
+    void reacquire() noexcept {}
+};
+template <>
+struct LoopLock<true> {
+    Lock *const lock;
+    bool biased;
+    void release() noexcept {
+        if (biased) [[likely]]
+            lock->release_biased();
+        else
+            lock->unlock();
+    }
+    void reacquire() noexcept {
+        if (biased) [[likely]] {
+            if (lock->reacquire_biased()) [[likely]]
+                return;
+            biased = false;
+        }
+        lock->lock();
+    }
+};
+template <bool kLocked>
+inline void unlock(LoopLock<kLocked> &lock) noexcept {
+    lock.release();
 }
 template <bool kLocked>
-inline void relock(Lock *lock) noexcept {
-    if constexpr (kLocked) lock->lock();
+inline void relock(LoopLock<kLocked> &lock) noexcept {
+    lock.reacquire();
 }
 
 void make_later_events_active(event_base *base) noexcept {
@@ -102,7 +123,8 @@ void persist_rearm(event_base *base, event *ev) noexcept {
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdangling-pointer"
 #endif
-void run_signal_closure(event_base *base, event *ev) noexcept {
+template <bool kLocked>
+void run_signal_closure(event_base *base, LoopLock<kLocked> &lock, event *ev) noexcept {
     short ncalls = ev->ev_.ev_signal.ev_ncalls;
     if (ncalls) ev->ev_.ev_signal.ev_pncalls = &ncalls;
     const event_callback_fn fn = ev->ev_evcallback.evcb_cb_union.evcb_callback;
@@ -113,9 +135,9 @@ void run_signal_closure(event_base *base, event *ev) noexcept {
         ncalls--;
         ev->ev_.ev_signal.ev_ncalls = ncalls;
         if (ncalls == 0) ev->ev_.ev_signal.ev_pncalls = nullptr;
-        unlock(base);
+        unlock<kLocked>(lock);
         fn(fd, res, arg);
-        relock(base);
+        relock<kLocked>(lock);
         // event_del inside the callback zeroes ncalls through ev_pncalls, and then the event
         // may be gone: do not touch it again.
         if (base->break_) {
@@ -147,7 +169,7 @@ void run_signal_closure(event_base *base, event *ev) noexcept {
 // A plain event's callback, called with the lock released. The event may be freed by the
 // callback, so its fields are read before the call and never after.
 template <bool kLocked>
-[[gnu::always_inline]] inline void call_event(Lock *lock, event *ev, event_callback *cb) noexcept {
+[[gnu::always_inline]] inline void call_event(LoopLock<kLocked> &lock, event *ev, event_callback *cb) noexcept {
     const event_callback_fn fn = cb->evcb_cb_union.evcb_callback;
     const int fd = ev->ev_fd;
     const short res = ev->ev_res;
@@ -161,7 +183,7 @@ template <bool kLocked>
 // loopbreak was called. Entered and left with the lock held. kLimited: max_to_run and
 // endtime apply (the max-dispatch limits of event_config_set_max_dispatch_interval).
 template <bool kLocked, bool kLimited>
-[[gnu::always_inline]] inline int run_queue(event_base *base, Lock *lock, CallbackQueue &q,
+[[gnu::always_inline]] inline int run_queue(event_base *base, LoopLock<kLocked> &lock, CallbackQueue &q,
                                             int max_to_run, int64_t endtime) noexcept {
     int count = 0;
     for (event_callback *cb = q.first; cb; cb = q.first) {
@@ -207,7 +229,7 @@ template <bool kLocked, bool kLimited>
 
         switch (cb->evcb_closure) {
             case kClosureSignal:
-                run_signal_closure(base, ev);
+                run_signal_closure<kLocked>(base, lock, ev);
                 break;
             case kClosurePersist:
                 if (ev->ev_.ev_io.ev_timeout.tv_sec || ev->ev_.ev_io.ev_timeout.tv_usec)
@@ -219,9 +241,9 @@ template <bool kLocked, bool kLimited>
             case kClosureCbSelf: {
                 auto fn = cb->evcb_cb_union.evcb_selfcb;
                 void *arg = cb->evcb_arg;
-                unlock(base);
+                unlock<kLocked>(lock);
                 fn(cb, arg);
-                relock(base);
+                relock<kLocked>(lock);
                 break;
             }
             case kClosureEventFinalize:
@@ -230,22 +252,22 @@ template <bool kLocked, bool kLimited>
                 auto fin = cb->evcb_cb_union.evcb_evfinalize;
                 void *arg = cb->evcb_arg;
                 base->current_ = nullptr;
-                unlock(base);
+                unlock<kLocked>(lock);
                 // Torn down before the finalizer runs: it may legally event_assign() the
                 // event again and reuse it (libevent does the same).
                 if (debug::g_on) debug::note_teardown(ev);
                 fin(ev, arg);
                 if (free_it) mm::free(ev);
-                relock(base);
+                relock<kLocked>(lock);
                 break;
             }
             case kClosureCbFinalize: {
                 auto fin = cb->evcb_cb_union.evcb_cbfinalize;
                 void *arg = cb->evcb_arg;
                 base->current_ = nullptr;
-                unlock(base);
+                unlock<kLocked>(lock);
                 fin(cb, arg);
-                relock(base);
+                relock<kLocked>(lock);
                 break;
             }
             default:
@@ -276,7 +298,7 @@ template <bool kLocked, bool kLimited>
 // from limit_after_prio_ on run with max_callbacks_ and the time limit. Out of line: only
 // such bases come here.
 template <bool kLocked>
-[[gnu::noinline]] int process_active_limited(event_base *base, Lock *lock) noexcept {
+[[gnu::noinline]] int process_active_limited(event_base *base, LoopLock<kLocked> &lock) noexcept {
     int64_t endtime = -1;
     if (base->max_dispatch_ns_ >= 0) {
         update_time_cache(base);
@@ -300,7 +322,7 @@ template <bool kLocked>
 // The same without limits: base_new sets limit_after_prio_ to INT_MAX exactly when no limit
 // is configured.
 template <bool kLocked>
-[[gnu::always_inline]] inline int process_active(event_base *base, Lock *lock) noexcept {
+[[gnu::always_inline]] inline int process_active(event_base *base, LoopLock<kLocked> &lock) noexcept {
     if (base->limit_after_prio_ != 0x7fffffff) [[unlikely]]
         return process_active_limited<kLocked>(base, lock);
     int c = 0;
@@ -313,6 +335,25 @@ template <bool kLocked>
     }
     base->running_priority_ = -1;
     return c;
+}
+
+// After the loop's sole-event shortcut ran a callback (of priority pri) that left callbacks
+// active: the rest of the round run_queue would have made. A more important queue that is
+// not empty now was filled by that callback (nothing was active before it), which would
+// have stopped the round (continue_), as would loopbreak or loopcontinue; otherwise the
+// callbacks the first one added to its own priority's queue run now. Less important ones
+// and "later" callbacks wait for the next round, as they would have.
+template <bool kLocked>
+[[gnu::noinline]] void finish_sole_round(event_base *base, LoopLock<kLocked> &lock, int pri) noexcept {
+    if (pri >= base->nactiveq_) pri = base->nactiveq_ - 1;
+    if (base->break_ || base->continue_) return;
+    for (int i = 0; i < pri; ++i)
+        if (!base->activeq_[i].empty()) return;
+    CallbackQueue &q = base->activeq_[pri];
+    if (q.empty()) return;
+    base->running_priority_ = pri;
+    run_queue<kLocked, false>(base, lock, q, 0x7fffffff, -1);
+    base->running_priority_ = -1;
 }
 
 void loopexit_cb(evutil_socket_t, short, void *arg) {
@@ -351,8 +392,14 @@ void notify_slow(event_base *base) noexcept {
 namespace {
 
 template <bool kLocked>
-int loop_impl(event_base *base, Lock *const lock, int flags) noexcept {
-    relock<kLocked>(lock);
+int loop_impl(event_base *base, Lock *const base_lock, int flags) noexcept {
+    LoopLock<kLocked> lock = [base_lock] {
+        if constexpr (kLocked) {
+            return LoopLock<true>{base_lock, base_lock->lock_biased_once()};
+        } else {
+            return LoopLock<false>{};
+        }
+    }();
     if (base->running_) {
         log::warn("%s: reentrant invocation.  Only one event_base_loop can run on each event_base at once.",
                   "event_base_loop");
@@ -395,6 +442,32 @@ int loop_impl(event_base *base, Lock *const lock, int flags) noexcept {
             break;
         }
         update_time_cache(base);
+        // The commonest round: one fd ready, its only event a plain persistent one, nothing
+        // else active, no timer pending, no max-dispatch limit. Run it straight away: what
+        // queueing it and taking it off again would leave is what this leaves (the counts'
+        // maxima included), so only the instructions differ. running_priority_ stays -1
+        // during the callback; whatever the callback activates is sorted out afterwards by
+        // finish_sole_round, as run_queue would have.
+        if (on_epoll && base->n_active_ == 0 && base->heap_.empty() &&
+            base->limit_after_prio_ == 0x7fffffff) [[likely]] {
+            if (event *const ev = backends::epoll_sole_persistent(ep, base)) {
+                if (base->n_added_ >= base->max_added_) base->max_added_ = base->n_added_ + 1;
+                if (base->max_active_ < 1) base->max_active_ = 1;
+                event_callback *const cb = &ev->ev_evcallback;
+                const uint8_t pri = cb->evcb_pri;  // the callback may free the event
+                base->current_ = cb;
+                call_event<kLocked>(lock, ev, cb);
+                base->current_ = nullptr;
+                if (base->current_waiters_) {
+                    base->current_waiters_ = 0;
+                    base->current_cond_.notify_all();
+                }
+                if (base->n_active_) [[unlikely]]
+                    finish_sole_round<kLocked>(base, lock, pri);
+                if ((flags & EVLOOP_ONCE) && base->n_active_ == 0) done = true;
+                continue;
+            }
+        }
         base->collecting_ = true;
         if (on_epoll) [[likely]]
             backends::epoll_report_inline(ep, base);
@@ -420,8 +493,8 @@ int loop_impl(event_base *base, Lock *const lock, int flags) noexcept {
 }  // namespace
 
 int loop(event_base *base, int flags) noexcept {
-    Lock *const lock = base->lock_;
-    return lock ? loop_impl<true>(base, lock, flags) : loop_impl<false>(base, nullptr, flags);
+    // base->lock_ is &base->lock_obj_ or null: the address is known without a register.
+    return base->lock_ ? loop_impl<true>(base, &base->lock_obj_, flags) : loop_impl<false>(base, nullptr, flags);
 }
 
 int loopexit(event_base *base, const timeval *tv) noexcept {

@@ -121,6 +121,85 @@ TEST(CoreLock, OwnerReentersWhileARevokerWaits) {
     EXPECT_EQ(c.value, 10);
 }
 
+// The event loop's hold (src/core/loop.cpp, LoopLock): lock_biased_once() at entry, then
+// release_biased()/reacquire_biased() around each wait and callback while that said true,
+// and the general unlock()/lock() once reacquire_biased() reports a revocation.
+struct LoopHold {
+    Lock &l;
+    bool biased;
+    explicit LoopHold(Lock &lock) : l(lock), biased(lock.lock_biased_once()) {}
+    void release() {
+        if (biased)
+            l.release_biased();
+        else
+            l.unlock();
+    }
+    void reacquire() {
+        if (biased) {
+            if (l.reacquire_biased()) return;
+            biased = false;
+        }
+        l.lock();
+    }
+};
+
+TEST(CoreLock, LoopHoldIsBiasedOnlyWhenHeldOnceByTheOwner) {
+    Lock l(Lock::kBiased);
+    {
+        LoopHold h(l);
+#if !defined(__SANITIZE_THREAD__)
+        EXPECT_TRUE(h.biased);  // (TSan builds never bias a lock)
+#endif
+        l.lock();  // re-entry from inside (a nested public call)
+        l.unlock();
+        h.release();
+        h.reacquire();
+        l.lock();
+        {
+            LoopHold inner(l);  // held twice: not "biased once"
+            EXPECT_FALSE(inner.biased);
+            inner.release();
+        }
+        l.unlock();
+        h.release();
+    }
+    Lock plain;
+    LoopHold p(plain);
+    EXPECT_FALSE(p.biased);
+    p.release();
+    EXPECT_TRUE(plain.try_lock());  // really released
+    plain.unlock();
+}
+
+TEST(CoreLock, LoopHoldExcludesOthersAcrossARevocation) {
+    // The owner loops like event_base_loop (hold, drop around "waits", take back) while
+    // other threads arrive, revoke the bias and hammer the lock.
+    for (int round = 0; round < 20; ++round) {
+        Lock l(Lock::kBiased);
+        Counter c;
+        std::atomic<bool> go{false};
+        std::vector<std::thread> ts;
+        for (int t = 0; t < 2; ++t)
+            ts.emplace_back([&] {
+                while (!go.load()) std::this_thread::yield();
+                hammer(l, c, 20000);
+            });
+        LoopHold h(l);
+        for (int i = 0; i < 40000; ++i) {
+            if (i == 100) go.store(true);
+            c.bump();
+            h.release();
+            h.reacquire();
+            c.bump();
+        }
+        h.release();
+        for (auto &t : ts) t.join();
+        EXPECT_EQ(c.value, 2 * 40000 + 2 * 20000);
+        EXPECT_TRUE(l.try_lock());
+        l.unlock();
+    }
+}
+
 TEST(CoreLock, TryLockFailsWhileAnotherThreadHoldsIt) {
     Lock l(Lock::kBiased);
     std::atomic<int> stage{0};
