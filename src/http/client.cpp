@@ -404,10 +404,16 @@ int64_t chunk_size(std::string_view s) noexcept {
 
 // Starts reading the body the response announces, or finishes it.
 Read start_body(evhttp_connection *c, evhttp_request *req, evhttp_request_error &err) noexcept {
+    // An ambiguous body fails the request, even where the response can have none.
+    Framing framing = body_framing(req->input_headers);
+    if (framing == Framing::refused) {
+        err = EVREQ_HTTP_INVALID_HEADER;
+        return Read::fail;
+    }
     int code = req->response_code;
     if (req->type == EVHTTP_REQ_HEAD || code == 204 || code == 304 || (code >= 100 && code < 200))
         return Read::done;
-    if (header_is(req->input_headers, "Transfer-Encoding", "chunked")) {
+    if (framing == Framing::chunked) {
         req->chunked = 1;
         req->ntoread = -1;
         c->cstate = ClientState::read_chunk_size;
