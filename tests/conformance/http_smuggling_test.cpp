@@ -304,7 +304,13 @@ struct Seen {
     int code = -1;
     std::string body;
     std::vector<int> errors;
+    int header_calls = 0;
 };
+
+int on_headers(evhttp_request *, void *arg) {
+    static_cast<Seen *>(arg)->header_calls++;
+    return 0;
+}
 
 void on_done(evhttp_request *req, void *arg) {
     auto *s = static_cast<Seen *>(arg);
@@ -325,6 +331,7 @@ void on_error(evhttp_request_error e, void *arg) { static_cast<Seen *>(arg)->err
 std::string describe(const Seen &s) {
     std::string out = "calls=" + std::to_string(s.calls);
     out += s.null_req ? " req=null" : " req=set code=" + std::to_string(s.code);
+    out += " headers_cb=" + std::to_string(s.header_calls);
     out += " errors=";
     for (int e : s.errors) out += std::to_string(e) + ",";
     if (!s.null_req) out += " body=" + s.body;
@@ -341,6 +348,7 @@ protected:
         evhttp_connection *c = evhttp_connection_base_new(base(), nullptr, "127.0.0.1", srv.port());
         evhttp_request *r = evhttp_request_new(on_done, &seen);
         evhttp_request_set_error_cb(r, on_error);
+        evhttp_request_set_header_cb(r, on_headers);
         EXPECT_EQ(evhttp_make_request(c, r, type, "/"), 0);
         timeval tv{5, 0};
         event_base_loopexit(base(), &tv);
@@ -356,33 +364,34 @@ struct ClientCase {
     std::string seen;
 };
 
-// A refused response: the error callback gets EVREQ_HTTP_INVALID_HEADER (2), then the request
-// callback gets NULL. An accepted one: its code and body.
+// A refused response: the header callback does not run, the error callback gets
+// EVREQ_HTTP_INVALID_HEADER (2), then the request callback gets NULL. An accepted one: the
+// header callback, then its code and body.
 const ClientCase kClientCases[] = {
     {"chunked_and_length",
      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
-     "calls=1 req=null errors=2,"},
+     "calls=1 req=null headers_cb=0 errors=2,"},
     {"other_coding_and_length",
-     "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nContent-Length: 3\r\n\r\nabc", "calls=1 req=null errors=2,"},
+     "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nContent-Length: 3\r\n\r\nabc", "calls=1 req=null headers_cb=0 errors=2,"},
     // Content-Length twice is not refused.
-    {"length_twice", "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc", "calls=1 req=set code=200 errors= body=abc"},
+    {"length_twice", "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc", "calls=1 req=set code=200 headers_cb=1 errors= body=abc"},
     {"chunked_then_gzip",
-     "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n3\r\nabc\r\n0\r\n\r\n", "calls=1 req=null errors=2,"},
+     "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n3\r\nabc\r\n0\r\n\r\n", "calls=1 req=null headers_cb=0 errors=2,"},
     {"chunked_header_then_gzip_header",
      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n\r\n"
      "3\r\nabc\r\n0\r\n\r\n",
-     "calls=1 req=null errors=2,"},
+     "calls=1 req=null headers_cb=0 errors=2,"},
     {"gzip_then_chunked",
-     "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n", "calls=1 req=set code=200 errors= body=abc"},
+     "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n", "calls=1 req=set code=200 headers_cb=1 errors= body=abc"},
     {"chunked_capitalised",
-     "HTTP/1.1 200 OK\r\nTransfer-Encoding: Chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n", "calls=1 req=set code=200 errors= body=abc"},
+     "HTTP/1.1 200 OK\r\nTransfer-Encoding: Chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n", "calls=1 req=set code=200 headers_cb=1 errors= body=abc"},
     {"gzip_header_then_chunked_header",
      "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n"
      "3\r\nabc\r\n0\r\n\r\n",
-     "calls=1 req=set code=200 errors= body=abc"},
+     "calls=1 req=set code=200 headers_cb=1 errors= body=abc"},
     // Refused before the client decides a 204 has no body.
     {"no_content_with_chunked_and_length",
-     "HTTP/1.1 204 No Content\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n", "calls=1 req=null errors=2,"},
+     "HTTP/1.1 204 No Content\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n", "calls=1 req=null headers_cb=0 errors=2,"},
 };
 
 TEST_P(HttpSmugglingClient, AmbiguousResponsesFailTheRequest) {
