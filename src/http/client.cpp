@@ -403,11 +403,12 @@ int64_t chunk_size(std::string_view s) noexcept {
 }
 
 // Starts reading the body the response announces, or finishes it.
-Read start_body(evhttp_connection *c, evhttp_request *req, evhttp_request_error &err) noexcept {
+Read start_body(evhttp_connection *c, evhttp_request *req, Framing framing,
+                evhttp_request_error &err) noexcept {
     int code = req->response_code;
     if (req->type == EVHTTP_REQ_HEAD || code == 204 || code == 304 || (code >= 100 && code < 200))
         return Read::done;
-    if (header_is(req->input_headers, "Transfer-Encoding", "chunked")) {
+    if (framing == Framing::chunked) {
         req->chunked = 1;
         req->ntoread = -1;
         c->cstate = ClientState::read_chunk_size;
@@ -477,7 +478,13 @@ Read read_response(evhttp_connection *c, evhttp_request_error &err) noexcept {
                     }
                     break;
                 }
-                // The head is complete.
+                // The head is complete. An ambiguous body (deb12u1's smuggling rules) fails
+                // the request before anything else: no header callback, whatever the code.
+                Framing framing = body_framing(req->input_headers);
+                if (framing == Framing::refused) {
+                    err = EVREQ_HTTP_INVALID_HEADER;
+                    return Read::fail;
+                }
                 if (req->header_cb && req->header_cb(req, req->cb_arg) < 0) {
                     err = EVREQ_HTTP_EOF;
                     return Read::fail;
@@ -493,7 +500,7 @@ Read read_response(evhttp_connection *c, evhttp_request_error &err) noexcept {
                     }
                     break;
                 }
-                Read r = start_body(c, req, err);
+                Read r = start_body(c, req, framing, err);
                 if (r != Read::more) return r;
                 break;
             }

@@ -140,9 +140,11 @@ Step body_too_long(evhttp_connection *c, int64_t n) noexcept {
 // The body that follows the head, as its headers announce it.
 Step start_body(evhttp_connection *c) noexcept {
     evhttp_request *req = c->req;
+    // An ambiguous body is refused whatever the method (deb12u1's smuggling rules).
+    Framing framing = body_framing(req->input_headers);
+    if (framing == Framing::refused) return Step::fail_400;
     if (!method_may_have_body(req->type)) return Step::done;
-    const char *te = find_header(req->input_headers, "Transfer-Encoding");
-    if (te && evutil_ascii_strcasecmp(te, "chunked") == 0) {
+    if (framing == Framing::chunked) {
         req->chunked = 1;
         req->ntoread = -1;
     } else {

@@ -37,6 +37,9 @@ enum evhttp_transfer_encoding_header_status {
     TE_ENDS_IN_CHUNKED = 1,  // the last coding is "chunked"
     TE_NO_CHUNKED = 2        // no "chunked" at all
 };
+static_assert(TE_INVALID == static_cast<int>(reevent::http::TransferCoding::invalid) &&
+              TE_ENDS_IN_CHUNKED == static_cast<int>(reevent::http::TransferCoding::ends_in_chunked) &&
+              TE_NO_CHUNKED == static_cast<int>(reevent::http::TransferCoding::no_chunked));
 
 namespace {
 
@@ -143,26 +146,19 @@ REEVENT_ADDON_ABI void evhttp_connection_fail_(evhttp_connection *evcon,
 }
 
 // Whether the first transfer-coding of [value, eos) (eos NULL: the end of the string) is
-// "chunked", in any case: leading spaces/tabs skipped, the coding's name ends at a space, a
-// tab or the ';' of its parameters, and whatever follows it is not looked at.
+// "chunked" (reevent::http::coding_is_chunked, which the server and the client use too).
 REEVENT_ADDON_ABI int evhttp_str_is_chunked_(const char *value, const char *eos) {
-    const char *end = eos ? eos : value + std::strlen(value);
-    auto is_ws = [](char c) { return c == ' ' || c == '\t'; };
-    while (value < end && is_ws(*value)) ++value;
-    const char *name_end = value;
-    while (name_end < end && !is_ws(*name_end) && *name_end != ';') ++name_end;
-    static constexpr std::string_view kChunked = "chunked";
-    return static_cast<size_t>(name_end - value) == kChunked.size() &&
-           evutil_ascii_strncasecmp(value, kChunked.data(), kChunked.size()) == 0;
+    std::string_view coding = eos ? std::string_view(value, static_cast<size_t>(eos - value))
+                                  : std::string_view(value);
+    return reevent::http::coding_is_chunked(coding);
 }
 
 // One Transfer-Encoding value, a comma-separated list of codings: "chunked" may only be
 // the last one.
 REEVENT_ADDON_ABI enum evhttp_transfer_encoding_header_status evhttp_check_transfer_encoding_(
     const char *value) {
-    for (const char *comma; (comma = std::strchr(value, ',')) != nullptr; value = comma + 1)
-        if (evhttp_str_is_chunked_(value, comma)) return TE_INVALID;
-    return evhttp_str_is_chunked_(value, nullptr) ? TE_ENDS_IN_CHUNKED : TE_NO_CHUNKED;
+    return static_cast<evhttp_transfer_encoding_header_status>(
+        reevent::http::check_transfer_encoding(value));
 }
 
 }  // extern "C"

@@ -5,6 +5,11 @@
 #include <cstdlib>
 #include <cstring>
 
+#include <event2/keyvalq_struct.h>
+#include <event2/util.h>
+
+#include "http/keyvalq.h"
+
 namespace reevent::http {
 
 bool split_request_line(std::string_view line, RequestLine &out) noexcept {
@@ -96,6 +101,39 @@ std::string_view trim_value(std::string_view v) noexcept {
     while (!v.empty() && (space(v.back()) || v.back() == '\r' || v.back() == '\n'))
         v.remove_suffix(1);
     return v;
+}
+
+bool coding_is_chunked(std::string_view coding) noexcept {
+    auto is_ws = [](char c) { return c == ' ' || c == '\t'; };
+    size_t begin = 0;
+    while (begin < coding.size() && is_ws(coding[begin])) ++begin;
+    size_t end = begin;
+    while (end < coding.size() && !is_ws(coding[end]) && coding[end] != ';') ++end;
+    static constexpr std::string_view kChunked = "chunked";
+    return end - begin == kChunked.size() &&
+           evutil_ascii_strncasecmp(coding.data() + begin, kChunked.data(), kChunked.size()) == 0;
+}
+
+TransferCoding check_transfer_encoding(std::string_view value) noexcept {
+    for (size_t comma; (comma = value.find(',')) != std::string_view::npos;
+         value = slice(value, comma + 1))
+        if (coding_is_chunked(slice(value, 0, comma))) return TransferCoding::invalid;
+    return coding_is_chunked(value) ? TransferCoding::ends_in_chunked : TransferCoding::no_chunked;
+}
+
+Framing body_framing(const evkeyvalq *headers) noexcept {
+    bool any = false;
+    bool last_chunked = false;
+    for (const evkeyval *kv = headers->tqh_first; kv; kv = kv->next.tqe_next) {
+        if (evutil_ascii_strcasecmp(kv->key, "Transfer-Encoding") != 0) continue;
+        if (last_chunked) return Framing::refused;  // another one after "..., chunked"
+        TransferCoding tc = check_transfer_encoding(kv->value);
+        if (tc == TransferCoding::invalid) return Framing::refused;
+        any = true;
+        last_chunked = tc == TransferCoding::ends_in_chunked;
+    }
+    if (any && find_header(headers, "Content-Length")) return Framing::refused;
+    return last_chunked ? Framing::chunked : Framing::other;
 }
 
 }  // namespace reevent::http

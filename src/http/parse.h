@@ -7,6 +7,8 @@
 
 #include <event2/http.h>
 
+struct evkeyvalq;
+
 namespace reevent::http {
 
 struct RequestLine {
@@ -46,5 +48,30 @@ inline std::string_view slice(std::string_view text, size_t pos,
 
 // The value of a header line without the whitespace around it.
 std::string_view trim_value(std::string_view v) noexcept;
+
+// Transfer-Encoding, as Debian's libevent 2.1.12-stable-8+deb12u1 reads it (its
+// request-smuggling fix). The values are that build's (evhttp_check_transfer_encoding_).
+enum class TransferCoding {
+    invalid = 0,          // "chunked" before another coding
+    ends_in_chunked = 1,  // the last coding is "chunked"
+    no_chunked = 2        // no "chunked" at all
+};
+
+// Whether a coding's name is "chunked", in any case: leading spaces/tabs skipped, the name
+// ends at a space, a tab or the ';' of its parameters, and what follows is not looked at.
+bool coding_is_chunked(std::string_view coding) noexcept;
+
+// One Transfer-Encoding value, a comma-separated list of codings.
+TransferCoding check_transfer_encoding(std::string_view value) noexcept;
+
+// How a message's headers frame its body, checked once the head is read, before anything
+// else decides whether there is a body at all.
+enum class Framing {
+    refused,  // Transfer-Encoding with Content-Length, "chunked" before another coding, or
+              // a Transfer-Encoding header after one that ended in "chunked"
+    chunked,  // the last Transfer-Encoding header ends in "chunked"
+    other     // Content-Length (the first one counts) or none
+};
+Framing body_framing(const evkeyvalq *headers) noexcept;
 
 }  // namespace reevent::http

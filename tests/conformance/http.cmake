@@ -21,3 +21,5 @@ endif()
 reevent_conformance(http_internal_abi SOURCES http_internal_abi_test.cpp TIMEOUT 60)
 # The two Transfer-Encoding helpers Debian's deb12u1 build of libevent_extra exports.
 reevent_conformance(http_transfer_coding SOURCES http_transfer_coding_test.cpp TIMEOUT 60)
+# Debian deb12u1's request-smuggling rules: ambiguous bodies refused, "chunked" when last.
+reevent_conformance(http_smuggling SOURCES http_smuggling_test.cpp TIMEOUT 120)

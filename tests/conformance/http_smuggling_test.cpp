@@ -1,0 +1,406 @@
+// The request-smuggling rules of Debian's libevent 2.1.12-stable-8+deb12u1 (the system
+// libevent of Debian 12), server and client side, on every backend: once the head is read,
+// a message with both Transfer-Encoding and Content-Length, with Content-Length twice,
+// with "chunked" before another coding, or with a second Transfer-Encoding header after
+// one that ended in "chunked" is refused; a body is read as chunked when "chunked" (in any
+// case) is the last coding. Server side: the raw bytes that come back and whether the
+// handler ran; client side: what the request and error callbacks get.
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/http_struct.h>
+#include <event2/keyvalq_struct.h>
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "backend_fixture.h"
+
+namespace {
+
+// ---- server side ------------------------------------------------------------------------
+
+int connect_to(int port) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(static_cast<uint16_t>(port));
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, reinterpret_cast<sockaddr *>(&sa), sizeof sa) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+int local_port(int fd) {
+    sockaddr_in sa{};
+    socklen_t len = sizeof sa;
+    getsockname(fd, reinterpret_cast<sockaddr *>(&sa), &len);
+    return ntohs(sa.sin_port);
+}
+
+// Until the peer closes ("<closed>") or is quiet for idle_ms ("<open>").
+std::string read_all(int fd, int idle_ms, int first_ms = 3000) {
+    std::string out;
+    char buf[4096];
+    for (;;) {
+        pollfd p{fd, POLLIN, 0};
+        if (poll(&p, 1, out.empty() ? first_ms : idle_ms) <= 0) return out + "<open>";
+        ssize_t n = recv(fd, buf, sizeof buf, 0);
+        if (n <= 0) return out + (n == 0 ? "<closed>" : "<error>");
+        out.append(buf, static_cast<size_t>(n));
+    }
+}
+
+// "Date: <anything>" becomes "Date: D".
+std::string mask_date(std::string t) {
+    size_t pos = 0;
+    while ((pos = t.find("Date: ", pos)) != std::string::npos) {
+        size_t end = t.find("\r\n", pos);
+        if (end == std::string::npos) break;
+        t.replace(pos, end - pos, "Date: D");
+        pos += 7;
+    }
+    return t;
+}
+
+// The handler: counts its calls and answers with the body it was given.
+void body_cb(evhttp_request *req, void *arg) {
+    ++*static_cast<int *>(arg);
+    evbuffer *b = evbuffer_new();
+    evbuffer_add_printf(b, "body=");
+    evbuffer_add_buffer(b, evhttp_request_get_input_buffer(req));
+    evhttp_send_reply(req, HTTP_OK, "OK", b);
+    evbuffer_free(b);
+}
+
+class HttpSmugglingServer : public conf::BackendTest {
+protected:
+    void SetUp() override {
+        conf::BackendTest::SetUp();
+        http_ = evhttp_new(base());
+        ASSERT_NE(http_, nullptr);
+        evhttp_bound_socket *bound = evhttp_bind_socket_with_handle(http_, "127.0.0.1", 0);
+        ASSERT_NE(bound, nullptr);
+        port_ = local_port(evhttp_bound_socket_get_fd(bound));
+        evhttp_set_cb(http_, "/b", body_cb, &calls_);
+    }
+    void TearDown() override {
+        if (http_) evhttp_free(http_);
+        conf::BackendTest::TearDown();
+    }
+    // Sends request on a fresh connection (from another thread while the loop runs here);
+    // the answer with its Date masked.
+    std::string exchange(const std::string &request) {
+        std::string out;
+        std::atomic<bool> done{false};
+        std::thread t([&] {
+            int fd = connect_to(port_);
+            if (fd >= 0) {
+                send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+                out = read_all(fd, 250);
+                close(fd);
+            }
+            done = true;
+        });
+        while (!done) {
+            event_base_loop(base(), EVLOOP_NONBLOCK);
+            usleep(500);
+        }
+        t.join();
+        for (int i = 0; i < 5; ++i) event_base_loop(base(), EVLOOP_NONBLOCK);
+        return mask_date(out);
+    }
+
+    evhttp *http_ = nullptr;
+    int port_ = 0;
+    int calls_ = 0;
+};
+
+// What a refused request gets: a 400 and the close (the handler is not called).
+const char kRefused[] =
+    "HTTP/1.1 400 Bad Request\r\n"
+    "Content-Type: text/html\r\n"
+    "Connection: close\r\n"
+    "Date: D\r\n"
+    "Content-Length: 94\r\n"
+    "\r\n"
+    "<HTML><HEAD>\n"
+    "<TITLE>400 Bad Request</TITLE>\n"
+    "</HEAD><BODY>\n"
+    "<H1>Bad Request</H1>\n"
+    "</BODY></HTML>\n"
+    "<closed>";
+
+struct Refusal {
+    const char *name;
+    const char *request;
+};
+
+const Refusal kRefusals[] = {
+    {"chunked_and_length",
+     "POST /b HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n"
+     "3\r\nabc\r\n0\r\n\r\n"},
+    {"length_and_chunked",
+     "POST /b HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"
+     "3\r\nabc\r\n0\r\n\r\n"},
+    {"names_in_lower_case",
+     "POST /b HTTP/1.1\r\ntransfer-encoding: chunked\r\ncontent-length: 3\r\n\r\n"
+     "3\r\nabc\r\n0\r\n\r\n"},
+    {"other_coding_and_length",
+     "POST /b HTTP/1.1\r\nTransfer-Encoding: gzip\r\nContent-Length: 3\r\n\r\nabc"},
+    // Whatever the method: a GET is refused too, before the server decides it has no body.
+    {"get_with_chunked_and_length",
+     "GET /b HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n"},
+    {"chunked_then_gzip",
+     "POST /b HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n3\r\nabc\r\n0\r\n\r\n"},
+    {"chunked_header_then_gzip_header",
+     "POST /b HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n\r\n"
+     "3\r\nabc\r\n0\r\n\r\n"},
+    {"chunked_header_twice",
+     "POST /b HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n"
+     "3\r\nabc\r\n0\r\n\r\n"},
+};
+
+TEST_P(HttpSmugglingServer, AmbiguousBodiesAreRefusedWithoutCallingTheHandler) {
+    for (const Refusal &r : kRefusals) {
+        SCOPED_TRACE(r.name);
+        calls_ = 0;
+        EXPECT_EQ(exchange(r.request), kRefused);
+        EXPECT_EQ(calls_, 0);
+    }
+}
+
+// What the handler answers when the request reached it with body "abc" / an empty body.
+const char kBodyAbc[] =
+    "HTTP/1.1 200 OK\r\n"
+    "Date: D\r\n"
+    "Content-Length: 8\r\n"
+    "Content-Type: text/html; charset=ISO-8859-1\r\n"
+    "\r\n"
+    "body=abc<open>";
+const char kNoBody[] =
+    "HTTP/1.1 200 OK\r\n"
+    "Date: D\r\n"
+    "Content-Length: 5\r\n"
+    "Content-Type: text/html; charset=ISO-8859-1\r\n"
+    "\r\n"
+    "body=<open>";
+
+struct Accepted {
+    const char *name;
+    const char *request;
+    const char *answer;
+};
+
+const Accepted kAccepted[] = {
+    {"gzip_then_chunked",
+     "POST /b HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+     kBodyAbc},
+    {"chunked_capitalised",
+     "POST /b HTTP/1.1\r\nTransfer-Encoding: Chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n", kBodyAbc},
+    {"chunked_with_parameter",
+     "POST /b HTTP/1.1\r\nTransfer-Encoding: chunked;x=1\r\n\r\n3\r\nabc\r\n0\r\n\r\n", kBodyAbc},
+    // Two headers: the last one decides, and it may end in "chunked".
+    {"gzip_header_then_chunked_header",
+     "POST /b HTTP/1.1\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n"
+     "3\r\nabc\r\n0\r\n\r\n",
+     kBodyAbc},
+    // No "chunked" and no length: no body (the bytes stay for a next request that never
+    // completes).
+    {"other_coding_only", "POST /b HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\nabc", kNoBody},
+    // Content-Length twice is not refused: the first one counts.
+    {"length_twice_same",
+     "POST /b HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc", kBodyAbc},
+    {"length_twice_different",
+     "POST /b HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 5\r\n\r\nabcde", kBodyAbc},
+    {"get_with_length_twice", "GET /b HTTP/1.1\r\nContent-Length: 0\r\nContent-Length: 0\r\n\r\n",
+     kNoBody},
+};
+
+TEST_P(HttpSmugglingServer, ChunkedWhenItIsTheLastCoding) {
+    for (const Accepted &a : kAccepted) {
+        SCOPED_TRACE(a.name);
+        calls_ = 0;
+        EXPECT_EQ(exchange(a.request), a.answer);
+        EXPECT_EQ(calls_, 1);
+    }
+}
+
+CONF_INSTANTIATE_BACKENDS(HttpSmugglingServer);
+
+// ---- client side ------------------------------------------------------------------------
+
+// Answers the first request of one connection with fixed bytes, then waits for the close.
+class OneAnswerServer {
+public:
+    explicit OneAnswerServer(std::string answer) : answer_(std::move(answer)) {
+        lfd_ = socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in sin{};
+        sin.sin_family = AF_INET;
+        sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        bind(lfd_, reinterpret_cast<sockaddr *>(&sin), sizeof sin);
+        listen(lfd_, 4);
+        port_ = static_cast<uint16_t>(local_port(lfd_));
+        th_ = std::thread([this] { run(); });
+    }
+    ~OneAnswerServer() {
+        stop_ = true;
+        th_.join();
+        close(lfd_);
+    }
+    uint16_t port() const { return port_; }
+
+private:
+    static bool readable(int fd, int ms) {
+        pollfd p{fd, POLLIN, 0};
+        return poll(&p, 1, ms) == 1;
+    }
+    void run() {
+        while (!stop_ && !readable(lfd_, 50)) {
+        }
+        if (stop_) return;
+        int fd = accept(lfd_, nullptr, nullptr);
+        std::string got;
+        char tmp[1024];
+        while (got.find("\r\n\r\n") == std::string::npos && readable(fd, 3000)) {
+            ssize_t n = recv(fd, tmp, sizeof tmp, 0);
+            if (n <= 0) break;
+            got.append(tmp, static_cast<size_t>(n));
+        }
+        send(fd, answer_.data(), answer_.size(), MSG_NOSIGNAL);
+        while (!stop_) {
+            if (!readable(fd, 50)) continue;
+            if (recv(fd, tmp, sizeof tmp, 0) <= 0) break;
+        }
+        close(fd);
+    }
+
+    std::string answer_;
+    int lfd_ = -1;
+    uint16_t port_ = 0;
+    std::thread th_;
+    std::atomic<bool> stop_{false};
+};
+
+// What the callbacks of one request saw.
+struct Seen {
+    event_base *base = nullptr;
+    int calls = 0;
+    bool null_req = false;
+    int code = -1;
+    std::string body;
+    std::vector<int> errors;
+    int header_calls = 0;
+};
+
+int on_headers(evhttp_request *, void *arg) {
+    static_cast<Seen *>(arg)->header_calls++;
+    return 0;
+}
+
+void on_done(evhttp_request *req, void *arg) {
+    auto *s = static_cast<Seen *>(arg);
+    s->calls++;
+    s->null_req = req == nullptr;
+    if (req) {
+        s->code = evhttp_request_get_response_code(req);
+        evbuffer *in = evhttp_request_get_input_buffer(req);
+        size_t n = evbuffer_get_length(in);
+        s->body.assign(reinterpret_cast<char *>(evbuffer_pullup(in, -1)), n);
+    }
+    event_base_loopexit(s->base, nullptr);
+}
+
+void on_error(evhttp_request_error e, void *arg) { static_cast<Seen *>(arg)->errors.push_back(e); }
+
+// "calls=1 req=null code=- errors=2 body=": the callbacks of one request.
+std::string describe(const Seen &s) {
+    std::string out = "calls=" + std::to_string(s.calls);
+    out += s.null_req ? " req=null" : " req=set code=" + std::to_string(s.code);
+    out += " headers_cb=" + std::to_string(s.header_calls);
+    out += " errors=";
+    for (int e : s.errors) out += std::to_string(e) + ",";
+    if (!s.null_req) out += " body=" + s.body;
+    return out;
+}
+
+class HttpSmugglingClient : public conf::BackendTest {
+protected:
+    // One GET answered with response; what the callbacks saw.
+    std::string fetch(const std::string &response, evhttp_cmd_type type = EVHTTP_REQ_GET) {
+        OneAnswerServer srv(response);
+        Seen seen;
+        seen.base = base();
+        evhttp_connection *c = evhttp_connection_base_new(base(), nullptr, "127.0.0.1", srv.port());
+        evhttp_request *r = evhttp_request_new(on_done, &seen);
+        evhttp_request_set_error_cb(r, on_error);
+        evhttp_request_set_header_cb(r, on_headers);
+        EXPECT_EQ(evhttp_make_request(c, r, type, "/"), 0);
+        timeval tv{5, 0};
+        event_base_loopexit(base(), &tv);
+        event_base_dispatch(base());
+        evhttp_connection_free(c);
+        return describe(seen);
+    }
+};
+
+struct ClientCase {
+    const char *name;
+    std::string response;
+    std::string seen;
+};
+
+// A refused response: the header callback does not run, the error callback gets
+// EVREQ_HTTP_INVALID_HEADER (2), then the request callback gets NULL. An accepted one: the
+// header callback, then its code and body.
+const ClientCase kClientCases[] = {
+    {"chunked_and_length",
+     "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+     "calls=1 req=null headers_cb=0 errors=2,"},
+    {"other_coding_and_length",
+     "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nContent-Length: 3\r\n\r\nabc", "calls=1 req=null headers_cb=0 errors=2,"},
+    // Content-Length twice is not refused.
+    {"length_twice", "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc", "calls=1 req=set code=200 headers_cb=1 errors= body=abc"},
+    {"chunked_then_gzip",
+     "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n3\r\nabc\r\n0\r\n\r\n", "calls=1 req=null headers_cb=0 errors=2,"},
+    {"chunked_header_then_gzip_header",
+     "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n\r\n"
+     "3\r\nabc\r\n0\r\n\r\n",
+     "calls=1 req=null headers_cb=0 errors=2,"},
+    {"gzip_then_chunked",
+     "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n", "calls=1 req=set code=200 headers_cb=1 errors= body=abc"},
+    {"chunked_capitalised",
+     "HTTP/1.1 200 OK\r\nTransfer-Encoding: Chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n", "calls=1 req=set code=200 headers_cb=1 errors= body=abc"},
+    {"gzip_header_then_chunked_header",
+     "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n"
+     "3\r\nabc\r\n0\r\n\r\n",
+     "calls=1 req=set code=200 headers_cb=1 errors= body=abc"},
+    // Refused before the client decides a 204 has no body.
+    {"no_content_with_chunked_and_length",
+     "HTTP/1.1 204 No Content\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n", "calls=1 req=null headers_cb=0 errors=2,"},
+};
+
+TEST_P(HttpSmugglingClient, AmbiguousResponsesFailTheRequest) {
+    for (const ClientCase &c : kClientCases) {
+        SCOPED_TRACE(c.name);
+        EXPECT_EQ(fetch(c.response), c.seen);
+    }
+}
+
+CONF_INSTANTIATE_BACKENDS(HttpSmugglingClient);
+
+}  // namespace
