@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "backend_fixture.h"
+#include "http_test_util.h"
 
 namespace {
 
@@ -79,41 +80,9 @@ std::string mask_date(std::string t) {
     return t;
 }
 
-// A loopback client connection (blocking).
-int connect_to(int port) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in sa{};
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons(static_cast<uint16_t>(port));
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, reinterpret_cast<sockaddr *>(&sa), sizeof sa) != 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-int local_port(int fd) {
-    sockaddr_in sa{};
-    socklen_t len = sizeof sa;
-    getsockname(fd, reinterpret_cast<sockaddr *>(&sa), &len);
-    return ntohs(sa.sin_port);
-}
-
-// Reads until the peer closes ("<closed>" appended) or nothing comes for idle_ms
-// ("<open>"). The first byte may take up to first_ms (a loaded machine).
-std::string read_all(int fd, int idle_ms, int first_ms = 3000) {
-    std::string out;
-    char buf[4096];
-    for (;;) {
-        pollfd p{fd, POLLIN, 0};
-        if (poll(&p, 1, out.empty() && first_ms > idle_ms ? first_ms : idle_ms) <= 0)
-            return out + "<open>";
-        ssize_t n = recv(fd, buf, sizeof buf, 0);
-        if (n <= 0) return out + (n == 0 ? "<closed>" : "<error>");
-        out.append(buf, static_cast<size_t>(n));
-    }
-}
+int connect_to(int port) { return httptest::connect_loopback(static_cast<uint16_t>(port)); }
+int local_port(int fd) { return httptest::local_port(fd); }
+using httptest::read_all;
 
 // The echo callback: what the server parsed, as text.
 void echo_cb(evhttp_request *req, void *) {

@@ -27,43 +27,15 @@
 #include <vector>
 
 #include "backend_fixture.h"
+#include "http_test_util.h"
 
 namespace {
 
 // ---- server side ------------------------------------------------------------------------
 
-int connect_to(int port) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in sa{};
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons(static_cast<uint16_t>(port));
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, reinterpret_cast<sockaddr *>(&sa), sizeof sa) != 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-int local_port(int fd) {
-    sockaddr_in sa{};
-    socklen_t len = sizeof sa;
-    getsockname(fd, reinterpret_cast<sockaddr *>(&sa), &len);
-    return ntohs(sa.sin_port);
-}
-
-// Until the peer closes ("<closed>") or is quiet for idle_ms ("<open>").
-std::string read_all(int fd, int idle_ms, int first_ms = 3000) {
-    std::string out;
-    char buf[4096];
-    for (;;) {
-        pollfd p{fd, POLLIN, 0};
-        if (poll(&p, 1, out.empty() ? first_ms : idle_ms) <= 0) return out + "<open>";
-        ssize_t n = recv(fd, buf, sizeof buf, 0);
-        if (n <= 0) return out + (n == 0 ? "<closed>" : "<error>");
-        out.append(buf, static_cast<size_t>(n));
-    }
-}
+int connect_to(int port) { return httptest::connect_loopback(static_cast<uint16_t>(port)); }
+int local_port(int fd) { return httptest::local_port(fd); }
+using httptest::read_all;
 
 // "Date: <anything>" becomes "Date: D".
 std::string mask_date(std::string t) {

@@ -56,4 +56,19 @@ inline uint16_t local_port(int fd) {
     return ntohs(sin.sin_port);
 }
 
+// Reads until the peer closes ("<closed>" appended) or nothing comes for idle_ms
+// ("<open>"); the first byte may take up to first_ms (a loaded machine).
+inline std::string read_all(int fd, int idle_ms, int first_ms = 3000) {
+    std::string out;
+    char buf[4096];
+    for (;;) {
+        pollfd p{fd, POLLIN, 0};
+        if (poll(&p, 1, out.empty() && first_ms > idle_ms ? first_ms : idle_ms) <= 0)
+            return out + "<open>";
+        ssize_t n = recv(fd, buf, sizeof buf, 0);
+        if (n <= 0) return out + (n == 0 ? "<closed>" : "<error>");
+        out.append(buf, static_cast<size_t>(n));
+    }
+}
+
 }  // namespace httptest
