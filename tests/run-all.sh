@@ -14,12 +14,14 @@ full=0
 jobs=${JOBS:-$(nproc)}
 tests/install-deps.sh
 if [ "$full" = 1 ] && [ "${FUZZ_SECONDS:-30}" != 0 ]; then
-  echo "=== fuzz (${FUZZ_SECONDS:-30} s per target) ==="
+  echo "=== fuzz (${FUZZ_SECONDS:-30} s per target) === $(date -u +%T)"
   sh tests/fuzz/run.sh "${FUZZ_SECONDS:-30}"
 fi
 for p in "${presets[@]}"; do
-  echo "=== $p ==="
+  echo "=== $p === $(date -u +%T)"
   cmake --preset "$p" >/dev/null
   cmake --build --preset "$p" -j "$jobs"
+  echo "=== $p built, testing === $(date -u +%T)"
   ctest --preset "$p"
 done
+echo "=== all passed in ${SECONDS}s === $(date -u +%T)"
