@@ -12,7 +12,9 @@
 #   --work DIR           work directory (default BUILD_DIR/libevent-regress); downloads are
 #                        cached in DIR/dl, so later runs need no network
 #   --sides "S..."       reevent and/or libevent (default both)
-#   --backends "B..."    backends of the main groups (default: epoll epoll-changelist poll select)
+#   --backends "B..."    backends of the main groups (default: epoll epoll-changelist poll select;
+#                        also epoll-timerfd and epoll-timerfd-changelist, EVENT_PRECISE_TIMER=1
+#                        as libevent's test/test.sh runs them)
 #   --x-backends "B..."  backends of regress-x (http, dns, ssl) and regress-r (rpc)
 #                        (default: epoll)
 #   --cases REGEX        only cases whose name matches (grep -E)
@@ -222,6 +224,8 @@ runcase() { # side bin backend case [attempt]
     case $be in
         epoll) ;;
         epoll-changelist) envs+=(EVENT_EPOLL_USE_CHANGELIST=1) ;;
+        epoll-timerfd) envs+=(EVENT_PRECISE_TIMER=1) ;;
+        epoll-timerfd-changelist) envs+=(EVENT_PRECISE_TIMER=1 EVENT_EPOLL_USE_CHANGELIST=1) ;;
         poll) envs+=(EVENT_NOEPOLL=1) ;;
         select) envs+=(EVENT_NOEPOLL=1 EVENT_NOPOLL=1) ;;
     esac
