@@ -197,6 +197,17 @@ def state(port, headers=None):
     return json.loads(body)["result"]
 
 
+def send_queue(server_port, client_port):
+    """Bytes the kernel holds unsent/unacknowledged on the server's side of a connection."""
+    with open("/proc/net/tcp") as f:
+        for line in f.readlines()[1:]:
+            fl = line.split()
+            if (int(fl[1].split(":")[1], 16) == server_port
+                    and int(fl[2].split(":")[1], 16) == client_port):
+                return int(fl[4].split(":")[0], 16)
+    raise TestFailure("no server socket for client port %d in /proc/net/tcp" % client_port)
+
+
 def stop(p, sig, what):
     t0 = time.monotonic()
     p.send_signal(sig)
@@ -396,6 +407,9 @@ def body():
         check(data == big, "fast reader: a part differs (%d bytes)" % len(data))
         fast_parts += 1
     check(fast_parts >= 2, "fast reader got %d parts in 2.5 s beside a stalled one" % fast_parts)
+    queued = send_queue(pb, slow.s.getsockname()[1])
+    check(queued > 256 * 1024, "the stalled reader's connection has only %d bytes queued in "
+          "the server's socket: it is not stalled" % queued)
     stream_head(slow)
     for i in range(3):
         _, data = stream_part(slow)
@@ -403,8 +417,9 @@ def body():
     check(state(pb, auth)["stream"]["clients"] == 2, "B: /state clients")
     slow.close()
     fast.close()
-    log("slow reader (4 KiB receive buffer, stalled 2.5 s) beside a fast one: fast got %d "
-        "parts meanwhile, then the slow one 3; all byte-exact 1.5 MiB" % fast_parts)
+    log("slow reader (4 KiB receive buffer, stalled 2.5 s, %d KiB queued in the server's "
+        "socket) beside a fast one: fast got %d parts meanwhile, then the slow one 3; all "
+        "byte-exact 1.5 MiB" % (queued // 1024, fast_parts))
 
     # 6. signals
     ta = stop(a, signal.SIGTERM, "ustreamer A")
