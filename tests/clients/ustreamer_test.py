@@ -425,6 +425,9 @@ def body():
     ta = stop(a, signal.SIGTERM, "ustreamer A")
     tb = stop(b, signal.SIGINT, "ustreamer B")
     check("Bye-bye" in read_text(loga) and "Bye-bye" in read_text(logb), "no clean shutdown")
+    for f in (loga, logb):      # UBSan reports and goes on: its report must fail the test
+        check(not re.search(r"runtime error:|Sanitizer", read_text(f)),
+              "sanitizer report in %s" % os.path.basename(f))
     wait_for(lambda: not e.tagged_pids(), 5, "no process left")
     log("SIGTERM: exit 0 in %.2f s; SIGINT: exit 0 in %.2f s" % (ta, tb))
     e.record("clients.%s.ustreamer: %.1f s" % (e.side, time.monotonic() - t_start))
