@@ -18,12 +18,16 @@ Checks:
   2. a malformed request line -> 400 and close; POST (not allowed) -> 501;
   3. an idle keep-alive connection is closed by the server after --server-timeout (2 s);
   4. `/stream`: 4 concurrent clients read parts for 3 s (at least 4 each) over one connection
-     (longer than the server timeout), every part the snapshot's JPEG; `/state` counts them and their keys;
-     `extra_headers=1` and `zero_data=1` variants; one client closes mid-part and one resets
-     right after its request: the server drops exactly those and the others carry on;
-  5. B: 401 + WWW-Authenticate without or with wrong credentials, 200 with them, all on one
-     connection; a slow reader (small receive buffer, reads nothing for 2.5 s) beside a fast
-     one: both get byte-exact 1.5 MiB parts, the fast one at its usual pace;
+     (longer than the server timeout), every part the snapshot's JPEG; `/state` counts them
+     and their keys; `extra_headers=1`, `zero_data=1` and the `/?action=stream` alias; one
+     client closes
+     mid-part and one resets right after its request: the server drops exactly those and the
+     others carry on;
+  5. B (`--tcp-nodelay`: `bufferevent_getfd`): 401 + WWW-Authenticate without or with wrong
+     credentials, 200 with them, all on one connection; a slow reader (small receive buffer,
+     reads nothing for 2.5 s; MiBs queued in the server's socket) beside a fast one: both get
+     byte-exact 1.5 MiB parts, the fast one at its usual pace; a third stalled reader resets
+     with the server's output backed up: dropped, the others carry on;
   6. SIGTERM (A) and SIGINT (B): exit status 0 within 5 s; no process left.
 """
 
@@ -144,9 +148,9 @@ def jpeg_geometry(data, what):
     raise TestFailure("%s: no frame header" % what)
 
 
-def open_stream(port, query="", headers=None, rcvbuf=None, timeout=10):
+def open_stream(port, query="", headers=None, rcvbuf=None, timeout=10, path="/stream"):
     c = Conn(port, timeout=timeout, rcvbuf=rcvbuf)
-    req = "GET /stream%s HTTP/1.1\r\nHost: reevent.test\r\n" % query
+    req = "GET %s%s HTTP/1.1\r\nHost: reevent.test\r\n" % (path, query)
     for k, v in (headers or {}).items():
         req += "%s: %s\r\n" % (k, v)
     c.s.sendall((req + "\r\n").encode())
@@ -308,7 +312,10 @@ def body():
 
     def reader(k, query, secs):
         try:
-            s = open_stream(pa, query)
+            if query.startswith("?action=stream&"):     # the mjpg-streamer alias: root handler
+                s = open_stream(pa, query, path="/")
+            else:
+                s = open_stream(pa, query)
             hdrs = stream_head(s)
             check(hdrs.get("access-control-allow-origin") == "http://reevent.test",
                   "stream %d: CORS header %r" % (k, hdrs))
@@ -320,7 +327,8 @@ def body():
             s.close()
         except (OSError, TestFailure) as ex:
             errors.append("stream %d: %s" % (k, ex))
-    queries = ["?key=alpha", "?key=beta", "?key=gamma&extra_headers=1", "?key=delta&zero_data=1"]
+    queries = ["?key=alpha", "?key=beta", "?key=gamma&extra_headers=1",
+               "?action=stream&key=delta&zero_data=1"]
     threads = [threading.Thread(target=reader, args=(k, q, 3), daemon=True)
                for k, q in enumerate(queries)]
     for t in threads:
@@ -343,7 +351,8 @@ def body():
     check(not errors, "; ".join(errors))
     check(len(results) == 4, "stream readers finished: %r" % sorted(results))
     for k, (hdrs, parts, secs) in results.items():
-        check(re.match(r"stream_client=%s/[0-9a-f]+;" % queries[k][5:].split("&")[0],
+        key = re.search(r"key=(\w+)", queries[k]).group(1)
+        check(re.match(r"stream_client=%s/[0-9a-f]+;" % key,
                        hdrs.get("set-cookie", "")), "stream %d: cookie %r" % (k, hdrs))
         for ph, data in parts:
             if "zero_data" in queries[k]:
@@ -359,7 +368,8 @@ def body():
     check("Disconnected client" in read_text(loga), "ustreamer logged no disconnect")
     log("/stream: 4 concurrent clients, >= %d parts over one connection each (%.1f s, longer "
         "than the 2 s server timeout), parts = the snapshot, cookies, extra_headers, "
-        "zero_data; /state counted 6, then 4 after a mid-part close and a reset, then 0"
+        "zero_data, the /?action=stream alias; /state counted 6, then 4 after a mid-part "
+        "close and a reset, then 0"
         % (fewest, shortest))
 
     idle_thr.join(8)
@@ -379,7 +389,7 @@ def body():
     pb = e.free_port()
     logb = show_on_failure(os.path.join(e.tmp, "b.log"))
     b = e.spawn([USTREAMER] + common + ["-p", str(pb), "--blank", blank, "--user", "reevent",
-                                        "--passwd", "s3cret"],
+                                        "--passwd", "s3cret", "--tcp-nodelay"],
                 stdout=open(logb, "w"), stderr=subprocess.STDOUT)
     wait_listening(b, pb, "ustreamer B")
     check("Using external blank placeholder" in read_text(logb), "B did not take the blank")
@@ -398,6 +408,7 @@ def body():
 
     auth = {"Authorization": AUTH_OK}
     slow = open_stream(pb, "?key=slow", auth, rcvbuf=4096, timeout=20)
+    stuck = open_stream(pb, "?key=stuck", auth, rcvbuf=4096)
     fast = open_stream(pb, "?key=fast", auth)
     stream_head(fast)
     t0 = time.monotonic()
@@ -410,6 +421,10 @@ def body():
     queued = send_queue(pb, slow.s.getsockname()[1])
     check(queued > 256 * 1024, "the stalled reader's connection has only %d bytes queued in "
           "the server's socket: it is not stalled" % queued)
+    stuck_queued = send_queue(pb, stuck.s.getsockname()[1])
+    stuck.close(reset=True)      # goes away with the server's output backed up
+    wait_for(lambda: state(pb, auth)["stream"]["clients"] == 2, 5,
+             "B's /state to count 2 clients after the stalled third reset")
     stream_head(slow)
     for i in range(3):
         _, data = stream_part(slow)
@@ -419,12 +434,15 @@ def body():
     fast.close()
     log("slow reader (4 KiB receive buffer, stalled 2.5 s, %d KiB queued in the server's "
         "socket) beside a fast one: fast got %d parts meanwhile, then the slow one 3; all "
-        "byte-exact 1.5 MiB" % (queued // 1024, fast_parts))
+        "byte-exact 1.5 MiB; a third stalled one (%d KiB queued) reset: dropped"
+        % (queued // 1024, fast_parts, stuck_queued // 1024))
 
     # 6. signals
     ta = stop(a, signal.SIGTERM, "ustreamer A")
     tb = stop(b, signal.SIGINT, "ustreamer B")
     check("Bye-bye" in read_text(loga) and "Bye-bye" in read_text(logb), "no clean shutdown")
+    check("TCP_NODELAY" not in read_text(logb), "B could not set TCP_NODELAY on a stream's "
+          "socket (bufferevent_getfd)")
     for f in (loga, logb):      # UBSan reports and goes on: its report must fail the test
         check(not re.search(r"runtime error:|Sanitizer", read_text(f)),
               "sanitizer report in %s" % os.path.basename(f))
