@@ -20,9 +20,8 @@ Checks:
   4. `/stream`: 4 concurrent clients read parts for 3 s (at least 4 each) over one connection
      (longer than the server timeout), every part the snapshot's JPEG; `/state` counts them
      and their keys; `extra_headers=1`, `zero_data=1` and the `/?action=stream` alias; one
-     client closes
-     mid-part and one resets right after its request: the server drops exactly those and the
-     others carry on;
+     client closes mid-part and one resets right after its request: the server drops exactly
+     those and the others carry on;
   5. B (`--tcp-nodelay`: `bufferevent_getfd`): 401 + WWW-Authenticate without or with wrong
      credentials, 200 with them, all on one connection; a slow reader (small receive buffer,
      reads nothing for 2.5 s; MiBs queued in the server's socket) beside a fast one: both get
