@@ -21,7 +21,7 @@ Checks:
      (longer than the server timeout), every part the snapshot's JPEG; `/state` counts them
      and their keys; `extra_headers=1`, `zero_data=1` and the `/?action=stream` alias; one
      client closes mid-part and one resets right after its request: the server drops exactly
-     those and the others carry on;
+     those and the others carry on; a half-close ends a stream; 60 streams at once;
   5. B (`--tcp-nodelay`: `bufferevent_getfd`): 401 + WWW-Authenticate without or with wrong
      credentials, 200 with them, all on one connection; a slow reader (small receive buffer,
      reads nothing for 2.5 s; MiBs queued in the server's socket) beside a fast one: both get
@@ -370,6 +370,29 @@ def body():
         "zero_data, the /?action=stream alias; /state counted 6, then 4 after a mid-part "
         "close and a reset, then 0"
         % (fewest, shortest))
+
+    # A half-close (EOF from the client) ends the stream: the server drops and closes it.
+    half = open_stream(pa, "?key=half")
+    stream_head(half)
+    stream_part(half)
+    half.s.shutdown(socket.SHUT_WR)
+    try:
+        while True:
+            stream_part(half)
+    except ShortRead:
+        pass
+    half.close()
+    # 60 at once, each gets its first part; all dropped when they go.
+    many = [open_stream(pa, "?key=m%d" % i) for i in range(60)]
+    for m in many:
+        stream_head(m)
+        _, data = stream_part(m)
+        check(data == snap, "one of 60 streams: a part differs")
+    check(state(pa)["stream"]["clients"] == 60, "/state with 60 streams: %r" % state(pa))
+    for m in many:
+        m.close()
+    wait_for(lambda: state(pa)["stream"]["clients"] == 0, 5, "/state to count 0 of 60")
+    log("a half-closed stream is closed by the server; 60 streams at once, then none")
 
     idle_thr.join(8)
     check(idle_res.get("eof") and 1.5 <= idle_res["t"] <= 5,
