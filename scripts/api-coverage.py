@@ -105,6 +105,7 @@ CLIENT_TESTS = {"clients.reevent.memcached": "memcached:memcached",
                 "clients.reevent.bitlbee": "bitlbee:bitlbee",
                 "clients.reevent.remctl": "remctl-server:remctl-shell",
                 "clients.reevent.dnsproxy": "dnsproxy:dnsproxy",
+                "clients.reevent.ustreamer": "ustreamer:ustreamer",
                 "clients.reevent.libevent_programs":
                     "libevent-2.1.12-stable:test-and-sample-programs"}
 
