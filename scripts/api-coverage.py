@@ -106,6 +106,11 @@ CLIENT_TESTS = {"clients.reevent.memcached": "memcached:memcached",
                 "clients.reevent.remctl": "remctl-server:remctl-shell",
                 "clients.reevent.dnsproxy": "dnsproxy:dnsproxy",
                 "clients.reevent.ustreamer": "ustreamer:ustreamer",
+                "clients.reevent.tmate": "tmate:tmate",
+                "clients.reevent.transmission": "transmission-daemon:transmission-daemon",
+                "clients.reevent.links2": "links2:links2",
+                "clients.reevent.bgplgd": "openbgpd:bgplgd",
+                "clients.reevent.unboundhost": "libunbound8:libunbound.so.8.1.21",
                 "clients.reevent.libevent_programs":
                     "libevent-2.1.12-stable:test-and-sample-programs"}
 
