@@ -344,7 +344,8 @@ TEST_P(BevSsl, SocketWithoutFdThenConnectHostname) {
 TEST_P(BevSsl, SocketWithoutFdThenSetfd) {
     conf::SocketPair sp;
     bufferevent *cli = tls_socket(base(), -1, SSL_new(cctx.get()), BUFFEREVENT_SSL_CONNECTING);
-    bufferevent *srv = tls_socket(base(), sp.release(1), SSL_new(sctx.get()), BUFFEREVENT_SSL_ACCEPTING);
+    bufferevent *srv =
+        tls_socket(base(), sp.release(1), SSL_new(sctx.get()), BUFFEREVENT_SSL_ACCEPTING);
     Recorder c, s;
     c.attach(cli);
     s.attach(srv);
@@ -619,7 +620,8 @@ TEST_P(BevSsl, RenegotiateOnTls13) {
 TEST_P(BevSsl, FilterFindsTheHelloTheUnderlyingAlreadyRead) {
     cctx = ssltest::client_ctx(true, true);
     conf::SocketPair sp;
-    bufferevent *cli = tls_socket(base(), sp.release(0), SSL_new(cctx.get()), BUFFEREVENT_SSL_CONNECTING);
+    bufferevent *cli =
+        tls_socket(base(), sp.release(0), SSL_new(cctx.get()), BUFFEREVENT_SSL_CONNECTING);
     bufferevent *plain = bufferevent_socket_new(base(), sp.release(1), BEV_OPT_CLOSE_ON_FREE);
     bufferevent_enable(plain, EV_READ);
     Recorder c, s;
