@@ -24,13 +24,21 @@ protected:
         EXPECT_NE(b, nullptr);
         return b;
     }
+    // The same, reporting to rec.
+    bufferevent *make(int fd, Recorder &rec, int opts = 0) {
+        bufferevent *b = make(fd, opts);
+        if (b) rec.attach(b);
+        return b;
+    }
+
+    // What most tests use: a bufferevent on sp[0] reporting to rec; the test plays sp[1].
+    conf::SocketPair sp;
+    Recorder rec;
+    bufferevent *make_on_sp0() { return make(sp[0], rec); }
 };
 
 TEST_P(BevSocket, ReadCallbackGetsWhatThePeerWrote) {
-    conf::SocketPair sp;
-    bufferevent *bev = make(sp[0]);
-    Recorder rec;
-    rec.attach(bev);
+    bufferevent *bev = make_on_sp0();
     ASSERT_EQ(bufferevent_enable(bev, EV_READ), 0);
     ASSERT_EQ(write(sp[1], "hello", 5), 5);
     ASSERT_TRUE(run_until(base(), [&] { return rec.data == "hello"; }));
@@ -40,10 +48,7 @@ TEST_P(BevSocket, ReadCallbackGetsWhatThePeerWrote) {
 }
 
 TEST_P(BevSocket, NothingIsReadUntilReadingIsEnabled) {
-    conf::SocketPair sp;
-    bufferevent *bev = make(sp[0]);
-    Recorder rec;
-    rec.attach(bev);
+    bufferevent *bev = make_on_sp0();
     ASSERT_EQ(write(sp[1], "abc", 3), 3);
     bevtest::run_for(base(), 20);
     EXPECT_EQ(rec.reads, 0);
@@ -59,10 +64,7 @@ TEST_P(BevSocket, NothingIsReadUntilReadingIsEnabled) {
 }
 
 TEST_P(BevSocket, WriteReachesThePeerAndWriteCallbackRunsWhenDrained) {
-    conf::SocketPair sp;
-    bufferevent *bev = make(sp[0]);
-    Recorder rec;
-    rec.attach(bev);
+    bufferevent *bev = make_on_sp0();
     ASSERT_EQ(bufferevent_write(bev, "ping", 4), 0);
     ASSERT_TRUE(run_until(base(), [&] { return rec.writes > 0; }));
     EXPECT_EQ(evbuffer_get_length(bufferevent_get_output(bev)), 0u);
@@ -89,11 +91,8 @@ TEST_P(BevSocket, WriteBufferMovesTheWholeEvbuffer) {
 }
 
 TEST_P(BevSocket, ReadAndReadBufferDrainInput) {
-    conf::SocketPair sp;
-    bufferevent *bev = make(sp[0]);
-    Recorder rec;
     rec.drain = false;
-    rec.attach(bev);
+    bufferevent *bev = make_on_sp0();
     bufferevent_enable(bev, EV_READ);
     ASSERT_EQ(write(sp[1], "0123456789", 10), 10);
     ASSERT_TRUE(run_until(base(), [&] {
@@ -111,10 +110,7 @@ TEST_P(BevSocket, ReadAndReadBufferDrainInput) {
 }
 
 TEST_P(BevSocket, ReadLowWatermarkDelaysTheReadCallback) {
-    conf::SocketPair sp;
-    bufferevent *bev = make(sp[0]);
-    Recorder rec;
-    rec.attach(bev);
+    bufferevent *bev = make_on_sp0();
     bufferevent_setwatermark(bev, EV_READ, 10, 0);
     bufferevent_enable(bev, EV_READ);
     ASSERT_EQ(write(sp[1], "12345", 5), 5);
@@ -128,11 +124,8 @@ TEST_P(BevSocket, ReadLowWatermarkDelaysTheReadCallback) {
 }
 
 TEST_P(BevSocket, ReadHighWatermarkStopsReadingUntilInputDrains) {
-    conf::SocketPair sp;
-    bufferevent *bev = make(sp[0]);
-    Recorder rec;
     rec.drain = false;
-    rec.attach(bev);
+    bufferevent *bev = make_on_sp0();
     bufferevent_setwatermark(bev, EV_READ, 0, 100);
     bufferevent_enable(bev, EV_READ);
     std::string big(1000, 'x');
@@ -200,9 +193,8 @@ TEST_P(BevSocket, WriteLowWatermarkDecidesWhenTheWriteCallbackRuns) {
     // falls to the low mark, which happens only once the peer starts reading.
     bevtest::TcpPair tp;
     ASSERT_GE(tp[0], 0);
-    bufferevent *bev = make(tp[0]);
     Recorder rec;
-    rec.attach(bev);
+    bufferevent *bev = make(tp[0], rec);
     bufferevent_setwatermark(bev, EV_WRITE, 64 * 1024, 0);
     std::string chunk(16 << 20, 'w');
     bufferevent_write(bev, chunk.data(), chunk.size());
@@ -246,10 +238,7 @@ TEST_P(BevSocket, DefaultWriteLowWatermarkMeansOutputEmpty) {
 }
 
 TEST_P(BevSocket, EofIsReportedWithReading) {
-    conf::SocketPair sp;
-    bufferevent *bev = make(sp[0]);
-    Recorder rec;
-    rec.attach(bev);
+    bufferevent *bev = make_on_sp0();
     bufferevent_enable(bev, EV_READ);
     ASSERT_EQ(write(sp[1], "last", 4), 4);
     sp.close(1);
@@ -263,9 +252,8 @@ TEST_P(BevSocket, EofIsReportedWithReading) {
 
 TEST_P(BevSocket, ResetIsAnErrorWithErrnoPreserved) {
     bevtest::TcpPair tp;
-    bufferevent *bev = make(tp[0]);
     Recorder rec;
-    rec.attach(bev);
+    bufferevent *bev = make(tp[0], rec);
     bufferevent_enable(bev, EV_READ);
     linger lg{1, 0};
     setsockopt(tp[1], SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
@@ -277,10 +265,7 @@ TEST_P(BevSocket, ResetIsAnErrorWithErrnoPreserved) {
 }
 
 TEST_P(BevSocket, WriteToAClosedPeerIsAWritingError) {
-    conf::SocketPair sp;
-    bufferevent *bev = make(sp[0]);
-    Recorder rec;
-    rec.attach(bev);
+    bufferevent *bev = make_on_sp0();
     sp.close(1);
     bufferevent_write(bev, "lost", 4);
     ASSERT_TRUE(run_until(base(), [&] { return !rec.events.empty(); }));
@@ -292,9 +277,8 @@ TEST_P(BevSocket, WriteToAClosedPeerIsAWritingError) {
 
 TEST_P(BevSocket, HalfClosedPeerGivesEofButWritingGoesOn) {
     bevtest::TcpPair tp;
-    bufferevent *bev = make(tp[0]);
     Recorder rec;
-    rec.attach(bev);
+    bufferevent *bev = make(tp[0], rec);
     bufferevent_enable(bev, EV_READ);
     ASSERT_EQ(write(tp[1], "bye", 3), 3);
     shutdown(tp[1], SHUT_WR);
@@ -311,10 +295,7 @@ TEST_P(BevSocket, HalfClosedPeerGivesEofButWritingGoesOn) {
 }
 
 TEST_P(BevSocket, ReadTimeoutReportsAndDisablesReading) {
-    conf::SocketPair sp;
-    bufferevent *bev = make(sp[0]);
-    Recorder rec;
-    rec.attach(bev);
+    bufferevent *bev = make_on_sp0();
     timeval tv = conf::tv_ms(50);
     bufferevent_set_timeouts(bev, &tv, nullptr);
     bufferevent_enable(bev, EV_READ);
@@ -387,10 +368,7 @@ TEST_P(BevSocket, OutputReservationSurvivesReadsUntilCommitted) {
 }
 
 TEST_P(BevSocket, ReadTimeoutRestartsOnEachRead) {
-    conf::SocketPair sp;
-    bufferevent *bev = make(sp[0]);
-    Recorder rec;
-    rec.attach(bev);
+    bufferevent *bev = make_on_sp0();
     timeval tv = conf::tv_ms(150);
     bufferevent_set_timeouts(bev, &tv, nullptr);
     bufferevent_enable(bev, EV_READ);
@@ -406,9 +384,8 @@ TEST_P(BevSocket, ReadTimeoutRestartsOnEachRead) {
 
 TEST_P(BevSocket, WriteTimeoutWhenThePeerDoesNotRead) {
     bevtest::TcpPair tp;
-    bufferevent *bev = make(tp[0]);
     Recorder rec;
-    rec.attach(bev);
+    bufferevent *bev = make(tp[0], rec);
     timeval tv = conf::tv_ms(100);
     bufferevent_set_timeouts(bev, nullptr, &tv);
     std::string big(8 << 20, 'z');
@@ -421,10 +398,7 @@ TEST_P(BevSocket, WriteTimeoutWhenThePeerDoesNotRead) {
 }
 
 TEST_P(BevSocket, NoWriteTimeoutWithNothingToWrite) {
-    conf::SocketPair sp;
-    bufferevent *bev = make(sp[0]);
-    Recorder rec;
-    rec.attach(bev);
+    bufferevent *bev = make_on_sp0();
     timeval tv = conf::tv_ms(30);
     bufferevent_set_timeouts(bev, nullptr, &tv);
     bevtest::run_for(base(), 100);
@@ -436,9 +410,8 @@ TEST_P(BevSocket, NoWriteTimeoutWithNothingToWrite) {
 // its timeouts: enabled directions whose timeout is set report READING/WRITING|TIMEOUT and
 // are disabled, as they would with a socket that stays silent.
 TEST_P(BevSocket, TimeoutsRunBeforeThereIsASocket) {
-    bufferevent *bev = make(-1);
     Recorder rec;
-    rec.attach(bev);
+    bufferevent *bev = make(-1, rec);
     timeval tr = conf::tv_ms(60), tw = conf::tv_ms(30);
     bufferevent_set_timeouts(bev, &tr, &tw);
     bufferevent_write(bev, "queued", 6);
@@ -453,9 +426,8 @@ TEST_P(BevSocket, TimeoutsRunBeforeThereIsASocket) {
 
 TEST_P(BevSocket, ConnectReportsConnected) {
     bevtest::Listener l;
-    bufferevent *bev = make(-1);
     Recorder rec;
-    rec.attach(bev);
+    bufferevent *bev = make(-1, rec);
     ASSERT_EQ(bufferevent_socket_connect(bev, reinterpret_cast<const sockaddr *>(&l.addr()),
                                          sizeof(sockaddr_in)), 0);
     EXPECT_GE(bufferevent_getfd(bev), 0);
@@ -504,9 +476,8 @@ TEST_P(BevSocket, ConnectedIsDeliveredBeforeLaterCallbacksOfTheSameIteration) {
     bevtest::Listener l;
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
     ASSERT_GE(fd, 0);
-    bufferevent *bev = make(fd, BEV_OPT_CLOSE_ON_FREE);
     Recorder rec;
-    rec.attach(bev);
+    bufferevent *bev = make(fd, rec, BEV_OPT_CLOSE_ON_FREE);
     struct Watch {
         bufferevent *bev;
         Recorder *rec;
@@ -537,9 +508,8 @@ TEST_P(BevSocket, ConnectedIsDeliveredBeforeLaterCallbacksOfTheSameIteration) {
 
 TEST_P(BevSocket, ConnectToAClosedPortIsConnectionRefused) {
     sockaddr_in a = bevtest::closed_port_addr();
-    bufferevent *bev = make(-1, BEV_OPT_CLOSE_ON_FREE);
     Recorder rec;
-    rec.attach(bev);
+    bufferevent *bev = make(-1, rec, BEV_OPT_CLOSE_ON_FREE);
     ASSERT_EQ(bufferevent_socket_connect(bev, reinterpret_cast<const sockaddr *>(&a), sizeof a), 0);
     ASSERT_TRUE(run_until(base(), [&] { return !rec.events.empty(); }));
     EXPECT_EQ(rec.events[0], BEV_EVENT_ERROR);
@@ -550,9 +520,8 @@ TEST_P(BevSocket, ConnectToAClosedPortIsConnectionRefused) {
 }
 
 TEST_P(BevSocket, ConnectWithABadAddressFailsAtOnce) {
-    bufferevent *bev = make(-1);
     Recorder rec;
-    rec.attach(bev);
+    bufferevent *bev = make(-1, rec);
     int fds = conf::count_open_fds();
     sockaddr_in a{};
     a.sin_family = AF_INET;
@@ -571,9 +540,8 @@ TEST_P(BevSocket, ConnectWithABadAddressFailsAtOnce) {
 
 TEST_P(BevSocket, ConnectHostnameNumericLoopback) {
     bevtest::Listener l;
-    bufferevent *bev = make(-1, BEV_OPT_CLOSE_ON_FREE);
     Recorder rec;
-    rec.attach(bev);
+    bufferevent *bev = make(-1, rec, BEV_OPT_CLOSE_ON_FREE);
     ASSERT_EQ(bufferevent_socket_connect_hostname(bev, nullptr, AF_INET, "127.0.0.1", l.port()), 0);
     ASSERT_TRUE(run_until(base(), [&] { return !rec.events.empty(); }));
     EXPECT_EQ(rec.events[0], BEV_EVENT_CONNECTED);
@@ -583,9 +551,8 @@ TEST_P(BevSocket, ConnectHostnameNumericLoopback) {
 
 TEST_P(BevSocket, ConnectHostnameLocalhostClosedPortIsRefused) {
     sockaddr_in a = bevtest::closed_port_addr();
-    bufferevent *bev = make(-1, BEV_OPT_CLOSE_ON_FREE);
     Recorder rec;
-    rec.attach(bev);
+    bufferevent *bev = make(-1, rec, BEV_OPT_CLOSE_ON_FREE);
     ASSERT_EQ(bufferevent_socket_connect_hostname(bev, nullptr, AF_INET, "127.0.0.1",
                                                   ntohs(a.sin_port)), 0);
     ASSERT_TRUE(run_until(base(), [&] { return !rec.events.empty(); }));
@@ -596,9 +563,8 @@ TEST_P(BevSocket, ConnectHostnameLocalhostClosedPortIsRefused) {
 }
 
 TEST_P(BevSocket, ConnectHostnameUnresolvableIsADnsError) {
-    bufferevent *bev = make(-1, BEV_OPT_CLOSE_ON_FREE);
     Recorder rec;
-    rec.attach(bev);
+    bufferevent *bev = make(-1, rec, BEV_OPT_CLOSE_ON_FREE);
     // An empty label makes the resolver refuse the name locally: no DNS traffic, no wait.
     int r = bufferevent_socket_connect_hostname(bev, nullptr, AF_INET, "unresolvable..invalid", 80);
     EXPECT_EQ(r, 0);
@@ -622,9 +588,8 @@ TEST_P(BevSocket, ConnectWithNullAddressFinishesAManualConnect) {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
     int r = ::connect(fd, reinterpret_cast<const sockaddr *>(&l.addr()), sizeof(sockaddr_in));
     ASSERT_TRUE(r == 0 || errno == EINPROGRESS);
-    bufferevent *bev = make(fd, BEV_OPT_CLOSE_ON_FREE);
     Recorder rec;
-    rec.attach(bev);
+    bufferevent *bev = make(fd, rec, BEV_OPT_CLOSE_ON_FREE);
     ASSERT_EQ(bufferevent_socket_connect(bev, nullptr, 0), 0);
     ASSERT_TRUE(run_until(base(), [&] { return !rec.events.empty(); }));
     EXPECT_EQ(rec.events[0], BEV_EVENT_CONNECTED);
@@ -633,9 +598,8 @@ TEST_P(BevSocket, ConnectWithNullAddressFinishesAManualConnect) {
 
 TEST_P(BevSocket, NoConnectedEventForAnAlreadyConnectedSocket) {
     bevtest::TcpPair tp;
-    bufferevent *bev = make(tp[0]);
     Recorder rec;
-    rec.attach(bev);
+    bufferevent *bev = make(tp[0], rec);
     bufferevent_enable(bev, EV_READ);
     bufferevent_write(bev, "x", 1);
     ASSERT_EQ(write(tp[1], "y", 1), 1);
@@ -739,9 +703,8 @@ TEST_P(BevSocket, FreeInsideTheWriteCallbackWithDeferredCallbacks) {
 
 TEST_P(BevSocket, NoCallbackAfterFreeEvenWithADeferredOnePending) {
     conf::SocketPair sp;
-    bufferevent *bev = make(sp[0], BEV_OPT_DEFER_CALLBACKS);
     Recorder rec;
-    rec.attach(bev);
+    bufferevent *bev = make(sp[0], rec, BEV_OPT_DEFER_CALLBACKS);
     // Queue a deferred callback, then free before the loop runs it.
     bufferevent_trigger_event(bev, BEV_EVENT_EOF, 0);
     bufferevent_trigger(bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS);
@@ -819,9 +782,8 @@ TEST_P(BevSocket, TriggerFromInsideTheTriggeredCallbackRunsItNested) {
 
 TEST_P(BevSocket, DeferredEventCallbackKeepsErrno) {
     sockaddr_in a = bevtest::closed_port_addr();
-    bufferevent *bev = make(-1, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
     Recorder rec;
-    rec.attach(bev);
+    bufferevent *bev = make(-1, rec, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
     ASSERT_EQ(bufferevent_socket_connect(bev, reinterpret_cast<const sockaddr *>(&a), sizeof a), 0);
     ASSERT_TRUE(run_until(base(), [&] { return !rec.events.empty(); }));
     EXPECT_EQ(rec.events[0], BEV_EVENT_ERROR);
@@ -830,11 +792,8 @@ TEST_P(BevSocket, DeferredEventCallbackKeepsErrno) {
 }
 
 TEST_P(BevSocket, TriggerRunsCallbacksHonouringWatermarks) {
-    conf::SocketPair sp;
-    bufferevent *bev = make(sp[0]);
-    Recorder rec;
     rec.drain = false;
-    rec.attach(bev);
+    bufferevent *bev = make_on_sp0();
     bufferevent_setwatermark(bev, EV_READ, 5, 0);
     bufferevent_trigger(bev, EV_READ, 0);  // input empty < 5: nothing
     EXPECT_EQ(rec.reads, 0);
@@ -860,9 +819,8 @@ TEST_P(BevSocket, TriggerRunsCallbacksHonouringWatermarks) {
 // ~0, which libevent's own test triggers) reach the callback as given.
 TEST_P(BevSocket, DeferredEventCallbackGetsEveryBitTriggered) {
     conf::SocketPair sp;
-    bufferevent *bev = make(sp[0], BEV_OPT_DEFER_CALLBACKS);
     Recorder rec;
-    rec.attach(bev);
+    bufferevent *bev = make(sp[0], rec, BEV_OPT_DEFER_CALLBACKS);
     const short high = static_cast<short>(0x4000 | BEV_EVENT_EOF | BEV_EVENT_READING);
     bufferevent_trigger_event(bev, high, 0);
     EXPECT_TRUE(rec.events.empty());
@@ -880,10 +838,7 @@ TEST_P(BevSocket, DeferredEventCallbackGetsEveryBitTriggered) {
 }
 
 TEST_P(BevSocket, EnablingWriteWithEmptyOutputRunsTheWriteCallbackOnce) {
-    conf::SocketPair sp;
-    bufferevent *bev = make(sp[0]);
-    Recorder rec;
-    rec.attach(bev);
+    bufferevent *bev = make_on_sp0();
     bufferevent_disable(bev, EV_WRITE);
     bufferevent_enable(bev, EV_WRITE);
     bevtest::run_for(base(), 30);
@@ -892,10 +847,7 @@ TEST_P(BevSocket, EnablingWriteWithEmptyOutputRunsTheWriteCallbackOnce) {
 }
 
 TEST_P(BevSocket, DisabledWriteHoldsOutputBack) {
-    conf::SocketPair sp;
-    bufferevent *bev = make(sp[0]);
-    Recorder rec;
-    rec.attach(bev);
+    bufferevent *bev = make_on_sp0();
     bufferevent_disable(bev, EV_WRITE);
     bufferevent_write(bev, "held", 4);
     bevtest::run_for(base(), 30);

@@ -15,7 +15,87 @@ using ssltest::kAllWays;
 using ssltest::TlsPair;
 using ssltest::Way;
 
-class BevSsl : public conf::BackendTest {};
+// Subsets of ssltest::kAllWays (each test that leaves the pair out says why).
+constexpr Way kNotOverAPair[] = {Way::kSocketUnix, Way::kSocketTcp, Way::kFilterUnix,
+                                 Way::kFilterTcp};
+constexpr Way kSocketWays[] = {Way::kSocketUnix, Way::kSocketTcp};
+constexpr Way kFilterWays[] = {Way::kFilterUnix, Way::kFilterTcp};
+constexpr Way kTcpWays[] = {Way::kSocketTcp, Way::kFilterTcp};
+
+// A TlsPair whose client and server report to the recorders c and s.
+struct Session : TlsPair {
+    Session(event_base *base, Way w, SSL_CTX *cctx, SSL_CTX *sctx, Recorder &c, Recorder &s,
+            int options = BEV_OPT_CLOSE_ON_FREE)
+        : TlsPair(base, w, cctx, sctx, options), way(w), base_(base), c_(c), s_(s) {
+        if (cli) c.attach(cli);
+        if (srv) s.attach(srv);
+    }
+    const Way way;
+
+    void read_both() {
+        bufferevent_enable(cli, EV_READ);
+        bufferevent_enable(srv, EV_READ);
+    }
+    bool handshake() { return ssltest::handshake(base_, c_, s_); }
+    bool read_both_and_handshake() {
+        read_both();
+        return handshake();
+    }
+
+private:
+    event_base *base_;
+    Recorder &c_, &s_;
+};
+
+// A TLS bufferevent over a socket (or none yet: -1) that closes what it owns when freed.
+bufferevent *tls_socket(event_base *base, evutil_socket_t fd, SSL *ssl, bufferevent_ssl_state st) {
+    return bufferevent_openssl_socket_new(base, fd, ssl, st, BEV_OPT_CLOSE_ON_FREE);
+}
+
+// The client and server contexts most tests use; a test that needs others replaces them.
+class BevSsl : public conf::BackendTest {
+protected:
+    ssltest::Ctx cctx = ssltest::client_ctx();
+    ssltest::Ctx sctx = ssltest::server_ctx();
+
+    // Writes msg to `from` and runs until the recorder `to` has read exactly that.
+    bool arrives(bufferevent *from, const Recorder &to, const std::string &msg) {
+        bufferevent_write(from, msg.data(), msg.size());
+        return run_until(base(), [&] { return to.data == msg; });
+    }
+
+    // A TLS client socket bufferevent without an fd yet, reporting to c and reading.
+    bufferevent *reading_client_without_fd(Recorder &c) {
+        bufferevent *cli = tls_socket(base(), -1, SSL_new(cctx.get()), BUFFEREVENT_SSL_CONNECTING);
+        if (cli) {
+            c.attach(cli);
+            bufferevent_enable(cli, EV_READ);
+        }
+        return cli;
+    }
+
+    // The TLS server socket bufferevent on the next connection l accepts, reporting to s and
+    // reading; null if none was accepted.
+    bufferevent *reading_server_accepted_from(bevtest::Listener &l, Recorder &s) {
+        int fd = l.accept_one();
+        if (fd < 0) return nullptr;
+        bufferevent *srv = tls_socket(base(), fd, SSL_new(sctx.get()), BUFFEREVENT_SSL_ACCEPTING);
+        s.attach(srv);
+        bufferevent_enable(srv, EV_READ);
+        return srv;
+    }
+
+    // Runs `body` once for each way, on a fresh Session of the two contexts.
+    template <size_t N, class Body>
+    void each_way(const Way (&ways)[N], Body body, int options = BEV_OPT_CLOSE_ON_FREE) {
+        for (Way w : ways) {
+            SCOPED_TRACE(ssltest::name(w));
+            Recorder c, s;
+            Session p(base(), w, cctx.get(), sctx.get(), c, s, options);
+            body(p, c, s);
+        }
+    }
+};
 
 std::string str(evbuffer *b) {
     std::string s(evbuffer_get_length(b), '\0');
@@ -24,54 +104,34 @@ std::string str(evbuffer *b) {
 }
 
 TEST_P(BevSsl, HandshakeReportsConnectedOnBothSidesThenDataFlows) {
-    auto cctx = ssltest::client_ctx(true, true);
-    auto sctx = ssltest::server_ctx();
-    for (Way w : kAllWays) {
-        SCOPED_TRACE(ssltest::name(w));
-        TlsPair p(base(), w, cctx.get(), sctx.get());
+    cctx = ssltest::client_ctx(true, true);
+    each_way(kAllWays, [&](Session &p, Recorder &c, Recorder &s) {
         ASSERT_NE(p.cli, nullptr);
         ASSERT_NE(p.srv, nullptr);
-        Recorder c, s;
-        c.attach(p.cli);
-        s.attach(p.srv);
-        bufferevent_enable(p.cli, EV_READ);
-        bufferevent_enable(p.srv, EV_READ);
-        ASSERT_TRUE(ssltest::handshake(base(), c, s));
+        ASSERT_TRUE(p.read_both_and_handshake());
         EXPECT_EQ(c.events.size(), 1u);
         EXPECT_EQ(s.events.size(), 1u);
         EXPECT_EQ(c.events[0], BEV_EVENT_CONNECTED);
         EXPECT_EQ(SSL_is_init_finished(p.cli_ssl), 1);
-        bufferevent_write(p.cli, "ping", 4);
-        ASSERT_TRUE(run_until(base(), [&] { return s.data == "ping"; }));
-        bufferevent_write(p.srv, "pong!", 5);
-        ASSERT_TRUE(run_until(base(), [&] { return c.data == "pong!"; }));
+        ASSERT_TRUE(arrives(p.cli, s, "ping"));
+        ASSERT_TRUE(arrives(p.srv, c, "pong!"));
         EXPECT_GE(c.writes, 1);
         EXPECT_GE(s.writes, 1);
-    }
+    });
 }
 
 // (Not over a pair: libevent's server filter never reads the hello that reached its
 // underlying before the filter existed.)
 TEST_P(BevSsl, DataWrittenBeforeTheHandshakeIsSentAfterIt) {
-    auto cctx = ssltest::client_ctx();
-    auto sctx = ssltest::server_ctx();
-    for (Way w : {Way::kSocketUnix, Way::kSocketTcp, Way::kFilterUnix, Way::kFilterTcp}) {
-        SCOPED_TRACE(ssltest::name(w));
-        TlsPair p(base(), w, cctx.get(), sctx.get());
-        Recorder c, s;
-        c.attach(p.cli);
-        s.attach(p.srv);
+    each_way(kNotOverAPair, [&](Session &p, Recorder &c, Recorder &s) {
         bufferevent_enable(p.srv, EV_READ);
-        bufferevent_write(p.cli, "early bytes", 11);
-        ASSERT_TRUE(run_until(base(), [&] { return s.data == "early bytes"; }));
+        ASSERT_TRUE(arrives(p.cli, s, "early bytes"));
         EXPECT_TRUE(c.got(BEV_EVENT_CONNECTED));
         EXPECT_TRUE(s.got(BEV_EVENT_CONNECTED));
-    }
+    });
 }
 
 TEST_P(BevSsl, GetSslUnderlyingAndFd) {
-    auto cctx = ssltest::client_ctx();
-    auto sctx = ssltest::server_ctx();
     for (Way w : kAllWays) {
         SCOPED_TRACE(ssltest::name(w));
         TlsPair p(base(), w, cctx.get(), sctx.get());
@@ -90,8 +150,6 @@ TEST_P(BevSsl, GetSslUnderlyingAndFd) {
 }
 
 TEST_P(BevSsl, AllowDirtyShutdownIsOffByDefaultAndCanBeSet) {
-    auto cctx = ssltest::client_ctx();
-    auto sctx = ssltest::server_ctx();
     TlsPair p(base(), Way::kSocketUnix, cctx.get(), sctx.get());
     EXPECT_EQ(bufferevent_openssl_get_allow_dirty_shutdown(p.cli), 0);
     bufferevent_openssl_set_allow_dirty_shutdown(p.cli, 1);
@@ -111,8 +169,6 @@ TEST_P(BevSsl, NonTlsBufferevents) {
 
 // A few MiB both ways at once, checked byte for byte.
 TEST_P(BevSsl, LargeTransfersBothWays) {
-    auto cctx = ssltest::client_ctx();
-    auto sctx = ssltest::server_ctx();
     constexpr size_t kTotal = 3u << 20;
     for (Way w : kAllWays) {
         SCOPED_TRACE(ssltest::name(w));
@@ -162,14 +218,7 @@ TEST_P(BevSsl, LargeTransfersBothWays) {
 
 // One big write: the output is encrypted in steps as the peer reads.
 TEST_P(BevSsl, OneBigWriteArrivesWhole) {
-    auto cctx = ssltest::client_ctx();
-    auto sctx = ssltest::server_ctx();
-    for (Way w : {Way::kSocketTcp, Way::kFilterUnix}) {
-        SCOPED_TRACE(ssltest::name(w));
-        TlsPair p(base(), w, cctx.get(), sctx.get());
-        Recorder c, s;
-        c.attach(p.cli);
-        s.attach(p.srv);
+    each_way({Way::kSocketTcp, Way::kFilterUnix}, [&](Session &p, Recorder &c, Recorder &s) {
         bufferevent_enable(p.srv, EV_READ);
         std::string big(4u << 20, 'x');
         for (size_t i = 0; i < big.size(); i += 4093) big[i] = static_cast<char>('a' + i % 26);
@@ -177,29 +226,19 @@ TEST_P(BevSsl, OneBigWriteArrivesWhole) {
         ASSERT_TRUE(run_until(base(), [&] { return s.data.size() == big.size(); }, 30000));
         EXPECT_TRUE(s.data == big);
         EXPECT_GE(c.writes, 1);
-    }
+    });
 }
 
 TEST_P(BevSsl, CloseNotifyIsEof) {
-    auto cctx = ssltest::client_ctx();
-    auto sctx = ssltest::server_ctx();
-    for (Way w : kAllWays) {
-        SCOPED_TRACE(ssltest::name(w));
-        TlsPair p(base(), w, cctx.get(), sctx.get());
-        Recorder c, s;
-        c.attach(p.cli);
-        s.attach(p.srv);
-        bufferevent_enable(p.cli, EV_READ);
-        bufferevent_enable(p.srv, EV_READ);
-        ASSERT_TRUE(ssltest::handshake(base(), c, s));
-        bufferevent_write(p.srv, "last words", 10);
-        ASSERT_TRUE(run_until(base(), [&] { return c.data == "last words"; }));
+    each_way(kAllWays, [&](Session &p, Recorder &c, Recorder &s) {
+        ASSERT_TRUE(p.read_both_and_handshake());
+        ASSERT_TRUE(arrives(p.srv, c, "last words"));
         SSL_shutdown(bufferevent_openssl_get_ssl(p.srv));
         ASSERT_TRUE(run_until(base(), [&] { return c.events.size() > 1; }));
         EXPECT_EQ(c.events.back(), BEV_EVENT_EOF | BEV_EVENT_READING);
         // Unlike a socket bufferevent's EOF, reading stays enabled.
         EXPECT_EQ(bufferevent_get_enabled(p.cli) & EV_READ, EV_READ);
-    }
+    });
 }
 
 // The server goes away without close_notify.
@@ -207,14 +246,10 @@ void dirty_shutdown(event_base *base, Way w, bool allow, short expect) {
     SCOPED_TRACE(ssltest::name(w));
     auto cctx = ssltest::client_ctx();
     auto sctx = ssltest::server_ctx();
-    TlsPair p(base, w, cctx.get(), sctx.get());
     Recorder c, s;
-    c.attach(p.cli);
-    s.attach(p.srv);
-    bufferevent_enable(p.cli, EV_READ);
-    bufferevent_enable(p.srv, EV_READ);
+    Session p(base, w, cctx.get(), sctx.get(), c, s);
     bufferevent_openssl_set_allow_dirty_shutdown(p.cli, allow);
-    ASSERT_TRUE(ssltest::handshake(base, c, s));
+    ASSERT_TRUE(p.read_both_and_handshake());
     bufferevent_write(p.srv, "bye", 3);
     ASSERT_TRUE(run_until(base, [&] { return c.data == "bye"; }));
     bufferevent_free(p.srv);  // CLOSE_ON_FREE: the SSL goes without a close_notify
@@ -226,17 +261,14 @@ void dirty_shutdown(event_base *base, Way w, bool allow, short expect) {
 // Over a socket the SSL_read that meets the end says so (READING); a filter hears it from
 // its underlying as a bare ERROR or EOF. (Not over a pair: libevent does not tell a pair's
 // other half that one was freed, differences.h kPairFreeGivesPartnerEof.)
-constexpr Way kDirtyWays[] = {Way::kSocketUnix, Way::kSocketTcp, Way::kFilterUnix,
-                              Way::kFilterTcp};
-
 TEST_P(BevSsl, DirtyShutdownIsAnErrorByDefault) {
-    for (Way w : kDirtyWays)
+    for (Way w : kNotOverAPair)
         dirty_shutdown(base(), w, false,
                        ssltest::is_filter(w) ? BEV_EVENT_ERROR : BEV_EVENT_ERROR | BEV_EVENT_READING);
 }
 
 TEST_P(BevSsl, DirtyShutdownIsEofWhenAllowed) {
-    for (Way w : kDirtyWays) {
+    for (Way w : kNotOverAPair) {
         short expect = BEV_EVENT_EOF;
         if (!ssltest::is_filter(w))
             expect = conf::kSslAllowedDirtyShutdownIsEof ? BEV_EVENT_EOF | BEV_EVENT_READING
@@ -246,16 +278,9 @@ TEST_P(BevSsl, DirtyShutdownIsEofWhenAllowed) {
 }
 
 TEST_P(BevSsl, FailedCertificateCheckFailsTheHandshake) {
-    auto cctx = ssltest::client_ctx(true, false);  // verifies against an empty store
-    auto sctx = ssltest::server_ctx();
-    for (Way w : kAllWays) {
-        SCOPED_TRACE(ssltest::name(w));
-        TlsPair p(base(), w, cctx.get(), sctx.get());
-        Recorder c, s;
-        c.attach(p.cli);
-        s.attach(p.srv);
-        bufferevent_enable(p.cli, EV_READ);
-        bufferevent_enable(p.srv, EV_READ);
+    cctx = ssltest::client_ctx(true, false);  // verifies against an empty store
+    each_way(kAllWays, [&](Session &p, Recorder &c, Recorder &s) {
+        p.read_both();
         ASSERT_TRUE(run_until(base(), [&] { return !c.events.empty() && !s.events.empty(); }));
         EXPECT_FALSE(c.got(BEV_EVENT_CONNECTED));
         EXPECT_FALSE(s.got(BEV_EVENT_CONNECTED));
@@ -276,78 +301,51 @@ TEST_P(BevSsl, FailedCertificateCheckFailsTheHandshake) {
         // The server heard an alert; it keeps its error too.
         EXPECT_NE(bufferevent_get_openssl_error(p.srv), 0u);
         EXPECT_EQ(ERR_peek_error(), 0u) << "errors stay with the bufferevent";
-    }
+    });
 }
 
 TEST_P(BevSsl, SocketWithoutFdThenSocketConnect) {
-    auto cctx = ssltest::client_ctx(true, true);
-    auto sctx = ssltest::server_ctx();
+    cctx = ssltest::client_ctx(true, true);
     bevtest::Listener l;
-    bufferevent *cli = bufferevent_openssl_socket_new(base(), -1, SSL_new(cctx.get()),
-                                                      BUFFEREVENT_SSL_CONNECTING,
-                                                      BEV_OPT_CLOSE_ON_FREE);
+    Recorder c, s;
+    bufferevent *cli = reading_client_without_fd(c);
     ASSERT_NE(cli, nullptr);
     EXPECT_EQ(bufferevent_getfd(cli), -1);
-    Recorder c, s;
-    c.attach(cli);
-    bufferevent_enable(cli, EV_READ);
     ASSERT_EQ(bufferevent_socket_connect(cli, reinterpret_cast<const sockaddr *>(&l.addr()),
                                          sizeof(sockaddr_in)),
               0);
     EXPECT_GE(bufferevent_getfd(cli), 0);
-    int fd = l.accept_one();
-    ASSERT_GE(fd, 0);
-    bufferevent *srv = bufferevent_openssl_socket_new(base(), fd, SSL_new(sctx.get()),
-                                                      BUFFEREVENT_SSL_ACCEPTING,
-                                                      BEV_OPT_CLOSE_ON_FREE);
-    s.attach(srv);
-    bufferevent_enable(srv, EV_READ);
+    bufferevent *srv = reading_server_accepted_from(l, s);
+    ASSERT_NE(srv, nullptr);
     ASSERT_TRUE(ssltest::handshake(base(), c, s));
     int connected = 0;
     for (short e : c.events) connected += (e == BEV_EVENT_CONNECTED);
     EXPECT_EQ(connected, 1);
-    bufferevent_write(cli, "via connect", 11);
-    ASSERT_TRUE(run_until(base(), [&] { return s.data == "via connect"; }));
+    ASSERT_TRUE(arrives(cli, s, "via connect"));
     bufferevent_free(cli);
     bufferevent_free(srv);
 }
 
 TEST_P(BevSsl, SocketWithoutFdThenConnectHostname) {
-    auto cctx = ssltest::client_ctx(true, true);
-    auto sctx = ssltest::server_ctx();
+    cctx = ssltest::client_ctx(true, true);
     bevtest::Listener l;
-    bufferevent *cli = bufferevent_openssl_socket_new(base(), -1, SSL_new(cctx.get()),
-                                                      BUFFEREVENT_SSL_CONNECTING,
-                                                      BEV_OPT_CLOSE_ON_FREE);
     Recorder c, s;
-    c.attach(cli);
-    bufferevent_enable(cli, EV_READ);
+    bufferevent *cli = reading_client_without_fd(c);
     ASSERT_EQ(bufferevent_socket_connect_hostname(cli, nullptr, AF_INET, "127.0.0.1", l.port()), 0);
-    int fd = l.accept_one();
-    ASSERT_GE(fd, 0);
-    bufferevent *srv = bufferevent_openssl_socket_new(base(), fd, SSL_new(sctx.get()),
-                                                      BUFFEREVENT_SSL_ACCEPTING,
-                                                      BEV_OPT_CLOSE_ON_FREE);
-    s.attach(srv);
-    bufferevent_enable(srv, EV_READ);
+    bufferevent *srv = reading_server_accepted_from(l, s);
+    ASSERT_NE(srv, nullptr);
     ASSERT_TRUE(ssltest::handshake(base(), c, s));
-    bufferevent_write(cli, "by name", 7);
-    ASSERT_TRUE(run_until(base(), [&] { return s.data == "by name"; }));
+    ASSERT_TRUE(arrives(cli, s, "by name"));
     bufferevent_free(cli);
     bufferevent_free(srv);
 }
 
 // The fd given later with bufferevent_setfd (the socket is already connected).
 TEST_P(BevSsl, SocketWithoutFdThenSetfd) {
-    auto cctx = ssltest::client_ctx();
-    auto sctx = ssltest::server_ctx();
     conf::SocketPair sp;
-    bufferevent *cli = bufferevent_openssl_socket_new(base(), -1, SSL_new(cctx.get()),
-                                                      BUFFEREVENT_SSL_CONNECTING,
-                                                      BEV_OPT_CLOSE_ON_FREE);
-    bufferevent *srv = bufferevent_openssl_socket_new(base(), sp.release(1), SSL_new(sctx.get()),
-                                                      BUFFEREVENT_SSL_ACCEPTING,
-                                                      BEV_OPT_CLOSE_ON_FREE);
+    bufferevent *cli = tls_socket(base(), -1, SSL_new(cctx.get()), BUFFEREVENT_SSL_CONNECTING);
+    bufferevent *srv =
+        tls_socket(base(), sp.release(1), SSL_new(sctx.get()), BUFFEREVENT_SSL_ACCEPTING);
     Recorder c, s;
     c.attach(cli);
     s.attach(srv);
@@ -357,21 +355,15 @@ TEST_P(BevSsl, SocketWithoutFdThenSetfd) {
     EXPECT_TRUE(c.events.empty());
     ASSERT_EQ(bufferevent_setfd(cli, sp.release(0)), 0);
     ASSERT_TRUE(ssltest::handshake(base(), c, s));
-    bufferevent_write(srv, "late fd", 7);
-    ASSERT_TRUE(run_until(base(), [&] { return c.data == "late fd"; }));
+    ASSERT_TRUE(arrives(srv, c, "late fd"));
     bufferevent_free(cli);
     bufferevent_free(srv);
 }
 
 TEST_P(BevSsl, SocketConnectToAClosedPortIsAnError) {
-    auto cctx = ssltest::client_ctx();
     sockaddr_in a = bevtest::closed_port_addr();
-    bufferevent *cli = bufferevent_openssl_socket_new(base(), -1, SSL_new(cctx.get()),
-                                                      BUFFEREVENT_SSL_CONNECTING,
-                                                      BEV_OPT_CLOSE_ON_FREE);
     Recorder c;
-    c.attach(cli);
-    bufferevent_enable(cli, EV_READ);
+    bufferevent *cli = reading_client_without_fd(c);
     ASSERT_EQ(bufferevent_socket_connect(cli, reinterpret_cast<const sockaddr *>(&a), sizeof a), 0);
     ASSERT_TRUE(run_until(base(), [&] { return !c.events.empty(); }));
     EXPECT_TRUE(c.events[0] & BEV_EVENT_ERROR);
@@ -380,8 +372,6 @@ TEST_P(BevSsl, SocketConnectToAClosedPortIsAnError) {
 }
 
 TEST_P(BevSsl, SocketNewTakesTheFdOfTheSsl) {
-    auto cctx = ssltest::client_ctx();
-    auto sctx = ssltest::server_ctx();
     conf::SocketPair sp;
     SSL *cs = SSL_new(cctx.get());
     SSL_set_fd(cs, sp[0]);
@@ -389,33 +379,23 @@ TEST_P(BevSsl, SocketNewTakesTheFdOfTheSsl) {
                                                       BEV_OPT_CLOSE_ON_FREE);
     ASSERT_NE(cli, nullptr);
     EXPECT_EQ(bufferevent_getfd(cli), sp[0]);
-    bufferevent *srv = bufferevent_openssl_socket_new(base(), sp[1], SSL_new(sctx.get()),
-                                                      BUFFEREVENT_SSL_ACCEPTING,
-                                                      BEV_OPT_CLOSE_ON_FREE);
+    bufferevent *srv = tls_socket(base(), sp[1], SSL_new(sctx.get()), BUFFEREVENT_SSL_ACCEPTING);
     sp.release(0);
     sp.release(1);
     Recorder c, s;
     c.attach(cli);
     s.attach(srv);
     bufferevent_enable(srv, EV_READ);
-    bufferevent_write(cli, "fd from ssl", 11);
-    ASSERT_TRUE(run_until(base(), [&] { return s.data == "fd from ssl"; }));
+    ASSERT_TRUE(arrives(cli, s, "fd from ssl"));
     bufferevent_free(cli);
     bufferevent_free(srv);
 }
 
 // (Not over a pair: there libevent completes no handshake while neither side reads.)
 TEST_P(BevSsl, ReadIsOffUntilEnabledAndCanBeDisabled) {
-    auto cctx = ssltest::client_ctx();
-    auto sctx = ssltest::server_ctx();
-    for (Way w : {Way::kSocketUnix, Way::kSocketTcp, Way::kFilterUnix, Way::kFilterTcp}) {
-        SCOPED_TRACE(ssltest::name(w));
-        TlsPair p(base(), w, cctx.get(), sctx.get());
-        Recorder c, s;
-        c.attach(p.cli);
-        s.attach(p.srv);
+    each_way(kNotOverAPair, [&](Session &p, Recorder &c, Recorder &s) {
         // Neither side reads, yet the handshake completes.
-        ASSERT_TRUE(ssltest::handshake(base(), c, s));
+        ASSERT_TRUE(p.handshake());
         EXPECT_EQ(bufferevent_get_enabled(p.cli), EV_WRITE);
         bufferevent_write(p.srv, "held", 4);
         run_for(base(), 50);
@@ -429,22 +409,15 @@ TEST_P(BevSsl, ReadIsOffUntilEnabledAndCanBeDisabled) {
         EXPECT_EQ(c.data, "held");
         bufferevent_enable(p.cli, EV_READ);
         ASSERT_TRUE(run_until(base(), [&] { return c.data == "heldmore"; }));
-    }
+    });
 }
 
 TEST_P(BevSsl, ReadWatermarks) {
-    auto cctx = ssltest::client_ctx();
-    auto sctx = ssltest::server_ctx();
-    for (Way w : kAllWays) {
-        SCOPED_TRACE(ssltest::name(w));
-        TlsPair p(base(), w, cctx.get(), sctx.get());
-        Recorder c, s;
+    each_way(kAllWays, [&](Session &p, Recorder &c, Recorder &s) {
         c.drain = false;
-        c.attach(p.cli);
-        s.attach(p.srv);
         bufferevent_setwatermark(p.cli, EV_READ, 10, 1000);
         bufferevent_enable(p.cli, EV_READ);
-        ASSERT_TRUE(ssltest::handshake(base(), c, s));
+        ASSERT_TRUE(p.handshake());
         bufferevent_write(p.srv, "12345", 5);
         run_for(base(), 50);
         EXPECT_EQ(c.reads, 0) << "below the low-water mark";
@@ -456,7 +429,7 @@ TEST_P(BevSsl, ReadWatermarks) {
         // Reading pauses near the mark (libevent's socket kind may pass it by one read).
         EXPECT_LE(evbuffer_get_length(in), 2000u) << "stops at the high-water mark";
         EXPECT_GE(evbuffer_get_length(in), 10u);
-        if (!ssltest::is_filter(w) && !conf::kSslResumesFromSslBuffer) continue;
+        if (!ssltest::is_filter(p.way) && !conf::kSslResumesFromSslBuffer) return;
         std::string got;
         ASSERT_TRUE(run_until(base(), [&] {
             got += str(in);
@@ -464,70 +437,44 @@ TEST_P(BevSsl, ReadWatermarks) {
             return got.size() == 5005;
         }));
         EXPECT_EQ(got.substr(0, 5), "12345");
-    }
+    });
 }
 
 TEST_P(BevSsl, ReadTimeout) {
-    auto cctx = ssltest::client_ctx();
-    auto sctx = ssltest::server_ctx();
-    for (Way w : kAllWays) {
-        SCOPED_TRACE(ssltest::name(w));
-        TlsPair p(base(), w, cctx.get(), sctx.get());
-        Recorder c, s;
-        c.attach(p.cli);
-        s.attach(p.srv);
-        bufferevent_enable(p.cli, EV_READ);
-        bufferevent_enable(p.srv, EV_READ);
-        ASSERT_TRUE(ssltest::handshake(base(), c, s));
+    each_way(kAllWays, [&](Session &p, Recorder &c, Recorder &s) {
+        ASSERT_TRUE(p.read_both_and_handshake());
         timeval tv = conf::tv_ms(100);
         bufferevent_set_timeouts(p.cli, &tv, nullptr);
         double t0 = conf::now_ms();
         ASSERT_TRUE(run_until(base(), [&] { return c.events.size() > 1; }));
         EXPECT_GE(conf::now_ms() - t0, 80);
         EXPECT_EQ(c.events.back(), BEV_EVENT_TIMEOUT | BEV_EVENT_READING);
-    }
+    });
 }
 
 TEST_P(BevSsl, FreeInsideTheReadCallback) {
-    auto cctx = ssltest::client_ctx();
-    auto sctx = ssltest::server_ctx();
-    for (Way w : kAllWays) {
-        SCOPED_TRACE(ssltest::name(w));
-        TlsPair p(base(), w, cctx.get(), sctx.get());
-        Recorder c, s;
-        c.attach(p.cli);
-        s.attach(p.srv);
+    each_way(kAllWays, [&](Session &p, Recorder &c, Recorder &s) {
         s.on_read = [&](bufferevent *b) {
             bufferevent_free(b);
             p.srv = nullptr;
         };
-        bufferevent_enable(p.cli, EV_READ);
-        bufferevent_enable(p.srv, EV_READ);
+        p.read_both();
         std::string big(200000, 'q');
         bufferevent_write(p.cli, big.data(), big.size());
         ASSERT_TRUE(run_until(base(), [&] { return s.reads > 0; }));
         run_for(base(), 50);
         EXPECT_EQ(s.reads, 1);
         EXPECT_EQ(p.srv, nullptr);
-    }
+    });
 }
 
 // What the socket flavour took from the output by the time its write callback ran has
 // been handed to the fd: taking the fd away then (bufferevent_setfd(-1), as evhttp does
 // with a bevcb's bufferevent before it closes the fd itself) loses none of it.
 TEST_P(BevSsl, SetfdAfterTheWriteCallbackLosesNothing) {
-    auto cctx = ssltest::client_ctx();
-    auto sctx = ssltest::server_ctx();
-    for (Way w : {Way::kSocketUnix, Way::kSocketTcp}) {
-        SCOPED_TRACE(ssltest::name(w));
-        TlsPair p(base(), w, cctx.get(), sctx.get());
-        Recorder c, s;
-        c.attach(p.cli);
-        s.attach(p.srv);
+    each_way(kSocketWays, [&](Session &p, Recorder &c, Recorder &s) {
         bufferevent_openssl_set_allow_dirty_shutdown(p.cli, 1);
-        bufferevent_enable(p.cli, EV_READ);
-        bufferevent_enable(p.srv, EV_READ);
-        ASSERT_TRUE(ssltest::handshake(base(), c, s));
+        ASSERT_TRUE(p.read_both_and_handshake());
         const int before = s.writes;
         const std::string tail = "8\r\nbwv 1052\r\n0\r\n\r\n";
         bufferevent_write(p.srv, tail.data(), tail.size());
@@ -540,81 +487,50 @@ TEST_P(BevSsl, SetfdAfterTheWriteCallbackLosesNothing) {
         p.srv = nullptr;
         ASSERT_TRUE(run_until(base(), [&] { return c.events.size() > 1; }));
         EXPECT_EQ(c.data, tail);
-    }
+    });
 }
 
 TEST_P(BevSsl, FreeInsideTheConnectedCallback) {
-    auto cctx = ssltest::client_ctx();
-    auto sctx = ssltest::server_ctx();
-    for (Way w : kAllWays) {
-        SCOPED_TRACE(ssltest::name(w));
-        TlsPair p(base(), w, cctx.get(), sctx.get());
-        Recorder c, s;
-        c.attach(p.cli);
-        s.attach(p.srv);
+    each_way(kAllWays, [&](Session &p, Recorder &c, Recorder &s) {
         c.on_event = [&](bufferevent *b, short what) {
             if (what & BEV_EVENT_CONNECTED) {
                 bufferevent_free(b);
                 p.cli = nullptr;
             }
         };
-        bufferevent_enable(p.cli, EV_READ);
-        bufferevent_enable(p.srv, EV_READ);
+        p.read_both();
         bufferevent_write(p.cli, "never", 5);
         ASSERT_TRUE(run_until(base(), [&] { return p.cli == nullptr; }));
         run_for(base(), 50);
         EXPECT_EQ(c.events.size(), 1u);
-    }
+    });
 }
 
 TEST_P(BevSsl, DeferredCallbacks) {
-    auto cctx = ssltest::client_ctx();
-    auto sctx = ssltest::server_ctx();
-    for (Way w : kAllWays) {
-        SCOPED_TRACE(ssltest::name(w));
-        TlsPair p(base(), w, cctx.get(), sctx.get(),
-                  BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
-        Recorder c, s;
-        c.attach(p.cli);
-        s.attach(p.srv);
-        bufferevent_enable(p.cli, EV_READ);
-        bufferevent_enable(p.srv, EV_READ);
-        ASSERT_TRUE(ssltest::handshake(base(), c, s));
+    each_way(kAllWays, [&](Session &p, Recorder &c, Recorder &s) {
+        ASSERT_TRUE(p.read_both_and_handshake());
         bufferevent_write(p.cli, "deferred", 8);
         EXPECT_EQ(c.writes, 0) << "not from inside bufferevent_write";
         ASSERT_TRUE(run_until(base(), [&] { return s.data == "deferred"; }));
         EXPECT_GE(c.writes, 1);
-    }
+    }, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 }
 
 TEST_P(BevSsl, FlushDoesNotBreakTheStream) {
-    auto cctx = ssltest::client_ctx();
-    auto sctx = ssltest::server_ctx();
-    for (Way w : kAllWays) {
-        SCOPED_TRACE(ssltest::name(w));
-        TlsPair p(base(), w, cctx.get(), sctx.get());
-        Recorder c, s;
-        c.attach(p.cli);
-        s.attach(p.srv);
-        bufferevent_enable(p.cli, EV_READ);
-        bufferevent_enable(p.srv, EV_READ);
-        ASSERT_TRUE(ssltest::handshake(base(), c, s));
+    each_way(kAllWays, [&](Session &p, Recorder &c, Recorder &s) {
+        ASSERT_TRUE(p.read_both_and_handshake());
         bufferevent_write(p.cli, "flushed", 7);
         EXPECT_EQ(bufferevent_flush(p.cli, EV_WRITE, BEV_FLUSH), 0);
         ASSERT_TRUE(run_until(base(), [&] { return s.data == "flushed"; }));
-    }
+    });
 }
 
 // Without CLOSE_ON_FREE the caller keeps the SSL and the fd: the SSL still works on it.
 TEST_P(BevSsl, WithoutCloseOnFreeTheSslAndFdStayUsable) {
-    auto cctx = ssltest::client_ctx();
-    auto sctx = ssltest::server_ctx();
-    TlsPair p(base(), Way::kSocketUnix, cctx.get(), sctx.get(), 0);
     Recorder c, s;
-    c.attach(p.cli);
-    s.attach(p.srv);
+    Session p(base(), Way::kSocketUnix, cctx.get(), sctx.get(), c, s, 0);
     bufferevent_enable(p.srv, EV_READ);
-    ASSERT_TRUE(ssltest::handshake(base(), c, s));
+    ASSERT_TRUE(p.handshake());
     int fd = bufferevent_getfd(p.cli);
     bufferevent_free(p.cli);
     p.cli = nullptr;
@@ -633,8 +549,6 @@ TEST_P(BevSsl, WithoutCloseOnFreeTheSslAndFdStayUsable) {
 
 // The handshake done by hand before the bufferevents take the SSLs (state OPEN).
 TEST_P(BevSsl, OpenStateSkipsTheHandshake) {
-    auto cctx = ssltest::client_ctx();
-    auto sctx = ssltest::server_ctx();
     conf::SocketPair sp;
     SSL *cs = SSL_new(cctx.get());
     SSL *ss = SSL_new(sctx.get());
@@ -660,10 +574,8 @@ TEST_P(BevSsl, OpenStateSkipsTheHandshake) {
     s.attach(srv);
     bufferevent_enable(cli, EV_READ);
     bufferevent_enable(srv, EV_READ);
-    bufferevent_write(cli, "open", 4);
-    ASSERT_TRUE(run_until(base(), [&] { return s.data == "open"; }));
-    bufferevent_write(srv, "state", 5);
-    ASSERT_TRUE(run_until(base(), [&] { return c.data == "state"; }));
+    ASSERT_TRUE(arrives(cli, s, "open"));
+    ASSERT_TRUE(arrives(srv, c, "state"));
     EXPECT_FALSE(c.got(BEV_EVENT_CONNECTED));
     EXPECT_FALSE(s.got(BEV_EVENT_CONNECTED));
     bufferevent_free(cli);
@@ -673,20 +585,13 @@ TEST_P(BevSsl, OpenStateSkipsTheHandshake) {
 // A TLS 1.2 renegotiation starts (0: under way) and ends with CONNECTED again. (Over a
 // filter libevent 2.1 stalls: differences.h kSslFilterRenegotiationCompletes.)
 TEST_P(BevSsl, RenegotiateOnTls12) {
-    auto cctx = ssltest::client_ctx(false, true, TLS1_2_VERSION);
-    auto sctx = ssltest::server_ctx(TLS1_2_VERSION);
-    for (Way w : kAllWays) {
-        SCOPED_TRACE(ssltest::name(w));
-        TlsPair p(base(), w, cctx.get(), sctx.get());
-        Recorder c, s;
-        c.attach(p.cli);
-        s.attach(p.srv);
-        bufferevent_enable(p.cli, EV_READ);
-        bufferevent_enable(p.srv, EV_READ);
-        ASSERT_TRUE(ssltest::handshake(base(), c, s));
+    cctx = ssltest::client_ctx(false, true, TLS1_2_VERSION);
+    sctx = ssltest::server_ctx(TLS1_2_VERSION);
+    each_way(kAllWays, [&](Session &p, Recorder &c, Recorder &s) {
+        ASSERT_TRUE(p.read_both_and_handshake());
         EXPECT_EQ(SSL_version(p.cli_ssl), TLS1_2_VERSION);
         EXPECT_EQ(bufferevent_ssl_renegotiate(p.cli), 0);
-        if (ssltest::is_filter(w) && !conf::kSslFilterRenegotiationCompletes) continue;
+        if (ssltest::is_filter(p.way) && !conf::kSslFilterRenegotiationCompletes) return;
         ASSERT_TRUE(run_until(base(), [&] { return c.events.size() > 1; }));
         EXPECT_EQ(c.events.back(), BEV_EVENT_CONNECTED);
         EXPECT_EQ(SSL_num_renegotiations(p.cli_ssl), 1);
@@ -694,17 +599,13 @@ TEST_P(BevSsl, RenegotiateOnTls12) {
         bufferevent_write(p.cli, "after", 5);
         bufferevent_write(p.srv, "again", 5);
         ASSERT_TRUE(run_until(base(), [&] { return s.data == "after" && c.data == "again"; }));
-    }
+    });
 }
 
 TEST_P(BevSsl, RenegotiateOnTls13) {
-    auto cctx = ssltest::client_ctx();
-    auto sctx = ssltest::server_ctx();
-    TlsPair p(base(), Way::kSocketUnix, cctx.get(), sctx.get());
     Recorder c, s;
-    c.attach(p.cli);
-    s.attach(p.srv);
-    ASSERT_TRUE(ssltest::handshake(base(), c, s));
+    Session p(base(), Way::kSocketUnix, cctx.get(), sctx.get(), c, s);
+    ASSERT_TRUE(p.handshake());
     EXPECT_EQ(SSL_version(p.cli_ssl), TLS1_3_VERSION);
     // TLS 1.3 has no renegotiation: the handshake step finds nothing to do and says done.
     size_t before = c.events.size();
@@ -717,12 +618,10 @@ TEST_P(BevSsl, RenegotiateOnTls13) {
 // A plain connection turned into TLS: the server's underlying socket bufferevent has already
 // read the client's hello when the filter is put on it (sslsplit's STARTTLS upgrade).
 TEST_P(BevSsl, FilterFindsTheHelloTheUnderlyingAlreadyRead) {
-    auto cctx = ssltest::client_ctx(true, true);
-    auto sctx = ssltest::server_ctx();
+    cctx = ssltest::client_ctx(true, true);
     conf::SocketPair sp;
-    bufferevent *cli = bufferevent_openssl_socket_new(base(), sp.release(0), SSL_new(cctx.get()),
-                                                      BUFFEREVENT_SSL_CONNECTING,
-                                                      BEV_OPT_CLOSE_ON_FREE);
+    bufferevent *cli =
+        tls_socket(base(), sp.release(0), SSL_new(cctx.get()), BUFFEREVENT_SSL_CONNECTING);
     bufferevent *plain = bufferevent_socket_new(base(), sp.release(1), BEV_OPT_CLOSE_ON_FREE);
     bufferevent_enable(plain, EV_READ);
     Recorder c, s;
@@ -737,8 +636,7 @@ TEST_P(BevSsl, FilterFindsTheHelloTheUnderlyingAlreadyRead) {
     s.attach(srv);
     bufferevent_enable(srv, EV_READ);
     ASSERT_TRUE(ssltest::handshake(base(), c, s));
-    bufferevent_write(cli, "upgraded", 8);
-    ASSERT_TRUE(run_until(base(), [&] { return s.data == "upgraded"; }));
+    ASSERT_TRUE(arrives(cli, s, "upgraded"));
     bufferevent_free(cli);
     bufferevent_free(srv);
 }
@@ -750,8 +648,8 @@ TEST_P(BevSsl, FilterFindsTheHelloTheUnderlyingAlreadyRead) {
 double measured_tls_rate(event_base *base, Way w, bool limit_reader) {
     auto cctx = ssltest::client_ctx();
     auto sctx = ssltest::server_ctx();
-    TlsPair p(base, w, cctx.get(), sctx.get());
     Recorder c, s;
+    Session p(base, w, cctx.get(), sctx.get(), c, s);
     uint64_t received = 0;
     s.drain = false;
     s.on_read = [&](bufferevent *b) {
@@ -763,10 +661,8 @@ double measured_tls_rate(event_base *base, Way w, bool limit_reader) {
         static const std::string block(64 * 1024, 'r');
         bufferevent_write(b, block.data(), block.size());
     };
-    c.attach(p.cli);
-    s.attach(p.srv);
     bufferevent_enable(p.srv, EV_READ);
-    if (!ssltest::handshake(base, c, s)) return -1;
+    if (!p.handshake()) return -1;
     timeval tick = conf::tv_ms(100);
     ev_token_bucket_cfg *cfg =
         limit_reader ? ev_token_bucket_cfg_new(20000, 20000, EV_RATE_LIMIT_MAX, EV_RATE_LIMIT_MAX, &tick)
@@ -786,7 +682,7 @@ double measured_tls_rate(event_base *base, Way w, bool limit_reader) {
 }
 
 TEST_P(BevSsl, ReadRateLimit) {
-    for (Way w : {Way::kSocketTcp, Way::kFilterTcp}) {
+    for (Way w : kTcpWays) {
         SCOPED_TRACE(ssltest::name(w));
         const double rate = measured_tls_rate(base(), w, true);
         EXPECT_LE(rate, 220000.0);
@@ -795,7 +691,7 @@ TEST_P(BevSsl, ReadRateLimit) {
 }
 
 TEST_P(BevSsl, WriteRateLimit) {
-    for (Way w : {Way::kSocketTcp, Way::kFilterTcp}) {
+    for (Way w : kTcpWays) {
         SCOPED_TRACE(ssltest::name(w));
         const double rate = measured_tls_rate(base(), w, false);
         EXPECT_LE(rate, 220000.0);
@@ -806,8 +702,6 @@ TEST_P(BevSsl, WriteRateLimit) {
 // A TLS filter over a socket bufferevent without an fd: bufferevent_socket_connect on the
 // filter connects the socket below it, and the handshake follows.
 TEST_P(BevSsl, SocketConnectOnAFilterConnectsItsSocketUnderlying) {
-    auto cctx = ssltest::client_ctx();
-    auto sctx = ssltest::server_ctx();
     bevtest::Listener l;
     bufferevent *under = bufferevent_socket_new(base(), -1, BEV_OPT_CLOSE_ON_FREE);
     ASSERT_NE(under, nullptr);
@@ -825,18 +719,11 @@ TEST_P(BevSsl, SocketConnectOnAFilterConnectsItsSocketUnderlying) {
     bufferevent_enable(cli, EV_READ);
     EXPECT_GE(bufferevent_getfd(under), 0);
     EXPECT_EQ(bufferevent_getfd(cli), bufferevent_getfd(under));
-    int fd = l.accept_one();
-    ASSERT_GE(fd, 0);
-    bufferevent *srv = bufferevent_openssl_socket_new(base(), fd, SSL_new(sctx.get()),
-                                                      BUFFEREVENT_SSL_ACCEPTING,
-                                                      BEV_OPT_CLOSE_ON_FREE);
-    s.attach(srv);
-    bufferevent_enable(srv, EV_READ);
+    bufferevent *srv = reading_server_accepted_from(l, s);
+    ASSERT_NE(srv, nullptr);
     ASSERT_TRUE(ssltest::handshake(base(), c, s));
-    bufferevent_write(cli, "through the filter", 18);
-    ASSERT_TRUE(run_until(base(), [&] { return s.data == "through the filter"; }));
-    bufferevent_write(srv, "back", 4);
-    ASSERT_TRUE(run_until(base(), [&] { return c.data == "back"; }));
+    ASSERT_TRUE(arrives(cli, s, "through the filter"));
+    ASSERT_TRUE(arrives(srv, c, "back"));
     bufferevent_free(cli);
     bufferevent_free(srv);
 }
@@ -844,21 +731,14 @@ TEST_P(BevSsl, SocketConnectOnAFilterConnectsItsSocketUnderlying) {
 // On a filter the fd belongs to the underlying: bufferevent_setfd on the TLS bufferevent
 // succeeds and leaves it alone.
 TEST_P(BevSsl, SetfdOnAFilterLeavesTheUnderlyingsFd) {
-    auto cctx = ssltest::client_ctx();
-    auto sctx = ssltest::server_ctx();
-    for (Way w : {Way::kFilterUnix, Way::kFilterTcp}) {
-        SCOPED_TRACE(ssltest::name(w));
-        TlsPair p(base(), w, cctx.get(), sctx.get());
-        Recorder c, s;
-        c.attach(p.cli);
-        s.attach(p.srv);
-        ASSERT_TRUE(ssltest::handshake(base(), c, s));
+    each_way(kFilterWays, [&](Session &p, Recorder &c, Recorder &s) {
+        ASSERT_TRUE(p.handshake());
         const int fd = bufferevent_getfd(p.cli_under);
         ASSERT_GE(fd, 0);
         EXPECT_EQ(bufferevent_setfd(p.cli, -1), 0);
         EXPECT_EQ(bufferevent_getfd(p.cli), fd);
         EXPECT_EQ(bufferevent_getfd(p.cli_under), fd);
-    }
+    });
 }
 
 // Socket flavour: disabling both directions before the handshake holds it; the side that
@@ -866,19 +746,12 @@ TEST_P(BevSsl, SetfdOnAFilterLeavesTheUnderlyingsFd) {
 // BEV_EVENT_TIMEOUT: libevent reports it bare during a handshake, reevent with READING),
 // and enabling resumes it. A filter handshakes all the same (libevent).
 TEST_P(BevSsl, DisablingTheSocketFlavourBeforeTheHandshakeHoldsIt) {
-    auto cctx = ssltest::client_ctx();
-    auto sctx = ssltest::server_ctx();
-    for (Way w : kAllWays) {
-        SCOPED_TRACE(ssltest::name(w));
-        TlsPair p(base(), w, cctx.get(), sctx.get());
-        Recorder c, s;
-        c.attach(p.cli);
-        s.attach(p.srv);
+    each_way(kAllWays, [&](Session &p, Recorder &c, Recorder &s) {
         bufferevent_enable(p.cli, EV_READ | EV_WRITE);
         bufferevent_disable(p.srv, EV_READ | EV_WRITE);
-        if (ssltest::is_filter(w)) {
-            ASSERT_TRUE(ssltest::handshake(base(), c, s));
-            continue;
+        if (ssltest::is_filter(p.way)) {
+            ASSERT_TRUE(p.handshake());
+            return;
         }
         const timeval tv{0, 300000};
         bufferevent_set_timeouts(p.cli, &tv, nullptr);
@@ -890,8 +763,8 @@ TEST_P(BevSsl, DisablingTheSocketFlavourBeforeTheHandshakeHoldsIt) {
         bufferevent_set_timeouts(p.cli, nullptr, nullptr);
         bufferevent_enable(p.cli, EV_READ);
         bufferevent_enable(p.srv, EV_READ | EV_WRITE);
-        ASSERT_TRUE(ssltest::handshake(base(), c, s));
-    }
+        ASSERT_TRUE(p.handshake());
+    });
 }
 
 // ---- when the write callback runs -----------------------------------------------------------
@@ -932,18 +805,10 @@ void add_output(bufferevent *b, Add how, const std::string &data) {
 }
 
 TEST_P(BevSsl, AWriteOutsideACallbackRunsTheWriteCallbackFromTheLoop) {
-    auto cctx = ssltest::client_ctx();
-    auto sctx = ssltest::server_ctx();
-    for (Way w : kAllWays) {
-        for (Add how : kAllAdds) {
-            SCOPED_TRACE(std::string(ssltest::name(w)) + " " + name(how));
-            TlsPair p(base(), w, cctx.get(), sctx.get());
-            Recorder c, s;
-            c.attach(p.cli);
-            s.attach(p.srv);
-            bufferevent_enable(p.cli, EV_READ);
-            bufferevent_enable(p.srv, EV_READ);
-            ASSERT_TRUE(ssltest::handshake(base(), c, s));
+    for (Add how : kAllAdds) {
+        SCOPED_TRACE(name(how));
+        each_way(kAllWays, [&](Session &p, Recorder &c, Recorder &s) {
+            ASSERT_TRUE(p.read_both_and_handshake());
             run_for(base(), 20);  // nothing of the handshake left to run
             const int before = c.writes;
             bool returned = false;
@@ -955,28 +820,20 @@ TEST_P(BevSsl, AWriteOutsideACallbackRunsTheWriteCallbackFromTheLoop) {
             EXPECT_EQ(c.writes, before) << "the write callback ran inside the write";
             // The socket flavour writes from the loop; the filter encrypts at once.
             EXPECT_EQ(evbuffer_get_length(bufferevent_get_output(p.cli)),
-                      ssltest::is_filter(w) ? 0u : 5u);
+                      ssltest::is_filter(p.way) ? 0u : 5u);
             returned = true;
             ASSERT_TRUE(run_until(base(), [&] { return s.data == "hello" && c.writes > before; }));
             EXPECT_EQ(saw_returned, 1);
             EXPECT_EQ(c.writes, before + 1);
-        }
+        });
     }
 }
 
 TEST_P(BevSsl, AWriteInsideTheReadCallbackRunsTheWriteCallbackAfterIt) {
-    auto cctx = ssltest::client_ctx();
-    auto sctx = ssltest::server_ctx();
-    for (Way w : kAllWays) {
-        for (Add how : kAllAdds) {
-            SCOPED_TRACE(std::string(ssltest::name(w)) + " " + name(how));
-            TlsPair p(base(), w, cctx.get(), sctx.get());
-            Recorder c, s;
-            c.attach(p.cli);
-            s.attach(p.srv);
-            bufferevent_enable(p.cli, EV_READ);
-            bufferevent_enable(p.srv, EV_READ);
-            ASSERT_TRUE(ssltest::handshake(base(), c, s));
+    for (Add how : kAllAdds) {
+        SCOPED_TRACE(name(how));
+        each_way(kAllWays, [&](Session &p, Recorder &c, Recorder &s) {
+            ASSERT_TRUE(p.read_both_and_handshake());
             run_for(base(), 20);
             const int before = s.writes;
             bool read_cb_returned = false;
@@ -994,9 +851,9 @@ TEST_P(BevSsl, AWriteInsideTheReadCallbackRunsTheWriteCallbackAfterIt) {
             bufferevent_write(p.cli, "question", 8);
             ASSERT_TRUE(run_until(base(), [&] { return c.data == "answer" && s.writes > before; }));
             EXPECT_EQ(writes_inside, 0);
-            EXPECT_EQ(left_inside, ssltest::is_filter(w) ? 0u : 6u);
+            EXPECT_EQ(left_inside, ssltest::is_filter(p.way) ? 0u : 6u);
             EXPECT_EQ(saw_returned, 1);
-        }
+        });
     }
 }
 
@@ -1007,32 +864,46 @@ TEST_P(BevSsl, AWriteInsideTheReadCallbackRunsTheWriteCallbackAfterIt) {
 // the free drops: no delivery is promised there. (No session tickets: a TCP socket closed
 // with unread bytes in its receive buffer resets the connection, and the peer loses what it
 // had not read yet.)
+
+// n letters of the alphabet in turn, from `first` ('a' or 'A').
+std::string letters(size_t n, char first) {
+    std::string s(n, '\0');
+    for (size_t i = 0; i < n; ++i) s[i] = static_cast<char>(first + i % 26);
+    return s;
+}
+
+// r's write callback frees bev (and forgets it) once bev's output is empty, counting frees.
+void free_once_drained(Recorder &r, bufferevent *&bev, int &frees) {
+    r.on_write = [&bev, &frees](bufferevent *b) {
+        if (evbuffer_get_length(bufferevent_get_output(b)) == 0) {
+            ++frees;
+            bufferevent_free(b);
+            bev = nullptr;
+        }
+    };
+}
+
+// The reader r gets all of `sent`, then sees the connection end.
+void expect_all_then_the_end(event_base *base, const Recorder &r, const std::string &sent) {
+    ASSERT_TRUE(run_until(base, [&] { return r.data.size() == sent.size(); })) << r.data.size();
+    EXPECT_TRUE(r.data == sent);
+    ASSERT_TRUE(run_until(base, [&] { return r.events.size() > 1; }));
+    EXPECT_TRUE(r.events.back() & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) << r.events.back();
+}
+
+constexpr size_t kFreeTestSizes[] = {5, 200000};
+
 TEST_P(BevSsl, AWriteCallbackThatFreesTheBuffereventAfterAWriteFromOutside) {
-    auto cctx = ssltest::client_ctx();
-    auto sctx = ssltest::server_ctx();
     SSL_CTX_set_num_tickets(sctx.get(), 0);  // see above
-    for (Way w : kAllWays) {
-        for (size_t size : {size_t{5}, size_t{200000}}) {
-            SCOPED_TRACE(std::string(ssltest::name(w)) + " " + std::to_string(size));
-            TlsPair p(base(), w, cctx.get(), sctx.get());
-            Recorder c, s;
-            c.attach(p.cli);
-            s.attach(p.srv);
+    for (size_t size : kFreeTestSizes) {
+        SCOPED_TRACE(size);
+        each_way(kAllWays, [&](Session &p, Recorder &c, Recorder &s) {
             bufferevent_openssl_set_allow_dirty_shutdown(p.srv, 1);
-            bufferevent_enable(p.cli, EV_READ);
-            bufferevent_enable(p.srv, EV_READ);
-            ASSERT_TRUE(ssltest::handshake(base(), c, s));
+            ASSERT_TRUE(p.read_both_and_handshake());
             run_for(base(), 20);
             int frees = 0;
-            c.on_write = [&](bufferevent *b) {
-                if (evbuffer_get_length(bufferevent_get_output(b)) == 0) {
-                    ++frees;
-                    bufferevent_free(b);
-                    p.cli = nullptr;
-                }
-            };
-            std::string msg(size, 'm');
-            for (size_t i = 0; i < size; ++i) msg[i] = static_cast<char>('a' + i % 26);
+            free_once_drained(c, p.cli, frees);
+            const std::string msg = letters(size, 'a');
             bufferevent_write(p.cli, msg.data(), msg.size());
             ASSERT_NE(p.cli, nullptr) << "freed inside bufferevent_write";
             // What a program does next with its bufferevent.
@@ -1040,36 +911,21 @@ TEST_P(BevSsl, AWriteCallbackThatFreesTheBuffereventAfterAWriteFromOutside) {
             bufferevent_setwatermark(p.cli, EV_WRITE, 0, 0);
             ASSERT_TRUE(run_until(base(), [&] { return p.cli == nullptr; }));
             EXPECT_EQ(frees, 1);
-            if (ssltest::is_filter(w)) continue;
-            ASSERT_TRUE(run_until(base(), [&] { return s.data.size() == size; }))
-                << s.data.size();
-            EXPECT_TRUE(s.data == msg);
-            // The server then sees the connection end.
-            ASSERT_TRUE(run_until(base(), [&] { return s.events.size() > 1; }));
-            EXPECT_TRUE(s.events.back() & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) << s.events.back();
-        }
+            if (!ssltest::is_filter(p.way)) expect_all_then_the_end(base(), s, msg);
+        });
     }
 }
 
 // The same with the answer written inside the read callback (a server's request/response).
 TEST_P(BevSsl, AWriteCallbackThatFreesTheBuffereventAfterAWriteInTheReadCallback) {
-    auto cctx = ssltest::client_ctx();
-    auto sctx = ssltest::server_ctx();
     SSL_CTX_set_num_tickets(sctx.get(), 0);
-    for (Way w : kAllWays) {
-        for (size_t size : {size_t{5}, size_t{200000}}) {
-            SCOPED_TRACE(std::string(ssltest::name(w)) + " " + std::to_string(size));
-            TlsPair p(base(), w, cctx.get(), sctx.get());
-            Recorder c, s;
-            c.attach(p.cli);
-            s.attach(p.srv);
+    for (size_t size : kFreeTestSizes) {
+        SCOPED_TRACE(size);
+        each_way(kAllWays, [&](Session &p, Recorder &c, Recorder &s) {
             bufferevent_openssl_set_allow_dirty_shutdown(p.cli, 1);
-            bufferevent_enable(p.cli, EV_READ);
-            bufferevent_enable(p.srv, EV_READ);
-            ASSERT_TRUE(ssltest::handshake(base(), c, s));
+            ASSERT_TRUE(p.read_both_and_handshake());
             run_for(base(), 20);
-            std::string answer(size, 'a');
-            for (size_t i = 0; i < size; ++i) answer[i] = static_cast<char>('A' + i % 26);
+            const std::string answer = letters(size, 'A');
             int frees = 0;
             bool freed_inside_read = false;
             s.on_read = [&](bufferevent *b) {
@@ -1078,24 +934,13 @@ TEST_P(BevSsl, AWriteCallbackThatFreesTheBuffereventAfterAWriteInTheReadCallback
                 freed_inside_read = p.srv == nullptr;
                 if (!freed_inside_read) bufferevent_setwatermark(b, EV_WRITE, 0, 0);
             };
-            s.on_write = [&](bufferevent *b) {
-                if (evbuffer_get_length(bufferevent_get_output(b)) == 0) {
-                    ++frees;
-                    bufferevent_free(b);
-                    p.srv = nullptr;
-                }
-            };
+            free_once_drained(s, p.srv, frees);
             bufferevent_write(p.cli, "request", 7);
             ASSERT_TRUE(run_until(base(), [&] { return p.srv == nullptr; }));
             EXPECT_FALSE(freed_inside_read);
             EXPECT_EQ(frees, 1);
-            if (ssltest::is_filter(w)) continue;
-            ASSERT_TRUE(run_until(base(), [&] { return c.data.size() == size; }))
-                << c.data.size();
-            EXPECT_TRUE(c.data == answer);
-            ASSERT_TRUE(run_until(base(), [&] { return c.events.size() > 1; }));
-            EXPECT_TRUE(c.events.back() & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) << c.events.back();
-        }
+            if (!ssltest::is_filter(p.way)) expect_all_then_the_end(base(), c, answer);
+        });
     }
 }
 

@@ -55,6 +55,20 @@ TEST(EventConfig, RequireFeaturesPicksAMethodThatHasThem) {
     event_config_free(cfg);
 }
 
+// A timer of `ms` on b (made by evtimer_new, and with `reassign` event_assign'ed again
+// before it is added) runs once; then the loop, with nothing left, returns 1.
+void expect_a_timer_runs_once(event_base *b, int ms, bool reassign = false) {
+    Recorder rec;
+    Tagged tag{&rec, 1};
+    event *t = evtimer_new(b, record_cb, reassign ? nullptr : &tag);
+    if (reassign) event_assign(t, b, -1, 0, record_cb, &tag);
+    timeval tv = conf::tv_ms(ms);
+    event_add(t, &tv);
+    EXPECT_EQ(event_base_dispatch(b), 1);
+    EXPECT_EQ(rec.calls.size(), 1u);
+    event_free(t);
+}
+
 TEST(EventConfig, AllFlagsAccepted) {
     for (int flag : {EVENT_BASE_FLAG_NOLOCK, EVENT_BASE_FLAG_IGNORE_ENV, EVENT_BASE_FLAG_STARTUP_IOCP,
                      EVENT_BASE_FLAG_NO_CACHE_TIME, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST,
@@ -64,15 +78,7 @@ TEST(EventConfig, AllFlagsAccepted) {
         EXPECT_EQ(event_config_set_num_cpus_hint(cfg, 4), 0);
         event_base *b = event_base_new_with_config(cfg);
         ASSERT_NE(b, nullptr) << flag;
-        event *t = evtimer_new(b, record_cb, nullptr);
-        Recorder rec;
-        Tagged tag{&rec, 1};
-        event_assign(t, b, -1, 0, record_cb, &tag);
-        timeval tv = conf::tv_ms(2);
-        event_add(t, &tv);
-        EXPECT_EQ(event_base_dispatch(b), 1);
-        EXPECT_EQ(rec.calls.size(), 1u);
-        event_free(t);
+        expect_a_timer_runs_once(b, 2, true);
         event_base_free(b);
         event_config_free(cfg);
     }
@@ -130,14 +136,7 @@ TEST(EventConfig, NoLockBaseWorks) {
     event_config_set_flag(cfg, EVENT_BASE_FLAG_NOLOCK);
     event_base *b = event_base_new_with_config(cfg);
     ASSERT_NE(b, nullptr);
-    Recorder rec;
-    Tagged tag{&rec, 1};
-    event *t = evtimer_new(b, record_cb, &tag);
-    timeval tv = conf::tv_ms(1);
-    event_add(t, &tv);
-    EXPECT_EQ(event_base_dispatch(b), 1);
-    EXPECT_EQ(rec.calls.size(), 1u);
-    event_free(t);
+    expect_a_timer_runs_once(b, 1);
     event_base_free(b);
     event_config_free(cfg);
 }

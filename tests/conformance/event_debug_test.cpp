@@ -164,56 +164,51 @@ void finalized_events_may_be_freed() {
     event_base_free(b);
     _exit(7);
 }
+
+// Each scenario runs in a child of its own (debug mode must come before any base there):
+// it dies, exits with `code`, or is killed by `sig`.
+void expect_dies(void (*scenario)()) {
+    threadsafe();
+    EXPECT_DEATH(scenario(), "");
+}
+void expect_exit(void (*scenario)(), int code) {
+    threadsafe();
+    EXPECT_EXIT(scenario(), ::testing::ExitedWithCode(code), "");
+}
+void expect_signal(void (*scenario)(), int sig) {
+    threadsafe();
+    EXPECT_EXIT(scenario(), ::testing::KilledBySignal(sig), "");
+}
 }  // namespace
 
 TEST(EventDebugDeathTest, FinalizedEventsMayBeFreed) {
-    threadsafe();
-    EXPECT_EXIT(finalized_events_may_be_freed(), ::testing::ExitedWithCode(7), "");
+    expect_exit(&finalized_events_may_be_freed, 7);
 }
 
-TEST(EventDebugDeathTest, AddOfNeverAssignedEventIsFatal) {
-    threadsafe();
-    EXPECT_DEATH(add_never_assigned(), "");
-}
+TEST(EventDebugDeathTest, AddOfNeverAssignedEventIsFatal) { expect_dies(&add_never_assigned); }
 
-TEST(EventDebugDeathTest, ReassignOfAddedEventIsFatal) {
-    threadsafe();
-    EXPECT_DEATH(reassign_added(), "");
-}
+TEST(EventDebugDeathTest, ReassignOfAddedEventIsFatal) { expect_dies(&reassign_added); }
 
-TEST(EventDebugDeathTest, UnassignOfAddedEventIsFatal) {
-    threadsafe();
-    EXPECT_DEATH(unassign_added(), "");
-}
+TEST(EventDebugDeathTest, UnassignOfAddedEventIsFatal) { expect_dies(&unassign_added); }
 
-TEST(EventDebugDeathTest, EnablingAfterCreatingABaseIsFatal) {
-    threadsafe();
-    EXPECT_DEATH(enable_too_late(), "");
-}
+TEST(EventDebugDeathTest, EnablingAfterCreatingABaseIsFatal) { expect_dies(&enable_too_late); }
 
 TEST(EventDebugDeathTest, FatalErrorsCallTheFatalCallback) {
-    threadsafe();
-    EXPECT_EXIT(fatal_goes_to_the_fatal_callback(), ::testing::ExitedWithCode(42), "");
+    expect_exit(&fatal_goes_to_the_fatal_callback, 42);
 }
 
-TEST(EventDebugDeathTest, CorrectUseSurvivesDebugMode) {
-    threadsafe();
-    EXPECT_EXIT(correct_use(), ::testing::ExitedWithCode(7), "");
-}
+TEST(EventDebugDeathTest, CorrectUseSurvivesDebugMode) { expect_exit(&correct_use, 7); }
 
 TEST(EventDebugDeathTest, MixingEdgeAndLevelIsRefusedInDebugMode) {
-    threadsafe();
-    EXPECT_EXIT(mix_edge_and_level(), ::testing::ExitedWithCode(7), "");
+    expect_exit(&mix_edge_and_level, 7);
 }
 
 TEST(EventDebugDeathTest, IoEventOnBlockingFdIsFatal) {
-    threadsafe();
-    EXPECT_EXIT(assign_blocking_fd(), ::testing::KilledBySignal(SIGABRT), "");
+    expect_signal(&assign_blocking_fd, SIGABRT);
 }
 
 TEST(EventDebugDeathTest, FinalizerMayReassignAndAddItsEvent) {
-    threadsafe();
-    EXPECT_EXIT(finalizer_reuses_its_event(), ::testing::ExitedWithCode(7), "");
+    expect_exit(&finalizer_reuses_its_event, 7);
 }
 
 TEST(EventDebug, UnassignClearsTheInitFlagWithoutDebugMode) {

@@ -47,10 +47,7 @@ public:
     std::vector<std::vector<std::string>> requests;
 
 private:
-    static bool wait_readable(int fd, int ms) {
-        pollfd p{fd, POLLIN, 0};
-        return poll(&p, 1, ms) == 1;
-    }
+    static bool wait_readable(int fd, int ms) { return httptest::wait_readable(fd, ms); }
     // One request head plus a Content-Length body; "" when the peer closed or went quiet.
     std::string read_request(int fd, std::string &buf) {
         for (;;) {
@@ -168,6 +165,18 @@ struct Client : ::testing::Test {
         evhttp_request *r = evhttp_request_new(on_done, &seen);
         evhttp_request_set_error_cb(r, on_error);
         return r;
+    }
+    // The one request made ended in `error`: its callback got NULL.
+    void expect_failed_with(int error) {
+        EXPECT_EQ(seen.calls, 1);
+        EXPECT_TRUE(seen.null_req);
+        EXPECT_EQ(seen.errors, std::vector<int>{error});
+    }
+    // A GET of "/" on c (with the request r, or a new one) fails with `error`.
+    void expect_get_fails(evhttp_connection *c, int error, evhttp_request *r = nullptr) {
+        ASSERT_EQ(evhttp_make_request(c, r ? r : request(), EVHTTP_REQ_GET, "/"), 0);
+        run_loop(base);
+        expect_failed_with(error);
     }
 };
 
@@ -322,33 +331,21 @@ TEST_F(Client, SilentServerTimesOut) {
     RawServer srv({{""}});
     evhttp_connection *c = connect(srv.port());
     evhttp_connection_set_timeout(c, 1);
-    ASSERT_EQ(evhttp_make_request(c, request(), EVHTTP_REQ_GET, "/"), 0);
-    run_loop(base);
-    EXPECT_EQ(seen.calls, 1);
-    EXPECT_TRUE(seen.null_req);
-    EXPECT_EQ(seen.errors, std::vector<int>{EVREQ_HTTP_TIMEOUT});
+    expect_get_fails(c, EVREQ_HTTP_TIMEOUT);
     evhttp_connection_free(c);
 }
 
 TEST_F(Client, ServerClosingBeforeTheAnswerIsEof) {
     RawServer srv({{"HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\nshort"}});
     evhttp_connection *c = connect(srv.port());
-    ASSERT_EQ(evhttp_make_request(c, request(), EVHTTP_REQ_GET, "/"), 0);
-    run_loop(base);
-    EXPECT_EQ(seen.calls, 1);
-    EXPECT_TRUE(seen.null_req);
-    EXPECT_EQ(seen.errors, std::vector<int>{EVREQ_HTTP_EOF});
+    expect_get_fails(c, EVREQ_HTTP_EOF);
     evhttp_connection_free(c);
 }
 
 TEST_F(Client, BadStatusLineIsInvalidHeader) {
     RawServer srv({{"HTTP/1.1 abc OK\r\n\r\n"}});
     evhttp_connection *c = connect(srv.port());
-    ASSERT_EQ(evhttp_make_request(c, request(), EVHTTP_REQ_GET, "/"), 0);
-    run_loop(base);
-    EXPECT_EQ(seen.calls, 1);
-    EXPECT_TRUE(seen.null_req);
-    EXPECT_EQ(seen.errors, std::vector<int>{EVREQ_HTTP_INVALID_HEADER});
+    expect_get_fails(c, EVREQ_HTTP_INVALID_HEADER);
     evhttp_connection_free(c);
 }
 
@@ -356,11 +353,7 @@ TEST_F(Client, BodyOverTheLimitIsDataTooLong) {
     RawServer srv({{"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789"}});
     evhttp_connection *c = connect(srv.port());
     evhttp_connection_set_max_body_size(c, 4);
-    ASSERT_EQ(evhttp_make_request(c, request(), EVHTTP_REQ_GET, "/"), 0);
-    run_loop(base);
-    EXPECT_EQ(seen.calls, 1);
-    EXPECT_TRUE(seen.null_req);
-    EXPECT_EQ(seen.errors, std::vector<int>{EVREQ_HTTP_DATA_TOO_LONG});
+    expect_get_fails(c, EVREQ_HTTP_DATA_TOO_LONG);
     evhttp_connection_free(c);
 }
 
@@ -388,11 +381,7 @@ TEST_F(Client, HeaderCallbackSeesTheHeadAndMayDropTheRequest) {
     evhttp_connection *c = connect(srv.port());
     evhttp_request *r = request();
     evhttp_request_set_header_cb(r, refuse_head);
-    ASSERT_EQ(evhttp_make_request(c, r, EVHTTP_REQ_GET, "/"), 0);
-    run_loop(base);
-    EXPECT_EQ(seen.calls, 1);
-    EXPECT_TRUE(seen.null_req);
-    EXPECT_EQ(seen.errors, std::vector<int>{EVREQ_HTTP_EOF});
+    expect_get_fails(c, EVREQ_HTTP_EOF, r);
     evhttp_connection_free(c);
 }
 
@@ -593,11 +582,7 @@ TEST(HttpServerNoBase, EvhttpNewTakesANullBase) {
 TEST_F(Client, UnreachableAddressFailsWithNullAndEof) {
     // An administratively scoped multicast address: connect() fails at once.
     evhttp_connection *c = evhttp_connection_base_new(base, nullptr, "239.10.20.30", 80);
-    ASSERT_EQ(evhttp_make_request(c, request(), EVHTTP_REQ_GET, "/"), 0);
-    run_loop(base);
-    EXPECT_EQ(seen.calls, 1);
-    EXPECT_TRUE(seen.null_req);
-    EXPECT_EQ(seen.errors, std::vector<int>{EVREQ_HTTP_EOF});
+    expect_get_fails(c, EVREQ_HTTP_EOF);
     evhttp_connection_free(c);
 }
 
@@ -652,9 +637,7 @@ TEST_F(Client, ServerAnsweringAndClosingWhileTheBodyIsSentFailsTheRequest) {
     run_loop(base, 3);
     bool server_still_open = !srv.closed;
     srv.release = true;
-    EXPECT_EQ(seen.calls, 1);
-    EXPECT_TRUE(seen.null_req);
-    EXPECT_EQ(seen.errors, std::vector<int>{EVREQ_HTTP_EOF});
+    expect_failed_with(EVREQ_HTTP_EOF);
     EXPECT_TRUE(server_still_open);
     evhttp_connection_free(c);
 }
@@ -815,6 +798,23 @@ void release_server(evutil_socket_t, short, void *arg) {
     static_cast<EarlyAnswerServer *>(arg)->release = true;
 }
 
+const char kEarly413[] =
+    "HTTP/1.1 413 Request Entity Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
+
+// Posts 16 MiB with r on c to srv, which answers before it has read them and ends the
+// connection (unread bytes: a reset) 300 ms later; runs the loop meanwhile.
+void post_to_early_answer_server(event_base *base, evhttp_connection *c, evhttp_request *r,
+                                 EarlyAnswerServer &srv) {
+    std::string body(16 << 20, 'a');
+    evbuffer_add(evhttp_request_get_output_buffer(r), body.data(), body.size());
+    ASSERT_EQ(evhttp_make_request(c, r, EVHTTP_REQ_POST, "/"), 0);
+    event *ev = evtimer_new(base, release_server, &srv);
+    timeval later{0, 300000};
+    evtimer_add(ev, &later);
+    run_loop(base, 4);
+    event_free(ev);
+}
+
 void set_flags_on_incoming(evhttp_request *req, void *arg) {
     evhttp_connection *in = evhttp_request_get_connection(req);
     static_cast<std::vector<int> *>(arg)->push_back(
@@ -827,44 +827,23 @@ void set_flags_on_incoming(evhttp_request *req, void *arg) {
 TEST_F(Client, ReadOnWriteErrorReadsTheAnswerOfAServerThatClosedDuringTheBody) {
     // With the flag, the failed write is followed by a read: the 413 the server sent before
     // it ended the connection reaches the request callback instead of NULL.
-    EarlyAnswerServer srv(
-        "HTTP/1.1 413 Request Entity Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+    EarlyAnswerServer srv(kEarly413);
     evhttp_connection *c = connect(srv.port());
     ASSERT_EQ(evhttp_connection_set_flags(c, EVHTTP_CON_READ_ON_WRITE_ERROR), 0);
-    evhttp_request *r = request();
-    std::string body(16 << 20, 'a');
-    evbuffer_add(evhttp_request_get_output_buffer(r), body.data(), body.size());
-    ASSERT_EQ(evhttp_make_request(c, r, EVHTTP_REQ_POST, "/"), 0);
-    // The server closes (unread bytes: a reset) a moment after its answer.
-    event *ev = evtimer_new(base, release_server, &srv);
-    timeval later{0, 300000};
-    evtimer_add(ev, &later);
-    run_loop(base, 4);
+    post_to_early_answer_server(base, c, request(), srv);
     EXPECT_EQ(seen.calls, 1);
     EXPECT_FALSE(seen.null_req);
     EXPECT_EQ(seen.code, 413);
     EXPECT_EQ(seen.line, "Request Entity Too Large");
     EXPECT_TRUE(seen.errors.empty());
-    event_free(ev);
     evhttp_connection_free(c);
 }
 
 TEST_F(Client, WithoutReadOnWriteErrorTheSameServerFailsTheRequest) {
-    EarlyAnswerServer srv(
-        "HTTP/1.1 413 Request Entity Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+    EarlyAnswerServer srv(kEarly413);
     evhttp_connection *c = connect(srv.port());
-    evhttp_request *r = request();
-    std::string body(16 << 20, 'a');
-    evbuffer_add(evhttp_request_get_output_buffer(r), body.data(), body.size());
-    ASSERT_EQ(evhttp_make_request(c, r, EVHTTP_REQ_POST, "/"), 0);
-    event *ev = evtimer_new(base, release_server, &srv);
-    timeval later{0, 300000};
-    evtimer_add(ev, &later);
-    run_loop(base, 4);
-    EXPECT_EQ(seen.calls, 1);
-    EXPECT_TRUE(seen.null_req);
-    EXPECT_EQ(seen.errors, std::vector<int>{EVREQ_HTTP_EOF});
-    event_free(ev);
+    post_to_early_answer_server(base, c, request(), srv);
+    expect_failed_with(EVREQ_HTTP_EOF);
     evhttp_connection_free(c);
 }
 

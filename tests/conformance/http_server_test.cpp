@@ -68,20 +68,11 @@ static_assert(offsetof(evhttp_request, on_complete_cb_arg) == 208);
 
 std::string s(const char *p) { return p ? p : "(null)"; }
 
-// "Date: <anything>\r\n" becomes "Date: D\r\n".
-std::string mask_date(std::string t) {
-    size_t pos = 0;
-    while ((pos = t.find("Date: ", pos)) != std::string::npos) {
-        size_t end = t.find("\r\n", pos);
-        if (end == std::string::npos) break;
-        t.replace(pos, end - pos, "Date: D");
-        pos += 7;
-    }
-    return t;
-}
-
 int connect_to(int port) { return httptest::connect_loopback(static_cast<uint16_t>(port)); }
 int local_port(int fd) { return httptest::local_port(fd); }
+using httptest::error_page;
+using httptest::kBadRequestPage;
+using httptest::mask_date;
 using httptest::read_all;
 
 // The echo callback: what the server parsed, as text.
@@ -186,6 +177,11 @@ protected:
     int port_ = 0;
 };
 
+// evhttp's own error pages for a 403, a 413 and a 501.
+const std::string kForbiddenPage = error_page("403 Forbidden", "Forbidden");
+const std::string k413 = error_page("413 Request Entity Too Large", "Request Entity Too Large");
+const std::string kNotImplementedPage = error_page("501 Not Implemented", "Not Implemented");
+
 struct Exchange {
     const char *name;
     std::string request;
@@ -260,58 +256,10 @@ const Exchange kExchanges[] = {
      "\r\n"
      "<html><head><title>404 Not Found</title></head><body><h1>Not Found</h1><p>The requested URL /none?&lt;a&gt; was not found on this server.</p></body></html>\n"
      "<closed>"},
-    {"options_not_allowed", "OPTIONS /echo HTTP/1.1\r\n\r\n",
-     "HTTP/1.1 501 Not Implemented\r\n"
-     "Content-Type: text/html\r\n"
-     "Connection: close\r\n"
-     "Date: D\r\n"
-     "Content-Length: 102\r\n"
-     "\r\n"
-     "<HTML><HEAD>\n"
-     "<TITLE>501 Not Implemented</TITLE>\n"
-     "</HEAD><BODY>\n"
-     "<H1>Not Implemented</H1>\n"
-     "</BODY></HTML>\n"
-     "<closed>"},
-    {"trace_not_allowed", "TRACE /echo HTTP/1.1\r\n\r\n",
-     "HTTP/1.1 501 Not Implemented\r\n"
-     "Content-Type: text/html\r\n"
-     "Connection: close\r\n"
-     "Date: D\r\n"
-     "Content-Length: 102\r\n"
-     "\r\n"
-     "<HTML><HEAD>\n"
-     "<TITLE>501 Not Implemented</TITLE>\n"
-     "</HEAD><BODY>\n"
-     "<H1>Not Implemented</H1>\n"
-     "</BODY></HTML>\n"
-     "<closed>"},
-    {"unknown_method", "FOO /echo HTTP/1.1\r\n\r\n",
-     "HTTP/1.1 501 Not Implemented\r\n"
-     "Content-Type: text/html\r\n"
-     "Connection: close\r\n"
-     "Date: D\r\n"
-     "Content-Length: 102\r\n"
-     "\r\n"
-     "<HTML><HEAD>\n"
-     "<TITLE>501 Not Implemented</TITLE>\n"
-     "</HEAD><BODY>\n"
-     "<H1>Not Implemented</H1>\n"
-     "</BODY></HTML>\n"
-     "<closed>"},
-    {"methods_are_case_sensitive", "get /echo HTTP/1.1\r\n\r\n",
-     "HTTP/1.1 501 Not Implemented\r\n"
-     "Content-Type: text/html\r\n"
-     "Connection: close\r\n"
-     "Date: D\r\n"
-     "Content-Length: 102\r\n"
-     "\r\n"
-     "<HTML><HEAD>\n"
-     "<TITLE>501 Not Implemented</TITLE>\n"
-     "</HEAD><BODY>\n"
-     "<H1>Not Implemented</H1>\n"
-     "</BODY></HTML>\n"
-     "<closed>"},
+    {"options_not_allowed", "OPTIONS /echo HTTP/1.1\r\n\r\n", kNotImplementedPage},
+    {"trace_not_allowed", "TRACE /echo HTTP/1.1\r\n\r\n", kNotImplementedPage},
+    {"unknown_method", "FOO /echo HTTP/1.1\r\n\r\n", kNotImplementedPage},
+    {"methods_are_case_sensitive", "get /echo HTTP/1.1\r\n\r\n", kNotImplementedPage},
     {"trailing_spaces_after_version", "GET /echo HTTP/1.1  \r\n\r\n",
      "HTTP/1.1 200 OK\r\n"
      "Date: D\r\n"
@@ -334,97 +282,13 @@ const Exchange kExchanges[] = {
      "\r\n"
      "type=1 uri=/echo ver=1.2 host=(null) rh=127.0.0.1 rp=set path=/echo query=(null)\n"
      "body=0:<open>"},
-    {"version_junk_after", "GET /echo HTTP/1.1x\r\n\r\n",
-     "HTTP/1.1 400 Bad Request\r\n"
-     "Content-Type: text/html\r\n"
-     "Connection: close\r\n"
-     "Date: D\r\n"
-     "Content-Length: 94\r\n"
-     "\r\n"
-     "<HTML><HEAD>\n"
-     "<TITLE>400 Bad Request</TITLE>\n"
-     "</HEAD><BODY>\n"
-     "<H1>Bad Request</H1>\n"
-     "</BODY></HTML>\n"
-     "<closed>"},
-    {"shorter_than_get_slash", "GET / HTTP/1\r\n\r\n",
-     "HTTP/1.1 400 Bad Request\r\n"
-     "Content-Type: text/html\r\n"
-     "Connection: close\r\n"
-     "Date: D\r\n"
-     "Content-Length: 94\r\n"
-     "\r\n"
-     "<HTML><HEAD>\n"
-     "<TITLE>400 Bad Request</TITLE>\n"
-     "</HEAD><BODY>\n"
-     "<H1>Bad Request</H1>\n"
-     "</BODY></HTML>\n"
-     "<closed>"},
-    {"version_2_0", "GET /echo HTTP/2.0\r\n\r\n",
-     "HTTP/1.1 400 Bad Request\r\n"
-     "Content-Type: text/html\r\n"
-     "Connection: close\r\n"
-     "Date: D\r\n"
-     "Content-Length: 94\r\n"
-     "\r\n"
-     "<HTML><HEAD>\n"
-     "<TITLE>400 Bad Request</TITLE>\n"
-     "</HEAD><BODY>\n"
-     "<H1>Bad Request</H1>\n"
-     "</BODY></HTML>\n"
-     "<closed>"},
-    {"bad_protocol", "GET /echo HTTX/1.1\r\n\r\n",
-     "HTTP/1.1 400 Bad Request\r\n"
-     "Content-Type: text/html\r\n"
-     "Connection: close\r\n"
-     "Date: D\r\n"
-     "Content-Length: 94\r\n"
-     "\r\n"
-     "<HTML><HEAD>\n"
-     "<TITLE>400 Bad Request</TITLE>\n"
-     "</HEAD><BODY>\n"
-     "<H1>Bad Request</H1>\n"
-     "</BODY></HTML>\n"
-     "<closed>"},
-    {"no_version", "GET /echo\r\n\r\n",
-     "HTTP/1.1 400 Bad Request\r\n"
-     "Content-Type: text/html\r\n"
-     "Connection: close\r\n"
-     "Date: D\r\n"
-     "Content-Length: 94\r\n"
-     "\r\n"
-     "<HTML><HEAD>\n"
-     "<TITLE>400 Bad Request</TITLE>\n"
-     "</HEAD><BODY>\n"
-     "<H1>Bad Request</H1>\n"
-     "</BODY></HTML>\n"
-     "<closed>"},
-    {"leading_empty_line", "\r\nGET /echo HTTP/1.1\r\n\r\n",
-     "HTTP/1.1 400 Bad Request\r\n"
-     "Content-Type: text/html\r\n"
-     "Connection: close\r\n"
-     "Date: D\r\n"
-     "Content-Length: 94\r\n"
-     "\r\n"
-     "<HTML><HEAD>\n"
-     "<TITLE>400 Bad Request</TITLE>\n"
-     "</HEAD><BODY>\n"
-     "<H1>Bad Request</H1>\n"
-     "</BODY></HTML>\n"
-     "<closed>"},
-    {"header_without_colon", "GET /echo HTTP/1.1\r\nbad header\r\n\r\n",
-     "HTTP/1.1 400 Bad Request\r\n"
-     "Content-Type: text/html\r\n"
-     "Connection: close\r\n"
-     "Date: D\r\n"
-     "Content-Length: 94\r\n"
-     "\r\n"
-     "<HTML><HEAD>\n"
-     "<TITLE>400 Bad Request</TITLE>\n"
-     "</HEAD><BODY>\n"
-     "<H1>Bad Request</H1>\n"
-     "</BODY></HTML>\n"
-     "<closed>"},
+    {"version_junk_after", "GET /echo HTTP/1.1x\r\n\r\n", kBadRequestPage},
+    {"shorter_than_get_slash", "GET / HTTP/1\r\n\r\n", kBadRequestPage},
+    {"version_2_0", "GET /echo HTTP/2.0\r\n\r\n", kBadRequestPage},
+    {"bad_protocol", "GET /echo HTTX/1.1\r\n\r\n", kBadRequestPage},
+    {"no_version", "GET /echo\r\n\r\n", kBadRequestPage},
+    {"leading_empty_line", "\r\nGET /echo HTTP/1.1\r\n\r\n", kBadRequestPage},
+    {"header_without_colon", "GET /echo HTTP/1.1\r\nbad header\r\n\r\n", kBadRequestPage},
     {"continuation_lines_and_trimming", "GET /echo HTTP/1.1\r\nA: b\r\n c\r\n\td\r\nE:f\r\nG:   h  \r\n\r\n",
      "HTTP/1.1 200 OK\r\n"
      "Date: D\r\n"
@@ -489,32 +353,8 @@ const Exchange kExchanges[] = {
      "\r\n"
      "type=2 uri=/echo ver=1.1 host=(null) rh=127.0.0.1 rp=set path=/echo query=(null)\n"
      "body=0:<open>"},
-    {"bad_content_length", "POST /echo HTTP/1.1\r\nContent-Length: x5\r\n\r\nhello",
-     "HTTP/1.1 400 Bad Request\r\n"
-     "Content-Type: text/html\r\n"
-     "Connection: close\r\n"
-     "Date: D\r\n"
-     "Content-Length: 94\r\n"
-     "\r\n"
-     "<HTML><HEAD>\n"
-     "<TITLE>400 Bad Request</TITLE>\n"
-     "</HEAD><BODY>\n"
-     "<H1>Bad Request</H1>\n"
-     "</BODY></HTML>\n"
-     "<closed>"},
-    {"negative_content_length", "POST /echo HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
-     "HTTP/1.1 400 Bad Request\r\n"
-     "Content-Type: text/html\r\n"
-     "Connection: close\r\n"
-     "Date: D\r\n"
-     "Content-Length: 94\r\n"
-     "\r\n"
-     "<HTML><HEAD>\n"
-     "<TITLE>400 Bad Request</TITLE>\n"
-     "</HEAD><BODY>\n"
-     "<H1>Bad Request</H1>\n"
-     "</BODY></HTML>\n"
-     "<closed>"},
+    {"bad_content_length", "POST /echo HTTP/1.1\r\nContent-Length: x5\r\n\r\nhello", kBadRequestPage},
+    {"negative_content_length", "POST /echo HTTP/1.1\r\nContent-Length: -1\r\n\r\n", kBadRequestPage},
     {"chunked_body_trailer_dropped", "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\nT: v\r\n\r\n",
      "HTTP/1.1 200 OK\r\n"
      "Date: D\r\n"
@@ -524,49 +364,14 @@ const Exchange kExchanges[] = {
      "type=2 uri=/echo ver=1.1 host=(null) rh=127.0.0.1 rp=set path=/echo query=(null)\n"
      "[Transfer-Encoding]=[chunked]\n"
      "body=5:abcde<open>"},
-    {"chunk_extension_refused", "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2;ext\r\nde\r\n0\r\n\r\n",
-     "HTTP/1.1 413 Request Entity Too Large\r\n"
-     "Content-Type: text/html\r\n"
-     "Connection: close\r\n"
-     "Date: D\r\n"
-     "Content-Length: 120\r\n"
-     "\r\n"
-     "<HTML><HEAD>\n"
-     "<TITLE>413 Request Entity Too Large</TITLE>\n"
-     "</HEAD><BODY>\n"
-     "<H1>Request Entity Too Large</H1>\n"
-     "</BODY></HTML>\n"
-     "<closed>"},
-    {"bad_chunk_size", "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
-     "HTTP/1.1 413 Request Entity Too Large\r\n"
-     "Content-Type: text/html\r\n"
-     "Connection: close\r\n"
-     "Date: D\r\n"
-     "Content-Length: 120\r\n"
-     "\r\n"
-     "<HTML><HEAD>\n"
-     "<TITLE>413 Request Entity Too Large</TITLE>\n"
-     "</HEAD><BODY>\n"
-     "<H1>Request Entity Too Large</H1>\n"
-     "</BODY></HTML>\n"
-     "<closed>"},
+    {"chunk_extension_refused", "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2;ext\r\nde\r\n0\r\n\r\n", k413},
+    {"bad_chunk_size", "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", k413},
     {"expect_100_continue", "POST /echo HTTP/1.1\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n",
      "HTTP/1.1 100 Continue\r\n"
      "\r\n"
      "<open>"},
     {"expect_other", "POST /echo HTTP/1.1\r\nExpect: foo\r\nContent-Length: 1\r\n\r\n",
-     "HTTP/1.1 417 Expectation Failed\r\n"
-     "Content-Type: text/html\r\n"
-     "Connection: close\r\n"
-     "Date: D\r\n"
-     "Content-Length: 108\r\n"
-     "\r\n"
-     "<HTML><HEAD>\n"
-     "<TITLE>417 Expectation Failed</TITLE>\n"
-     "</HEAD><BODY>\n"
-     "<H1>Expectation Failed</H1>\n"
-     "</BODY></HTML>\n"
-     "<closed>"},
+     error_page("417 Expectation Failed", "Expectation Failed")},
     {"pipelined_in_order", "GET /echo HTTP/1.1\r\n\r\nGET /echo?2 HTTP/1.1\r\n\r\n",
      "HTTP/1.1 200 OK\r\n"
      "Date: D\r\n"
@@ -646,45 +451,10 @@ const Exchange kExchanges[] = {
      "\r\n"
      "<html><head><title>404 Not Found</title></head><body><h1>Not Found</h1><p>The requested URL  /echo was not found on this server.</p></body></html>\n"
      "<closed>"},
-    {"send_error_standard_phrase", "GET /err403 HTTP/1.1\r\n\r\n",
-     "HTTP/1.1 403 Forbidden\r\n"
-     "Content-Type: text/html\r\n"
-     "Connection: close\r\n"
-     "Date: D\r\n"
-     "Content-Length: 90\r\n"
-     "\r\n"
-     "<HTML><HEAD>\n"
-     "<TITLE>403 Forbidden</TITLE>\n"
-     "</HEAD><BODY>\n"
-     "<H1>Forbidden</H1>\n"
-     "</BODY></HTML>\n"
-     "<closed>"},
-    {"send_error_1_0_request", "GET /err403 HTTP/1.0\r\n\r\n",
-     "HTTP/1.1 403 Forbidden\r\n"
-     "Content-Type: text/html\r\n"
-     "Connection: close\r\n"
-     "Date: D\r\n"
-     "Content-Length: 90\r\n"
-     "\r\n"
-     "<HTML><HEAD>\n"
-     "<TITLE>403 Forbidden</TITLE>\n"
-     "</HEAD><BODY>\n"
-     "<H1>Forbidden</H1>\n"
-     "</BODY></HTML>\n"
-     "<closed>"},
+    {"send_error_standard_phrase", "GET /err403 HTTP/1.1\r\n\r\n", kForbiddenPage},
+    {"send_error_1_0_request", "GET /err403 HTTP/1.0\r\n\r\n", kForbiddenPage},
     {"send_error_reason_as_given", "GET /reason HTTP/1.1\r\n\r\n",
-     "HTTP/1.1 500 oops <b>\r\n"
-     "Content-Type: text/html\r\n"
-     "Connection: close\r\n"
-     "Date: D\r\n"
-     "Content-Length: 88\r\n"
-     "\r\n"
-     "<HTML><HEAD>\n"
-     "<TITLE>500 oops <b></TITLE>\n"
-     "</HEAD><BODY>\n"
-     "<H1>oops <b></H1>\n"
-     "</BODY></HTML>\n"
-     "<closed>"},
+     error_page("500 oops <b>", "oops <b>")},
     {"chunked_reply_1_1", "GET /chunks HTTP/1.1\r\n\r\n",
      "HTTP/1.1 200 OK\r\n"
      "Transfer-Encoding: chunked\r\n"
@@ -1223,20 +993,6 @@ BigPost post_big_body(int port, size_t body_size) {
     close(fd);
     return r;
 }
-
-const char k413[] =
-    "HTTP/1.1 413 Request Entity Too Large\r\n"
-    "Content-Type: text/html\r\n"
-    "Connection: close\r\n"
-    "Date: D\r\n"
-    "Content-Length: 120\r\n"
-    "\r\n"
-    "<HTML><HEAD>\n"
-    "<TITLE>413 Request Entity Too Large</TITLE>\n"
-    "</HEAD><BODY>\n"
-    "<H1>Request Entity Too Large</H1>\n"
-    "</BODY></HTML>\n"
-    "<closed>";
 
 TEST_P(HttpServerApi, LingeringCloseReadsABodyOverTheLimitBeforeRefusingIt) {
     ASSERT_EQ(evhttp_set_flags(http_, EVHTTP_SERVER_LINGERING_CLOSE), 0);

@@ -35,19 +35,8 @@ namespace {
 
 int connect_to(int port) { return httptest::connect_loopback(static_cast<uint16_t>(port)); }
 int local_port(int fd) { return httptest::local_port(fd); }
+using httptest::mask_date;
 using httptest::read_all;
-
-// "Date: <anything>" becomes "Date: D".
-std::string mask_date(std::string t) {
-    size_t pos = 0;
-    while ((pos = t.find("Date: ", pos)) != std::string::npos) {
-        size_t end = t.find("\r\n", pos);
-        if (end == std::string::npos) break;
-        t.replace(pos, end - pos, "Date: D");
-        pos += 7;
-    }
-    return t;
-}
 
 // The handler: counts its calls and answers with the body it was given.
 void body_cb(evhttp_request *req, void *arg) {
@@ -103,19 +92,7 @@ protected:
 };
 
 // What a refused request gets: a 400 and the close (the handler is not called).
-const char kRefused[] =
-    "HTTP/1.1 400 Bad Request\r\n"
-    "Content-Type: text/html\r\n"
-    "Connection: close\r\n"
-    "Date: D\r\n"
-    "Content-Length: 94\r\n"
-    "\r\n"
-    "<HTML><HEAD>\n"
-    "<TITLE>400 Bad Request</TITLE>\n"
-    "</HEAD><BODY>\n"
-    "<H1>Bad Request</H1>\n"
-    "</BODY></HTML>\n"
-    "<closed>";
+const std::string &kRefused = httptest::kBadRequestPage;
 
 struct Refusal {
     const char *name;
@@ -220,13 +197,7 @@ CONF_INSTANTIATE_BACKENDS(HttpSmugglingServer);
 class OneAnswerServer {
 public:
     explicit OneAnswerServer(std::string answer) : answer_(std::move(answer)) {
-        lfd_ = socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in sin{};
-        sin.sin_family = AF_INET;
-        sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        bind(lfd_, reinterpret_cast<sockaddr *>(&sin), sizeof sin);
-        listen(lfd_, 4);
-        port_ = static_cast<uint16_t>(local_port(lfd_));
+        lfd_ = httptest::listen_loopback(&port_, 4);
         th_ = std::thread([this] { run(); });
     }
     ~OneAnswerServer() {
@@ -237,25 +208,22 @@ public:
     uint16_t port() const { return port_; }
 
 private:
-    static bool readable(int fd, int ms) {
-        pollfd p{fd, POLLIN, 0};
-        return poll(&p, 1, ms) == 1;
-    }
     void run() {
-        while (!stop_ && !readable(lfd_, 50)) {
+        using httptest::wait_readable;
+        while (!stop_ && !wait_readable(lfd_, 50)) {
         }
         if (stop_) return;
         int fd = accept(lfd_, nullptr, nullptr);
         std::string got;
         char tmp[1024];
-        while (got.find("\r\n\r\n") == std::string::npos && readable(fd, 3000)) {
+        while (got.find("\r\n\r\n") == std::string::npos && wait_readable(fd, 3000)) {
             ssize_t n = recv(fd, tmp, sizeof tmp, 0);
             if (n <= 0) break;
             got.append(tmp, static_cast<size_t>(n));
         }
         send(fd, answer_.data(), answer_.size(), MSG_NOSIGNAL);
         while (!stop_) {
-            if (!readable(fd, 50)) continue;
+            if (!wait_readable(fd, 50)) continue;
             if (recv(fd, tmp, sizeof tmp, 0) <= 0) break;
         }
         close(fd);

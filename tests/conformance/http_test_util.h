@@ -56,6 +56,37 @@ inline uint16_t local_port(int fd) {
     return ntohs(sin.sin_port);
 }
 
+// True when fd becomes readable (or the peer closes) within ms.
+inline bool wait_readable(int fd, int ms) {
+    pollfd p{fd, POLLIN, 0};
+    return poll(&p, 1, ms) == 1;
+}
+
+// "Date: <anything>\r\n" becomes "Date: D\r\n" (answers then compare whole).
+inline std::string mask_date(std::string t) {
+    size_t pos = 0;
+    while ((pos = t.find("Date: ", pos)) != std::string::npos) {
+        size_t end = t.find("\r\n", pos);
+        if (end == std::string::npos) break;
+        t.replace(pos, end - pos, "Date: D");
+        pos += 7;
+    }
+    return t;
+}
+
+// evhttp's own error page for `status` (say "403 Forbidden") headed `heading`, as read_all
+// returns it after mask_date: the connection closes after it.
+inline std::string error_page(const std::string &status, const std::string &heading) {
+    const std::string body = "<HTML><HEAD>\n<TITLE>" + status + "</TITLE>\n</HEAD><BODY>\n<H1>" +
+                             heading + "</H1>\n</BODY></HTML>\n";
+    return "HTTP/1.1 " + status +
+           "\r\nContent-Type: text/html\r\nConnection: close\r\nDate: D\r\nContent-Length: " +
+           std::to_string(body.size()) + "\r\n\r\n" + body + "<closed>";
+}
+
+// What a request evhttp refuses gets.
+inline const std::string kBadRequestPage = error_page("400 Bad Request", "Bad Request");
+
 // Reads until the peer closes ("<closed>" appended) or nothing comes for idle_ms
 // ("<open>"); the first byte may take up to first_ms (a loaded machine).
 inline std::string read_all(int fd, int idle_ms, int first_ms = 3000) {

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <initializer_list>
 
 extern "C" {
 enum evhttp_transfer_encoding_header_status {
@@ -19,26 +20,31 @@ enum evhttp_transfer_encoding_header_status evhttp_check_transfer_encoding_(cons
 
 namespace {
 
+// Each value, read to its end (no end pointer), is or is not the coding "chunked".
+void expect_chunked(std::initializer_list<const char *> values, bool chunked) {
+    for (const char *v : values)
+        EXPECT_EQ(evhttp_str_is_chunked_(v, nullptr) != 0, chunked) << '"' << v << '"';
+}
+
+// Each Transfer-Encoding value gets the status `want`.
+void expect_status(std::initializer_list<const char *> values,
+                   evhttp_transfer_encoding_header_status want) {
+    for (const char *v : values)
+        EXPECT_EQ(evhttp_check_transfer_encoding_(v), want) << '"' << v << '"';
+}
+
 TEST(HttpTransferCoding, ChunkedInAnyCaseWithSpacesAndParameters) {
-    EXPECT_TRUE(evhttp_str_is_chunked_("chunked", nullptr));
-    EXPECT_TRUE(evhttp_str_is_chunked_("Chunked", nullptr));
-    EXPECT_TRUE(evhttp_str_is_chunked_("CHUNKED", nullptr));
-    EXPECT_TRUE(evhttp_str_is_chunked_("\t chunked\t ", nullptr));
-    EXPECT_TRUE(evhttp_str_is_chunked_("chunked;q=1", nullptr));
-    EXPECT_TRUE(evhttp_str_is_chunked_("  chunked ;level=2", nullptr));
-    // Only the first word is the coding's name; what follows it is not examined.
-    EXPECT_TRUE(evhttp_str_is_chunked_("chunked trailing words", nullptr));
+    expect_chunked({"chunked", "Chunked", "CHUNKED", "\t chunked\t ", "chunked;q=1",
+                    "  chunked ;level=2",
+                    // Only the first word is the coding's name; what follows it is not examined.
+                    "chunked trailing words"},
+                   true);
 }
 
 TEST(HttpTransferCoding, OtherNamesAreNotChunked) {
-    EXPECT_FALSE(evhttp_str_is_chunked_("", nullptr));
-    EXPECT_FALSE(evhttp_str_is_chunked_("   ", nullptr));
-    EXPECT_FALSE(evhttp_str_is_chunked_("gzip", nullptr));
-    EXPECT_FALSE(evhttp_str_is_chunked_("chunk", nullptr));
-    EXPECT_FALSE(evhttp_str_is_chunked_("chunkedness", nullptr));
-    EXPECT_FALSE(evhttp_str_is_chunked_("x-chunked", nullptr));
-    EXPECT_FALSE(evhttp_str_is_chunked_("deflate chunked", nullptr));
-    EXPECT_FALSE(evhttp_str_is_chunked_("gzip;chunked", nullptr));
+    expect_chunked({"", "   ", "gzip", "chunk", "chunkedness", "x-chunked", "deflate chunked",
+                    "gzip;chunked"},
+                   false);
 }
 
 TEST(HttpTransferCoding, EndPointerBoundsTheCoding) {
@@ -53,27 +59,20 @@ TEST(HttpTransferCoding, EndPointerBoundsTheCoding) {
 }
 
 TEST(HttpTransferCoding, ValueWithoutChunked) {
-    EXPECT_EQ(evhttp_check_transfer_encoding_("gzip"), TE_NO_CHUNKED);
-    EXPECT_EQ(evhttp_check_transfer_encoding_("deflate, gzip"), TE_NO_CHUNKED);
-    EXPECT_EQ(evhttp_check_transfer_encoding_(""), TE_NO_CHUNKED);
-    EXPECT_EQ(evhttp_check_transfer_encoding_("x-chunked, chunkedish"), TE_NO_CHUNKED);
+    expect_status({"gzip", "deflate, gzip", "", "x-chunked, chunkedish"}, TE_NO_CHUNKED);
 }
 
 TEST(HttpTransferCoding, ChunkedAsTheLastCoding) {
-    EXPECT_EQ(evhttp_check_transfer_encoding_("chunked"), TE_ENDS_IN_CHUNKED);
-    EXPECT_EQ(evhttp_check_transfer_encoding_("gzip, chunked"), TE_ENDS_IN_CHUNKED);
-    EXPECT_EQ(evhttp_check_transfer_encoding_("br,deflate,CHUNKED\t"), TE_ENDS_IN_CHUNKED);
-    // An empty element before it does not matter.
-    EXPECT_EQ(evhttp_check_transfer_encoding_(" , chunked"), TE_ENDS_IN_CHUNKED);
+    expect_status({"chunked", "gzip, chunked", "br,deflate,CHUNKED\t",
+                   " , chunked"},  // an empty element before it does not matter
+                  TE_ENDS_IN_CHUNKED);
 }
 
 TEST(HttpTransferCoding, ChunkedBeforeAnotherCodingIsInvalid) {
-    EXPECT_EQ(evhttp_check_transfer_encoding_("chunked, gzip"), TE_INVALID);
-    EXPECT_EQ(evhttp_check_transfer_encoding_("gzip, chunked, br"), TE_INVALID);
-    EXPECT_EQ(evhttp_check_transfer_encoding_("chunked, chunked"), TE_INVALID);
-    // Even an empty element after it.
-    EXPECT_EQ(evhttp_check_transfer_encoding_("chunked,"), TE_INVALID);
-    EXPECT_EQ(evhttp_check_transfer_encoding_("gzip, chunked ,  "), TE_INVALID);
+    expect_status({"chunked, gzip", "gzip, chunked, br", "chunked, chunked",
+                   // Even an empty element after it.
+                   "chunked,", "gzip, chunked ,  "},
+                  TE_INVALID);
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <initializer_list>
 #include <random>
 #include <string>
 #include <thread>
@@ -205,6 +206,10 @@ std::string round_trip(int fd, const std::string &data) {
     return got;
 }
 
+void close_all(std::initializer_list<int> fds) {
+    for (int fd : fds) close(fd);
+}
+
 TEST(ExampleEchoServer, EchoesSeveralClientsAndStopsOnSigint) {
     Program server({"echo_server", "0"});
     int port = server.port();
@@ -216,8 +221,7 @@ TEST(ExampleEchoServer, EchoesSeveralClientsAndStopsOnSigint) {
     ASSERT_TRUE(send_all(b, "and from b"));
     EXPECT_EQ(recv_n(b, 10), "and from b");
     EXPECT_EQ(recv_n(a, 12), "hello from a");
-    close(a);
-    close(b);
+    close_all({a, b});
     EXPECT_EQ(server.stop(SIGINT), 0);
     EXPECT_EQ(server.read_line(1000), "bye");
 }
@@ -264,8 +268,7 @@ TEST_P(ExampleOnBackend, EchoAndChatWork) {
     int b = join_chat(port, 2);
     ASSERT_TRUE(send_all(b, "ping\n"));
     EXPECT_EQ(recv_line(a), "user2: ping");
-    close(a);
-    close(b);
+    close_all({a, b});
     EXPECT_EQ(chat.stop(SIGTERM), 0);
 }
 
@@ -326,8 +329,7 @@ TEST(ExampleChatServer, GreetsBroadcastsAndAnnouncesLeaving) {
     // The sender never gets its own lines back.
     pollfd p{a, POLLIN, 0};
     EXPECT_EQ(poll(&p, 1, 50), 0);
-    close(a);
-    close(c);
+    close_all({a, c});
     EXPECT_EQ(server.stop(SIGTERM), 0);
     EXPECT_EQ(server.read_line(1000), "bye");
 }
@@ -341,18 +343,30 @@ TEST(ExampleChatServer, OverlongLineDisconnectsOnlyItsSender) {
     ASSERT_TRUE(send_all(b, std::string(10000, 'z')));
     EXPECT_TRUE(sees_eof(b));
     EXPECT_EQ(recv_line(a), "* user2 left");
-    close(a);
-    close(b);
+    close_all({a, b});
     EXPECT_EQ(server.stop(SIGINT), 0);
 }
 
+// An echo_server with a tcp_proxy in front of it (a port is -1 when its program did not
+// say it was listening).
+struct ProxiedEcho {
+    ProxiedEcho()
+        : echo({"echo_server", "0"}),
+          echo_port(echo.port()),
+          proxy({"tcp_proxy", "0", "127.0.0.1:" + std::to_string(echo_port)}),
+          port(proxy.port()) {}
+    Program echo;
+    int echo_port;
+    Program proxy;
+    int port;
+};
+
 TEST(ExampleTcpProxy, CarriesBothDirectionsAndHalfCloses) {
-    Program echo({"echo_server", "0"});
-    int echo_port = echo.port();
-    ASSERT_GT(echo_port, 0);
-    Program proxy({"tcp_proxy", "0", "127.0.0.1:" + std::to_string(echo_port)});
-    int port = proxy.port();
-    ASSERT_GT(port, 0);
+    ProxiedEcho p;
+    ASSERT_GT(p.echo_port, 0);
+    ASSERT_GT(p.port, 0);
+    Program &echo = p.echo, &proxy = p.proxy;
+    const int port = p.port;
 
     int small = connect_to(port);
     ASSERT_TRUE(send_all(small, "through the proxy"));
@@ -364,20 +378,18 @@ TEST(ExampleTcpProxy, CarriesBothDirectionsAndHalfCloses) {
     EXPECT_EQ(got.size(), data.size());
     EXPECT_TRUE(got == data);
     EXPECT_TRUE(sees_eof(fd));
-    close(fd);
-    close(small);
+    close_all({fd, small});
     EXPECT_EQ(proxy.stop(SIGINT), 0);
     EXPECT_EQ(proxy.read_line(1000), "bye");
     EXPECT_EQ(echo.stop(SIGINT), 0);
 }
 
 TEST(ExampleTcpProxy, ManyConcurrentSessions) {
-    Program echo({"echo_server", "0"});
-    int echo_port = echo.port();
-    ASSERT_GT(echo_port, 0);
-    Program proxy({"tcp_proxy", "0", "127.0.0.1:" + std::to_string(echo_port)});
-    int port = proxy.port();
-    ASSERT_GT(port, 0);
+    ProxiedEcho p;
+    ASSERT_GT(p.echo_port, 0);
+    ASSERT_GT(p.port, 0);
+    Program &echo = p.echo, &proxy = p.proxy;
+    const int port = p.port;
     std::vector<int> fds;
     for (int i = 0; i < 100; ++i) fds.push_back(connect_to(port));
     for (size_t i = 0; i < fds.size(); ++i)
