@@ -1,13 +1,15 @@
-// Small RAII helpers for conformance tests: socket pairs, fd-leak checks, log capture,
-// and clocks. Header-only, public API only.
+// Small RAII helpers for conformance tests: socket pairs, loopback sockets, fd-leak checks,
+// log capture, and clocks. Header-only, public API only.
 #pragma once
 
 #include <event2/event.h>
 #include <event2/util.h>
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -44,6 +46,23 @@ public:
 private:
     int fd_[2] = {-1, -1};
 };
+
+// A socket of `type` (SOCK_STREAM or SOCK_DGRAM) bound to 127.0.0.1 on a port the kernel
+// chose, with that address in *bound; -1, nothing left open, if it could not be made.
+inline int loopback_socket(int type, sockaddr_in *bound) {
+    int fd = socket(AF_INET, type, 0);
+    if (fd < 0) return -1;
+    *bound = sockaddr_in{};
+    bound->sin_family = AF_INET;
+    bound->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof *bound;
+    if (bind(fd, reinterpret_cast<sockaddr *>(bound), sizeof *bound) != 0 ||
+        getsockname(fd, reinterpret_cast<sockaddr *>(bound), &len) != 0) {
+        ::close(fd);
+        return -1;
+    }
+    return fd;
+}
 
 // Number of open fds of this process.
 inline int count_open_fds() {
