@@ -1,5 +1,5 @@
-// Small RAII helpers for conformance tests: socket pairs, loopback sockets, fd-leak checks,
-// log capture, and clocks. Header-only, public API only.
+// Small RAII helpers for conformance tests: socket pairs, loopback sockets, recursive
+// mutexes, fd-leak checks, log capture, and clocks. Header-only, public API only.
 #pragma once
 
 #include <event2/event.h>
@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -62,6 +63,15 @@ inline int loopback_socket(int type, sockaddr_in *bound) {
         return -1;
     }
     return fd;
+}
+
+// Makes *m a recursive mutex: what the lock_alloc of an evthread_lock_callbacks gives.
+inline void init_recursive_mutex(pthread_mutex_t *m) {
+    pthread_mutexattr_t a;
+    pthread_mutexattr_init(&a);
+    pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
+    pthread_mutex_init(m, &a);
+    pthread_mutexattr_destroy(&a);
 }
 
 // Number of open fds of this process.
