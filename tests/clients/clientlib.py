@@ -285,6 +285,16 @@ def skip_unless_importable(e, program):
     log("%s: all %d libevent imports are exported by reevent" % (os.path.basename(program), n))
 
 
+def start(name, program, importable=None):
+    """The usual start of a test: parses the command line, makes its Env and checks that
+    `program` links libevent-2.1.so.7 from the side's directory and that `importable`
+    (default: `program`) finds all its imports there (else skips the test)."""
+    e = Env(parse_args(), name)
+    verify_ldd(e, program)
+    skip_unless_importable(e, importable or program)
+    return e
+
+
 def build_stub_library(e, path, names, soname=None, fake=None):
     """Builds a shared library at `path` defining each of `names` as a function that prints
     "reevent-test-stub: NAME called, not provided by reevent" to stderr and aborts, except

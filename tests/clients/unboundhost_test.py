@@ -30,8 +30,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from clientlib import (Env, check, log, main_wrapper, parse_args, skip_unless_importable,  # noqa
-                       verify_ldd, verify_mapped, serve, recv_exact, wait_for, TestFailure)
+from clientlib import (check, log, main_wrapper, start,  # noqa
+                       verify_mapped, serve, recv_exact, wait_for, TestFailure)
 
 HOST = "/usr/bin/unbound-host"
 LIBUNBOUND = "/usr/lib/x86_64-linux-gnu/libunbound.so.8"
@@ -181,10 +181,7 @@ def host(e, conf, qtype, name, check_rc=True, timeout=20):
 
 
 def body():
-    args = parse_args()
-    e = Env(args, "unboundhost")
-    verify_ldd(e, HOST)
-    skip_unless_importable(e, LIBUNBOUND)
+    e = start("unboundhost", HOST, importable=LIBUNBOUND)
     srv = DnsServer()
     conf = write_conf(e, "udp.conf", srv.port)
 
