@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 
 #include "example_util.h"
 
@@ -27,10 +28,10 @@
 struct client {
 	struct bufferevent *bev;
 	unsigned id;
-	struct client *prev, *next;
+	LIST_ENTRY(client) link;
 };
 
-static struct client *clients;
+static LIST_HEAD(, client) clients = LIST_HEAD_INITIALIZER(clients);
 static unsigned next_id = 1;
 
 /* Sends a formatted line to every client except `from` (NULL: to everyone). */
@@ -38,7 +39,7 @@ static void broadcast(const struct client *from, const char *fmt, const char *a,
     unsigned id)
 {
 	struct client *c;
-	for (c = clients; c; c = c->next) {
+	LIST_FOREACH(c, &clients, link) {
 		if (c == from)
 			continue;
 		evbuffer_add_printf(bufferevent_get_output(c->bev), fmt, id, (int)alen, a);
@@ -47,12 +48,7 @@ static void broadcast(const struct client *from, const char *fmt, const char *a,
 
 static void client_remove(struct client *c, int announce)
 {
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		clients = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
+	LIST_REMOVE(c, link);
 	bufferevent_free(c->bev);
 	if (announce)
 		broadcast(NULL, "* user%u left%.*s\n", "", 0, c->id);
@@ -95,10 +91,7 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct soc
 		return;
 	}
 	c->id = next_id++;
-	c->next = clients;
-	if (clients)
-		clients->prev = c;
-	clients = c;
+	LIST_INSERT_HEAD(&clients, c, link);
 	bufferevent_setcb(c->bev, on_read, NULL, on_event, c);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	evbuffer_add_printf(bufferevent_get_output(c->bev), "* you are user%u\n", c->id);
@@ -118,8 +111,8 @@ int main(int argc, char **argv)
 
 	event_base_dispatch(srv.base);
 
-	while (clients)
-		client_remove(clients, 0);
+	while (!LIST_EMPTY(&clients))
+		client_remove(LIST_FIRST(&clients), 0);
 	example_server_finish(&srv);
 	return 0;
 }

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 
 #include "example_util.h"
 
@@ -28,18 +29,13 @@
 /* Open connections, so that shutdown can free them all. */
 struct conn {
 	struct bufferevent *bev;
-	struct conn *prev, *next;
+	LIST_ENTRY(conn) link;
 };
-static struct conn *conns;
+static LIST_HEAD(, conn) conns = LIST_HEAD_INITIALIZER(conns);
 
 static void conn_close(struct conn *c)
 {
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		conns = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
+	LIST_REMOVE(c, link);
 	bufferevent_free(c->bev); /* BEV_OPT_CLOSE_ON_FREE closes the socket */
 	free(c);
 }
@@ -98,10 +94,7 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct soc
 		evutil_closesocket(fd);
 		return;
 	}
-	c->next = conns;
-	if (conns)
-		conns->prev = c;
-	conns = c;
+	LIST_INSERT_HEAD(&conns, c, link);
 	bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 }
@@ -129,8 +122,8 @@ int main(int argc, char **argv)
 
 	event_base_dispatch(srv.base);
 
-	while (conns)
-		conn_close(conns);
+	while (!LIST_EMPTY(&conns))
+		conn_close(LIST_FIRST(&conns));
 	example_server_finish(&srv);
 	return 0;
 }

@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 
 #include "example_util.h"
 
@@ -39,10 +40,10 @@ struct session {
 	struct bufferevent *side[2]; /* 0: client, 1: target; NULL once closed */
 	int eof[2];                  /* side i has sent EOF */
 	int shut[2];                 /* writing to side i has been shut down */
-	struct session *prev, *next;
+	LIST_ENTRY(session) link;
 };
 
-static struct session *sessions;
+static LIST_HEAD(, session) sessions = LIST_HEAD_INITIALIZER(sessions);
 static struct sockaddr_storage target;
 static int target_len;
 
@@ -54,12 +55,7 @@ static int side_of(const struct session *s, const struct bufferevent *bev)
 static void session_free(struct session *s)
 {
 	int i;
-	if (s->prev)
-		s->prev->next = s->next;
-	else
-		sessions = s->next;
-	if (s->next)
-		s->next->prev = s->prev;
+	LIST_REMOVE(s, link);
 	for (i = 0; i < 2; ++i)
 		if (s->side[i])
 			bufferevent_free(s->side[i]);
@@ -176,10 +172,7 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct soc
 	}
 	s->side[0] = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
 	s->side[1] = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
-	s->next = sessions;
-	if (sessions)
-		sessions->prev = s;
-	sessions = s;
+	LIST_INSERT_HEAD(&sessions, s, link);
 	if (!s->side[0] || !s->side[1]) {
 		if (!s->side[0])
 			evutil_closesocket(fd);
@@ -212,8 +205,8 @@ int main(int argc, char **argv)
 
 	event_base_dispatch(srv.base);
 
-	while (sessions)
-		session_free(sessions);
+	while (!LIST_EMPTY(&sessions))
+		session_free(LIST_FIRST(&sessions));
 	example_server_finish(&srv);
 	return 0;
 }
