@@ -31,12 +31,11 @@ void on_event(bufferevent *, short what, void *arg) {
     s->what = what;
 }
 
-class DnsBufferevent : public dnstest::ResolverTest {
+class DnsBufferevent : public dnstest::FakeServerTest {
 protected:
     void SetUp() override {
-        ResolverTest::SetUp();
+        FakeServerTest::SetUp();
         if (HasFatalFailure()) return;
-        ASSERT_EQ(evdns_base_nameserver_ip_add(dns, server.address().c_str()), 0);
         // A listening socket on 127.0.0.1, the address the fake server gives for the name.
         sockaddr_in sin;
         lfd = conf::loopback_socket(SOCK_STREAM, &sin);
@@ -47,9 +46,8 @@ protected:
     }
     void TearDown() override {
         if (lfd >= 0) close(lfd);
-        ResolverTest::TearDown();
+        FakeServerTest::TearDown();
     }
-    dnsfake::Server server;
     int lfd = -1;
     int port = 0;
 };

@@ -24,12 +24,11 @@ using dnstest::on_result;
 using dnstest::Result;
 using dnstest::run_until;
 
-class DnsClient : public dnstest::ResolverTest {
+class DnsClient : public dnstest::FakeServerTest {
 protected:
     void SetUp() override {
-        ResolverTest::SetUp();
+        FakeServerTest::SetUp();
         if (HasFatalFailure()) return;
-        ASSERT_EQ(evdns_base_nameserver_ip_add(dns, server.address().c_str()), 0);
         server.set("www.example.test", {0, false, false,
                                         {dnsfake::a("10.0.0.1", 300), dnsfake::a("10.0.0.2", 120),
                                          dnsfake::aaaa("2001:db8::1", 60)}});
@@ -47,7 +46,6 @@ protected:
         ASSERT_EQ(evdns_base_set_option(dns, "attempts:", attempts), 0);
     }
 
-    dnsfake::Server server;
 };
 
 TEST_F(DnsClient, ResolveIpv4GivesAllAddressesAndTheSmallestTtl) {

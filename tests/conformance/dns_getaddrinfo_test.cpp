@@ -63,17 +63,15 @@ evutil_addrinfo hints_for(int family, int socktype = 0, int flags = 0) {
 
 using V = std::vector<std::string>;
 
-class DnsGetaddrinfo : public dnstest::ResolverTest {
+class DnsGetaddrinfo : public dnstest::FakeServerTest {
 protected:
     void SetUp() override {
-        ResolverTest::SetUp();
+        FakeServerTest::SetUp();
         if (HasFatalFailure()) return;
-        ASSERT_EQ(evdns_base_nameserver_ip_add(dns, server.address().c_str()), 0);
         server.set("both.test", {0, false, false, {dnsfake::a("10.0.0.1"), dnsfake::aaaa("2001:db8::5")}});
         server.set("v4only.test", {0, false, false, {dnsfake::a("10.0.0.4")}});
         server.set("quiet.test", {0, true, false, {}});
     }
-    dnsfake::Server server;
 };
 
 TEST_F(DnsGetaddrinfo, NumericHostIsAnsweredInsideTheCall) {

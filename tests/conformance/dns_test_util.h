@@ -1,6 +1,6 @@
-// Shared helpers of the evdns conformance tests: a fixture with a base and a resolver,
-// running a loop until something happened, the results a resolve callback saw, and
-// temporary files for resolv.conf/hosts parsing.
+// Shared helpers of the evdns conformance tests: fixtures with a base and a resolver (and a
+// fake server as its nameserver), running a loop until something happened, the results a
+// resolve callback saw, and temporary files for resolv.conf/hosts parsing.
 #pragma once
 
 #include <event2/dns.h>
@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "dns_fake_server.h"
 #include "helpers.h"
 
 namespace dnstest {
@@ -73,6 +74,17 @@ protected:
     }
     event_base *base = nullptr;
     evdns_base *dns = nullptr;
+};
+
+// A ResolverTest whose resolver has one nameserver: `server`, a fake DNS server on 127.0.0.1.
+class FakeServerTest : public ResolverTest {
+protected:
+    void SetUp() override {
+        ResolverTest::SetUp();
+        if (HasFatalFailure()) return;
+        ASSERT_EQ(evdns_base_nameserver_ip_add(dns, server.address().c_str()), 0);
+    }
+    dnsfake::Server server;
 };
 
 // Runs base's loop in short steps until done() holds or ms have passed; true if done().
