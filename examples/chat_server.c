@@ -19,16 +19,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
+
+#include "example_util.h"
 
 #define MAX_LINE 4096
 
 struct client {
 	struct bufferevent *bev;
 	unsigned id;
-	struct client *prev, *next;
+	LIST_ENTRY(client) link;
 };
 
-static struct client *clients;
+static LIST_HEAD(, client) clients = LIST_HEAD_INITIALIZER(clients);
 static unsigned next_id = 1;
 
 /* Sends a formatted line to every client except `from` (NULL: to everyone). */
@@ -36,7 +39,7 @@ static void broadcast(const struct client *from, const char *fmt, const char *a,
     unsigned id)
 {
 	struct client *c;
-	for (c = clients; c; c = c->next) {
+	LIST_FOREACH(c, &clients, link) {
 		if (c == from)
 			continue;
 		evbuffer_add_printf(bufferevent_get_output(c->bev), fmt, id, (int)alen, a);
@@ -45,12 +48,7 @@ static void broadcast(const struct client *from, const char *fmt, const char *a,
 
 static void client_remove(struct client *c, int announce)
 {
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		clients = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
+	LIST_REMOVE(c, link);
 	bufferevent_free(c->bev);
 	if (announce)
 		broadcast(NULL, "* user%u left%.*s\n", "", 0, c->id);
@@ -93,72 +91,28 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct soc
 		return;
 	}
 	c->id = next_id++;
-	c->next = clients;
-	if (clients)
-		clients->prev = c;
-	clients = c;
+	LIST_INSERT_HEAD(&clients, c, link);
 	bufferevent_setcb(c->bev, on_read, NULL, on_event, c);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	evbuffer_add_printf(bufferevent_get_output(c->bev), "* you are user%u\n", c->id);
 }
 
-static void on_signal(evutil_socket_t sig, short what, void *arg)
-{
-	(void)sig; (void)what;
-	event_base_loopexit(arg, NULL);
-}
-
 int main(int argc, char **argv)
 {
-	struct event_base *base;
-	struct evconnlistener *lev;
-	struct event *sigint, *sigterm;
-	struct sockaddr_in sin;
-	struct sockaddr_storage bound;
-	ev_socklen_t len = sizeof(bound);
-	char *end;
+	struct example_server srv;
 	long port;
 
-	if (argc != 2 || (port = strtol(argv[1], &end, 10), *end != '\0') || port < 0 ||
-	    port > 65535) {
+	if (argc != 2 || (port = example_parse_port(argv[1])) < 0) {
 		fprintf(stderr, "usage: %s <port>\n", argv[0]);
 		return 2;
 	}
-	base = event_base_new();
-	if (!base) {
-		fprintf(stderr, "chat_server: cannot create an event base\n");
+	if (example_server_start(&srv, "chat_server", port, on_accept) < 0)
 		return 1;
-	}
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons((unsigned short)port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	lev = evconnlistener_new_bind(base, on_accept, base,
-	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC, -1,
-	    (struct sockaddr *)&sin, sizeof(sin));
-	if (!lev) {
-		perror("chat_server: cannot listen");
-		event_base_free(base);
-		return 1;
-	}
-	sigint = evsignal_new(base, SIGINT, on_signal, base);
-	sigterm = evsignal_new(base, SIGTERM, on_signal, base);
-	event_add(sigint, NULL);
-	event_add(sigterm, NULL);
 
-	getsockname(evconnlistener_get_fd(lev), (struct sockaddr *)&bound, &len);
-	printf("listening on port %d (%s)\n", ntohs(((struct sockaddr_in *)&bound)->sin_port),
-	    event_base_get_method(base));
-	fflush(stdout);
+	event_base_dispatch(srv.base);
 
-	event_base_dispatch(base);
-
-	while (clients)
-		client_remove(clients, 0);
-	event_free(sigint);
-	event_free(sigterm);
-	evconnlistener_free(lev);
-	event_base_free(base);
-	printf("bye\n");
+	while (!LIST_EMPTY(&clients))
+		client_remove(LIST_FIRST(&clients), 0);
+	example_server_finish(&srv);
 	return 0;
 }

@@ -19,6 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
+
+#include "example_util.h"
 
 /* Stop reading from a client while this much of its echo is still unsent. */
 #define MAX_PENDING_OUTPUT (512 * 1024)
@@ -26,18 +29,13 @@
 /* Open connections, so that shutdown can free them all. */
 struct conn {
 	struct bufferevent *bev;
-	struct conn *prev, *next;
+	LIST_ENTRY(conn) link;
 };
-static struct conn *conns;
+static LIST_HEAD(, conn) conns = LIST_HEAD_INITIALIZER(conns);
 
 static void conn_close(struct conn *c)
 {
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		conns = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
+	LIST_REMOVE(c, link);
 	bufferevent_free(c->bev); /* BEV_OPT_CLOSE_ON_FREE closes the socket */
 	free(c);
 }
@@ -96,10 +94,7 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct soc
 		evutil_closesocket(fd);
 		return;
 	}
-	c->next = conns;
-	if (conns)
-		conns->prev = c;
-	conns = c;
+	LIST_INSERT_HEAD(&conns, c, link);
 	bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 }
@@ -112,65 +107,23 @@ static void on_accept_error(struct evconnlistener *lev, void *arg)
 	    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
 }
 
-static void on_signal(evutil_socket_t sig, short what, void *arg)
-{
-	(void)sig; (void)what;
-	event_base_loopexit(arg, NULL);
-}
-
 int main(int argc, char **argv)
 {
-	struct event_base *base;
-	struct evconnlistener *lev;
-	struct event *sigint, *sigterm;
-	struct sockaddr_in sin;
-	struct sockaddr_storage bound;
-	ev_socklen_t len = sizeof(bound);
-	char *end;
+	struct example_server srv;
 	long port;
 
-	if (argc != 2 || (port = strtol(argv[1], &end, 10), *end != '\0') || port < 0 ||
-	    port > 65535) {
+	if (argc != 2 || (port = example_parse_port(argv[1])) < 0) {
 		fprintf(stderr, "usage: %s <port>\n", argv[0]);
 		return 2;
 	}
-	base = event_base_new();
-	if (!base) {
-		fprintf(stderr, "echo_server: cannot create an event base\n");
+	if (example_server_start(&srv, "echo_server", port, on_accept) < 0)
 		return 1;
-	}
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons((unsigned short)port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	lev = evconnlistener_new_bind(base, on_accept, base,
-	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC, -1,
-	    (struct sockaddr *)&sin, sizeof(sin));
-	if (!lev) {
-		perror("echo_server: cannot listen");
-		event_base_free(base);
-		return 1;
-	}
-	evconnlistener_set_error_cb(lev, on_accept_error);
+	evconnlistener_set_error_cb(srv.lev, on_accept_error);
 
-	sigint = evsignal_new(base, SIGINT, on_signal, base);
-	sigterm = evsignal_new(base, SIGTERM, on_signal, base);
-	event_add(sigint, NULL);
-	event_add(sigterm, NULL);
+	event_base_dispatch(srv.base);
 
-	getsockname(evconnlistener_get_fd(lev), (struct sockaddr *)&bound, &len);
-	printf("listening on port %d (%s)\n", ntohs(((struct sockaddr_in *)&bound)->sin_port),
-	    event_base_get_method(base));
-	fflush(stdout);
-
-	event_base_dispatch(base);
-
-	while (conns)
-		conn_close(conns);
-	event_free(sigint);
-	event_free(sigterm);
-	evconnlistener_free(lev);
-	event_base_free(base);
-	printf("bye\n");
+	while (!LIST_EMPTY(&conns))
+		conn_close(LIST_FIRST(&conns));
+	example_server_finish(&srv);
 	return 0;
 }

@@ -29,6 +29,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
+
+#include "example_util.h"
 
 #define MAX_BUFFERED (256 * 1024)
 
@@ -37,10 +40,10 @@ struct session {
 	struct bufferevent *side[2]; /* 0: client, 1: target; NULL once closed */
 	int eof[2];                  /* side i has sent EOF */
 	int shut[2];                 /* writing to side i has been shut down */
-	struct session *prev, *next;
+	LIST_ENTRY(session) link;
 };
 
-static struct session *sessions;
+static LIST_HEAD(, session) sessions = LIST_HEAD_INITIALIZER(sessions);
 static struct sockaddr_storage target;
 static int target_len;
 
@@ -52,12 +55,7 @@ static int side_of(const struct session *s, const struct bufferevent *bev)
 static void session_free(struct session *s)
 {
 	int i;
-	if (s->prev)
-		s->prev->next = s->next;
-	else
-		sessions = s->next;
-	if (s->next)
-		s->next->prev = s->prev;
+	LIST_REMOVE(s, link);
 	for (i = 0; i < 2; ++i)
 		if (s->side[i])
 			bufferevent_free(s->side[i]);
@@ -174,10 +172,7 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct soc
 	}
 	s->side[0] = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
 	s->side[1] = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
-	s->next = sessions;
-	if (sessions)
-		sessions->prev = s;
-	sessions = s;
+	LIST_INSERT_HEAD(&sessions, s, link);
 	if (!s->side[0] || !s->side[1]) {
 		if (!s->side[0])
 			evutil_closesocket(fd);
@@ -194,65 +189,24 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct soc
 	bufferevent_enable(s->side[1], EV_READ | EV_WRITE);
 }
 
-static void on_signal(evutil_socket_t sig, short what, void *arg)
-{
-	(void)sig; (void)what;
-	event_base_loopexit(arg, NULL);
-}
-
 int main(int argc, char **argv)
 {
-	struct event_base *base;
-	struct evconnlistener *lev;
-	struct event *sigint, *sigterm;
-	struct sockaddr_in sin;
-	struct sockaddr_storage bound;
-	ev_socklen_t len = sizeof(bound);
-	char *end;
+	struct example_server srv;
 	long port;
 
 	target_len = (int)sizeof(target);
-	if (argc != 3 || (port = strtol(argv[1], &end, 10), *end != '\0') || port < 0 ||
-	    port > 65535 ||
+	if (argc != 3 || (port = example_parse_port(argv[1])) < 0 ||
 	    evutil_parse_sockaddr_port(argv[2], (struct sockaddr *)&target, &target_len) < 0) {
 		fprintf(stderr, "usage: %s <port> <target-address:port>\n", argv[0]);
 		return 2;
 	}
-	base = event_base_new();
-	if (!base) {
-		fprintf(stderr, "tcp_proxy: cannot create an event base\n");
+	if (example_server_start(&srv, "tcp_proxy", port, on_accept) < 0)
 		return 1;
-	}
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons((unsigned short)port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	lev = evconnlistener_new_bind(base, on_accept, base,
-	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC, -1,
-	    (struct sockaddr *)&sin, sizeof(sin));
-	if (!lev) {
-		perror("tcp_proxy: cannot listen");
-		event_base_free(base);
-		return 1;
-	}
-	sigint = evsignal_new(base, SIGINT, on_signal, base);
-	sigterm = evsignal_new(base, SIGTERM, on_signal, base);
-	event_add(sigint, NULL);
-	event_add(sigterm, NULL);
 
-	getsockname(evconnlistener_get_fd(lev), (struct sockaddr *)&bound, &len);
-	printf("listening on port %d (%s)\n", ntohs(((struct sockaddr_in *)&bound)->sin_port),
-	    event_base_get_method(base));
-	fflush(stdout);
+	event_base_dispatch(srv.base);
 
-	event_base_dispatch(base);
-
-	while (sessions)
-		session_free(sessions);
-	event_free(sigint);
-	event_free(sigterm);
-	evconnlistener_free(lev);
-	event_base_free(base);
-	printf("bye\n");
+	while (!LIST_EMPTY(&sessions))
+		session_free(LIST_FIRST(&sessions));
+	example_server_finish(&srv);
 	return 0;
 }

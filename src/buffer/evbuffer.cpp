@@ -879,10 +879,6 @@ int Buffer::add_buffer(Buffer *out, Buffer *in) noexcept {
         out->s_->count_ = in->s_->count_;
         out->s_->total_ = in->s_->total_;
         out->s_->front_abs_ = in->s_->front_abs_;
-        in->s_->front_abs_ += n;
-        in->s_->front_seq_ += in->s_->count_;
-        in->s_->head_ = in->s_->count_ = 0;
-        in->s_->total_ = 0;
     } else {
         if (!out->ring_reserve(in->s_->count_)) return -1;
         uint64_t shift = out->s_->front_abs_ + out->s_->total_ - in->s_->front_abs_;
@@ -893,11 +889,12 @@ int Buffer::add_buffer(Buffer *out, Buffer *in) noexcept {
         }
         out->s_->count_ += in->s_->count_;
         out->s_->total_ += n;
-        in->s_->front_abs_ += n;
-        in->s_->front_seq_ += in->s_->count_;
-        in->s_->head_ = in->s_->count_ = 0;
-        in->s_->total_ = 0;
     }
+    // `in` is empty now, its stream positions past what it held.
+    in->s_->front_abs_ += n;
+    in->s_->front_seq_ += in->s_->count_;
+    in->s_->head_ = in->s_->count_ = 0;
+    in->s_->total_ = 0;
     in->drop_spares_if_empty();
     in->note_deleted(n);
     out->note_added(n);

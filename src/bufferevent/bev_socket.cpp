@@ -87,14 +87,21 @@ ssize_t read_size(Bev *b) noexcept {
     return howmuch;
 }
 
-void on_readable(evutil_socket_t fd, short what, void *arg) noexcept {
-    Bev *b = static_cast<Bev *>(arg);
+// The start of both socket event handlers: locks b and takes a reference, unless b is
+// dead (then nothing is held and the handler returns).
+inline bool enter_handler(Bev *b) noexcept {
     lock(b);
     if (b->dead) {
         unlock(b);
-        return;
+        return false;
     }
     ++b->refcnt;
+    return true;
+}
+
+void on_readable(evutil_socket_t fd, short what, void *arg) noexcept {
+    Bev *b = static_cast<Bev *>(arg);
+    if (!enter_handler(b)) return;
     short ev = BEV_EVENT_READING;
     int res = 0;
     if ((what & EV_TIMEOUT) && !(what & EV_READ)) {
@@ -170,12 +177,7 @@ void on_readable(evutil_socket_t fd, short what, void *arg) noexcept {
 
 void on_writable(evutil_socket_t fd, short what, void *arg) noexcept {
     Bev *b = static_cast<Bev *>(arg);
-    lock(b);
-    if (b->dead) {
-        unlock(b);
-        return;
-    }
-    ++b->refcnt;
+    if (!enter_handler(b)) return;
     write_step(b, fd, what);
     decref_and_unlock(b);
 }

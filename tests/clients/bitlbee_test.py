@@ -31,8 +31,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from clientlib import (Env, check, log, main_wrapper, parse_args, skip_unless_importable,  # noqa
-                       verify_ldd, verify_mapped, show_on_failure, TestFailure, SKIP)
+from clientlib import (check, log, main_wrapper, start, verify_mapped, show_on_failure,  # noqa
+                       TestFailure, SKIP)
 
 BITLBEE = "/usr/sbin/bitlbee"
 
@@ -107,10 +107,7 @@ def listening(local):
 
 
 def body():
-    args = parse_args()
-    e = Env(args, "bitlbee")
-    verify_ldd(e, BITLBEE)
-    skip_unless_importable(e, BITLBEE)
+    e = start("bitlbee", BITLBEE)
     if "address" in (e.sanitize or ""):
         # With the ASan runtime preloaded, bitlbee hangs at start before it touches libevent
         # (a futex in glibc's bindtextdomain under load_plugins -> g_dir_open), on Debian's

@@ -6,6 +6,7 @@ environment tag, so /proc finds them even after they fork and setsid)."""
 
 import argparse
 import atexit
+import errno
 import os
 import signal
 import socket
@@ -285,6 +286,16 @@ def skip_unless_importable(e, program):
     log("%s: all %d libevent imports are exported by reevent" % (os.path.basename(program), n))
 
 
+def start(name, program, importable=None):
+    """The usual start of a test: parses the command line, makes its Env and checks that
+    `program` links libevent-2.1.so.7 from the side's directory and that `importable`
+    (default: `program`) finds all its imports there (else skips the test)."""
+    e = Env(parse_args(), name)
+    verify_ldd(e, program)
+    skip_unless_importable(e, importable or program)
+    return e
+
+
 def build_stub_library(e, path, names, soname=None, fake=None):
     """Builds a shared library at `path` defining each of `names` as a function that prints
     "reevent-test-stub: NAME called, not provided by reevent" to stderr and aborts, except
@@ -382,6 +393,29 @@ def serve(lsock, handler):
 class ShortRead(EOFError, OSError):
     """The peer closed before the bytes a protocol step needs had arrived (both an EOFError
     and an OSError, so either kind of handler sees it)."""
+
+
+def udp_tcp_pair(host="127.0.0.1", backlog=32, attempts=5):
+    """A UDP socket and a listening TCP socket on the same port of `host` (as a DNS server
+    has): (udp, tcp, port). The kernel chooses the UDP port; when that port is taken for TCP
+    (EADDRINUSE), both are closed and another pair is tried, `attempts` times at most."""
+    for attempt in range(attempts):
+        udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        udp.bind((host, 0))
+        port = udp.getsockname()[1]
+        tcp = socket.socket()
+        tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            tcp.bind((host, port))
+        except OSError as ex:
+            udp.close()
+            tcp.close()
+            if ex.errno != errno.EADDRINUSE or attempt == attempts - 1:
+                raise
+            log("TCP port %d is taken, another UDP+TCP pair (attempt %d)" % (port, attempt + 2))
+            continue
+        tcp.listen(backlog)
+        return udp, tcp, port
 
 
 def recv_exact(s, n):

@@ -35,8 +35,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from clientlib import (Env, check, log, main_wrapper, parse_args, skip_unless_importable,  # noqa
-                       verify_ldd, verify_mapped, show_on_failure, TestFailure)
+from clientlib import (check, log, main_wrapper, start, verify_mapped, show_on_failure,  # noqa
+                       TestFailure)
 
 PGBOUNCER = "/usr/sbin/pgbouncer"
 PSQL = "/usr/bin/psql"
@@ -126,10 +126,7 @@ def wait_until(cond, timeout, what):
 
 
 def body():
-    args = parse_args()
-    e = Env(args, "pgbouncer")
-    verify_ldd(e, PGBOUNCER)
-    skip_unless_importable(e, PGBOUNCER)
+    e = start("pgbouncer", PGBOUNCER)
     bindir = pg_bindir()
 
     # postgres and pgbouncer refuse to run as root.

@@ -26,8 +26,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from clientlib import (Env, check, log, main_wrapper, parse_args, skip_unless_importable,  # noqa
-                       verify_ldd, verify_mapped, serve, wait_for, TestFailure)
+from clientlib import (check, log, main_wrapper, start, verify_mapped, serve, wait_for,  # noqa
+                       TestFailure)
 
 TMATE = "/usr/bin/tmate"
 
@@ -69,10 +69,7 @@ class Tmate:
 
 
 def body():
-    args = parse_args()
-    e = Env(args, "tmate")
-    verify_ldd(e, TMATE)
-    skip_unless_importable(e, TMATE)
+    e = start("tmate", TMATE)
     os.environ.update({"HOME": e.tmp, "SHELL": "/bin/sh", "TERM": "xterm", "ENV": "",
                        "PS1": "$ "})
     os.environ.pop("TMUX", None)

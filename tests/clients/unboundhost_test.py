@@ -30,8 +30,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from clientlib import (Env, check, log, main_wrapper, parse_args, skip_unless_importable,  # noqa
-                       verify_ldd, verify_mapped, serve, recv_exact, wait_for, TestFailure)
+from clientlib import (check, log, main_wrapper, start, udp_tcp_pair,  # noqa
+                       verify_mapped, serve, recv_exact, wait_for, TestFailure)
 
 HOST = "/usr/bin/unbound-host"
 LIBUNBOUND = "/usr/lib/x86_64-linux-gnu/libunbound.so.8"
@@ -81,13 +81,7 @@ class DnsServer:
 
     def __init__(self, silent=False):
         self.silent = silent
-        self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.udp.bind(("127.0.0.1", 0))
-        self.port = self.udp.getsockname()[1]
-        self.tcp = socket.socket()
-        self.tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.tcp.bind(("127.0.0.1", self.port))
-        self.tcp.listen(32)
+        self.udp, self.tcp, self.port = udp_tcp_pair("127.0.0.1", backlog=32)
         self.lock = threading.Lock()
         self.log = []
         self.dropped = set()
@@ -181,10 +175,7 @@ def host(e, conf, qtype, name, check_rc=True, timeout=20):
 
 
 def body():
-    args = parse_args()
-    e = Env(args, "unboundhost")
-    verify_ldd(e, HOST)
-    skip_unless_importable(e, LIBUNBOUND)
+    e = start("unboundhost", HOST, importable=LIBUNBOUND)
     srv = DnsServer()
     conf = write_conf(e, "udp.conf", srv.port)
 

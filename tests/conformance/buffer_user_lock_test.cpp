@@ -2,6 +2,7 @@
 // evthread_set_lock_callbacks: the buffer locks and unlocks it through those callbacks,
 // balanced. Its own executable, because lock callbacks can be installed only once.
 #include "buffer_test_util.h"
+#include "helpers.h"
 
 #include <event2/thread.h>
 
@@ -17,11 +18,7 @@ std::atomic<int> g_locks{0}, g_unlocks{0};
 
 void *lock_alloc(unsigned) {
     auto *m = new pthread_mutex_t;
-    pthread_mutexattr_t a;
-    pthread_mutexattr_init(&a);
-    pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
-    pthread_mutex_init(m, &a);
-    pthread_mutexattr_destroy(&a);
+    conf::init_recursive_mutex(m);
     return m;
 }
 void lock_free(void *l, unsigned) {

@@ -31,34 +31,23 @@ void on_event(bufferevent *, short what, void *arg) {
     s->what = what;
 }
 
-class DnsBufferevent : public ::testing::Test {
+class DnsBufferevent : public dnstest::FakeServerTest {
 protected:
     void SetUp() override {
-        base = event_base_new();
-        ASSERT_NE(base, nullptr);
-        dns = evdns_base_new(base, 0);
-        ASSERT_NE(dns, nullptr);
-        ASSERT_EQ(evdns_base_nameserver_ip_add(dns, server.address().c_str()), 0);
+        FakeServerTest::SetUp();
+        if (HasFatalFailure()) return;
         // A listening socket on 127.0.0.1, the address the fake server gives for the name.
-        lfd = socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in sin{};
-        sin.sin_family = AF_INET;
-        sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        ASSERT_EQ(bind(lfd, reinterpret_cast<sockaddr *>(&sin), sizeof sin), 0);
+        sockaddr_in sin;
+        lfd = conf::loopback_socket(SOCK_STREAM, &sin);
+        ASSERT_GE(lfd, 0);
         ASSERT_EQ(listen(lfd, 4), 0);
-        socklen_t len = sizeof sin;
-        getsockname(lfd, reinterpret_cast<sockaddr *>(&sin), &len);
         port = ntohs(sin.sin_port);
         server.set("service.test", {0, false, false, {dnsfake::a("127.0.0.1")}});
     }
     void TearDown() override {
         if (lfd >= 0) close(lfd);
-        evdns_base_free(dns, 0);
-        event_base_free(base);
+        FakeServerTest::TearDown();
     }
-    dnsfake::Server server;
-    event_base *base = nullptr;
-    evdns_base *dns = nullptr;
     int lfd = -1;
     int port = 0;
 };

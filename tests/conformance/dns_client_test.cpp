@@ -20,39 +20,15 @@
 
 namespace {
 
+using dnstest::on_result;
 using dnstest::Result;
 using dnstest::run_until;
 
-void on_result(int result, char type, int count, int ttl, void *addresses, void *arg) {
-    auto *r = static_cast<Result *>(arg);
-    r->calls++;
-    r->result = result;
-    r->type = type;
-    r->count = count;
-    r->ttl = ttl;
-    r->addrs_null = addresses == nullptr;
-    if (result == DNS_ERR_NONE && addresses) {
-        char buf[INET6_ADDRSTRLEN];
-        for (int i = 0; i < count; ++i) {
-            if (type == DNS_IPv4_A) {
-                r->addrs.push_back(inet_ntop(AF_INET, static_cast<uint32_t *>(addresses) + i, buf, sizeof buf));
-            } else if (type == DNS_IPv6_AAAA) {
-                r->addrs.push_back(inet_ntop(AF_INET6, static_cast<in6_addr *>(addresses) + i, buf, sizeof buf));
-            } else if (type == DNS_PTR) {
-                r->addrs.push_back(*static_cast<char **>(addresses));
-            }
-        }
-    }
-}
-
-class DnsClient : public ::testing::Test {
+class DnsClient : public dnstest::FakeServerTest {
 protected:
     void SetUp() override {
-        base = event_base_new();
-        ASSERT_NE(base, nullptr);
-        dns = evdns_base_new(base, 0);
-        ASSERT_NE(dns, nullptr);
-        ASSERT_EQ(evdns_base_nameserver_ip_add(dns, server.address().c_str()), 0);
+        FakeServerTest::SetUp();
+        if (HasFatalFailure()) return;
         server.set("www.example.test", {0, false, false,
                                         {dnsfake::a("10.0.0.1", 300), dnsfake::a("10.0.0.2", 120),
                                          dnsfake::aaaa("2001:db8::1", 60)}});
@@ -65,18 +41,11 @@ protected:
         server.set("trunc.test", {0, false, true, {}});
         server.set("empty.test", {0, false, false, {}});
     }
-    void TearDown() override {
-        if (dns) evdns_base_free(dns, 0);
-        event_base_free(base);
-    }
     void short_timeouts(const char *attempts = "2") {
         ASSERT_EQ(evdns_base_set_option(dns, "timeout:", "0.2"), 0);
         ASSERT_EQ(evdns_base_set_option(dns, "attempts:", attempts), 0);
     }
 
-    dnsfake::Server server;
-    event_base *base = nullptr;
-    evdns_base *dns = nullptr;
 };
 
 TEST_F(DnsClient, ResolveIpv4GivesAllAddressesAndTheSmallestTtl) {

@@ -12,16 +12,9 @@
 
 namespace {
 
+using dnstest::on_result;
 using dnstest::Result;
 using dnstest::run_until;
-
-void on_result(int result, char type, int count, int ttl, void *addresses, void *arg) {
-    auto *r = static_cast<Result *>(arg);
-    r->calls++;
-    r->result = result;
-    r->type = type;
-    r->count = count;
-}
 
 TEST(DnsCompat, GlobalResolverAndServerPortOnTheCurrentBase) {
     dnsfake::Server server;
@@ -89,13 +82,9 @@ TEST(DnsCompat, GlobalResolverAndServerPortOnTheCurrentBase) {
     evdns_shutdown(0);  // nothing left: harmless
 
     // A server port on the current base answers a resolver on the same base.
-    int fd = socket(AF_INET, SOCK_DGRAM, 0);
-    sockaddr_in sin{};
-    sin.sin_family = AF_INET;
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr *>(&sin), sizeof sin), 0);
-    socklen_t len = sizeof sin;
-    getsockname(fd, reinterpret_cast<sockaddr *>(&sin), &len);
+    sockaddr_in sin;
+    int fd = conf::loopback_socket(SOCK_DGRAM, &sin);
+    ASSERT_GE(fd, 0);
     evutil_make_socket_nonblocking(fd);
     int served = 0;
     evdns_server_port *port = evdns_add_server_port(fd, 0, [](evdns_server_request *req, void *arg) {

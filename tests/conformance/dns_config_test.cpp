@@ -20,16 +20,10 @@
 
 namespace {
 
+using dnstest::on_result;
 using dnstest::Result;
 using dnstest::run_until;
 using dnstest::TempFile;
-
-void on_result(int result, char type, int count, int ttl, void *addresses, void *arg) {
-    auto *r = static_cast<Result *>(arg);
-    r->calls++;
-    r->result = result;
-    r->count = count;
-}
 
 // "ip:port" of the idx-th nameserver, or "" if there is none.
 std::string nameserver(evdns_base *dns, int idx) {
@@ -52,21 +46,7 @@ std::string nameserver(evdns_base *dns, int idx) {
     return buf;
 }
 
-class DnsConfig : public ::testing::Test {
-protected:
-    void SetUp() override {
-        base = event_base_new();
-        ASSERT_NE(base, nullptr);
-        dns = evdns_base_new(base, 0);
-        ASSERT_NE(dns, nullptr);
-    }
-    void TearDown() override {
-        evdns_base_free(dns, 0);
-        event_base_free(base);
-    }
-    event_base *base = nullptr;
-    evdns_base *dns = nullptr;
-};
+using DnsConfig = dnstest::ResolverTest;
 
 TEST_F(DnsConfig, NewBaseWithoutFlagsHasNoNameservers) {
     EXPECT_EQ(evdns_base_count_nameservers(dns), 0);
@@ -240,25 +220,18 @@ TEST_F(DnsConfig, SetOptionIgnoresUnknownNames) {
 }
 
 // Options and search lines of a resolv.conf, seen through what a fake server is asked.
-class DnsResolvConfEffects : public ::testing::Test {
+class DnsResolvConfEffects : public dnstest::ResolverTest {
 protected:
     void SetUp() override {
-        base = event_base_new();
-        dns = evdns_base_new(base, 0);
+        ResolverTest::SetUp();
         server.set("quiet.test", {0, true, false, {}});
         server.set("www.b.test", {0, false, false, {dnsfake::a("10.2.2.2")}});
-    }
-    void TearDown() override {
-        evdns_base_free(dns, 0);
-        event_base_free(base);
     }
     void parse(const std::string &text, int flags = DNS_OPTIONS_ALL) {
         TempFile f("nameserver " + server.address() + "\n" + text);
         ASSERT_EQ(evdns_base_resolv_conf_parse(dns, flags, f.path()), 0);
     }
     dnsfake::Server server;
-    event_base *base = nullptr;
-    evdns_base *dns = nullptr;
 };
 
 TEST_F(DnsResolvConfEffects, TimeoutAndAttempts) {

@@ -19,6 +19,8 @@
 #include <thread>
 #include <vector>
 
+#include "helpers.h"
+
 namespace dnsfake {
 
 enum Type : uint16_t { A = 1, PTR = 12, AAAA = 28 };
@@ -77,13 +79,8 @@ inline Answer ptr(const std::string &target, uint32_t ttl = 300) {
 class Server {
 public:
     Server() {
-        fd_ = socket(AF_INET, SOCK_DGRAM, 0);
-        sockaddr_in sin{};
-        sin.sin_family = AF_INET;
-        sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        bind(fd_, reinterpret_cast<sockaddr *>(&sin), sizeof sin);
-        socklen_t len = sizeof sin;
-        getsockname(fd_, reinterpret_cast<sockaddr *>(&sin), &len);
+        sockaddr_in sin;
+        fd_ = conf::loopback_socket(SOCK_DGRAM, &sin);
         port_ = ntohs(sin.sin_port);
         other_fd_ = socket(AF_INET, SOCK_DGRAM, 0);
         sin.sin_port = 0;

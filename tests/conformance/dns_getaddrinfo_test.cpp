@@ -63,23 +63,15 @@ evutil_addrinfo hints_for(int family, int socktype = 0, int flags = 0) {
 
 using V = std::vector<std::string>;
 
-class DnsGetaddrinfo : public ::testing::Test {
+class DnsGetaddrinfo : public dnstest::FakeServerTest {
 protected:
     void SetUp() override {
-        base = event_base_new();
-        dns = evdns_base_new(base, 0);
-        ASSERT_EQ(evdns_base_nameserver_ip_add(dns, server.address().c_str()), 0);
+        FakeServerTest::SetUp();
+        if (HasFatalFailure()) return;
         server.set("both.test", {0, false, false, {dnsfake::a("10.0.0.1"), dnsfake::aaaa("2001:db8::5")}});
         server.set("v4only.test", {0, false, false, {dnsfake::a("10.0.0.4")}});
         server.set("quiet.test", {0, true, false, {}});
     }
-    void TearDown() override {
-        evdns_base_free(dns, 0);
-        event_base_free(base);
-    }
-    dnsfake::Server server;
-    event_base *base = nullptr;
-    evdns_base *dns = nullptr;
 };
 
 TEST_F(DnsGetaddrinfo, NumericHostIsAnsweredInsideTheCall) {

@@ -26,29 +26,10 @@
 
 namespace {
 
+using dnstest::on_result;
 using dnstest::Result;
 using dnstest::run_until;
 using V = std::vector<std::string>;
-
-void on_result(int result, char type, int count, int ttl, void *addresses, void *arg) {
-    auto *r = static_cast<Result *>(arg);
-    r->calls++;
-    r->result = result;
-    r->type = type;
-    r->count = count;
-    r->ttl = ttl;
-    if (result == DNS_ERR_NONE && addresses) {
-        char buf[INET6_ADDRSTRLEN];
-        for (int i = 0; i < count; ++i) {
-            if (type == DNS_IPv4_A)
-                r->addrs.push_back(inet_ntop(AF_INET, static_cast<uint32_t *>(addresses) + i, buf, sizeof buf));
-            else if (type == DNS_IPv6_AAAA)
-                r->addrs.push_back(inet_ntop(AF_INET6, static_cast<in6_addr *>(addresses) + i, buf, sizeof buf));
-            else if (type == DNS_PTR)
-                r->addrs.push_back(*static_cast<char **>(addresses));
-        }
-    }
-}
 
 // What the server callback saw of one request.
 struct Seen {
@@ -61,13 +42,9 @@ class DnsServer : public ::testing::Test {
 protected:
     void SetUp() override {
         base = event_base_new();
-        fd = socket(AF_INET, SOCK_DGRAM, 0);
-        sockaddr_in sin{};
-        sin.sin_family = AF_INET;
-        sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr *>(&sin), sizeof sin), 0);
-        socklen_t len = sizeof sin;
-        getsockname(fd, reinterpret_cast<sockaddr *>(&sin), &len);
+        sockaddr_in sin;
+        fd = conf::loopback_socket(SOCK_DGRAM, &sin);
+        ASSERT_GE(fd, 0);
         port_no = ntohs(sin.sin_port);
         evutil_make_socket_nonblocking(fd);
         port = evdns_add_server_port_with_base(base, fd, 0, &DnsServer::on_request, this);

@@ -7,6 +7,7 @@
 #include <event2/bufferevent.h>
 
 #include "differences.h"
+#include "helpers.h"
 #include "rpc_fixture.h"
 
 namespace rpct {
@@ -137,14 +138,10 @@ TEST_P(RpcCall, MakeRequestCtxWithReplacedCallback) {
 // A pool timeout ends a request whose reply does not come.
 TEST_P(RpcCall, PoolTimeoutGivesErrTimeout) {
     // A listening socket nobody accepts from: connections are made and never answered.
-    int lfd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in sin{};
-    sin.sin_family = AF_INET;
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(bind(lfd, reinterpret_cast<sockaddr *>(&sin), sizeof sin), 0);
+    sockaddr_in sin;
+    int lfd = conf::loopback_socket(SOCK_STREAM, &sin);
+    ASSERT_GE(lfd, 0);
     ASSERT_EQ(listen(lfd, 8), 0);
-    socklen_t len = sizeof sin;
-    getsockname(lfd, reinterpret_cast<sockaddr *>(&sin), &len);
     // The pool's base runs its timer; the connection (made without a base, around a
     // bufferevent of ours) gets it from the pool.
     evrpc_pool *silent = evrpc_pool_new(base());
@@ -284,13 +281,9 @@ TEST_P(RpcCall, RemovedConnectionIsTheCallersAgain) {
 // A connection that cannot be made gives the request back with a reply of code 0, which
 // does not unmarshal.
 TEST_P(RpcCall, RefusedConnectionIsBadPayload) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in sin{};
-    sin.sin_family = AF_INET;
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr *>(&sin), sizeof sin), 0);
-    socklen_t len = sizeof sin;
-    getsockname(fd, reinterpret_cast<sockaddr *>(&sin), &len);
+    sockaddr_in sin;
+    int fd = conf::loopback_socket(SOCK_STREAM, &sin);
+    ASSERT_GE(fd, 0);
     close(fd);  // nobody listens on that port now
     evrpc_pool *refused = evrpc_pool_new(nullptr);
     evrpc_pool_add_connection(refused, evhttp_connection_base_new(base(), nullptr, "127.0.0.1", ntohs(sin.sin_port)));

@@ -29,11 +29,7 @@ std::atomic<int> g_allocs{0};
 void *my_alloc(unsigned) {
     g_allocs.fetch_add(1);
     auto *m = static_cast<pthread_mutex_t *>(malloc(sizeof(pthread_mutex_t)));
-    pthread_mutexattr_t a;
-    pthread_mutexattr_init(&a);
-    pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
-    pthread_mutex_init(m, &a);
-    pthread_mutexattr_destroy(&a);
+    conf::init_recursive_mutex(m);
     return m;
 }
 void my_free(void *l, unsigned) {

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "../conformance/support/helpers.h"
 #include "dns/wire.h"
 
 namespace {
@@ -106,13 +107,9 @@ TEST(DnsWire, MutatedRepliesAreReadWithinBounds) {
 // A server port fed random datagrams keeps answering well-formed queries.
 TEST(DnsServerPort, SurvivesRandomDatagrams) {
     event_base *base = event_base_new();
-    int fd = socket(AF_INET, SOCK_DGRAM, 0);
-    sockaddr_in sin{};
-    sin.sin_family = AF_INET;
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr *>(&sin), sizeof sin), 0);
-    socklen_t len = sizeof sin;
-    getsockname(fd, reinterpret_cast<sockaddr *>(&sin), &len);
+    sockaddr_in sin;
+    int fd = conf::loopback_socket(SOCK_DGRAM, &sin);
+    ASSERT_GE(fd, 0);
     evutil_make_socket_nonblocking(fd);
     int requests = 0;
     evdns_server_port *port = evdns_add_server_port_with_base(

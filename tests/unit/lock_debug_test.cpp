@@ -4,6 +4,8 @@
 #include "core/evthread.h"
 #include "core/lock.h"
 
+#include "../conformance/support/helpers.h"
+
 #include <event2/thread.h>
 #include <gtest/gtest.h>
 
@@ -134,11 +136,7 @@ TEST_F(LockDebugTest, WaitKeepsBookkeepingRight) {
 // User locks: the program's own lock API, checked through the side table.
 void *u_alloc(unsigned) {
     auto *m = new pthread_mutex_t;
-    pthread_mutexattr_t a;
-    pthread_mutexattr_init(&a);
-    pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
-    pthread_mutex_init(m, &a);
-    pthread_mutexattr_destroy(&a);
+    conf::init_recursive_mutex(m);
     return m;
 }
 void u_free(void *l, unsigned) { delete static_cast<pthread_mutex_t *>(l); }

@@ -1,13 +1,16 @@
-// Small RAII helpers for conformance tests: socket pairs, fd-leak checks, log capture,
-// and clocks. Header-only, public API only.
+// Small RAII helpers for conformance tests: socket pairs, loopback sockets, recursive
+// mutexes, fd-leak checks, log capture, and clocks. Header-only, public API only.
 #pragma once
 
 #include <event2/event.h>
 #include <event2/util.h>
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -44,6 +47,32 @@ public:
 private:
     int fd_[2] = {-1, -1};
 };
+
+// A socket of `type` (SOCK_STREAM or SOCK_DGRAM) bound to 127.0.0.1 on a port the kernel
+// chose, with that address in *bound; -1, nothing left open, if it could not be made.
+inline int loopback_socket(int type, sockaddr_in *bound) {
+    int fd = socket(AF_INET, type, 0);
+    if (fd < 0) return -1;
+    *bound = sockaddr_in{};
+    bound->sin_family = AF_INET;
+    bound->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof *bound;
+    if (bind(fd, reinterpret_cast<sockaddr *>(bound), sizeof *bound) != 0 ||
+        getsockname(fd, reinterpret_cast<sockaddr *>(bound), &len) != 0) {
+        ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+// Makes *m a recursive mutex: what the lock_alloc of an evthread_lock_callbacks gives.
+inline void init_recursive_mutex(pthread_mutex_t *m) {
+    pthread_mutexattr_t a;
+    pthread_mutexattr_init(&a);
+    pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
+    pthread_mutex_init(m, &a);
+    pthread_mutexattr_destroy(&a);
+}
 
 // Number of open fds of this process.
 inline int count_open_fds() {
