@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "backend_fixture.h"
+
 extern "C" {
 typedef void (*self_cb_fn)(struct event_callback *, void *);
 void event_callback_init_(struct event_base *base, struct event_callback *cb);
@@ -63,12 +65,9 @@ void named_fin(event_callback *cb, void *arg) {
 
 using Seen = std::vector<std::string>;
 
-class CallbackInternals : public ::testing::Test {
+// On every backend (the queues do not depend on it, but the loop's wait does).
+class CallbackInternals : public conf::BackendTest {
 protected:
-    void SetUp() override { base_ = event_base_new(); ASSERT_NE(base_, nullptr); }
-    void TearDown() override {
-        if (base_) event_base_free(base_);
-    }
     void make(Named &n, const char *name, int pri = 0) {
         n.log = &log_;
         n.name = name;
@@ -78,14 +77,13 @@ protected:
     // One round: 0 when something ran (EVLOOP_ONCE stops once the queues are empty), 1
     // when there was nothing at all to run or wait for.
     int run_once() { return event_base_loop(base_, EVLOOP_ONCE | EVLOOP_NONBLOCK); }
-    event_base *base_ = nullptr;
     Log log_;
 };
 
 bool active(const event_callback &cb) { return (cb.evcb_flags & EVLIST_ACTIVE) != 0; }
 bool later(const event_callback &cb) { return (cb.evcb_flags & EVLIST_ACTIVE_LATER) != 0; }
 
-TEST_F(CallbackInternals, DeferredInitFillsTheWholeCallback) {
+TEST_P(CallbackInternals, DeferredInitFillsTheWholeCallback) {
     event_callback cb;
     std::memset(&cb, 0xa5, sizeof cb);
     int arg = 0;
@@ -99,7 +97,7 @@ TEST_F(CallbackInternals, DeferredInitFillsTheWholeCallback) {
     EXPECT_EQ(cb.evcb_pri, 1);
 }
 
-TEST_F(CallbackInternals, CallbackInitZeroesWithTheLeastUrgentPriority) {
+TEST_P(CallbackInternals, CallbackInitZeroesWithTheLeastUrgentPriority) {
     ASSERT_EQ(event_base_priority_init(base_, 5), 0);
     event_callback cb;
     std::memset(&cb, 0xa5, sizeof cb);
@@ -110,7 +108,7 @@ TEST_F(CallbackInternals, CallbackInitZeroesWithTheLeastUrgentPriority) {
     EXPECT_EQ(cb.evcb_arg, nullptr);
 }
 
-TEST_F(CallbackInternals, ActivatedCallbackRunsOnceAndIsCountedMeanwhile) {
+TEST_P(CallbackInternals, ActivatedCallbackRunsOnceAndIsCountedMeanwhile) {
     Named a;
     make(a, "a");
     EXPECT_EQ(event_callback_activate_(base_, &a.cb), 1);
@@ -134,7 +132,7 @@ TEST_F(CallbackInternals, ActivatedCallbackRunsOnceAndIsCountedMeanwhile) {
     EXPECT_EQ(log_.seen.size(), 3u);
 }
 
-TEST_F(CallbackInternals, CancelledCallbackDoesNotRun) {
+TEST_P(CallbackInternals, CancelledCallbackDoesNotRun) {
     Named a, b;
     make(a, "a");
     make(b, "b");
@@ -147,7 +145,7 @@ TEST_F(CallbackInternals, CancelledCallbackDoesNotRun) {
     EXPECT_EQ(log_.seen, (Seen{"cb:b"}));
 }
 
-TEST_F(CallbackInternals, HigherPriorityCallbackRunsFirst) {
+TEST_P(CallbackInternals, HigherPriorityCallbackRunsFirst) {
     ASSERT_EQ(event_base_priority_init(base_, 3), 0);
     Named lo, hi;
     make(lo, "lo", 2);
@@ -161,7 +159,7 @@ TEST_F(CallbackInternals, HigherPriorityCallbackRunsFirst) {
 
 // From a callback, "active later" runs after what is activated now, even if that comes
 // after it; activating a callback that waits for later moves it onto the active queue.
-TEST_F(CallbackInternals, ActivateLaterWaitsForTheNextRound) {
+TEST_P(CallbackInternals, ActivateLaterWaitsForTheNextRound) {
     Named first, now, lat;
     make(first, "first");
     make(now, "now");
@@ -189,7 +187,7 @@ TEST_F(CallbackInternals, ActivateLaterWaitsForTheNextRound) {
     EXPECT_EQ(log_.seen, (Seen{"cb:later"}));
 }
 
-TEST_F(CallbackInternals, ScheduledDeferredRunsOnceAndCanBeCancelled) {
+TEST_P(CallbackInternals, ScheduledDeferredRunsOnceAndCanBeCancelled) {
     Named a, b;
     make(a, "a");
     make(b, "b");
@@ -204,7 +202,7 @@ TEST_F(CallbackInternals, ScheduledDeferredRunsOnceAndCanBeCancelled) {
 
 // Up to 33 deferred callbacks per loop round go on the active queues; more wait on the
 // "later" queue. All of them run in the next loop.
-TEST_F(CallbackInternals, ScheduleQueuesTheFirstOnesNowTheRestLater) {
+TEST_P(CallbackInternals, ScheduleQueuesTheFirstOnesNowTheRestLater) {
     constexpr int kN = 40;
     static Named many[kN];
     for (int i = 0; i < kN; ++i) make(many[i], ("d" + std::to_string(i)).c_str());
@@ -223,7 +221,7 @@ TEST_F(CallbackInternals, ScheduleQueuesTheFirstOnesNowTheRestLater) {
 }
 
 // libevent's regress finalize/cb_invoked, step one: finalized without ever being active.
-TEST_F(CallbackInternals, FinalizerReplacesTheCallback) {
+TEST_P(CallbackInternals, FinalizerReplacesTheCallback) {
     Named a;
     make(a, "a");
     event_callback_finalize_(base_, 0, &a.cb, named_fin);
@@ -236,7 +234,7 @@ TEST_F(CallbackInternals, FinalizerReplacesTheCallback) {
 
 // Step three of cb_invoked: active, then finalized: only the finalizer runs, once. A
 // finalizing callback can be neither activated nor cancelled any more.
-TEST_F(CallbackInternals, FinalizingCallbackIgnoresActivateAndCancel) {
+TEST_P(CallbackInternals, FinalizingCallbackIgnoresActivateAndCancel) {
     Named a;
     make(a, "a");
     EXPECT_EQ(event_callback_activate_(base_, &a.cb), 1);
@@ -250,7 +248,7 @@ TEST_F(CallbackInternals, FinalizingCallbackIgnoresActivateAndCancel) {
     EXPECT_EQ(log_.seen, (Seen{"fin:a"}));
 }
 
-TEST_F(CallbackInternals, CancelEvenIfFinalizingDropsTheFinalizer) {
+TEST_P(CallbackInternals, CancelEvenIfFinalizingDropsTheFinalizer) {
     Named a;
     make(a, "a");
     event_callback_finalize_nolock_(base_, 0, &a.cb, named_fin);
@@ -262,7 +260,7 @@ TEST_F(CallbackInternals, CancelEvenIfFinalizingDropsTheFinalizer) {
     EXPECT_TRUE(log_.seen.empty());
 }
 
-TEST_F(CallbackInternals, CallbackMayFinalizeItself) {
+TEST_P(CallbackInternals, CallbackMayFinalizeItself) {
     Named a;
     make(a, "a");
     a.then = [](Named *self) { event_callback_finalize_(self->base, 0, &self->cb, named_fin); };
@@ -271,7 +269,7 @@ TEST_F(CallbackInternals, CallbackMayFinalizeItself) {
     EXPECT_EQ(log_.seen, (Seen{"cb:a", "fin:a"}));
 }
 
-TEST_F(CallbackInternals, BaseFreeRunsPendingFinalizersButNotCallbacks) {
+TEST_P(CallbackInternals, BaseFreeRunsPendingFinalizersButNotCallbacks) {
     Named a, b;
     make(a, "a");
     make(b, "b");
@@ -282,7 +280,7 @@ TEST_F(CallbackInternals, BaseFreeRunsPendingFinalizersButNotCallbacks) {
     EXPECT_EQ(log_.seen, (Seen{"fin:b"}));
 }
 
-TEST_F(CallbackInternals, BaseFreeNofinalizeDropsFinalizers) {
+TEST_P(CallbackInternals, BaseFreeNofinalizeDropsFinalizers) {
     Named a;
     make(a, "a");
     event_callback_finalize_(base_, 0, &a.cb, named_fin);
@@ -292,7 +290,7 @@ TEST_F(CallbackInternals, BaseFreeNofinalizeDropsFinalizers) {
 }
 
 // With none of them running, the first gets the finalizer and the others are cancelled.
-TEST_F(CallbackInternals, FinalizeManyOutsideTheLoopFinalizesTheFirst) {
+TEST_P(CallbackInternals, FinalizeManyOutsideTheLoopFinalizesTheFirst) {
     Named a, b, c;
     make(a, "a");
     make(b, "b");
@@ -308,7 +306,7 @@ TEST_F(CallbackInternals, FinalizeManyOutsideTheLoopFinalizesTheFirst) {
 }
 
 // From inside one of them: the running one gets the finalizer.
-TEST_F(CallbackInternals, FinalizeManyFromACallbackFinalizesTheRunningOne) {
+TEST_P(CallbackInternals, FinalizeManyFromACallbackFinalizesTheRunningOne) {
     Named a, b;
     make(a, "a");
     make(b, "b");
@@ -329,7 +327,7 @@ TEST_F(CallbackInternals, FinalizeManyFromACallbackFinalizesTheRunningOne) {
 int g_event_calls = 0;
 void count_event(evutil_socket_t, short, void *) { ++g_event_calls; }
 
-TEST_F(CallbackInternals, EntriesWorkOnAnEventsCallbackToo) {
+TEST_P(CallbackInternals, EntriesWorkOnAnEventsCallbackToo) {
     g_event_calls = 0;
     event ev;
     ASSERT_EQ(event_assign(&ev, base_, -1, 0, count_event, nullptr), 0);
@@ -352,5 +350,7 @@ TEST_F(CallbackInternals, EntriesWorkOnAnEventsCallbackToo) {
     EXPECT_EQ(g_event_calls, 0);
     EXPECT_EQ(log_.seen, (Seen{"fin:ev"}));
 }
+
+CONF_INSTANTIATE_BACKENDS(CallbackInternals);
 
 }  // namespace
