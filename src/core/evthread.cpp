@@ -107,16 +107,26 @@ bool has_user_locks() noexcept { return g_have_locks.load(std::memory_order_acqu
 
 int user_lock(unsigned mode, void *lock) noexcept {
     if (!lock || !has_user_locks()) return 0;
-    const int r = g_lock_cbs.lock(mode, lock);
+    // The table is reachable through evthread_get_lock_callbacks(): a program that cleared
+    // it by hand has no lock function left to call.
+    auto fn = g_lock_cbs.lock;
+    if (!fn) return 0;
+    const int r = fn(mode, lock);
     if (r == 0 && lock_debugging_enabled()) debug_user_locked(lock);
     return r;
 }
 
 int user_unlock(unsigned mode, void *lock) noexcept {
     if (!lock || !has_user_locks()) return 0;
+    auto fn = g_lock_cbs.unlock;
+    if (!fn) return 0;
     if (lock_debugging_enabled()) debug_user_unlocking(lock);
-    return g_lock_cbs.unlock(mode, lock);
+    return fn(mode, lock);
 }
+
+evthread_lock_callbacks *lock_callbacks() noexcept { return &g_lock_cbs; }
+
+evthread_condition_callbacks *condition_callbacks() noexcept { return &g_cond_cbs; }
 
 unsigned long current_thread_id() noexcept {
     if (auto fn = g_id_fn.load(std::memory_order_acquire)) return fn();

@@ -27,6 +27,14 @@ unsigned long current_thread_id() noexcept;
 // check their use (see lock.h).
 bool lock_debugging_enabled() noexcept;
 
+// The live tables set_lock_callbacks / set_condition_callbacks fill (all zero while none
+// is installed, and again after set_*_callbacks(NULL)): what libevent's exported
+// evthread_get_lock_callbacks / evthread_get_condition_callbacks return. Programs read them
+// (libevent's regress suite copies the lock table to wrap it); reevent calls through them
+// only after checking that a table is installed.
+evthread_lock_callbacks *lock_callbacks() noexcept;
+evthread_condition_callbacks *condition_callbacks() noexcept;
+
 // The thread.h entry points (thread_capi.cpp forwards to these).
 int set_lock_callbacks(const evthread_lock_callbacks *cbs) noexcept;
 int set_condition_callbacks(const evthread_condition_callbacks *cbs) noexcept;

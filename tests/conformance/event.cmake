@@ -22,4 +22,6 @@ reevent_conformance(event SOURCES
   TIMEOUT 120)
 
 # libevent-internal loop entries core exports for binary compatibility (src/core/internal_abi.cpp).
-reevent_conformance(event_internal SOURCES event_internal_abi_test.cpp)
+# ... and the callback entries over a bare struct event_callback (deferred callbacks, finalizers).
+reevent_conformance(event_internal SOURCES event_internal_abi_test.cpp
+  event_callback_internal_test.cpp)

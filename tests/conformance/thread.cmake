@@ -2,9 +2,11 @@
 reevent_conformance(thread SOURCES thread_wakeup_test.cpp thread_stress_test.cpp
   TIMEOUT 120)
 
-# thread.h set-up (process-wide, one forked child per test). Lock-debugging checks go
+# thread.h set-up (process-wide, one forked child per test), with the getters of its
+# callback tables that libevent exports without a header. Lock-debugging checks go
 # through evbuffer_lock/unlock, so they are compiled where an evbuffer exists.
-reevent_conformance(thread_setup SOURCES thread_setup_test.cpp TIMEOUT 60)
+reevent_conformance(thread_setup SOURCES thread_setup_test.cpp thread_internal_abi_test.cpp
+  TIMEOUT 60)
 foreach(side libevent reevent)
   if(TARGET conf_thread_setup_${side})
     set(has_evbuffer 1)

@@ -239,10 +239,5 @@ static void shim_internal(const char *name)
 #define SHIM_ABORT(ret, name, params) \
     SHIM_EXPORT ret name params { shim_internal(#name); abort(); }
 
-SHIM_ABORT(void, event_deferred_cb_init_, (void *cb, uint8_t pri, void *fn, void *arg))
-SHIM_ABORT(int, event_deferred_cb_schedule_, (void *base, void *cb))
-SHIM_ABORT(int, event_callback_activate_, (void *base, void *cb))
-SHIM_ABORT(int, event_callback_finalize_, (void *base, unsigned flags, void *cb, void *fn))
-SHIM_ABORT(void *, evthread_get_lock_callbacks, (void))
 SHIM_ABORT(int, evhttp_str_is_chunked_, (const char *value, const char *eos))
 SHIM_ABORT(int, evhttp_check_transfer_encoding_, (const char *value))
