@@ -176,9 +176,9 @@ void write_request(evhttp_connection *c, evhttp_request *req) noexcept {
                                            "OPTIONS", "TRACE", "CONNECT", "PATCH"};
     const char *method = "GET";
     for (unsigned i = 0; i < 9; ++i)
-        if (req->type == (1u << i)) method = kMethods[i];
+        if (request_method(req) == (1u << i)) method = kMethods[i];
     evbuffer_add_printf(out, "%s %s HTTP/%d.%d\r\n", method, req->uri, req->major, req->minor);
-    if ((req->type == EVHTTP_REQ_POST || req->type == EVHTTP_REQ_PUT) &&
+    if ((request_method(req) == EVHTTP_REQ_POST || request_method(req) == EVHTTP_REQ_PUT) &&
         !find_header(req->output_headers, "Content-Length")) {
         char size[24];
         evutil_snprintf(size, sizeof size, "%zu", evbuffer_get_length(req->output_buffer));
@@ -406,7 +406,7 @@ int64_t chunk_size(std::string_view s) noexcept {
 Read start_body(evhttp_connection *c, evhttp_request *req, Framing framing,
                 evhttp_request_error &err) noexcept {
     int code = req->response_code;
-    if (req->type == EVHTTP_REQ_HEAD || code == 204 || code == 304 || (code >= 100 && code < 200))
+    if (request_method(req) == EVHTTP_REQ_HEAD || code == 204 || code == 304 || (code >= 100 && code < 200))
         return Read::done;
     if (framing == Framing::chunked) {
         req->chunked = 1;
@@ -691,10 +691,10 @@ void client_free(evhttp_connection *c) noexcept {
     destroy_obj(c);
 }
 
-int client_make_request(evhttp_connection *c, evhttp_request *req, evhttp_cmd_type type,
+int client_make_request(evhttp_connection *c, evhttp_request *req, unsigned type,
                         const char *uri) noexcept {
     req->kind = EVHTTP_REQUEST;
-    req->type = type;
+    set_request_method(req, type);
     event_mm_free_(req->uri);
     req->uri = copy_str(uri ? uri : "").release();
     if (!req->uri) {
