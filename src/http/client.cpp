@@ -174,7 +174,9 @@ void write_request(evhttp_connection *c, evhttp_request *req) noexcept {
     evbuffer *out = bufferevent_get_output(c->bev);
     static const char *const kMethods[] = {"GET",    "POST",    "HEAD",  "PUT",  "DELETE",
                                            "OPTIONS", "TRACE", "CONNECT", "PATCH"};
-    const char *method = "GET";
+    // A value that names none of the nine (libevent's unknown 1 << 15, 0, two bits): libevent
+    // 2.1.12 writes "NULL" for the method.
+    const char *method = "NULL";
     for (unsigned i = 0; i < 9; ++i)
         if (request_method(req) == (1u << i)) method = kMethods[i];
     evbuffer_add_printf(out, "%s %s HTTP/%d.%d\r\n", method, req->uri, req->major, req->minor);

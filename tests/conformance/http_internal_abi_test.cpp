@@ -116,6 +116,10 @@ TEST_F(Parse, RequestLine) {
 TEST_F(Parse, RequestLineWithAnUnknownMethodIsRead) {
     EXPECT_EQ(first(EVHTTP_REQUEST, "FROB / HTTP/1.1\r\n"), ALL_DATA_READ);
     EXPECT_STREQ(req->uri, "/");
+    // libevent's private EVHTTP_REQ_UNKNOWN_, read as bytes (outside C++'s enum range).
+    unsigned type = 0;
+    std::memcpy(&type, &req->type, sizeof type);
+    EXPECT_EQ(type, 1u << 15);
 }
 
 TEST_F(Parse, RequestLineTooShortOrWithoutVersionIsCorrupted) {

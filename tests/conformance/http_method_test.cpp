@@ -410,4 +410,34 @@ TEST(HttpInterim, HundredContinueWithABodyFraming) {
     }
 }
 
+// evhttp_make_request with a method outside enum evhttp_cmd_type's names (libevent's
+// unknown 1 << 15, no bit, two bits): the request line names the method "NULL".
+TEST(HttpClientMethods, RequestWithAMethodOutsideTheNamesSaysNull) {
+    for (unsigned bits : {1u << 15, 0u, 3u, 1u << 9}) {
+        SCOPED_TRACE(bits);
+        event_base *base = event_base_new();
+        ASSERT_NE(base, nullptr);
+        InterimServer srv("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+        evhttp_connection *c = evhttp_connection_base_new(base, nullptr, "127.0.0.1", srv.port());
+        Outcome o;
+        o.base = base;
+        evhttp_request *r = evhttp_request_new(outcome_done, &o);
+        evbuffer_add(evhttp_request_get_output_buffer(r), "hello", 5);
+        enum evhttp_cmd_type type;
+        std::memcpy(&type, &bits, sizeof type);
+        ASSERT_EQ(evhttp_make_request(c, r, type, "/u"), 0);
+        timeval tv{5, 0};
+        event_base_loopexit(base, &tv);
+        event_base_dispatch(base);
+        evhttp_connection_free(c);
+        srv.join();
+        EXPECT_EQ(o.text, "code=200 headers=Content-Length:0; body=");
+        EXPECT_EQ(srv.head, "NULL /u HTTP/1.1\r\n\r\n");
+        EXPECT_EQ(srv.body, "hello");
+        if (std::getenv("CONF_HTTP_DUMP"))
+            std::printf("@@%u\n%s\n[%s][%s]\n", bits, o.text.c_str(), srv.head.c_str(), srv.body.c_str());
+        event_base_free(base);
+    }
+}
+
 }  // namespace
