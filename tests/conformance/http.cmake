@@ -25,4 +25,4 @@ reevent_conformance(http_transfer_coding SOURCES http_transfer_coding_test.cpp T
 reevent_conformance(http_smuggling SOURCES http_smuggling_test.cpp TIMEOUT 120)
 # Request methods: unknown ones (libevent's 1 << 15) against the allowed methods, the ones
 # 2.1.12 knows; and the client's reading of an interim 100 that carries a body framing.
-reevent_conformance(http_method SOURCES http_method_test.cpp TIMEOUT 120)
+reevent_conformance(http_method SOURCES http_method_test.cpp http_method_c.c TIMEOUT 120)
