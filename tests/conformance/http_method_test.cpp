@@ -277,6 +277,32 @@ TEST_P(HttpMethods, RawExchangesMatchLibevent) {
     }
 }
 
+// A reply in chunks (evhttp_send_reply_start/_chunk/_end) to CONNECT and to an unknown
+// method (the latter chunked as any other method's).
+void chunks_cb(evhttp_request *req, void *) {
+    evhttp_send_reply_start(req, HTTP_OK, "OK");
+    evbuffer *b = evbuffer_new();
+    evbuffer_add(b, "abc", 3);
+    evhttp_send_reply_chunk(req, b);
+    evbuffer_add(b, "defg", 4);
+    evhttp_send_reply_chunk(req, b);
+    evhttp_send_reply_end(req);
+    evbuffer_free(b);
+}
+
+TEST_P(HttpMethods, ChunkedReplies) {
+    evhttp_set_allowed_methods(http_, 0xffff);
+    evhttp_set_gencb(http_, chunks_cb, nullptr);
+    std::string connect = exchange("CONNECT h:1 HTTP/1.1\r\n\r\n");
+    std::string unknown = exchange("FOO /x HTTP/1.1\r\n\r\n");
+    // CONNECT: the head alone; the chunks are dropped, as a HEAD reply's are.
+    EXPECT_EQ(connect, "HTTP/1.1 200 OK\r\nDate: D\r\n\r\n<open>");
+    EXPECT_EQ(unknown,
+              "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nDate: D\r\n"
+              "Content-Type: text/html; charset=ISO-8859-1\r\n\r\n"
+              "3\r\nabc\r\n4\r\ndefg\r\n0\r\n\r\n<open>");
+}
+
 CONF_INSTANTIATE_BACKENDS(HttpMethods);
 
 // ---- the client: an interim 100 carrying a body framing ---------------------------------
