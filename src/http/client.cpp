@@ -408,7 +408,10 @@ int64_t chunk_size(std::string_view s) noexcept {
 Read start_body(evhttp_connection *c, evhttp_request *req, Framing framing,
                 evhttp_request_error &err) noexcept {
     int code = req->response_code;
-    if (request_method(req) == EVHTTP_REQ_HEAD || code == 204 || code == 304 || (code >= 100 && code < 200))
+    // No body for HEAD or CONNECT (whatever the code: the bytes after a CONNECT answer's
+    // head are the tunnel's, left in the input buffer), 1xx, 204 and 304, as libevent.
+    unsigned method = request_method(req);
+    if (method == EVHTTP_REQ_HEAD || method == EVHTTP_REQ_CONNECT || code == 204 || code == 304 || (code >= 100 && code < 200))
         return Read::done;
     if (framing == Framing::chunked) {
         req->chunked = 1;

@@ -303,6 +303,26 @@ TEST_P(HttpMethods, ChunkedReplies) {
               "3\r\nabc\r\n4\r\ndefg\r\n0\r\n\r\n<open>");
 }
 
+// The allowed methods that count are those of the server the connection came to, not of
+// the virtual host that serves the request.
+TEST_P(HttpMethods, VirtualHostsUseTheirParentsAllowedMethods) {
+    evhttp *vhost = evhttp_new(base());
+    ASSERT_NE(vhost, nullptr);
+    evhttp_set_gencb(vhost, seen_cb, const_cast<char *>("vhost"));
+    ASSERT_EQ(evhttp_add_virtual_host(http_, "v.test", vhost), 0);
+    evhttp_set_allowed_methods(http_, 0xffff);
+    evhttp_set_allowed_methods(vhost, EVHTTP_REQ_GET);
+    std::string a = exchange("FOO /x HTTP/1.1\r\nHost: v.test\r\n\r\n");
+    evhttp_set_allowed_methods(http_, EVHTTP_REQ_GET);
+    evhttp_set_allowed_methods(vhost, 0xffff);
+    std::string b = exchange("FOO /x HTTP/1.1\r\nHost: v.test\r\n\r\n");
+    EXPECT_EQ(a,
+              "HTTP/1.1 200 OK\r\nDate: D\r\nContent-Length: 41\r\n"
+              "Content-Type: text/html; charset=ISO-8859-1\r\n\r\n"
+              "vhost cmd=32768 type=32768 uri=/x body=0:<open>");
+    EXPECT_EQ(b, k501);
+}
+
 CONF_INSTANTIATE_BACKENDS(HttpMethods);
 
 // ---- the client: an interim 100 carrying a body framing ---------------------------------
@@ -466,6 +486,28 @@ TEST(HttpClientMethods, RequestWithAMethodOutsideTheNamesSaysNull) {
             std::printf("@@%u\n%s\n[%s][%s]\n", bits, o.text.c_str(), srv.head.c_str(), srv.body.c_str());
         event_base_free(base);
     }
+}
+
+// The response to a CONNECT request made by the client has no body, Content-Length or not.
+TEST(HttpClientMethods, ResponseToConnect) {
+    event_base *base = event_base_new();
+    ASSERT_NE(base, nullptr);
+    InterimServer srv("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello");
+    evhttp_connection *c = evhttp_connection_base_new(base, nullptr, "127.0.0.1", srv.port());
+    Outcome o;
+    o.base = base;
+    evhttp_request *r = evhttp_request_new(outcome_done, &o);
+    evhttp_request_set_error_cb(r, outcome_error);
+    ASSERT_EQ(evhttp_make_request(c, r, EVHTTP_REQ_CONNECT, "h:1"), 0);
+    timeval tv{5, 0};
+    event_base_loopexit(base, &tv);
+    event_base_dispatch(base);
+    evhttp_connection_free(c);
+    srv.join();
+    // The body is not read: what follows the head belongs to the tunnel.
+    EXPECT_EQ(o.text, "code=200 headers=Content-Length:5; body=");
+    EXPECT_EQ(srv.head, "CONNECT h:1 HTTP/1.1\r\n\r\n");
+    event_base_free(base);
 }
 
 }  // namespace
