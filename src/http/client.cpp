@@ -177,10 +177,11 @@ void write_request(evhttp_connection *c, evhttp_request *req) noexcept {
     // A value that names none of the nine (libevent's unknown 1 << 15, 0, two bits): libevent
     // 2.1.12 writes "NULL" for the method.
     const char *method = "NULL";
+    const unsigned type = request_method(req);
     for (unsigned i = 0; i < 9; ++i)
-        if (request_method(req) == (1u << i)) method = kMethods[i];
+        if (type == (1u << i)) method = kMethods[i];
     evbuffer_add_printf(out, "%s %s HTTP/%d.%d\r\n", method, req->uri, req->major, req->minor);
-    if ((request_method(req) == EVHTTP_REQ_POST || request_method(req) == EVHTTP_REQ_PUT) &&
+    if ((type == EVHTTP_REQ_POST || type == EVHTTP_REQ_PUT) &&
         !find_header(req->output_headers, "Content-Length")) {
         char size[24];
         evutil_snprintf(size, sizeof size, "%zu", evbuffer_get_length(req->output_buffer));
@@ -411,7 +412,8 @@ Read start_body(evhttp_connection *c, evhttp_request *req, Framing framing,
     // No body for HEAD or CONNECT (whatever the code: the bytes after a CONNECT answer's
     // head are the tunnel's, left in the input buffer), 1xx, 204 and 304, as libevent.
     unsigned method = request_method(req);
-    if (method == EVHTTP_REQ_HEAD || method == EVHTTP_REQ_CONNECT || code == 204 || code == 304 || (code >= 100 && code < 200))
+    if (method == EVHTTP_REQ_HEAD || method == EVHTTP_REQ_CONNECT || code == 204 || code == 304 ||
+        (code >= 100 && code < 200))
         return Read::done;
     if (framing == Framing::chunked) {
         req->chunked = 1;

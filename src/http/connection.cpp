@@ -89,7 +89,7 @@ bool request_parse_target(evhttp_request *req, std::string_view target, evhttp *
     if (!req->uri_elems) return false;
     Uri &uri = req->uri_elems->uri;
     if (request_method(req) == EVHTTP_REQ_CONNECT ? !uri.parse_authority_form(target)
-                                        : !uri.parse(target, Uri::kNonconformant))
+                                                  : !uri.parse(target, Uri::kNonconformant))
         return false;
     // An absolute http(s) URI naming a host that is neither an alias nor a virtual host of
     // the server: the request is for a proxy.

@@ -14,11 +14,11 @@
 #include <event2/util.h>
 
 #include "core/addon_abi.h"
-#include "http/request.h"
 #include "http/client.h"
 #include "http/encoding.h"
 #include "http/mem.h"
 #include "http/parse.h"
+#include "http/request.h"
 #include "http/server.h"
 #include "http/uri.h"
 

@@ -131,8 +131,8 @@ bool request_set_response(evhttp_request *req, int code, const char *reason) noe
 bool reply_needs_body(const evhttp_request *req) noexcept {
     int code = req->response_code;
     unsigned method = request_method(req);
-    return method != EVHTTP_REQ_HEAD && method != EVHTTP_REQ_CONNECT && code != 204 && code != 304 &&
-           (code < 100 || code >= 200);
+    return method != EVHTTP_REQ_HEAD && method != EVHTTP_REQ_CONNECT && code != 204 &&
+           code != 304 && (code < 100 || code >= 200);
 }
 
 bool write_reply_head(evhttp_request *req, evbuffer *out,

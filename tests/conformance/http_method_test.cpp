@@ -139,7 +139,8 @@ const std::string k501 =
     "Date: D\r\n"
     "Content-Length: 102\r\n"
     "\r\n"
-    "<HTML><HEAD>\n<TITLE>501 Not Implemented</TITLE>\n</HEAD><BODY>\n<H1>Not Implemented</H1>\n</BODY></HTML>\n"
+    "<HTML><HEAD>\n<TITLE>501 Not Implemented</TITLE>\n</HEAD><BODY>\n"
+    "<H1>Not Implemented</H1>\n</BODY></HTML>\n"
     "<closed>";
 
 std::string ok(const std::string &body, const char *tail = "<open>") {
@@ -210,7 +211,8 @@ const Case kCases[] = {
      "\r\n"
      "path cmd=32768 type=32768 uri=/path body=0:<closed>"},
     {"get_with_body_all_bits", Allowed::all_bits, false,
-     "GET /path HTTP/1.1\r\nContent-Length: 2\r\n\r\nab", ok("path cmd=1 type=1 uri=/path body=2:ab")},
+     "GET /path HTTP/1.1\r\nContent-Length: 2\r\n\r\nab",
+     ok("path cmd=1 type=1 uri=/path body=2:ab")},
     {"options_with_body", Allowed::all_bits, false,
      "OPTIONS /path HTTP/1.1\r\nContent-Length: 2\r\n\r\nab",
      ok("path cmd=32 type=32 uri=/path body=2:ab")},
@@ -224,13 +226,15 @@ const Case kCases[] = {
      "HTTP/1.1 200 OK\r\nDate: D\r\n\r\ngen cmd=128 type=128 uri=h:1 body=0:<open>"},
     {"connect_1_0", Allowed::all_bits, true, "CONNECT h:1 HTTP/1.0\r\n\r\n",
      "HTTP/1.0 200 OK\r\n\r\ngen cmd=128 type=128 uri=h:1 body=0:<closed>"},
-    {"connect_keepalive_1_0", Allowed::all_bits, true, "CONNECT h:1 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+    {"connect_keepalive_1_0", Allowed::all_bits, true,
+     "CONNECT h:1 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
      "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\n\r\ngen cmd=128 type=128 uri=h:1 body=0:<open>"},
     {"connect_path_cb", Allowed::all_bits, false, "CONNECT /path HTTP/1.1\r\n\r\n",
      "HTTP/1.1 404 Not Found\r\nContent-Type: text/html\r\nConnection: close\r\nDate: D\r\n\r\n"
      "<html><head><title>404 Not Found</title></head><body><h1>Not Found</h1><p>The requested "
      "URL /path was not found on this server.</p></body></html>\n<open>"},
-    {"unknown_keepalive_1_0", Allowed::all_bits, false, "FOO /path HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+    {"unknown_keepalive_1_0", Allowed::all_bits, false,
+     "FOO /path HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
      "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 43\r\n"
      "Content-Type: text/html; charset=ISO-8859-1\r\n\r\n"
      "path cmd=32768 type=32768 uri=/path body=0:<open>"},
@@ -404,7 +408,8 @@ struct InterimCase {
 };
 
 const InterimCase kInterims[] = {
-    {"plain", "HTTP/1.1 100 Continue\r\n\r\n", "code=200 headers=Content-Length:2;X-Final:1; body=ok",
+    {"plain", "HTTP/1.1 100 Continue\r\n\r\n",
+     "code=200 headers=Content-Length:2;X-Final:1; body=ok",
      "hello"},
     {"with_length_0", "HTTP/1.1 100 Continue\r\nContent-Length: 0\r\n\r\n", 
      "code=200 headers=Content-Length:0;Content-Length:2;X-Final:1; body=", "hello"},
@@ -412,7 +417,8 @@ const InterimCase kInterims[] = {
      "err=1 null", "hello"},
     {"with_chunked", "HTTP/1.1 100 Continue\r\nTransfer-Encoding: chunked\r\n\r\n", 
      "err=2 null", "hello"},
-    {"with_both", "HTTP/1.1 100 Continue\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n",
+    {"with_both",
+     "HTTP/1.1 100 Continue\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n",
      
      "err=2 null", ""},
     {"with_length_2", "HTTP/1.1 100 Continue\r\nContent-Length: 2\r\n\r\n", 
@@ -483,7 +489,8 @@ TEST(HttpClientMethods, RequestWithAMethodOutsideTheNamesSaysNull) {
         EXPECT_EQ(srv.head, "NULL /u HTTP/1.1\r\n\r\n");
         EXPECT_EQ(srv.body, "hello");
         if (std::getenv("CONF_HTTP_DUMP"))
-            std::printf("@@%u\n%s\n[%s][%s]\n", bits, o.text.c_str(), srv.head.c_str(), srv.body.c_str());
+            std::printf("@@%u\n%s\n[%s][%s]\n", bits, o.text.c_str(), srv.head.c_str(),
+                        srv.body.c_str());
         event_base_free(base);
     }
 }
