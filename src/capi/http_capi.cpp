@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "capi/http_command.h"
 #include "core/current_base.h"
 #include "http/client.h"
 #include "http/encoding.h"
@@ -237,9 +238,8 @@ const struct evhttp_uri *evhttp_request_get_evhttp_uri(const struct evhttp_reque
     return req ? req->uri_elems : nullptr;
 }
 
-enum evhttp_cmd_type evhttp_request_get_command(const struct evhttp_request *req) {
-    return req ? req->type : static_cast<evhttp_cmd_type>(0);
-}
+// evhttp_request_get_command and evhttp_make_request: capi/http_command.c (C, where the
+// enum may hold libevent's 1 << 15 for an unknown method).
 
 int evhttp_request_get_response_code(const struct evhttp_request *req) {
     return req ? req->response_code : 0;
@@ -337,8 +337,8 @@ void evhttp_connection_set_base(struct evhttp_connection *evcon, struct event_ba
     if (evcon && evcon->outgoing && base) http::client_set_base(evcon, base);
 }
 
-int evhttp_make_request(struct evhttp_connection *evcon, struct evhttp_request *req,
-                        enum evhttp_cmd_type type, const char *uri) {
+int reevent_http_make_request_(struct evhttp_connection *evcon, struct evhttp_request *req,
+                               unsigned type, const char *uri) {
     if (!evcon || !req || !evcon->outgoing) return -1;
     return http::client_make_request(evcon, req, type, uri);
 }

@@ -174,11 +174,14 @@ void write_request(evhttp_connection *c, evhttp_request *req) noexcept {
     evbuffer *out = bufferevent_get_output(c->bev);
     static const char *const kMethods[] = {"GET",    "POST",    "HEAD",  "PUT",  "DELETE",
                                            "OPTIONS", "TRACE", "CONNECT", "PATCH"};
-    const char *method = "GET";
+    // A value that names none of the nine (libevent's unknown 1 << 15, 0, two bits): libevent
+    // 2.1.12 writes "NULL" for the method.
+    const char *method = "NULL";
+    const unsigned type = request_method(req);
     for (unsigned i = 0; i < 9; ++i)
-        if (req->type == (1u << i)) method = kMethods[i];
+        if (type == (1u << i)) method = kMethods[i];
     evbuffer_add_printf(out, "%s %s HTTP/%d.%d\r\n", method, req->uri, req->major, req->minor);
-    if ((req->type == EVHTTP_REQ_POST || req->type == EVHTTP_REQ_PUT) &&
+    if ((type == EVHTTP_REQ_POST || type == EVHTTP_REQ_PUT) &&
         !find_header(req->output_headers, "Content-Length")) {
         char size[24];
         evutil_snprintf(size, sizeof size, "%zu", evbuffer_get_length(req->output_buffer));
@@ -406,7 +409,11 @@ int64_t chunk_size(std::string_view s) noexcept {
 Read start_body(evhttp_connection *c, evhttp_request *req, Framing framing,
                 evhttp_request_error &err) noexcept {
     int code = req->response_code;
-    if (req->type == EVHTTP_REQ_HEAD || code == 204 || code == 304 || (code >= 100 && code < 200))
+    // No body for HEAD or CONNECT (whatever the code: the bytes after a CONNECT answer's
+    // head are the tunnel's, left in the input buffer), 1xx, 204 and 304, as libevent.
+    unsigned method = request_method(req);
+    if (method == EVHTTP_REQ_HEAD || method == EVHTTP_REQ_CONNECT || code == 204 || code == 304 ||
+        (code >= 100 && code < 200))
         return Read::done;
     if (framing == Framing::chunked) {
         req->chunked = 1;
@@ -691,10 +698,10 @@ void client_free(evhttp_connection *c) noexcept {
     destroy_obj(c);
 }
 
-int client_make_request(evhttp_connection *c, evhttp_request *req, evhttp_cmd_type type,
+int client_make_request(evhttp_connection *c, evhttp_request *req, unsigned type,
                         const char *uri) noexcept {
     req->kind = EVHTTP_REQUEST;
-    req->type = type;
+    set_request_method(req, type);
     event_mm_free_(req->uri);
     req->uri = copy_str(uri ? uri : "").release();
     if (!req->uri) {

@@ -18,7 +18,7 @@ namespace reevent::http {
 evhttp_connection *client_new(event_base *base, evdns_base *dns, bufferevent *bev,
                               const char *address, uint16_t port) noexcept;
 void client_free(evhttp_connection *c) noexcept;
-int client_make_request(evhttp_connection *c, evhttp_request *req, evhttp_cmd_type type,
+int client_make_request(evhttp_connection *c, evhttp_request *req, unsigned type,
                         const char *uri) noexcept;
 void client_cancel(evhttp_request *req) noexcept;
 // Fails the request being worked on as the connection's own errors do (the connection is

@@ -72,7 +72,7 @@ Step read_first_line(evhttp_connection *c) noexcept {
     if (!head_fits(c, len)) return Step::fail_400;
     RequestLine parts;
     if (!split_request_line({line.get(), len}, parts)) return Step::fail_400;
-    req->type = static_cast<evhttp_cmd_type>(method_type(parts.method));
+    set_request_method(req, method_type(parts.method));
     if (!parse_version(parts.version, req->major, req->minor)) return Step::fail_400;
     if (!request_parse_target(req, parts.target, c->server)) return Step::fail_400;
     c->state = ConnState::read_headers;
@@ -88,8 +88,8 @@ bool request_parse_target(evhttp_request *req, std::string_view target, evhttp *
     req->uri_elems = make_obj<evhttp_uri>();
     if (!req->uri_elems) return false;
     Uri &uri = req->uri_elems->uri;
-    if (req->type == EVHTTP_REQ_CONNECT ? !uri.parse_authority_form(target)
-                                        : !uri.parse(target, Uri::kNonconformant))
+    if (request_method(req) == EVHTTP_REQ_CONNECT ? !uri.parse_authority_form(target)
+                                                  : !uri.parse(target, Uri::kNonconformant))
         return false;
     // An absolute http(s) URI naming a host that is neither an alias nor a virtual host of
     // the server: the request is for a proxy.
@@ -143,7 +143,7 @@ Step start_body(evhttp_connection *c) noexcept {
     // An ambiguous body is refused whatever the method (deb12u1's smuggling rules).
     Framing framing = body_framing(req->input_headers);
     if (framing == Framing::refused) return Step::fail_400;
-    if (!method_may_have_body(req->type)) return Step::done;
+    if (!method_may_have_body(request_method(req))) return Step::done;
     if (framing == Framing::chunked) {
         req->chunked = 1;
         req->ntoread = -1;

@@ -18,6 +18,7 @@
 #include "http/encoding.h"
 #include "http/mem.h"
 #include "http/parse.h"
+#include "http/request.h"
 #include "http/server.h"
 #include "http/uri.h"
 
@@ -80,7 +81,7 @@ bool parse_response_line(evhttp_request *req, std::string_view line) noexcept {
 bool parse_request_line(evhttp_request *req, std::string_view line) noexcept {
     reevent::http::RequestLine parts;
     if (!reevent::http::split_request_line(line, parts)) return false;
-    req->type = static_cast<evhttp_cmd_type>(reevent::http::method_type(parts.method));
+    reevent::http::set_request_method(req, reevent::http::method_type(parts.method));
     if (!reevent::http::parse_version(parts.version, req->major, req->minor)) return false;
     // As our server reads it (CONNECT's host:port target included).
     return reevent::http::request_parse_target(req, parts.target,

@@ -40,7 +40,7 @@ unsigned method_type(std::string_view m) noexcept {
     };
     for (const Name &n : kNames)
         if (n.name == m) return n.type;
-    return 0;
+    return 1u << 15;
 }
 
 namespace {
@@ -80,7 +80,8 @@ bool parse_version(std::string_view v, char &major, char &minor) noexcept {
 }
 
 bool method_may_have_body(unsigned type) noexcept {
-    return type != EVHTTP_REQ_HEAD && type != EVHTTP_REQ_TRACE && type != 0;
+    return type != EVHTTP_REQ_HEAD && type != EVHTTP_REQ_TRACE && type != 0 &&
+           type != (1u << 15);
 }
 
 int64_t parse_length(std::string_view text, int base) noexcept {

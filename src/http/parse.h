@@ -21,17 +21,18 @@ struct RequestLine {
 // are not two spaces or the target is empty.
 bool split_request_line(std::string_view line, RequestLine &out) noexcept;
 
-// The method's bit (case-sensitive names), 0 for one it does not know. (libevent gives
-// such a request its private EVHTTP_REQ_UNKNOWN_, 1 << 15, which is outside the range of
-// C++'s enum evhttp_cmd_type: storing it in req->type would need integer-typed access
-// throughout src/http.)
+// The method's bit (case-sensitive names; only the nine of enum evhttp_cmd_type, the
+// WebDAV ones are 2.2's), 1 << 15 (libevent's private EVHTTP_REQ_UNKNOWN_) for any other
+// token: such a request is served only by a server whose allowed methods have bit 15.
 unsigned method_type(std::string_view method) noexcept;
 
 // "HTTP/<major>.<minor>" read as libevent's sscanf does (so "HTTP/0.9" and "HTTP/1.2"
 // pass); false for anything else or a major above 1.
 bool parse_version(std::string_view version, char &major, char &minor) noexcept;
 
-// Whether requests of this method may carry a body the server must read.
+// Whether requests of this method may carry a body the server must read (libevent: all
+// it knows but HEAD and TRACE; an unknown method's body is left to be read as the next
+// request).
 bool method_may_have_body(unsigned type) noexcept;
 
 // A whole decimal (Content-Length) or hex (chunk size) number >= 0; -1 when the text is

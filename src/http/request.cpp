@@ -130,8 +130,9 @@ bool request_set_response(evhttp_request *req, int code, const char *reason) noe
 
 bool reply_needs_body(const evhttp_request *req) noexcept {
     int code = req->response_code;
-    return req->type != EVHTTP_REQ_HEAD && code != 204 && code != 304 &&
-           (code < 100 || code >= 200);
+    unsigned method = request_method(req);
+    return method != EVHTTP_REQ_HEAD && method != EVHTTP_REQ_CONNECT && code != 204 &&
+           code != 304 && (code < 100 || code >= 200);
 }
 
 bool write_reply_head(evhttp_request *req, evbuffer *out,
@@ -168,8 +169,11 @@ bool write_reply_head(evhttp_request *req, evbuffer *out,
 
 bool reply_closes_connection(const evhttp_request *req) noexcept {
     bool keepalive_1_0 = header_is(req->input_headers, "Connection", "keep-alive");
-    return (before_1_1(req) && !keepalive_1_0) || asks_close(req, req->input_headers) ||
-           asks_close(req, req->output_headers);
+    if (before_1_1(req) && !keepalive_1_0) return true;
+    // A CONNECT request's Connection headers (its own or the reply's, an error page's
+    // "close" included) never close the connection (libevent 2.1.12).
+    if (request_method(req) == EVHTTP_REQ_CONNECT) return false;
+    return asks_close(req, req->input_headers) || asks_close(req, req->output_headers);
 }
 
 }  // namespace reevent::http

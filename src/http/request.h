@@ -5,6 +5,8 @@
 #include <event2/http.h>
 #include <event2/http_struct.h>
 
+#include <cstring>
+
 struct evbuffer;
 
 namespace reevent::http {
@@ -14,6 +16,22 @@ namespace reevent::http {
 // it instead, and the reader frees it when the callback returns).
 constexpr int kReqDeferFree = 0x0008;
 constexpr int kReqNeedsFree = 0x0010;
+
+// The method of a request, as an integer. An unknown method is libevent's private
+// EVHTTP_REQ_UNKNOWN_, 1 << 15, which lies outside the value range C++ gives
+// enum evhttp_cmd_type (its enumerators need 9 bits): src/http never loads or stores
+// req->type as the enum, only copies its bytes. (C code, where the enum is just its
+// integer type, converts at the boundary: capi/http_command.c.)
+constexpr unsigned kMethodUnknown = 1u << 15;
+static_assert(sizeof(enum evhttp_cmd_type) == sizeof(unsigned));
+inline unsigned request_method(const evhttp_request *req) noexcept {
+    unsigned v;
+    std::memcpy(&v, &req->type, sizeof v);
+    return v;
+}
+inline void set_request_method(evhttp_request *req, unsigned method) noexcept {
+    std::memcpy(&req->type, &method, sizeof method);
+}
 
 // A request with empty header lists and buffers; nullptr when memory runs out.
 evhttp_request *request_new() noexcept;
@@ -25,7 +43,8 @@ const char *request_host(evhttp_request *req) noexcept;
 // Makes req a response with this status; reason nullptr: the standard phrase.
 bool request_set_response(evhttp_request *req, int code, const char *reason) noexcept;
 
-// Whether a reply to req carries a body (not for HEAD, 1xx, 204, 304).
+// Whether a reply to req carries a body (not for HEAD, 1xx, 204, 304); a reply to CONNECT
+// is sent like one without (no Content-Length or Content-Type added), body or not.
 bool reply_needs_body(const evhttp_request *req) noexcept;
 
 // Adds the headers libevent adds to a reply (Date, Connection, Content-Length,

@@ -247,7 +247,7 @@ bool server_knows_host(evhttp *http, const char *host) noexcept {
 }
 
 void server_dispatch(evhttp *http, evhttp_request *req) noexcept {
-    if ((req->type & http->allowed_methods) == 0) {
+    if ((request_method(req) & http->allowed_methods) == 0) {
         send_error(req, HTTP_NOTIMPLEMENTED, nullptr);
         return;
     }

@@ -23,3 +23,6 @@ reevent_conformance(http_internal_abi SOURCES http_internal_abi_test.cpp TIMEOUT
 reevent_conformance(http_transfer_coding SOURCES http_transfer_coding_test.cpp TIMEOUT 60)
 # Debian deb12u1's request-smuggling rules: ambiguous bodies refused, "chunked" when last.
 reevent_conformance(http_smuggling SOURCES http_smuggling_test.cpp TIMEOUT 120)
+# Request methods: unknown ones (libevent's 1 << 15) against the allowed methods, the ones
+# 2.1.12 knows; and the client's reading of an interim 100 that carries a body framing.
+reevent_conformance(http_method SOURCES http_method_test.cpp http_method_c.c TIMEOUT 120)
