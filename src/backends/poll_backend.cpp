@@ -89,20 +89,29 @@ int poll_wait_for(void *p, int64_t timeout_ns) {
 
 void poll_report(void *p, event_base *base) {
     auto *st = static_cast<PollState *>(p);
-    if (st->nready == 0) return;
+    int left = st->nready;
+    if (left <= 0) return;
     st->nready = 0;
-    // base_io_ready never changes the array (changes are queued), so indexes stay valid.
-    const size_t n = st->fds.size();
-    for (size_t i = 0; i < n; ++i) {
-        short what = st->fds[i].revents;
-        if (!what) continue;
-        st->fds[i].revents = 0;
+    // ppoll returned how many entries have non-zero revents (it writes revents of every
+    // entry, 0 for the others): the scan stops after the last of them, and skips runs of
+    // quiet entries four at a time. base_io_ready never changes the array (changes are
+    // queued), so the pointers stay valid.
+    pollfd *q = st->fds.data();
+    pollfd *const end = q + st->fds.size();
+    for (;;) {
+        while (end - q >= 4 && (q[0].revents | q[1].revents | q[2].revents | q[3].revents) == 0) q += 4;
+        while (q != end && !q->revents) ++q;
+        if (q == end) return;
+        short what = q->revents;
+        q->revents = 0;
         unsigned res = 0;
         if (what & (POLLHUP | POLLERR | POLLNVAL)) what |= POLLIN | POLLOUT;
         if (what & POLLIN) res |= kRead;
         if (what & POLLOUT) res |= kWrite;
         if (what & POLLRDHUP) res |= kClosed;
-        core::base_io_ready(base, st->fds[i].fd, res);
+        core::base_io_ready(base, q->fd, res);
+        if (--left == 0) return;
+        ++q;
     }
 }
 

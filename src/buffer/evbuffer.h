@@ -195,6 +195,7 @@ public:
     ssize_t copyout_from(const evbuffer_ptr *pos, void *out, size_t len) noexcept;
     unsigned char *pullup(ssize_t size) noexcept;
     char *readln(size_t *n_read_out, evbuffer_eol_style style) noexcept;
+    char *readln_general(size_t *n_read_out, evbuffer_eol_style style) noexcept;
     unsigned char *find(const unsigned char *what, size_t len) noexcept;
 
     // ---- positions --------------------------------------------------------------------

@@ -316,6 +316,48 @@ evbuffer_ptr Buffer::search_eol(const evbuffer_ptr *start, size_t *eol_len_out,
 
 char *Buffer::readln(size_t *n_read_out, evbuffer_eol_style style) noexcept {
     Guard g(this);
+    // The commonest case in one stretch: an LF or CRLF line whose terminator ends inside the
+    // first segment (which keeps bytes after it), nobody to notify, front not frozen. The
+    // segment is looked up once and held across memchr and malloc (neither touches the
+    // buffer); anything else (including a line that ends exactly at the segment's end, which
+    // empties it) goes to readln_general, which redoes the scan.
+    State *const st = s_;
+    if ((style == EVBUFFER_EOL_LF || style == EVBUFFER_EOL_CRLF) && st->count_ && !callbacks_ &&
+        !freeze_front_) [[likely]] {
+        Segment *const f = &st->ring_[st->head_ & (st->cap_ - 1)];
+        const unsigned char *const base = __atomic_load_n(&f->block->data, __ATOMIC_ACQUIRE);
+        if (base) [[likely]] {
+            const unsigned char *const d = base + f->off;
+            const size_t len = f->len;
+            if (const void *p = std::memchr(d, '\n', len)) {
+                size_t n = size_t(static_cast<const unsigned char *>(p) - d);
+                size_t k = n + 1;  // the line and its terminator
+                if (style == EVBUFFER_EOL_CRLF && n && d[n - 1] == '\r') --n;
+                if (k < len) [[likely]] {
+                    auto *line = static_cast<char *>(mm::malloc(n + 1));
+                    if (!line) [[unlikely]] {
+                        if (n_read_out) *n_read_out = 0;
+                        return nullptr;
+                    }
+                    std::memcpy(line, d, n);
+                    line[n] = '\0';
+                    f->off += k;
+                    f->len = len - k;
+                    f->abs += k;
+                    st->total_ -= k;
+                    st->front_abs_ += k;
+                    st->n_added_ = st->n_deleted_ = 0;
+                    if (n_read_out) *n_read_out = n;
+                    return line;
+                }
+            }
+        }
+    }
+    return readln_general(n_read_out, style);
+}
+
+// readln for everything but readln's inline case (the lock is held).
+[[gnu::noinline]] char *Buffer::readln_general(size_t *n_read_out, evbuffer_eol_style style) noexcept {
     if (n_read_out) *n_read_out = 0;
     if (freeze_front_) return nullptr;
     if (unsigned(style) > unsigned(EVBUFFER_EOL_NUL)) return nullptr;

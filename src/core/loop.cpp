@@ -391,8 +391,12 @@ void notify_slow(event_base *base) noexcept {
 
 namespace {
 
-template <bool kLocked>
-int loop_impl(event_base *base, Lock *const base_lock, int flags) noexcept {
+// kFlags >= 0: the loop's flags are that constant (EVLOOP_ONCE, a round per call, the
+// shape of libevent's own benchmark and of programs that drive the loop round by round),
+// so its flag tests fold away; -1: they are the runtime `flags`.
+template <bool kLocked, int kFlags>
+[[gnu::noinline]] int loop_impl(event_base *base, Lock *const base_lock, int runtime_flags) noexcept {
+    const int flags = kFlags >= 0 ? kFlags : runtime_flags;
     LoopLock<kLocked> lock = [base_lock] {
         if constexpr (kLocked) {
             return LoopLock<true>{base_lock, base_lock->lock_biased_once()};
@@ -494,7 +498,11 @@ int loop_impl(event_base *base, Lock *const base_lock, int flags) noexcept {
 
 int loop(event_base *base, int flags) noexcept {
     // base->lock_ is &base->lock_obj_ or null: the address is known without a register.
-    return base->lock_ ? loop_impl<true>(base, &base->lock_obj_, flags) : loop_impl<false>(base, nullptr, flags);
+    if (flags == EVLOOP_ONCE)
+        return base->lock_ ? loop_impl<true, EVLOOP_ONCE>(base, &base->lock_obj_, flags)
+                           : loop_impl<false, EVLOOP_ONCE>(base, nullptr, flags);
+    return base->lock_ ? loop_impl<true, -1>(base, &base->lock_obj_, flags)
+                       : loop_impl<false, -1>(base, nullptr, flags);
 }
 
 int loopexit(event_base *base, const timeval *tv) noexcept {
