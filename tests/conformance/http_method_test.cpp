@@ -54,17 +54,6 @@ unsigned type_member_of(const evhttp_request *req) {
     return v;
 }
 
-std::string mask_date(std::string t) {
-    size_t pos = 0;
-    while ((pos = t.find("Date: ", pos)) != std::string::npos) {
-        size_t end = t.find("\r\n", pos);
-        if (end == std::string::npos) break;
-        t.replace(pos, end - pos, "Date: D");
-        pos += 7;
-    }
-    return t;
-}
-
 // Replies with what it saw: which callback, the method both ways, the body.
 void seen_cb(evhttp_request *req, void *arg) {
     evbuffer *b = evbuffer_new();
@@ -97,24 +86,7 @@ protected:
     // Sends request on a fresh connection (a thread with a blocking socket) while the loop
     // runs here; the answer with the Date masked.
     std::string exchange(const std::string &request, int idle_ms = 250) {
-        std::string out;
-        std::atomic<bool> done{false};
-        std::thread t([&] {
-            int fd = httptest::connect_loopback(static_cast<uint16_t>(port_));
-            if (fd >= 0) {
-                send(fd, request.data(), request.size(), MSG_NOSIGNAL);
-                out = httptest::read_all(fd, idle_ms);
-                close(fd);
-            }
-            done = true;
-        });
-        while (!done) {
-            event_base_loop(base(), EVLOOP_NONBLOCK);
-            usleep(500);
-        }
-        t.join();
-        for (int i = 0; i < 5; ++i) event_base_loop(base(), EVLOOP_NONBLOCK);
-        return mask_date(out);
+        return httptest::exchange_while_looping(base(), port_, request, idle_ms);
     }
 
     evhttp *http_ = nullptr;

@@ -33,10 +33,7 @@ namespace {
 
 // ---- server side ------------------------------------------------------------------------
 
-int connect_to(int port) { return httptest::connect_loopback(static_cast<uint16_t>(port)); }
 int local_port(int fd) { return httptest::local_port(fd); }
-using httptest::mask_date;
-using httptest::read_all;
 
 // The handler: counts its calls and answers with the body it was given.
 void body_cb(evhttp_request *req, void *arg) {
@@ -66,24 +63,7 @@ protected:
     // Sends request on a fresh connection (from another thread while the loop runs here);
     // the answer with its Date masked.
     std::string exchange(const std::string &request) {
-        std::string out;
-        std::atomic<bool> done{false};
-        std::thread t([&] {
-            int fd = connect_to(port_);
-            if (fd >= 0) {
-                send(fd, request.data(), request.size(), MSG_NOSIGNAL);
-                out = read_all(fd, 250);
-                close(fd);
-            }
-            done = true;
-        });
-        while (!done) {
-            event_base_loop(base(), EVLOOP_NONBLOCK);
-            usleep(500);
-        }
-        t.join();
-        for (int i = 0; i < 5; ++i) event_base_loop(base(), EVLOOP_NONBLOCK);
-        return mask_date(out);
+        return httptest::exchange_while_looping(base(), port_, request);
     }
 
     evhttp *http_ = nullptr;

@@ -8,8 +8,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <event2/event.h>
+
+#include <atomic>
 #include <cstdint>
 #include <string>
+#include <thread>
 
 namespace httptest {
 
@@ -100,6 +104,31 @@ inline std::string read_all(int fd, int idle_ms, int first_ms = 3000) {
         if (n <= 0) return out + (n == 0 ? "<closed>" : "<error>");
         out.append(buf, static_cast<size_t>(n));
     }
+}
+
+// Sends `request` over a fresh blocking connection to 127.0.0.1:port from a thread and
+// returns what came back (read_all with `idle_ms`, Date masked), running `base` here
+// meanwhile so that the evhttp server on it answers.
+inline std::string exchange_while_looping(event_base *base, int port, const std::string &request,
+                                          int idle_ms = 250) {
+    std::string out;
+    std::atomic<bool> done{false};
+    std::thread t([&] {
+        int fd = connect_loopback(static_cast<uint16_t>(port));
+        if (fd >= 0) {
+            send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+            out = read_all(fd, idle_ms);
+            close(fd);
+        }
+        done = true;
+    });
+    while (!done) {
+        event_base_loop(base, EVLOOP_NONBLOCK);
+        usleep(500);
+    }
+    t.join();
+    for (int i = 0; i < 5; ++i) event_base_loop(base, EVLOOP_NONBLOCK);
+    return mask_date(out);
 }
 
 }  // namespace httptest
