@@ -72,9 +72,7 @@ protected:
         conf::BackendTest::SetUp();
         http_ = evhttp_new(base());
         ASSERT_NE(http_, nullptr);
-        evhttp_bound_socket *bound = evhttp_bind_socket_with_handle(http_, "127.0.0.1", 0);
-        ASSERT_NE(bound, nullptr);
-        port_ = httptest::local_port(evhttp_bound_socket_get_fd(bound));
+        port_ = httptest::bind_loopback(http_);
         ASSERT_GT(port_, 0);
         evhttp_set_cb(http_, "/path", seen_cb, const_cast<char *>("path"));
     }

@@ -1298,29 +1298,15 @@ TEST(HttpServerMemory, ServerAllocatesThroughTheMemHooks) {
             event_set_mem_functions(tagged_malloc, tagged_realloc, tagged_free);
             event_base *base = event_base_new();
             evhttp *http = evhttp_new(base);
-            evhttp_bound_socket *b = evhttp_bind_socket_with_handle(http, "127.0.0.1", 0);
-            int port = b ? local_port(evhttp_bound_socket_get_fd(b)) : 0;
+            int port = httptest::bind_loopback(http);
             evhttp_set_cb(http, "/echo", echo_cb, nullptr);
             evhttp *vhost = evhttp_new(base);
             evhttp_add_virtual_host(http, "v.example", vhost);
             evhttp_add_server_alias(http, "alias");
-            std::atomic<bool> done{false};
-            std::string got;
-            std::thread t([&] {
-                int fd = connect_to(port);
-                std::string req =
-                    "POST /echo?x HTTP/1.1\r\nHost: h\r\nA: b\r\n c\r\nTransfer-Encoding: "
-                    "chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\nGET /none HTTP/1.1\r\n\r\n";
-                send(fd, req.data(), req.size(), MSG_NOSIGNAL);
-                got = read_all(fd, 250);
-                close(fd);
-                done = true;
-            });
-            while (!done) {
-                event_base_loop(base, EVLOOP_NONBLOCK);
-                usleep(500);
-            }
-            t.join();
+            std::string got = httptest::exchange_while_looping(
+                base, port,
+                "POST /echo?x HTTP/1.1\r\nHost: h\r\nA: b\r\n c\r\nTransfer-Encoding: "
+                "chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\nGET /none HTTP/1.1\r\n\r\n");
             evhttp_free(http);
             event_base_free(base);
             bool ok = got.find("body=3:abc") != std::string::npos &&

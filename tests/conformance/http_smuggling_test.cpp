@@ -33,7 +33,6 @@ namespace {
 
 // ---- server side ------------------------------------------------------------------------
 
-int local_port(int fd) { return httptest::local_port(fd); }
 
 // The handler: counts its calls and answers with the body it was given.
 void body_cb(evhttp_request *req, void *arg) {
@@ -51,9 +50,8 @@ protected:
         conf::BackendTest::SetUp();
         http_ = evhttp_new(base());
         ASSERT_NE(http_, nullptr);
-        evhttp_bound_socket *bound = evhttp_bind_socket_with_handle(http_, "127.0.0.1", 0);
-        ASSERT_NE(bound, nullptr);
-        port_ = local_port(evhttp_bound_socket_get_fd(bound));
+        port_ = httptest::bind_loopback(http_);
+        ASSERT_GT(port_, 0);
         evhttp_set_cb(http_, "/b", body_cb, &calls_);
     }
     void TearDown() override {

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <event2/http.h>
 
 #include <atomic>
 #include <cstdint>
@@ -61,6 +62,12 @@ inline uint16_t local_port(int fd) {
 }
 
 // True when fd becomes readable (or the peer closes) within ms.
+// Binds `http` to 127.0.0.1 at a port the kernel picks: that port, 0 on failure.
+inline int bind_loopback(evhttp *http) {
+    evhttp_bound_socket *bound = evhttp_bind_socket_with_handle(http, "127.0.0.1", 0);
+    return bound ? local_port(evhttp_bound_socket_get_fd(bound)) : 0;
+}
+
 inline bool wait_readable(int fd, int ms) {
     pollfd p{fd, POLLIN, 0};
     return poll(&p, 1, ms) == 1;
