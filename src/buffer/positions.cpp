@@ -350,6 +350,11 @@ char *Buffer::readln(size_t *n_read_out, evbuffer_eol_style style) noexcept {
                     if (n_read_out) *n_read_out = n;
                     return line;
                 }
+            } else if (st->count_ == 1) {
+                // No LF in the only segment: no line yet (a reader called per arriving
+                // byte lands here nearly every time; readln_general would scan again).
+                if (n_read_out) *n_read_out = 0;
+                return nullptr;
             }
         }
     }

@@ -280,6 +280,26 @@ TEST(BufferReadln, NoLineLeavesBufferAndZeroesLength) {
     EXPECT_EQ(contents(b.get()), "partial");
 }
 
+TEST(BufferReadln, NoLineYetWhileBytesArriveOneAtATime) {
+    auto b = make();
+    const std::string text = "ab\r\ncd\n";
+    std::vector<std::string> lines;
+    for (char ch : text) {
+        evbuffer_add(b.get(), &ch, 1);
+        size_t n = 99;
+        char *l = evbuffer_readln(b.get(), &n, EVBUFFER_EOL_LF);
+        if (!l) {
+            EXPECT_EQ(n, 0u);
+            EXPECT_EQ(evbuffer_readln(b.get(), nullptr, EVBUFFER_EOL_LF), nullptr);
+            continue;
+        }
+        lines.emplace_back(l, n);
+        std::free(l);
+    }
+    EXPECT_EQ(lines, (std::vector<std::string>{"ab\r", "cd"}));
+    EXPECT_EQ(evbuffer_get_length(b.get()), 0u);
+}
+
 TEST(BufferReadln, NullLengthPointerAllowed) {
     auto b = make();
     evbuffer_add(b.get(), "x\n", 2);
