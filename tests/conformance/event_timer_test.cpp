@@ -2,6 +2,8 @@
 // the deadline, remove_timer, common timeouts, many timers.
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "event_test_util.h"
 
 using namespace conf::ev;
@@ -319,6 +321,144 @@ TEST_P(EventTimer, ThousandsDueInOnePassRunInDeadlineOrder) {
     EXPECT_EQ(pending, kFar);
     for (event *e : r.due_ev) event_free(e);
     for (event *e : r.far_ev) event_free(e);
+    event_free(starter);
+}
+
+// A pass that expires thousands of timers at once (reevent takes them out of its heap in one
+// sweep and sorts them) behaves as one that pops them one by one: in each priority, deadline
+// order, and add order among equal deadlines (reevent); the less important priority after;
+// a timer with an fd, and one already active, among them; and the callbacks of the pass
+// editing timers that expired in it: re-adding one (that cancels its activation: it does not
+// run, and is pending with the new timeout), deleting one (it does not run), adding a new one
+// with a zero timeout (it runs in the next round, before the less important priority's).
+TEST_P(EventTimer, MassExpiryKeepsOrderPrioritiesAndEditsOfThePass) {
+    constexpr int kDue = 3000, kFar = 500, kGroups = 5;
+    ASSERT_EQ(event_base_priority_init(base(), 2), 0);
+    struct Call {
+        int order = -1;
+        short what = 0;
+    };
+    struct Run {
+        int counter = 0;
+        std::vector<Call> calls;  // per timer: kDue due, then the special ones
+        std::vector<event *> ev;
+        std::vector<event *> far;
+        event *readded = nullptr, *deleted = nullptr, *added = nullptr;
+        bool edited = false;
+    } r;
+    // Slots after the kDue due timers: the timer with an fd, the already active one, and the
+    // one added by the first callback.
+    const int kIo = kDue, kActive = kDue + 1, kAdded = kDue + 2;
+    struct Arg {
+        Run *r;
+        int slot;
+    };
+    std::vector<Arg> args(kDue + 3);
+    r.calls.resize(kDue + 3);
+    r.ev.resize(kDue + 3);
+    auto group = [](int i) { return (i * 7) % kGroups; };  // interleaved equal deadlines
+    auto prio = [](int i) { return i % 3 == 0 ? 1 : 0; };
+    auto cb = [](evutil_socket_t, short what, void *arg) {
+        auto *a = static_cast<Arg *>(arg);
+        Run *r = a->r;
+        r->calls[a->slot] = Call{r->counter++, what};
+        if (!r->edited) {  // the first callback of the pass
+            r->edited = true;
+            timeval far = {60, 0}, zero = {0, 0};
+            event_add(r->readded, &far);
+            event_del(r->deleted);
+            event_add(r->added, &zero);
+        }
+    };
+    conf::SocketPair sp;  // never readable: the event with an fd only times out
+    for (int i = 0; i < kDue + 3; ++i) {
+        args[i] = Arg{&r, i};
+        if (i == kIo)
+            r.ev[i] = event_new(base(), sp[0], EV_READ, cb, &args[i]);
+        else
+            r.ev[i] = evtimer_new(base(), cb, &args[i]);
+        event_priority_set(r.ev[i], i < kDue ? prio(i) : i == kActive ? 1 : 0);
+    }
+    // Found before the run: a due timer of the last group (priority 0) to re-add, one of the
+    // last group of priority 1 to delete.
+    for (int i = kDue - 1; i >= 0; --i) {
+        if (!r.readded && group(i) == kGroups - 1 && prio(i) == 0) r.readded = r.ev[i];
+        if (!r.deleted && group(i) == kGroups - 1 && prio(i) == 1) r.deleted = r.ev[i];
+    }
+    r.added = r.ev[kAdded];
+    r.far.resize(kFar);
+    for (auto &e : r.far) e = evtimer_new(base(), cb, &args[0]);
+    auto add_all = [](evutil_socket_t, short, void *arg) {
+        auto *r = static_cast<Run *>(arg);
+        // Added in one callback: one cached time, so a group shares one deadline.
+        for (int i = 0; i < kDue; ++i) {
+            timeval tv = {0, 1000 + ((i * 7) % kGroups) * 1000};
+            event_add(r->ev[i], &tv);
+        }
+        timeval first = {0, 1000}, far = {60, 0};
+        event_add(r->ev[kDue], &first);      // the timer with an fd, in group 0
+        event_add(r->ev[kDue + 1], &first);  // the active one, in group 0
+        event_active(r->ev[kDue + 1], EV_READ, 1);
+        for (event *e : r->far) event_add(e, &far);
+        usleep(30000);  // every timer of the groups is due when the loop looks again
+    };
+    event *starter = evtimer_new(base(), add_all, &r);
+    event_priority_set(starter, 0);
+    timeval zero = {0, 0};
+    event_add(starter, &zero);
+    // Round 1 runs the starter; the active timer keeps the loop going: round 2 expires the
+    // groups and runs priority 0, round 3 the added timer, round 4 priority 1.
+    ASSERT_EQ(event_base_loop(base(), EVLOOP_ONCE), 0);
+
+    auto pending = [](event *e, short what) { return event_pending(e, what, nullptr) != 0; };
+    auto slot_of = [&r](event *e) { return static_cast<int>(std::find(r.ev.begin(), r.ev.end(), e) - r.ev.begin()); };
+    const int deleted = slot_of(r.deleted), readded = slot_of(r.readded);
+    EXPECT_EQ(r.calls[deleted].order, -1);
+    EXPECT_FALSE(pending(r.deleted, EV_TIMEOUT));
+    EXPECT_EQ(r.calls[readded].order, -1);
+    EXPECT_TRUE(pending(r.readded, EV_TIMEOUT));
+    EXPECT_FALSE(pending(r.ev[kIo], EV_READ));
+    EXPECT_EQ(r.calls[kIo].what, EV_TIMEOUT);
+    EXPECT_EQ(r.calls[kActive].what, conf::kTimeoutKeepsActiveFlags ? EV_READ | EV_TIMEOUT : EV_TIMEOUT);
+    EXPECT_EQ(r.calls[kAdded].what, EV_TIMEOUT);
+    int far_pending = 0;
+    for (event *e : r.far) far_pending += pending(e, EV_TIMEOUT);
+    EXPECT_EQ(far_pending, kFar);
+
+    // The expected order: priority 0 by (group, add order), the added timer, priority 1 the
+    // same way. The timer with an fd is in group 0 after the due timers, the active one too.
+    struct Key {
+        int pri, group, slot;
+    };
+    std::vector<Key> keys;
+    for (int i = 0; i < kDue; ++i)
+        if (i != deleted && i != readded) keys.push_back({prio(i), group(i), i});
+    keys.push_back({0, 0, kIo});
+    keys.push_back({1, 0, kActive});
+    int ran = 0;
+    for (auto &c : r.calls) ran += c.order >= 0;
+    ASSERT_EQ(ran, static_cast<int>(keys.size()) + 1);
+    int added_order = r.calls[kAdded].order;
+    int out_of_order = 0, ties_out_of_order = 0;
+    for (const Key &a : keys) {
+        const int oa = r.calls[a.slot].order;
+        if ((a.pri == 0) != (oa < added_order)) ++out_of_order;
+        for (const Key &b : keys) {
+            if (a.pri != b.pri || a.slot >= b.slot) continue;
+            const int ob = r.calls[b.slot].order;
+            if (a.group != b.group) {
+                if ((a.group < b.group) != (oa < ob)) ++out_of_order;
+            } else if (oa > ob) {
+                ++ties_out_of_order;
+            }
+        }
+    }
+    EXPECT_EQ(out_of_order, 0);
+    if (conf::kTimersFifoOnTies) {  // libevent: unspecified
+        EXPECT_EQ(ties_out_of_order, 0);
+    }
+    for (event *e : r.ev) event_free(e);
+    for (event *e : r.far) event_free(e);
     event_free(starter);
 }
 

@@ -124,6 +124,39 @@ TEST(DaryHeap, ExtractIfLeavesTheRestAHeap) {
     }
 }
 
+// The timers' sweep: the same, but the elements taken keep their old index (the caller
+// resets it); the rest is a heap with right indexes all the same.
+TEST(DaryHeap, ExtractIfUnmarkedLeavesTakenIndexesToTheCaller) {
+    std::mt19937 rng(777);
+    for (size_t n : {1, 9, 1000, 20000}) {
+        std::vector<Item> items(n);
+        Heap h;
+        std::set<Key> model;
+        for (size_t i = 0; i < n; ++i) {
+            items[i].key = static_cast<long>(rng() % 1000);
+            items[i].seq = static_cast<long>(i);
+            ASSERT_TRUE(h.push(&items[i]));
+            model.insert({items[i].key, items[i].seq});
+        }
+        std::set<Key> taken;
+        h.extract_if_unmarked([](Item *it) { return it->key <= 600; },
+                              [&](Item *it) {
+                                  ASSERT_GE(it->idx, 0);  // stale: not reset by the heap
+                                  it->idx = -1;
+                                  taken.insert({it->key, it->seq});
+                              });
+        std::set<Key> expect;
+        for (auto it = model.begin(); it != model.end() && it->first <= 600;) {
+            expect.insert(*it);
+            it = model.erase(it);
+        }
+        ASSERT_EQ(taken, expect) << "n=" << n;
+        ASSERT_EQ(h.size(), model.size());
+        check_indexes(h);
+        pop_all_in_model_order(h, model);
+    }
+}
+
 TEST(DaryHeap, EqualKeysComeOutInSequenceOrder) {
     std::vector<Item> items(100);
     Heap h;
