@@ -7,7 +7,11 @@ The verdict of a case on a backend is that of its last attempt (run.sh runs a fa
 is not expected again, up to twice); "report.py --rerun N ..." prints the runs to repeat.  A run
 passed when tinytest's summary says "N tests ok" (a case tinytest retried and then passed
 counts as passed); it failed on tinytest's "TESTS FAILED" or "[case FAILED]" lines without
-that summary, on the timeout (TIMEOUT), or when it died without a summary (CRASH).
+that summary, on the timeout (TIMEOUT), or when it died without a summary (CRASH).  A run
+whose log holds a sanitizer report (run.sh --sanitize: ASan, LSan, UBSan's "runtime error:",
+TSan) failed (SANITIZER) whatever tinytest said; the report lists each such run with its
+SUMMARY lines, marked "reevent" when a frame of the report is in REEVENT_SRC (run.sh sets it
+to the build's src/), else "test" (the regress program's own code or libc).
 expected-failures.txt: "case side kind reason...", side reevent|libevent|both,
 kind fail (fails every time), flaky (timing; may fail, may pass) or pristine (fails every
 time, but only with libevent's upstream tests: run.sh --pristine sets
@@ -46,12 +50,37 @@ def load_expected(path):
     return exp
 
 
+SANITIZER_RE = re.compile(r"ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|"
+                          r"WARNING: ThreadSanitizer")
+
+
+def sanitizer_reports(log_path):
+    """[(summary, ours)] of the sanitizer reports in a run's log."""
+    try:
+        with open(log_path, errors="replace") as f:
+            out = f.read()
+    except OSError:
+        return []
+    if not SANITIZER_RE.search(out):
+        return []
+    src = os.environ.get("REEVENT_SRC", "")
+    ours = bool(src) and (src + "/") in out
+    sums = re.findall(r"^SUMMARY: (.*)$", out, re.M)
+    if not sums:  # a UBSan "runtime error:" line without a summary
+        sums = [m.strip() for m in re.findall(r"^(.*runtime error:.*)$", out, re.M)[:1]]
+    if src:
+        sums = [x.replace(src + "/", "src/") for x in sums]
+    return [(x, ours) for x in sums] or [("(no SUMMARY line)", ours)]
+
+
 def classify(log_path, rc):
     try:
         with open(log_path, errors="replace") as f:
             out = f.read()
     except OSError:
         return "CRASH"
+    if SANITIZER_RE.search(out):
+        return "SANITIZER"
     if rc in (124, 137):
         return "TIMEOUT"
     if re.search(r"TESTS FAILED", out):
@@ -72,6 +101,7 @@ def main():
     results_dir, expected_path, sides = args[0], args[1], args[2].split()
     expected = load_expected(expected_path)
     last = {}        # (side, binary, backend, case) -> (attempt, verdict)
+    sanitized = []   # (side, case, backend, attempt, summary, ours)
     retried = set()  # (side, case, backend) that failed first, passed later
     with open(os.path.join(results_dir, "results")) as f:
         for line in f:
@@ -80,6 +110,9 @@ def main():
             log = os.path.join(results_dir, "log", side, backend, case.replace("/", "_")
                                + ("" if attempt == 1 else ".%d" % attempt) + ".log")
             verdict = classify(log, int(rc))
+            if verdict == "SANITIZER" and rerun is None:
+                for summary, ours in sanitizer_reports(log):
+                    sanitized.append((side, case, backend, attempt, summary, ours))
             key = (side, binary, backend, case)
             if key not in last or last[key][0] < attempt:
                 last[key] = (attempt, verdict)
@@ -136,6 +169,13 @@ def main():
         print("Failed, then passed when run again (timing on a loaded machine, or flaky):")
         for side, case, be in sorted(retried):
             print("  %-8s %-45s %s" % (side, case, be))
+    if sanitized:
+        print()
+        print("Sanitizer reports (reevent: a frame of the report is in reevent's src/):")
+        for side, case, be, attempt, summary, ours in sorted(sanitized):
+            print("  %-8s %-7s %-40s %s%s: %s" % (side, "reevent" if ours else "test", case, be,
+                                                 "" if attempt == 1 else " (run %d)" % attempt,
+                                                 summary))
     seen = {(case, side) for side, _b, _be, case, _v in runs}
     stale = sorted(k for k, (kind, _r) in expected.items()
                    if kind == "fail" and k in seen and (k[1], k[0]) not in fails)
