@@ -34,6 +34,10 @@
 #                        counts as failed (SANITIZER), and the report lists every such report
 #                        with its SUMMARY line, marked "reevent" when a frame is in src/.
 #   --detect-leaks       with address: detect_leaks=1 (LeakSanitizer at each case's exit)
+#   --sanitize-libevent  preload the same runtimes on the libevent side too (the system
+#                        libevent is not instrumented, so only the runtime's interceptors and,
+#                        with --detect-leaks, LeakSanitizer see anything there): tells whether
+#                        a report in the regress program's own code shows on libevent as well
 # Exit status: 0 when every failing case is listed in expected-failures.txt for that side,
 # 1 on a failure that is not (a regression, or on the libevent side a broken setup),
 # 2 on a setup error (download, build).
@@ -53,6 +57,7 @@ TIMEOUT=60
 BUILD=
 SANITIZE=auto
 LEAKS=0
+SAN_SIDES=reevent
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -67,6 +72,7 @@ while [ $# -gt 0 ]; do
         --timeout) TIMEOUT=$2; shift 2 ;;
         --sanitize) SANITIZE=$2; shift 2 ;;
         --detect-leaks) LEAKS=1; shift ;;
+        --sanitize-libevent) SAN_SIDES="reevent libevent"; shift ;;
         -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
         -*) echo "unknown option $1" >&2; exit 2 ;;
         *) BUILD=$1; shift ;;
@@ -110,12 +116,13 @@ case ",$SANITIZE," in *,thread,*)
     SAN_ENV="$SAN_ENV TSAN_OPTIONS=halt_on_error=0${TSAN_OPTIONS:+:$TSAN_OPTIONS}" ;;
 esac
 [ -z "$SANITIZE" ] || [ -n "$SAN_PRELOAD" ] || die "--sanitize $SANITIZE: no runtime to preload"
-[ -z "$SAN_PRELOAD" ] || log "reevent side: LD_PRELOAD=$SAN_PRELOAD$SAN_ENV"
+[ -z "$SAN_PRELOAD" ] || log "$SAN_SIDES side(s): LD_PRELOAD=$SAN_PRELOAD$SAN_ENV"
+export LIBEVENT_REGRESS_SANITIZE=$SANITIZE LIBEVENT_REGRESS_SAN_SIDES=$SAN_SIDES
 # The environment a side's binaries run in (for env(1)).
 side_env() { # side
-    if [ "$1" = reevent ] && [ -n "$SAN_PRELOAD" ]; then
-        echo "LD_PRELOAD=$SAN_PRELOAD$SAN_ENV"
-    fi
+    case " $SAN_SIDES " in *" $1 "*)
+        [ -z "$SAN_PRELOAD" ] || echo "LD_PRELOAD=$SAN_PRELOAD$SAN_ENV" ;;
+    esac
 }
 
 for side in $SIDES; do
@@ -280,7 +287,9 @@ runcase() { # side bin backend case [attempt]
         poll) envs+=(EVENT_NOEPOLL=1) ;;
         select) envs+=(EVENT_NOEPOLL=1 EVENT_NOPOLL=1) ;;
     esac
-    [ "$side" != reevent ] || [ -z "$SAN_PRELOAD" ] || envs+=(LD_PRELOAD="$SAN_PRELOAD" $SAN_ENV)
+    case " $SAN_SIDES " in *" $side "*)
+        [ -z "$SAN_PRELOAD" ] || envs+=(LD_PRELOAD="$SAN_PRELOAD" $SAN_ENV) ;;
+    esac
     set +e
     (cd "$R" && env "${envs[@]}" timeout -k 5 "$TIMEOUT" "$WORK/bin/$side/$bin" --verbose "$c") \
         > "$out" 2>&1 < /dev/null
@@ -289,7 +298,7 @@ runcase() { # side bin backend case [attempt]
     echo "$side $bin $be $c $attempt $rc" >> "$R/results.$BASHPID"
 }
 export -f runcase
-export R WORK TIMEOUT SAN_PRELOAD SAN_ENV
+export R WORK TIMEOUT SAN_PRELOAD SAN_ENV SAN_SIDES
 START=$(date +%s)
 xargs -P "$JOBS" -L 1 bash -c 'runcase "$@"' _ < "$JOBLIST"
 cat "$R"/results.* > "$R/results"
