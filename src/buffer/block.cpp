@@ -21,6 +21,7 @@
 #include "buffer/evbuffer.h"
 #include "core/mm.h"
 
+#include <climits>
 #include <pthread.h>
 
 #include <new>
@@ -214,9 +215,12 @@ __attribute__((noinline)) bool cache_put_slow(void *mem, size_t alloc, int k) no
 }
 
 // Allocation size for `need` data bytes: powers of two up to 64 KiB keep malloc's size
-// classes happy; beyond that, whole pages.
+// classes happy; beyond that, whole pages. 0 when no block can hold `need`: a block is at
+// most SSIZE_MAX bytes (libevent's chain limit too), so an impossible length such as
+// evbuffer_expand(b, SSIZE_MAX) fails without asking the allocator for 2^63 bytes (which an
+// ASan-built program treats as a fatal error rather than a NULL).
 size_t alloc_size_for(size_t need) noexcept {
-    if (need > SIZE_MAX - kAlignedHeader - 4096) return 0;
+    if (need > size_t(SSIZE_MAX) - kAlignedHeader - 4096) return 0;
     size_t want = need + kHeader;
     if (want <= 1024) return 1024;
     if (want <= 2048) return 2048;

@@ -55,8 +55,14 @@ public:
     FdSlot *find(int fd) noexcept {
         return fd >= 0 && static_cast<size_t>(fd) < slots_.size() ? &slots_[fd] : nullptr;
     }
-    // The slot for fd, growing the map; nullptr when out of memory.
+    // fds at or above this are refused (get answers nullptr) without growing the map:
+    // libevent caps its fd map at INT_MAX bytes, which refuses the same fds, and an fd
+    // number such as INT_MAX would otherwise ask for a 48 GiB table (and fill it).
+    static constexpr int kFdLimit = 1 << 27;
+
+    // The slot for fd, growing the map; nullptr when out of memory or fd >= kFdLimit.
     FdSlot *get(int fd) noexcept {
+        if (fd < 0 || fd >= kFdLimit) return nullptr;
         if (static_cast<size_t>(fd) >= slots_.size()) {
             size_t n = slots_.size() ? slots_.size() : 32;
             while (n <= static_cast<size_t>(fd)) n *= 2;

@@ -485,12 +485,15 @@ void ssl_unlink(Bev *b) noexcept {
         event_del_noblock(&s->flush_ev);
         if (!(s->options & BEV_OPT_CLOSE_ON_FREE)) {
             // The caller keeps the SSL and the fd (and may still SSL_shutdown on it): send
-            // what is encrypted, then let the SSL talk to the fd directly.
+            // what is encrypted, then let the SSL talk to the fd directly. Without an fd
+            // (none yet, or setfd(-1) as evhttp does) the SSL gets a socket BIO on -1, as
+            // libevent's setfd(-1) leaves it: our BIO must not stay, since it holds a
+            // reference to `u` and through it the base, which the SSL may outlive.
             bufferevent_disable(bev::handle(u), EV_READ | EV_WRITE);
             s->kit->socket_write_now(u);
             const int fd = u->pub.be_ops->get_fd(u);
-            BIO *sock = fd >= 0 ? BIO_new_socket(fd, BIO_NOCLOSE) : nullptr;
-            if (sock) SSL_set_bio(s->ssl, sock, sock);
+            BIO *sock = BIO_new_socket(fd, BIO_NOCLOSE);
+            SSL_set_bio(s->ssl, sock, sock);  // frees our BIO; none at all if sock failed
         }
         s->kit->release(u);  // the user's side of our socket goes with us
     } else if (s->options & BEV_OPT_CLOSE_ON_FREE) {

@@ -6,6 +6,8 @@
 
 #include <event2/event.h>
 
+#include <climits>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <functional>
@@ -15,6 +17,11 @@ using buftest::contents;
 namespace {
 long g_fail_in = -1;  // allocations left before one fails; -1: never
 long g_failures = 0;
+size_t g_largest = 0;  // the largest size asked of the hooks
+
+void note_size(size_t n) {
+    if (n > g_largest) g_largest = n;
+}
 
 bool should_fail() {
     if (g_fail_in < 0) return false;
@@ -25,8 +32,17 @@ bool should_fail() {
     --g_fail_in;
     return false;
 }
-void *test_malloc(size_t n) { return should_fail() ? nullptr : std::malloc(n); }
-void *test_realloc(void *p, size_t n) { return should_fail() ? nullptr : std::realloc(p, n); }
+// Sizes no machine has are recorded and refused here, not passed on: an ASan build's malloc
+// treats a request beyond its limit (1 TiB) as a fatal error instead of returning NULL.
+constexpr size_t kRefuseFrom = size_t(1) << 40;
+void *test_malloc(size_t n) {
+    note_size(n);
+    return should_fail() || n >= kRefuseFrom ? nullptr : std::malloc(n);
+}
+void *test_realloc(void *p, size_t n) {
+    note_size(n);
+    return should_fail() || n >= kRefuseFrom ? nullptr : std::realloc(p, n);
+}
 void test_free(void *p) { std::free(p); }
 
 // Installed before main, i.e. before any allocation of the library under test.
@@ -166,4 +182,28 @@ TEST(BufferOom, AddBufferLeavesBothUnchangedOnFailure) {
                 return ok;
             },
             [&](const std::string &s) { return s + moved; });
+}
+
+// evbuffer_expand and evbuffer_reserve_space with a length no block can have (SSIZE_MAX,
+// SIZE_MAX; libevent 2.1.12's own regress case evbuffer/expand_overflow asks for these) fail
+// without asking the allocator for more than SSIZE_MAX bytes: a request of 2^63 bytes makes
+// an ASan-built program abort ("allocation-size-too-big") instead of returning NULL.
+TEST(BufferOom, ImpossibleExpandFailsWithoutAskingTheAllocator) {
+    const size_t sizes[] = {size_t(SSIZE_MAX), size_t(SSIZE_MAX) - 1, size_t(SSIZE_MAX) - 4096,
+                            size_t(SSIZE_MAX) + 1, SIZE_MAX};
+    for (bool empty : {true, false}) {
+        for (size_t n : sizes) {
+            evbuffer *b = evbuffer_new();
+            ASSERT_NE(b, nullptr);
+            if (!empty) evbuffer_add(b, "1", 1);
+            g_largest = 0;
+            EXPECT_EQ(evbuffer_expand(b, n), -1) << n;
+            evbuffer_iovec v[2];
+            EXPECT_EQ(evbuffer_reserve_space(b, static_cast<ev_ssize_t>(n > size_t(SSIZE_MAX) ? SSIZE_MAX : n), v, 1), -1) << n;
+            EXPECT_LE(g_largest, size_t(SSIZE_MAX)) << n;
+            EXPECT_EQ(evbuffer_get_length(b), empty ? 0u : 1u);
+            EXPECT_EQ(contents(b), empty ? std::string() : std::string("1"));
+            evbuffer_free(b);
+        }
+    }
 }

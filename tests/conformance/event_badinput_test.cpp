@@ -2,6 +2,7 @@
 // libevent logs one), and the base keeps working. Cases where libevent crashes or leaves the
 // result undefined run on reevent only (conf::kIsReevent).
 #include <climits>
+#include <cstdlib>
 #include <csignal>
 #include <iterator>
 #include <string>
@@ -295,6 +296,52 @@ TEST_P(EventBadInput, TooManyCommonTimeoutsIsAnError) {
     EXPECT_EQ(ok, 256);
     EXPECT_EQ(last, nullptr);
     expect_base_works();
+}
+
+// An I/O event on an fd number no process can have (INT_MAX, INT_MAX / 2, 2^27: libevent
+// 2.1.12's regress case main/evmap_invalid_slots adds the first two) is refused by
+// event_add without asking the allocator for a table that size: libevent caps its fd map at
+// INT_MAX bytes (fds below 2^27), and an ASan-built program aborts on a 48 GiB request
+// rather than getting NULL. Checked in a child process whose event_set_mem_functions hooks
+// record the largest request; the base keeps working afterwards.
+namespace {
+size_t g_badfd_largest = 0;
+// Beyond INT_MAX: recorded and refused (never passed on: an ASan build's malloc treats a
+// huge request as fatal, and an overcommitted table would be filled).
+void *badfd_malloc(size_t n) {
+    if (n > g_badfd_largest) g_badfd_largest = n;
+    return n > size_t(INT_MAX) ? nullptr : std::malloc(n);
+}
+void *badfd_realloc(void *p, size_t n) {
+    if (n > g_badfd_largest) g_badfd_largest = n;
+    return n > size_t(INT_MAX) ? nullptr : std::realloc(p, n);
+}
+void badfd_free(void *p) { std::free(p); }
+}  // namespace
+
+TEST_P(EventBadInput, ImpossibleFdIsRefusedWithoutAHugeAllocation) {
+    const conf::Backend be = GetParam();
+    auto child = [&be]() {
+        event_set_mem_functions(badfd_malloc, badfd_realloc, badfd_free);
+        event_base *b = conf::new_base_on(be);
+        if (!b) std::exit(2);
+        for (int fd : {INT_MAX, INT_MAX / 2, 1 << 27, (1 << 27) + 1, 1 << 30}) {
+            event *ev = event_new(b, fd, EV_READ, record_cb, nullptr);
+            if (!ev) std::exit(3);
+            if (event_add(ev, nullptr) != -1) std::exit(4);
+            event_free(ev);
+        }
+        if (g_badfd_largest > size_t(INT_MAX)) std::exit(5);
+        int fired = 0;
+        event *t = evtimer_new(b, [](evutil_socket_t, short, void *arg) { ++*static_cast<int *>(arg); }, &fired);
+        timeval tv = conf::tv_ms(1);
+        if (!t || event_add(t, &tv) != 0) std::exit(6);
+        event_base_dispatch(b);
+        event_free(t);
+        event_base_free(b);
+        std::exit(fired == 1 ? 0 : 7);
+    };
+    EXPECT_EXIT(child(), ::testing::ExitedWithCode(0), "");
 }
 
 CONF_INSTANTIATE_BACKENDS(EventBadInput);

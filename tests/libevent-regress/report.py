@@ -7,11 +7,17 @@ The verdict of a case on a backend is that of its last attempt (run.sh runs a fa
 is not expected again, up to twice); "report.py --rerun N ..." prints the runs to repeat.  A run
 passed when tinytest's summary says "N tests ok" (a case tinytest retried and then passed
 counts as passed); it failed on tinytest's "TESTS FAILED" or "[case FAILED]" lines without
-that summary, on the timeout (TIMEOUT), or when it died without a summary (CRASH).
+that summary, on the timeout (TIMEOUT), or when it died without a summary (CRASH).  A run
+whose log holds a sanitizer report (run.sh --sanitize: ASan, LSan, UBSan's "runtime error:",
+TSan) failed (SANITIZER) whatever tinytest said; the report lists each such run with its
+SUMMARY lines, marked "reevent" when a frame of the report is in REEVENT_SRC (run.sh sets it
+to the build's src/), else "test" (the regress program's own code or libc).
 expected-failures.txt: "case side kind reason...", side reevent|libevent|both,
 kind fail (fails every time), flaky (timing; may fail, may pass) or pristine (fails every
 time, but only with libevent's upstream tests: run.sh --pristine sets
-LIBEVENT_REGRESS_FLAVOUR=pristine).
+LIBEVENT_REGRESS_FLAVOUR=pristine) or asan (fails every time, but only on a side that runs
+with ASan's runtime preloaded: run.sh --sanitize address sets LIBEVENT_REGRESS_SANITIZE and
+LIBEVENT_REGRESS_SAN_SIDES).
 Prints a pass-count table per binary, side and backend, then every failing case,
 marked as expected, flaky or NEW; exits 1 when a failure is not expected.
 """
@@ -33,7 +39,7 @@ def load_expected(path):
                 continue
             parts = line.split(None, 3)
             if len(parts) < 4 or parts[1] not in ("reevent", "libevent", "both") \
-                    or parts[2] not in ("fail", "flaky", "pristine"):
+                    or parts[2] not in ("fail", "flaky", "pristine", "asan"):
                 sys.exit("%s:%d: want 'case side kind reason'" % (path, n))
             case, side, kind, reason = parts
             if kind == "pristine":
@@ -41,9 +47,50 @@ def load_expected(path):
                 if os.environ.get("LIBEVENT_REGRESS_FLAVOUR") != "pristine":
                     continue
                 kind = "fail"
-            for s in (("reevent", "libevent") if side == "both" else (side,)):
+            sides = ("reevent", "libevent") if side == "both" else (side,)
+            if kind == "asan":
+                # Fails only where ASan's runtime is preloaded (run.sh --sanitize).
+                if "address" not in os.environ.get("LIBEVENT_REGRESS_SANITIZE", ""):
+                    continue
+                preloaded = os.environ.get("LIBEVENT_REGRESS_SAN_SIDES", "reevent").split()
+                sides = tuple(s for s in sides if s in preloaded)
+                kind = "fail"
+            for s in sides:
                 exp[(case, s)] = (kind, reason)
     return exp
+
+
+SANITIZER_RE = re.compile(r"ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|"
+                          r"WARNING: ThreadSanitizer")
+
+
+def sanitizer_reports(log_path):
+    """[(summary, ours)] of the sanitizer reports in a run's log."""
+    try:
+        with open(log_path, errors="replace") as f:
+            out = f.read()
+    except OSError:
+        return []
+    if not SANITIZER_RE.search(out):
+        return []
+    src = os.environ.get("REEVENT_SRC", "")
+    ours = bool(src) and (src + "/") in out
+    sums = re.findall(r"^SUMMARY: (.*)$", out, re.M)
+    # An interceptor's summary names the runtime's file: name the first frame outside it.
+    starts = [m.end() for m in re.finditer(r"ERROR: (Address|Leak)Sanitizer|WARNING: ThreadSanitizer", out)]
+    for i, pos in enumerate(starts[:len(sums)]):
+        if "libsanitizer" not in sums[i]:
+            continue
+        for fr in re.finditer(r"^\s*#\d+ 0x[0-9a-f]+ in (.+) (\S+)$", out[pos:], re.M):
+            if "libsanitizer" not in fr.group(2):
+                sums[i] = "%s (first frame outside the runtime: %s %s)" % (
+                    re.sub(r" \S*libsanitizer\S*", "", sums[i]), fr.group(1), fr.group(2))
+                break
+    if not sums:  # a UBSan "runtime error:" line without a summary
+        sums = [m.strip() for m in re.findall(r"^(.*runtime error:.*)$", out, re.M)[:1]]
+    if src:
+        sums = [x.replace(src + "/", "src/") for x in sums]
+    return [(x, ours) for x in sums] or [("(no SUMMARY line)", ours)]
 
 
 def classify(log_path, rc):
@@ -52,6 +99,8 @@ def classify(log_path, rc):
             out = f.read()
     except OSError:
         return "CRASH"
+    if SANITIZER_RE.search(out):
+        return "SANITIZER"
     if rc in (124, 137):
         return "TIMEOUT"
     if re.search(r"TESTS FAILED", out):
@@ -72,6 +121,7 @@ def main():
     results_dir, expected_path, sides = args[0], args[1], args[2].split()
     expected = load_expected(expected_path)
     last = {}        # (side, binary, backend, case) -> (attempt, verdict)
+    sanitized = []   # (side, case, backend, attempt, summary, ours)
     retried = set()  # (side, case, backend) that failed first, passed later
     with open(os.path.join(results_dir, "results")) as f:
         for line in f:
@@ -80,6 +130,9 @@ def main():
             log = os.path.join(results_dir, "log", side, backend, case.replace("/", "_")
                                + ("" if attempt == 1 else ".%d" % attempt) + ".log")
             verdict = classify(log, int(rc))
+            if verdict == "SANITIZER" and rerun is None:
+                for summary, ours in sanitizer_reports(log):
+                    sanitized.append((side, case, backend, attempt, summary, ours))
             key = (side, binary, backend, case)
             if key not in last or last[key][0] < attempt:
                 last[key] = (attempt, verdict)
@@ -136,6 +189,19 @@ def main():
         print("Failed, then passed when run again (timing on a loaded machine, or flaky):")
         for side, case, be in sorted(retried):
             print("  %-8s %-45s %s" % (side, case, be))
+    if sanitized:
+        print()
+        print("Sanitizer reports (reevent: a frame of the report is in reevent's src/; "
+              "else test), with the backends and how many runs showed each:")
+        where = collections.defaultdict(collections.Counter)
+        for side, case, be, _attempt, summary, ours in sanitized:
+            summary = re.sub(r"\S*/test-adapted/", "test/", summary)
+            where[(side, case, "reevent" if ours else "test", summary)][be] += 1
+        for (side, case, whose, summary), bes in sorted(where.items()):
+            print("  %-8s %-7s %s (%s)\n      %s" % (
+                side, whose, case,
+                ", ".join("%s%s" % (be, "" if n == 1 else " x%d" % n) for be, n in bes.items()),
+                summary))
     seen = {(case, side) for side, _b, _be, case, _v in runs}
     stale = sorted(k for k, (kind, _r) in expected.items()
                    if kind == "fail" and k in seen and (k[1], k[0]) not in fails)

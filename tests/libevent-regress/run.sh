@@ -21,6 +21,23 @@
 #   --pristine           libevent's upstream tests without Debian's patches (the system
 #                        libevent is Debian's patched build; see docs/design-clients.md)
 #   --timeout SEC        per case (default 60)
+#   --sanitize LIST      the sanitizers BUILD_DIR's libraries are built with: address,undefined
+#                        or thread, "none", or "auto" (the default: REEVENT_SANITIZE from
+#                        BUILD_DIR/CMakeCache.txt).  The regress binaries are not instrumented,
+#                        so on the reevent side every run gets gcc's runtimes in LD_PRELOAD
+#                        (libasan.so + libubsan.so, or libtsan.so; gcc -print-file-name) and
+#                        ASAN_OPTIONS=detect_leaks=0:halt_on_error=1:abort_on_error=0,
+#                        UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1, or
+#                        TSAN_OPTIONS=halt_on_error=0 (options already in the environment are
+#                        appended, so they win).  A run whose log holds a sanitizer report
+#                        (AddressSanitizer, LeakSanitizer, "runtime error:", ThreadSanitizer)
+#                        counts as failed (SANITIZER), and the report lists every such report
+#                        with its SUMMARY line, marked "reevent" when a frame is in src/.
+#   --detect-leaks       with address: detect_leaks=1 (LeakSanitizer at each case's exit)
+#   --sanitize-libevent  preload the same runtimes on the libevent side too (the system
+#                        libevent is not instrumented, so only the runtime's interceptors and,
+#                        with --detect-leaks, LeakSanitizer see anything there): tells whether
+#                        a report in the regress program's own code shows on libevent as well
 # Exit status: 0 when every failing case is listed in expected-failures.txt for that side,
 # 1 on a failure that is not (a regression, or on the libevent side a broken setup),
 # 2 on a setup error (download, build).
@@ -38,6 +55,9 @@ CASES=
 PRISTINE=0
 TIMEOUT=60
 BUILD=
+SANITIZE=auto
+LEAKS=0
+SAN_SIDES=reevent
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -50,6 +70,9 @@ while [ $# -gt 0 ]; do
         --cases) CASES=$2; shift 2 ;;
         --pristine) PRISTINE=1; shift ;;
         --timeout) TIMEOUT=$2; shift 2 ;;
+        --sanitize) SANITIZE=$2; shift 2 ;;
+        --detect-leaks) LEAKS=1; shift ;;
+        --sanitize-libevent) SAN_SIDES="reevent libevent"; shift ;;
         -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
         -*) echo "unknown option $1" >&2; exit 2 ;;
         *) BUILD=$1; shift ;;
@@ -66,6 +89,41 @@ SYSTEM_LIB=$(dirname "$(gcc -print-file-name=libevent_core.so)")
 
 log() { echo "[libevent-regress] $*" >&2; }
 die() { log "error: $*"; exit 2; }
+
+# Sanitizer runtimes for the reevent side (uninstrumented binaries, instrumented libraries).
+if [ "$SANITIZE" = auto ]; then
+    SANITIZE=$(sed -n 's/^REEVENT_SANITIZE:[A-Z]*=//p' "$BUILD/CMakeCache.txt" 2>/dev/null || true)
+fi
+[ "$SANITIZE" != none ] || SANITIZE=
+SAN_PRELOAD=
+SAN_ENV=
+sanlib() { # libX.so
+    local p
+    p=$(gcc -print-file-name="$1")
+    case $p in /*) [ -e "$p" ] || die "gcc has no $1 ($p)" ;; *) die "gcc has no $1" ;; esac
+    SAN_PRELOAD="${SAN_PRELOAD:+$SAN_PRELOAD:}$(readlink -f "$p")"
+}
+case ",$SANITIZE," in *,address,*)
+    sanlib libasan.so
+    SAN_ENV="$SAN_ENV ASAN_OPTIONS=detect_leaks=$LEAKS:halt_on_error=1:abort_on_error=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}" ;;
+esac
+case ",$SANITIZE," in *,undefined,*)
+    sanlib libubsan.so
+    SAN_ENV="$SAN_ENV UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}" ;;
+esac
+case ",$SANITIZE," in *,thread,*)
+    sanlib libtsan.so
+    SAN_ENV="$SAN_ENV TSAN_OPTIONS=halt_on_error=0${TSAN_OPTIONS:+:$TSAN_OPTIONS}" ;;
+esac
+[ -z "$SANITIZE" ] || [ -n "$SAN_PRELOAD" ] || die "--sanitize $SANITIZE: no runtime to preload"
+[ -z "$SAN_PRELOAD" ] || log "$SAN_SIDES side(s): LD_PRELOAD=$SAN_PRELOAD$SAN_ENV"
+export LIBEVENT_REGRESS_SANITIZE=$SANITIZE LIBEVENT_REGRESS_SAN_SIDES=$SAN_SIDES
+# The environment a side's binaries run in (for env(1)).
+side_env() { # side
+    case " $SAN_SIDES " in *" $1 "*)
+        [ -z "$SAN_PRELOAD" ] || echo "LD_PRELOAD=$SAN_PRELOAD$SAN_ENV" ;;
+    esac
+}
 
 for side in $SIDES; do
     case $side in
@@ -203,7 +261,7 @@ JOBLIST=$R/jobs
 for side in $SIDES; do
     for bin in regress regress-x regress-r; do
         bes=$([ $bin = regress ] && echo "$BACKENDS" || echo "$XBACKENDS")
-        "$WORK/bin/$side/$bin" --list-tests | awk '/^    [a-z]/ { print $1 }' > "$R/cases-$side-$bin"
+        env -u LD_PRELOAD $(side_env $side) "$WORK/bin/$side/$bin" --list-tests | awk '/^    [a-z]/ { print $1 }' > "$R/cases-$side-$bin"
         [ -s "$R/cases-$side-$bin" ] || die "$bin --list-tests listed nothing"
         for be in $bes; do
             { grep -E -- "${CASES:-.}" "$R/cases-$side-$bin" || true; } | while read -r c; do
@@ -229,6 +287,9 @@ runcase() { # side bin backend case [attempt]
         poll) envs+=(EVENT_NOEPOLL=1) ;;
         select) envs+=(EVENT_NOEPOLL=1 EVENT_NOPOLL=1) ;;
     esac
+    case " $SAN_SIDES " in *" $side "*)
+        [ -z "$SAN_PRELOAD" ] || envs+=(LD_PRELOAD="$SAN_PRELOAD" $SAN_ENV) ;;
+    esac
     set +e
     (cd "$R" && env "${envs[@]}" timeout -k 5 "$TIMEOUT" "$WORK/bin/$side/$bin" --verbose "$c") \
         > "$out" 2>&1 < /dev/null
@@ -237,7 +298,7 @@ runcase() { # side bin backend case [attempt]
     echo "$side $bin $be $c $attempt $rc" >> "$R/results.$BASHPID"
 }
 export -f runcase
-export R WORK TIMEOUT
+export R WORK TIMEOUT SAN_PRELOAD SAN_ENV SAN_SIDES
 START=$(date +%s)
 xargs -P "$JOBS" -L 1 bash -c 'runcase "$@"' _ < "$JOBLIST"
 cat "$R"/results.* > "$R/results"
@@ -255,4 +316,5 @@ done
 log "ran in $(( $(date +%s) - START )) s"
 
 # 6. Report.
-python3 "$HERE/report.py" "$R" "$HERE/expected-failures.txt" "$SIDES"
+SRCDIR=$(sed -n 's/^CMAKE_HOME_DIRECTORY:INTERNAL=//p' "$BUILD/CMakeCache.txt" 2>/dev/null || true)
+REEVENT_SRC=${SRCDIR:-$REPO}/src python3 "$HERE/report.py" "$R" "$HERE/expected-failures.txt" "$SIDES"
