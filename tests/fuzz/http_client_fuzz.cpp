@@ -199,6 +199,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     event_free(acc);
     for (int i = 0; i < run.nconns; ++i) close_now(run.conns[i]);
     event_base_free(base);
+#ifdef FUZZ_STANDALONE
+    std::printf("requests=%d done=%d events=%d conns=%d body=%zu\n", run.requests, run.done, run.events, run.nconns, run.body);
+#endif
     return 0;
 }
 

@@ -95,6 +95,9 @@ void on_client_readable(evutil_socket_t fd, short, void *arg) {
         ssize_t n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
         if (n > 0) {
             run->received += size_t(n);
+#ifdef FUZZ_STANDALONE
+            if (std::getenv("FUZZ_DUMP")) std::fwrite(buf, 1, size_t(n), stderr);
+#endif
             continue;
         }
         if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
@@ -176,6 +179,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     evhttp_free(http);
     close(cfd);
     event_base_free(base);
+#ifdef FUZZ_STANDALONE
+    std::printf("replies=%d received=%zu closed=%d\n", run.replies, run.received, int(run.closed));
+#endif
     return 0;
 }
 
