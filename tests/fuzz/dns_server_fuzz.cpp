@@ -97,6 +97,9 @@ void answer(evdns_server_request *req, uint8_t opts) {
 void on_request(evdns_server_request *req, void *arg) {
     auto *run = static_cast<Run *>(arg);
     ++run->requests;
+#ifdef FUZZ_STANDALONE
+    std::printf("request flags %x, %d questions\n", req->flags, req->nquestions);
+#endif
     if ((run->opts & kLater) && run->nkept < int(sizeof run->kept / sizeof run->kept[0])) {
         run->kept[run->nkept++] = req;
         return;
@@ -106,7 +109,15 @@ void on_request(evdns_server_request *req, void *arg) {
 
 void drain_client() {
     char buf[2048];
-    while (recv(client_fd, buf, sizeof buf, MSG_DONTWAIT) >= 0) {
+    for (ssize_t n; (n = recv(client_fd, buf, sizeof buf, MSG_DONTWAIT)) >= 0;) {
+#ifdef FUZZ_STANDALONE
+        unsigned sum = 0;
+        for (ssize_t i = 0; i < n; ++i) sum = sum * 31 + static_cast<unsigned char>(buf[i]);
+        std::printf("reply %zd bytes, hash %08x\n", n, sum);
+        if (std::getenv("FUZZ_DUMP"))
+            for (ssize_t i = 0; i < n; ++i)
+                std::printf("%02x%s", static_cast<unsigned char>(buf[i]), i % 32 == 31 ? "\n" : " ");
+#endif
     }
 }
 
