@@ -15,7 +15,7 @@ namespace reevent::dns {
 namespace {
 
 constexpr size_t kMaxReply = 512;  // a plain UDP reply; more is cut and flagged TC
-constexpr int kMaxPointers = 64;   // names remembered for compression
+constexpr int kMaxSuffixes = 128;  // name suffixes remembered for compression (libevent's count)
 
 void put16(unsigned char *p, unsigned v) noexcept {
     p[0] = static_cast<unsigned char>((v >> 8) & 0xff);
@@ -44,40 +44,42 @@ public:
                               static_cast<unsigned char>(v >> 8), static_cast<unsigned char>(v)};
         return bytes(b, 4);
     }
-    // A name: its labels up to the longest suffix already written, then a pointer there.
+    // A name, compressed as libevent compresses it: before each label, the rest of the text
+    // (a final dot included) is looked up among the suffixes written so far, compared byte
+    // for byte; a match ends the name with a pointer. Each label written records its suffix,
+    // the empty one after a final dot too (its zero byte then serves later names that end
+    // in a dot). Found by tests/fuzz/dns_server_fuzz.cpp, where reevent wrote names with a
+    // final dot uncompressed.
     bool name(const char *text) noexcept {
-        const char *labels[128];
-        size_t lens[128];
-        int n = 0;
-        for (const char *p = text; *p;) {
+        if (std::strlen(text) > 255) return false;
+        for (const char *p = text;;) {
+            int target = find(p);
+            if (target >= 0) return u16(0xc000 | static_cast<unsigned>(target));
             const char *dot = std::strchr(p, '.');
             size_t len = dot ? static_cast<size_t>(dot - p) : std::strlen(p);
-            if (len == 0 || len > 63 || n == 128) return false;
-            labels[n] = p;
-            lens[n++] = len;
-            p += len;
-            if (*p == '.') ++p;
-        }
-        for (int i = 0; i < n; ++i) {
-            int target = find(labels[i]);
-            if (target >= 0) {
-                if (!write_labels(labels, lens, i)) return false;
-                return u16(0xc000 | static_cast<unsigned>(target));
+            if (len > 63) return false;
+            if (nsuffixes_ < kMaxSuffixes) {
+                suffixes_[nsuffixes_] = p;
+                offsets_[nsuffixes_++] = static_cast<uint16_t>(pos_);
             }
+            unsigned char l = static_cast<unsigned char>(len);
+            if (!bytes(&l, 1) || !bytes(p, len)) return false;
+            if (!dot) break;
+            p = dot + 1;
         }
-        if (!write_labels(labels, lens, n)) return false;
+        if (pos_ > 0 && buf_[pos_ - 1] == 0) return true;  // the empty last label ended it
         unsigned char zero = 0;
         return bytes(&zero, 1);
     }
     // A position to come back to when a record does not fit.
     struct Mark {
         size_t pos;
-        int npointers;
+        int nsuffixes;
     };
-    Mark mark() const noexcept { return {pos_, npointers_}; }
+    Mark mark() const noexcept { return {pos_, nsuffixes_}; }
     void rollback(Mark m) noexcept {
         pos_ = m.pos;
-        npointers_ = m.npointers;
+        nsuffixes_ = m.nsuffixes;
     }
     // Room for a 16-bit field to fill later.
     bool reserve16(size_t *at) noexcept {
@@ -87,29 +89,18 @@ public:
     void fill16(size_t at, unsigned v) noexcept { put16(buf_ + at, v); }
 
 private:
-    bool write_labels(const char *const *labels, const size_t *lens, int count) noexcept {
-        for (int i = 0; i < count; ++i) {
-            if (pos_ < 0x4000 && npointers_ < kMaxPointers) pointers_[npointers_++] = static_cast<uint16_t>(pos_);
-            unsigned char len = static_cast<unsigned char>(lens[i]);
-            if (!bytes(&len, 1) || !bytes(labels[i], lens[i])) return false;
-        }
-        return true;
-    }
-    // The offset of a name written earlier equal (ignoring case) to suffix; -1 if none.
-    int find(const char *suffix) const noexcept {
-        for (int i = 0; i < npointers_; ++i) {
-            char text[kMaxName + 1];
-            size_t p = pointers_[i];
-            if (read_name(buf_, pos_, &p, text, sizeof text) && evutil_ascii_strcasecmp(text, suffix) == 0)
-                return pointers_[i];
-        }
+    // Where a suffix equal to text was written; -1 if none.
+    int find(const char *text) const noexcept {
+        for (int i = 0; i < nsuffixes_; ++i)
+            if (std::strcmp(suffixes_[i], text) == 0) return offsets_[i];
         return -1;
     }
 
     unsigned char *buf_;
     size_t pos_ = 0;
-    uint16_t pointers_[kMaxPointers] = {};
-    int npointers_ = 0;
+    const char *suffixes_[kMaxSuffixes] = {};  // into the names being written
+    uint16_t offsets_[kMaxSuffixes] = {};
+    int nsuffixes_ = 0;
 };
 
 bool write_record(Writer &w, const ServerRecord &rec) noexcept {
@@ -195,11 +186,16 @@ ServerRequest *parse_query(ServerPort *p, const unsigned char *msg, size_t len) 
     unsigned flags = (unsigned{msg[2]} << 8) | msg[3];
     if (flags & 0x8000) return nullptr;  // a response, not a query
     int qd = (msg[4] << 8) | msg[5];
+    // No question: libevent drops it (its zero-sized question array fails to allocate).
+    // Found by tests/fuzz/dns_server_fuzz.cpp.
+    if (qd == 0) return nullptr;
     Owned<ServerRequest> r(make_obj<ServerRequest>());
     if (!r) return nullptr;
     r->port = p;
     r->id = static_cast<uint16_t>((msg[0] << 8) | msg[1]);
-    r->pub.flags = static_cast<int>(flags);
+    // libevent keeps only RD and CD of the query's flags (what the callback sees and the
+    // reply echoes): no opcode, AA, TC, RA, Z, AD or rcode. Found by tests/fuzz/dns_server_fuzz.cpp.
+    r->pub.flags = static_cast<int>(flags & 0x0110u);
     if (qd > 0) {
         r->pub.questions = static_cast<evdns_server_question **>(event_mm_calloc_(static_cast<size_t>(qd),
                                                                                   sizeof(evdns_server_question *)));

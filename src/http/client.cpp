@@ -10,6 +10,7 @@
 #include "core/current_base.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -348,23 +349,25 @@ bool take_line(evhttp_connection *c, Line &line, size_t &len) noexcept {
     return line != nullptr;
 }
 
-// "HTTP/x.y code reason".
+// "HTTP/x.y code reason", read as libevent reads it: the reason may be missing (""), and
+// the code is what atoi makes of the text up to the next space, anything but 0 ("200",
+// "2000", "42x"). Found by tests/fuzz/http_client_fuzz.cpp: "HTTP/1.1 200" was refused.
 bool parse_status_line(evhttp_request *req, std::string_view line) noexcept {
     size_t sp1 = line.find(' ');
     if (sp1 == std::string_view::npos) return false;
-    size_t sp2 = line.find(' ', sp1 + 1);
-    if (sp2 == std::string_view::npos) return false;
+    std::string_view rest = slice(line, sp1 + 1);
+    size_t sp2 = rest.find(' ');
+    std::string_view num = slice(rest, 0, sp2);
+    std::string_view reason = sp2 == std::string_view::npos ? std::string_view{}
+                                                            : slice(rest, sp2 + 1);
     if (!parse_version(slice(line, 0, sp1), req->major, req->minor)) return false;
-    std::string_view num = slice(line, sp1 + 1, sp2 - sp1 - 1);
-    int code = 0;
-    for (char ch : num) {
-        if (ch < '0' || ch > '9' || code > 1000) break;
-        code = code * 10 + (ch - '0');
-    }
-    if (code < 100 || code > 999) return false;
+    OwnedStr digits = copy_str(num);
+    if (!digits) return false;
+    int code = std::atoi(digits.get());
+    if (code == 0) return false;
     req->response_code = code;
     event_mm_free_(req->response_code_line);
-    req->response_code_line = copy_str(slice(line, sp2 + 1)).release();
+    req->response_code_line = copy_str(reason).release();
     return req->response_code_line != nullptr;
 }
 
@@ -386,23 +389,6 @@ bool stream_chunk(evhttp_request *req) noexcept {
     }
     evbuffer_drain(req->input_buffer, evbuffer_get_length(req->input_buffer));
     return !gone;
-}
-
-// A chunk size: hex digits, then the end or a space; -1 otherwise.
-int64_t chunk_size(std::string_view s) noexcept {
-    if (s.empty()) return -1;
-    int64_t n = 0;
-    size_t i = 0;
-    for (; i < s.size() && s[i] != ' '; ++i) {
-        char ch = s[i];
-        int v = ch >= '0' && ch <= '9'   ? ch - '0'
-                : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
-                : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10
-                                         : -1;
-        if (v < 0 || n > (INT64_MAX >> 4)) return -1;
-        n = n * 16 + v;
-    }
-    return i == 0 ? -1 : n;
 }
 
 // Starts reading the body the response announces, or finishes it.
@@ -454,20 +440,25 @@ Read read_response(evhttp_connection *c, evhttp_request_error &err) noexcept {
             case ClientState::read_headers:
             case ClientState::read_trailer: {
                 bool first = c->cstate == ClientState::read_first_line;
+                // A bad or oversized trailer fails as DATA_TOO_LONG, as in libevent.
+                evhttp_request_error bad = c->cstate == ClientState::read_trailer
+                                               ? EVREQ_HTTP_DATA_TOO_LONG
+                                               : EVREQ_HTTP_INVALID_HEADER;
                 if (!take_line(c, line, len)) {
                     if (req->headers_size + evbuffer_get_length(in) > c->max_headers_size) {
-                        err = EVREQ_HTTP_INVALID_HEADER;  // what libevent reports
+                        err = bad;  // what libevent reports
                         return Read::fail;
                     }
                     return Read::more;
                 }
                 req->headers_size += len;
                 if (req->headers_size > c->max_headers_size) {
-                    err = EVREQ_HTTP_INVALID_HEADER;
+                    err = bad;
                     return Read::fail;
                 }
+                std::string_view text = line_text(line.get(), len);
                 if (first) {
-                    if (!parse_status_line(req, {line.get(), len})) {
+                    if (!parse_status_line(req, text)) {
                         err = EVREQ_HTTP_INVALID_HEADER;
                         return Read::fail;
                     }
@@ -475,11 +466,15 @@ Read read_response(evhttp_connection *c, evhttp_request_error &err) noexcept {
                     break;
                 }
                 if (c->cstate == ClientState::read_trailer) {
-                    if (len == 0) return Read::done;
-                    break;  // trailer fields are dropped
+                    if (text.empty()) return Read::done;
+                    if (!trailer_line_ok(text)) {  // checked, then dropped, as libevent does
+                        err = bad;
+                        return Read::fail;
+                    }
+                    break;
                 }
-                if (len > 0) {
-                    if (!add_header_line(req->input_headers, {line.get(), len})) {
+                if (!text.empty()) {
+                    if (!add_header_line(req->input_headers, text)) {
                         err = EVREQ_HTTP_INVALID_HEADER;
                         return Read::fail;
                     }
@@ -533,8 +528,9 @@ Read read_response(evhttp_connection *c, evhttp_request_error &err) noexcept {
             }
             case ClientState::read_chunk_size: {
                 if (!take_line(c, line, len)) return Read::more;
-                if (len == 0) break;  // the CRLF after a chunk
-                int64_t n = chunk_size({line.get(), len});
+                std::string_view text = line_text(line.get(), len);
+                if (text.empty()) break;  // the CRLF after a chunk
+                int64_t n = chunk_size_line(line.get());
                 if (n < 0 || static_cast<uint64_t>(n) > c->max_body_size - req->body_size) {
                     err = EVREQ_HTTP_DATA_TOO_LONG;
                     return Read::fail;

@@ -109,7 +109,7 @@ bool add_header_line(evkeyvalq *headers, std::string_view line) noexcept {
         evkeyval *last = headers->tqh_first;
         while (last && last->next.tqe_next) last = last->next.tqe_next;
         if (!last) return false;
-        std::string_view more = trim_value(line);
+        std::string_view more = trim_value(line, true);
         size_t old = std::strlen(last->value);
         auto *joined = static_cast<char *>(event_mm_realloc_(last->value, old + more.size() + 2));
         if (!joined) return false;
@@ -122,8 +122,18 @@ bool add_header_line(evkeyvalq *headers, std::string_view line) noexcept {
     size_t colon = line.find(':');
     if (colon == std::string_view::npos) return false;
     OwnedStr key = copy_str(slice(line, 0, colon));
-    OwnedStr value = copy_str(trim_value(slice(line, colon + 1)));
-    return key && value && append_header(headers, key.get(), value.get());
+    OwnedStr value = copy_str(trim_value(slice(line, colon + 1), false));
+    // A CR left inside the value (a line ends only at LF or CRLF) is refused, as libevent's
+    // evhttp_add_header, which its parser uses, refuses it.
+    return key && value && add_checked_header(headers, key.get(), value.get());
+}
+
+bool trailer_line_ok(std::string_view line) noexcept {
+    evkeyvalq scratch;
+    TAILQ_INIT(&scratch);
+    bool ok = add_header_line(&scratch, line);
+    clear_headers(&scratch);
+    return ok;
 }
 
 namespace {
@@ -175,19 +185,22 @@ Step start_body(evhttp_connection *c) noexcept {
     return Step::next;
 }
 
-// A header (or trailer) line; the empty line ends them.
+// A header (or trailer) line; the empty line ends them. As in libevent, trailer fields are
+// checked like headers but not kept, and a bad or oversized one is a 413 (a bad header is
+// a 400).
 Step read_header(evhttp_connection *c, bool trailer) noexcept {
+    Step bad = trailer ? Step::fail_413 : Step::fail_400;
     Line line;
     size_t len = 0;
     if (!take_line(c, line, len))
         return c->req->headers_size + evbuffer_get_length(input_of(c)) > c->max_headers_size
-                   ? Step::fail_400
+                   ? bad
                    : Step::more;
-    if (!head_fits(c, len)) return Step::fail_400;
-    if (len == 0) return trailer ? Step::done : start_body(c);
-    if (trailer) return Step::next;  // trailer fields are read and dropped, as libevent does
-    return add_header_line(c->req->input_headers, {line.get(), len}) ? Step::next
-                                                                     : Step::fail_400;
+    if (!head_fits(c, len)) return bad;
+    std::string_view text = line_text(line.get(), len);
+    if (text.empty()) return trailer ? Step::done : start_body(c);
+    if (trailer) return trailer_line_ok(text) ? Step::next : bad;
+    return add_header_line(c->req->input_headers, text) ? Step::next : bad;
 }
 
 // Moves up to req->ntoread buffered body bytes into the request.
@@ -208,8 +221,9 @@ Step read_chunk_size(evhttp_connection *c) noexcept {
     Line line;
     size_t len = 0;
     if (!take_line(c, line, len)) return Step::more;
-    if (len == 0) return Step::next;  // the CRLF that ends the previous chunk
-    int64_t n = parse_length({line.get(), len}, 16);
+    std::string_view text = line_text(line.get(), len);
+    if (text.empty()) return Step::next;  // the CRLF that ends the previous chunk
+    int64_t n = chunk_size_line(line.get());
     if (n < 0) return Step::fail_413;
     if (n == 0) {
         c->state = ConnState::read_trailer;

@@ -102,7 +102,7 @@ REEVENT_ADDON_ABI enum message_read_status evhttp_parse_firstline_(evhttp_reques
     req->headers_size = len;
     std::string_view text{line.get(), len};
     bool ok = req->kind == EVHTTP_REQUEST    ? parse_request_line(req, text)
-              : req->kind == EVHTTP_RESPONSE ? parse_response_line(req, text)
+              : req->kind == EVHTTP_RESPONSE ? parse_response_line(req, reevent::http::line_text(line.get(), len))
                                              : false;
     return ok ? ALL_DATA_READ : DATA_CORRUPTED;
 }
@@ -115,8 +115,9 @@ REEVENT_ADDON_ABI enum message_read_status evhttp_parse_headers_(evhttp_request 
         if (!line) break;
         req->headers_size += len;
         if (over_limit(req, req->headers_size)) return DATA_TOO_LONG;
-        if (len == 0) return ALL_DATA_READ;
-        if (!reevent::http::add_header_line(req->input_headers, {line.get(), len}))
+        std::string_view text = reevent::http::line_text(line.get(), len);
+        if (text.empty()) return ALL_DATA_READ;
+        if (!reevent::http::add_header_line(req->input_headers, text))
             return DATA_CORRUPTED;
     }
     return over_limit(req, req->headers_size + evbuffer_get_length(buffer)) ? DATA_TOO_LONG

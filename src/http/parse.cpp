@@ -15,6 +15,7 @@ namespace reevent::http {
 bool split_request_line(std::string_view line, RequestLine &out) noexcept {
     while (!line.empty() && line.back() == ' ') line.remove_suffix(1);
     if (line.size() < sizeof "GET / HTTP/1.0" - 1) return false;  // libevent's shortest
+    line = line_text(line.data(), line.size());
     size_t first = line.find(' ');
     if (first == std::string_view::npos) return false;
     std::string_view rest = slice(line, first + 1);
@@ -96,11 +97,18 @@ int64_t parse_length(std::string_view text, int base) noexcept {
     return v;
 }
 
-std::string_view trim_value(std::string_view v) noexcept {
+int64_t chunk_size_line(const char *line) noexcept {
+    char *end = nullptr;
+    long long v = std::strtoll(line, &end, 16);
+    if (*line == '\0' || (*end != '\0' && *end != ' ') || v < 0) return -1;
+    return v;
+}
+
+std::string_view trim_value(std::string_view v, bool tabs_in_front) noexcept {
     auto space = [](char c) { return c == ' ' || c == '\t'; };
-    while (!v.empty() && space(v.front())) v.remove_prefix(1);
-    while (!v.empty() && (space(v.back()) || v.back() == '\r' || v.back() == '\n'))
-        v.remove_suffix(1);
+    while (!v.empty() && (v.front() == ' ' || (tabs_in_front && v.front() == '\t')))
+        v.remove_prefix(1);
+    while (!v.empty() && space(v.back())) v.remove_suffix(1);
     return v;
 }
 

@@ -18,7 +18,8 @@ struct RequestLine {
 // "METHOD SP target SP HTTP/x.y": the method ends at the first space, the version starts
 // after the last one, and the target is everything between (spaces included). Trailing
 // spaces are dropped first. false when the line is shorter than "GET / HTTP/1.0", there
-// are not two spaces or the target is empty.
+// are not two spaces or the target is empty. As in libevent, which reads the line as a C
+// string, the length check counts the whole line and the parts end at a NUL.
 bool split_request_line(std::string_view line, RequestLine &out) noexcept;
 
 // The method's bit (case-sensitive names; only the nine of enum evhttp_cmd_type, the
@@ -47,8 +48,25 @@ inline std::string_view slice(std::string_view text, size_t pos,
     return {text.data() + pos, n < room ? n : room};
 }
 
-// The value of a header line without the whitespace around it.
-std::string_view trim_value(std::string_view v) noexcept;
+// A chunk-size line (a NUL-terminated line from evbuffer_readln) as libevent reads it:
+// strtoll in base 16 (leading blanks, a sign, "0x" allowed), which must stop at the end or
+// at a space; text with no digits before a space is 0. -1 when refused (also when negative).
+// Found by tests/fuzz/http_client_fuzz.cpp.
+int64_t chunk_size_line(const char *line) noexcept;
+
+// A line read from the peer as libevent reads it, a C string: up to its first NUL, if any
+// (a NUL that would otherwise hide the rest of a request line, header or chunk size from
+// the program, which reads the parts as C strings). Found by tests/fuzz/http_*_fuzz.cpp.
+inline std::string_view line_text(const char *line, size_t len) noexcept {
+    size_t n = 0;
+    while (n < len && line[n] != '\0') ++n;
+    return {line, n};
+}
+
+// A header value as libevent trims it: the spaces in front (and tabs too for a continuation
+// line, tabs_in_front), the spaces and tabs at the end. A CR stays (and makes the value
+// invalid for evhttp_add_header).
+std::string_view trim_value(std::string_view v, bool tabs_in_front) noexcept;
 
 // Transfer-Encoding, as Debian's libevent 2.1.12-stable-8+deb12u1 reads it (its
 // request-smuggling fix). The values are that build's (evhttp_check_transfer_encoding_).

@@ -181,6 +181,9 @@ void server_dispatch(evhttp *http, evhttp_request *req) noexcept;
 // Connection side (connection.cpp).
 // One "Key: value" header line (or a continuation of the previous one) into headers.
 bool add_header_line(evkeyvalq *headers, std::string_view line) noexcept;
+// Whether a trailer line would be a good header line (libevent checks trailers, then drops
+// them); a continuation line is not (it has nothing to continue).
+bool trailer_line_ok(std::string_view line) noexcept;
 // A connection for an accepted socket (closed on failure).
 void connection_accept(evhttp *http, evutil_socket_t fd, const sockaddr *peer,
                        int peer_len) noexcept;

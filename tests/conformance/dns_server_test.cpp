@@ -217,6 +217,42 @@ TEST_F(DnsServer, SetFlagsAndRcode) {
     EXPECT_EQ(hex(reply), "123484050001000000000000017704746573740000010001");
 }
 
+// Of a query's flags only RD (0x0100) and CD (0x0010) reach the callback and the reply
+// (found by fuzzing the server port: tests/fuzz/dns_server_fuzz.cpp).
+TEST_F(DnsServer, OnlyRdAndCdOfTheQueryFlagsAreKept) {
+    handler = [](evdns_server_request *req) { EXPECT_EQ(evdns_server_request_respond(req, 0), 0); };
+    const std::pair<uint16_t, const char *> kCases[] = {
+        {0x01ff, "8110"}, {0x7900, "8100"}, {0x0700, "8100"}, {0x0080, "8000"}, {0x0030, "8010"},
+        {0x000f, "8000"}};
+    for (const auto &[query_flags, reply_flags] : kCases) {
+        SCOPED_TRACE(query_flags);
+        seen.clear();
+        std::string reply = raw_exchange(query("w.test", 1, query_flags));
+        ASSERT_GE(reply.size(), 4u);
+        EXPECT_EQ(hex(reply.substr(2, 2)), reply_flags);
+        ASSERT_EQ(seen.size(), 1u);
+        EXPECT_EQ(seen[0].flags, query_flags & 0x0110);
+    }
+}
+
+// Names are compressed as whole suffixes compared byte for byte, a final dot included: the
+// empty suffix after a final dot is shared as well (found by tests/fuzz/dns_server_fuzz.cpp).
+TEST_F(DnsServer, NamesWithAFinalDotAreCompressedAsLibeventDoes) {
+    handler = [](evdns_server_request *req) {
+        EXPECT_EQ(evdns_server_request_add_cname_reply(req, "w.test", "alias.example.", 60), 0);
+        EXPECT_EQ(evdns_server_request_add_cname_reply(req, "alias.example.", "x.", 60), 0);
+        EXPECT_EQ(evdns_server_request_add_cname_reply(req, "W.test", "w.test.", 60), 0);
+        EXPECT_EQ(evdns_server_request_respond(req, 0), 0);
+    };
+    std::string reply = raw_exchange(query("w.test", 5));
+    // "alias.example." ends with a zero byte that "x." then points to; "W.test" is not
+    // "w.test" (case counts) but shares "test".
+    EXPECT_EQ(hex(reply), std::string("123481000001000300000000017704746573740000050001") +
+                              "c00c000500010000003c000f05616c696173076578616d706c6500" +
+                              "c024000500010000003c00040178c032" +
+                              "0157c00e000500010000003c000901770474657374c032");
+}
+
 TEST_F(DnsServer, GenericReplyInEachSection) {
     handler = [](evdns_server_request *req) {
         EXPECT_EQ(evdns_server_request_add_reply(req, EVDNS_ANSWER_SECTION, "w.test", EVDNS_TYPE_TXT, EVDNS_CLASS_INET,
@@ -262,6 +298,9 @@ TEST_F(DnsServer, MalformedAndResponsePacketsAreIgnored) {
     }
     EXPECT_EQ(raw_exchange(query("w.test", 1).substr(0, 20), 300), "");  // question cut short
     EXPECT_EQ(raw_exchange(query("w.test", 1, 0x8100), 300), "");         // a response, not a query
+    // No question (found by fuzzing): a 12-byte header alone, and one that counts answers.
+    EXPECT_EQ(raw_exchange(std::string("\x12\x34\x01\x00\0\0\0\0\0\0\0\0", 12), 300), "");
+    EXPECT_EQ(raw_exchange(std::string("\x12\x34\x01\x00\0\0\0\x01\0\0\0\0", 12), 300), "");
     EXPECT_TRUE(seen.empty());
     std::string ok = raw_exchange(query("w.test", 1));
     EXPECT_NE(ok, "");

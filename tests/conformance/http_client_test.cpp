@@ -349,6 +349,75 @@ TEST_F(Client, BadStatusLineIsInvalidHeader) {
     evhttp_connection_free(c);
 }
 
+// Status lines as libevent reads them (found by tests/fuzz/http_client_fuzz.cpp): the
+// reason may be missing, and the code is atoi's reading of its text, anything but 0.
+TEST_F(Client, StatusLineWithoutAReasonIsAccepted) {
+    RawServer srv({{"HTTP/1.1 200\r\nContent-Length: 2\r\n\r\nok"}});
+    evhttp_connection *c = connect(srv.port());
+    ASSERT_EQ(evhttp_make_request(c, request(), EVHTTP_REQ_GET, "/"), 0);
+    run_loop(base);
+    EXPECT_EQ(seen.calls, 1);
+    EXPECT_EQ(seen.code, 200);
+    EXPECT_EQ(seen.line, "");
+    EXPECT_EQ(seen.body, "ok");
+    evhttp_connection_free(c);
+}
+
+TEST_F(Client, StatusCodeIsAtoiOfItsText) {
+    RawServer srv({{"HTTP/1.1 2000 Big\r\nContent-Length: 2\r\n\r\nok"}});
+    evhttp_connection *c = connect(srv.port());
+    ASSERT_EQ(evhttp_make_request(c, request(), EVHTTP_REQ_GET, "/"), 0);
+    run_loop(base);
+    EXPECT_EQ(seen.calls, 1);
+    EXPECT_EQ(seen.code, 2000);
+    EXPECT_EQ(seen.line, "Big");
+    evhttp_connection_free(c);
+}
+
+TEST_F(Client, NulEndsTheStatusLine) {
+    RawServer srv({{std::string("HTTP/1.1 200 OK\0junk\r\nContent-Length: 2\r\n\r\nok", 45)}});
+    evhttp_connection *c = connect(srv.port());
+    ASSERT_EQ(evhttp_make_request(c, request(), EVHTTP_REQ_GET, "/"), 0);
+    run_loop(base);
+    EXPECT_EQ(seen.calls, 1);
+    EXPECT_EQ(seen.code, 200);
+    EXPECT_EQ(seen.line, "OK");
+    evhttp_connection_free(c);
+}
+
+// Trailers are checked like headers and then dropped; a bad one is DATA_TOO_LONG.
+TEST_F(Client, TrailersAreCheckedAndDropped) {
+    RawServer srv({{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n"
+                    "Content-Type: text/x-trailer\r\n\r\n"}});
+    evhttp_connection *c = connect(srv.port());
+    ASSERT_EQ(evhttp_make_request(c, request(), EVHTTP_REQ_GET, "/"), 0);
+    run_loop(base);
+    EXPECT_EQ(seen.calls, 1);
+    EXPECT_EQ(seen.body, "ok");
+    EXPECT_EQ(seen.content_type, "");
+    evhttp_connection_free(c);
+}
+
+TEST_F(Client, BadTrailerIsDataTooLong) {
+    RawServer srv({{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n"
+                    "no colon\r\n\r\n"}});
+    evhttp_connection *c = connect(srv.port());
+    expect_get_fails(c, EVREQ_HTTP_DATA_TOO_LONG);
+    evhttp_connection_free(c);
+}
+
+TEST_F(Client, ChunkSizeWithoutDigitsBeforeASpaceIsTheLastChunk) {
+    RawServer srv({{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n"
+                    " x\r\n\r\n"}});
+    evhttp_connection *c = connect(srv.port());
+    ASSERT_EQ(evhttp_make_request(c, request(), EVHTTP_REQ_GET, "/"), 0);
+    run_loop(base);
+    EXPECT_EQ(seen.calls, 1);
+    EXPECT_EQ(seen.code, 200);
+    EXPECT_EQ(seen.body, "ok");
+    evhttp_connection_free(c);
+}
+
 TEST_F(Client, BodyOverTheLimitIsDataTooLong) {
     RawServer srv({{"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789"}});
     evhttp_connection *c = connect(srv.port());

@@ -167,6 +167,54 @@ TEST_P(HttpSmugglingServer, ChunkedWhenItIsTheLastCoding) {
     }
 }
 
+// Wire details found by fuzzing the server (tests/fuzz/http_server_fuzz.cpp) and checked
+// against libevent, which reads each line as a C string: a NUL ends the line's text.
+TEST_P(HttpSmugglingServer, NulInTheRequestLineCutsItAndIsRefused) {
+    // "GET /b" is all libevent reads: no version, a 400.
+    EXPECT_EQ(exchange(std::string("GET /b\0x HTTP/1.1\r\n\r\n", 21)), kRefused);
+    EXPECT_EQ(calls_, 0);
+}
+
+TEST_P(HttpSmugglingServer, NulInAHeaderLineCutsIt) {
+    // Before the colon: no colon left, a 400.
+    EXPECT_EQ(exchange(std::string("GET /b HTTP/1.1\r\nX\0: y\r\n\r\n", 26)), kRefused);
+    EXPECT_EQ(calls_, 0);
+    // A line that starts with a NUL is empty: it ends the head.
+    EXPECT_EQ(exchange(std::string("GET /b HTTP/1.1\r\n\0junk\r\n", 24)), kNoBody);
+    EXPECT_EQ(calls_, 1);
+}
+
+TEST_P(HttpSmugglingServer, ACarriageReturnLeftInAHeaderValueIsRefused) {
+    // Only spaces and tabs are trimmed from a value's end; a CR left in it is refused.
+    for (const char *request : {"GET /b HTTP/1.1\r\nX: a\rb\r\n\r\n",
+                                "GET /b HTTP/1.1\r\nX: a\r\r\n\r\n",
+                                "GET /b HTTP/1.1\r\nX: a\r\t \n\r\n"}) {
+        SCOPED_TRACE(request);
+        EXPECT_EQ(exchange(request), kRefused);
+    }
+    EXPECT_EQ(calls_, 0);
+    EXPECT_EQ(exchange("GET /b HTTP/1.1\r\nX: a \t \r\n\r\n"), kNoBody);
+    EXPECT_EQ(calls_, 1);
+}
+
+TEST_P(HttpSmugglingServer, TrailerLinesAreCheckedAsHeaders) {
+    const std::string head = "POST /b HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n";
+    EXPECT_EQ(exchange(head + "X-Trailer: 1\r\n\r\n"), kBodyAbc);
+    EXPECT_EQ(calls_, 1);
+    // A trailer line without a colon: the request fails as too large (libevent's error).
+    EXPECT_EQ(exchange(head + "no colon\r\n\r\n"),
+              httptest::error_page("413 Request Entity Too Large", "Request Entity Too Large"));
+    EXPECT_EQ(calls_, 1);
+}
+
+TEST_P(HttpSmugglingServer, ChunkSizeLinesAreReadAsStrtollReadsThem) {
+    const std::string head = "POST /b HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n";
+    // A space may follow the size, and "0x" may lead it.
+    EXPECT_EQ(exchange(head + "3 ext\r\nabc\r\n0\r\n\r\n"), kBodyAbc);
+    EXPECT_EQ(exchange(head + "0x3\r\nabc\r\n0\r\n\r\n"), kBodyAbc);
+    EXPECT_EQ(calls_, 2);
+}
+
 CONF_INSTANTIATE_BACKENDS(HttpSmugglingServer);
 
 // ---- client side ------------------------------------------------------------------------

@@ -14,8 +14,10 @@ cmake --build "$build" -j2 --target $targets
 status=0
 for t in $targets; do
   name=${t#fuzz_}
-  # corpus/<area>/ holds the seeds of every target of that area (area = name up to '_').
-  corpus="$root/tests/fuzz/corpus/${name%%_*}"
+  # corpus/<name>/ holds a target's own seeds; without one, corpus/<area>/ holds the seeds
+  # of every target of that area (area = name up to '_').
+  corpus="$root/tests/fuzz/corpus/$name"
+  [ -d "$corpus" ] || corpus="$root/tests/fuzz/corpus/${name%%_*}"
   work=$(mktemp -d)
   [ -d "$corpus" ] && cp -r "$corpus"/. "$work"/ 2>/dev/null || true
   echo "== $t for ${secs}s (corpus $corpus)"
