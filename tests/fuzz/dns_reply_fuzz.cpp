@@ -190,18 +190,5 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 }
 
 #ifdef FUZZ_STANDALONE
-// A plain program running the inputs named on the command line; built against the system
-// libevent (g++ -DFUZZ_STANDALONE x.cpp -levent) it shows what libevent does with an input.
-#include <fstream>
-#include <iterator>
-#include <string>
-int main(int argc, char **argv) {
-    for (int i = 1; i < argc; ++i) {
-        std::ifstream f(argv[i], std::ios::binary);
-        std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-        LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t *>(s.data()), s.size());
-        std::printf("ran %s\n", argv[i]);
-    }
-    return 0;
-}
+#include "standalone_main.h"
 #endif
