@@ -461,10 +461,14 @@ int socket_connect(Bev *b, const sockaddr *sa, int socklen) noexcept {
     } else {
         // In progress, or already done: either way the write handler sees SO_ERROR and
         // reports CONNECTED (or the error) from the loop.
+        // connecting before the write event is armed: when the base's loop runs in another
+        // thread (a listener thread setting up a worker's connection, as sslsplit does), the
+        // connect can complete and its write event run there before this thread returns;
+        // seen as a plain write-ready, it would be dropped and CONNECTED never reported.
+        b->connecting = true;
         if (add_event(&b->pub.ev_write, &b->pub.timeout_write) < 0) {
+            b->connecting = false;
             result = -1;
-        } else {
-            b->connecting = true;
         }
     }
 done:
