@@ -31,3 +31,7 @@ foreach(side libevent reevent)
     endif()
   endif()
 endforeach()
+
+# Cross-thread set-up races held open with lock callbacks of the test's own (process-wide,
+# so an executable of its own). Label "thread": runs under TSan.
+reevent_conformance(thread_race SOURCES thread_race_test.cpp LABELS thread TIMEOUT 120)
