@@ -350,6 +350,67 @@ TEST_P(CrossThreadSetup, SocketConnectFromAnotherThreadReportsConnectedDeferred)
     connect_from_other_thread(this, base(), BEV_OPT_DEFER_CALLBACKS);
 }
 
+// A bound Unix socket nobody listens on: a connect to it is refused inside connect().
+struct RefusingAddress {
+    UnixListener l;  // bound...
+    RefusingAddress() {
+        if (l.fd >= 0) {
+            ::close(l.fd);  // ...then closed: the abstract name is free again
+            l.fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+            if (l.fd >= 0 && ::bind(l.fd, reinterpret_cast<sockaddr *>(&l.sa), l.len) != 0) {
+                ::close(l.fd);
+                l.fd = -1;
+            }
+        }
+    }
+};
+
+struct DeferredSeen {
+    std::atomic<int> errors{0};
+    std::atomic<int> reads{0};
+};
+
+void refused_event(bufferevent *, short what, void *arg) {
+    if (what & BEV_EVENT_ERROR) static_cast<DeferredSeen *>(arg)->errors.fetch_add(1);
+    note_callback_ran();
+}
+void refused_read(bufferevent *, void *arg) {
+    static_cast<DeferredSeen *>(arg)->reads.fetch_add(1);
+}
+
+// A connect refused at once reports BEV_EVENT_ERROR from the loop (a deferred callback,
+// queued by the connecting thread). That loop may run it before the queueing call returns:
+// the bufferevent must still know afterwards that nothing is queued, or it never runs a
+// deferred callback again (a later deferred read callback shows it).
+TEST_P(CrossThreadSetup, RefusedConnectFromAnotherThreadLeavesDeferredCallbacksWorking) {
+    for (int i = 0; i < 4; ++i) {
+        RefusingAddress addr;
+        ASSERT_GE(addr.l.fd, 0);
+        DeferredSeen seen;
+        bufferevent *bev = bufferevent_socket_new(base(), -1, BEV_OPT_CLOSE_ON_FREE);
+        ASSERT_NE(bev, nullptr);
+        bufferevent_setcb(bev, refused_read, nullptr, refused_event, &seen);
+        g_watched = nullptr;  // the deferred callback is no event: the scheduler opens it
+        int rc = -2;
+        run_as_preemptible_thread([&] {
+            rc = bufferevent_socket_connect(bev, reinterpret_cast<sockaddr *>(&addr.l.sa),
+                                            static_cast<int>(addr.l.len));
+        });
+        ASSERT_EQ(rc, 0) << "round " << i;
+        EXPECT_TRUE(wait_for([&] { return seen.errors.load() > 0; }, 3000)) << "round " << i;
+        stop_loop();
+        EXPECT_EQ(seen.errors.load(), 1) << "round " << i;
+        // A deferred read callback, run by a loop in this thread.
+        bufferevent_trigger(bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+        EXPECT_EQ(seen.reads.load(), 0);
+        event_base_loop(base(), EVLOOP_NONBLOCK);
+        EXPECT_EQ(seen.reads.load(), 1) << "round " << i << ": the deferred read callback never ran";
+        bufferevent_free(bev);
+        if (HasFailure()) return;
+        start_loop();
+    }
+}
+
 CONF_INSTANTIATE_BACKENDS(CrossThreadSetup);
 
 }  // namespace
