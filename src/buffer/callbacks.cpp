@@ -248,7 +248,11 @@ int Buffer::setcb(evbuffer_cb fn, void *arg) noexcept {
 void Buffer::invoke_callbacks_slow() noexcept {
 #if REEVENT_BUFFER_HAS_DEFERRED
     if (deferred_cbs_ && s_->deferred_ && !dead_) {
-        if (s_->deferred_->schedule()) incref();
+        // The reference deferred_cb drops is taken before it is queued: a loop in another
+        // thread may run it at once (a buffer without a lock filled from that other
+        // thread), and dropping a reference not yet taken would free the buffer.
+        incref();
+        if (!s_->deferred_->schedule()) decref();
     }
 #endif
     run_callbacks(false);
