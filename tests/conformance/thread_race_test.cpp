@@ -43,6 +43,7 @@
 #include "backend_fixture.h"
 #include "differences.h"
 #include "helpers.h"
+#include "ssl_support.h"
 
 namespace {
 
@@ -437,6 +438,81 @@ TEST_P(CrossThreadSetup, BufferFilledFromAnotherThreadOutlivesItsDeferredCallbac
         EXPECT_EQ(runs.load(), 2) << "round " << i;
         EXPECT_EQ(evbuffer_get_length(buf), 2u);
         evbuffer_free(buf);
+        if (HasFailure()) return;
+        start_loop();
+    }
+}
+
+// A TLS server on its own thread (plain blocking OpenSSL): accepts one connection on `fd`,
+// finishes the handshake, sends "hi", then waits for the client to close.
+struct BlockingTlsServer {
+    std::thread th;
+    std::atomic<int> handshakes{0};
+    explicit BlockingTlsServer(int listen_fd) {
+        th = std::thread([this, listen_fd] {
+            int c = ::accept(listen_fd, nullptr, nullptr);
+            if (c < 0) return;
+            ssltest::Ctx ctx = ssltest::server_ctx();
+            SSL *ssl = SSL_new(ctx.get());
+            SSL_set_fd(ssl, c);
+            if (SSL_accept(ssl) == 1) {
+                handshakes.fetch_add(1);
+                SSL_write(ssl, "hi", 2);
+                char buf[64];
+                while (SSL_read(ssl, buf, sizeof buf) > 0) {
+                }
+            }
+            SSL_free(ssl);
+            ::close(c);
+        });
+    }
+    ~BlockingTlsServer() {
+        if (th.joinable()) th.join();
+    }
+};
+
+// sslsplit's own case: a TLS bufferevent (socket flavour, no lock of its own) made on a
+// worker's base and connected from another thread: the handshake runs in the worker's loop
+// and BEV_EVENT_CONNECTED comes, once, then the server's first bytes.
+TEST_P(CrossThreadSetup, TlsSocketConnectFromAnotherThreadHandshakes) {
+    for (int i = 0; i < 3; ++i) {
+        UnixListener srv;
+        ASSERT_GE(srv.fd, 0);
+        BlockingTlsServer server(srv.fd);
+        ssltest::Ctx cctx = ssltest::client_ctx();
+        SSL *ssl = SSL_new(cctx.get());
+        ASSERT_NE(ssl, nullptr);
+        std::atomic<int> got{0};
+        bufferevent *bev = bufferevent_openssl_socket_new(
+            base(), -1, ssl, BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+        ASSERT_NE(bev, nullptr);
+        bufferevent_setcb(bev, [](bufferevent *b, void *arg) {
+            static_cast<std::atomic<int> *>(arg)->fetch_add(static_cast<int>(
+                evbuffer_get_length(bufferevent_get_input(b))));
+        }, nullptr, [](bufferevent *, short what, void *arg) {
+            auto *g = static_cast<std::atomic<int> *>(arg);
+            if (what & BEV_EVENT_CONNECTED) g->fetch_add(1000);
+            if (what & (BEV_EVENT_ERROR | BEV_EVENT_EOF)) g->fetch_add(100000);
+        }, &got);
+        g_watched = nullptr;
+        int rc = -2;
+        run_as_preemptible_thread([&] {
+            rc = bufferevent_socket_connect(bev, reinterpret_cast<sockaddr *>(&srv.sa),
+                                            static_cast<int>(srv.len));
+        });
+        ASSERT_EQ(rc, 0);
+        // Reading is enabled from this thread only once CONNECTED came (the loop owns the
+        // bufferevent until then).
+        EXPECT_TRUE(wait_for([&] { return got.load() >= 1000; }, 5000))
+            << "round " << i << ": no BEV_EVENT_CONNECTED (" << got.load() << ")";
+        stop_loop();
+        EXPECT_EQ(got.load(), 1000) << "round " << i;
+        // (The server's SSL_accept returns once the client's Finished is read: maybe later.)
+        EXPECT_TRUE(wait_for([&] { return server.handshakes.load() == 1; }, 3000));
+        bufferevent_enable(bev, EV_READ);
+        bevtest::run_until(base(), [&] { return got.load() >= 1002; });
+        EXPECT_EQ(got.load(), 1002) << "round " << i << ": the server's bytes";
+        bufferevent_free(bev);  // closes the socket: the server's SSL_read ends
         if (HasFailure()) return;
         start_loop();
     }
