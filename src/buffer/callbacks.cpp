@@ -246,12 +246,17 @@ int Buffer::setcb(evbuffer_cb fn, void *arg) noexcept {
 }
 
 void Buffer::invoke_callbacks_slow() noexcept {
+    run_callbacks(false);  // with deferral on, only the no-defer ones (the counts stay)
 #if REEVENT_BUFFER_HAS_DEFERRED
     if (deferred_cbs_ && s_->deferred_ && !dead_) {
-        if (s_->deferred_->schedule()) incref();
+        // Queued last, with the reference deferred_cb drops taken first: a loop in another
+        // thread may run it at once (a buffer without a lock filled from that other
+        // thread); dropping a reference not yet taken would free the buffer, and counts
+        // read here after the queueing would race with that run.
+        incref();
+        if (!s_->deferred_->schedule()) decref();
     }
 #endif
-    run_callbacks(false);
 }
 
 void Buffer::run_callbacks(bool running_deferred) noexcept {

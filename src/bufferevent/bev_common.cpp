@@ -80,9 +80,15 @@ void schedule_deferred(Bev *b) noexcept {
         }
         b->deferred->init(base_of(b), run_deferred, b, b->deferred_pri);
     }
-    if (b->deferred->schedule()) {
-        b->deferred_queued = true;
-        ++b->refcnt;
+    // Queued, and the reference run_deferred drops, before it is queued: a loop running in
+    // another thread can run it as soon as it is (a bufferevent without a lock, set up from
+    // that other thread: a refused connect's ERROR); marked afterwards, the bufferevent
+    // would keep deferred_queued set for good and never run a deferred callback again.
+    b->deferred_queued = true;
+    ++b->refcnt;
+    if (!b->deferred->schedule()) {
+        b->deferred_queued = false;
+        --b->refcnt;  // the caller holds another one
     }
 }
 

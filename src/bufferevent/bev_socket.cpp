@@ -359,7 +359,8 @@ int sock_flush(Bev *, short, bufferevent_flush_mode) noexcept { return 0; }
 
 int sock_get_fd(Bev *b) noexcept { return fd_of(b); }
 
-int sock_set_fd(Bev *b, int fd) noexcept {
+// The events on a new fd, not armed yet.
+void reassign_fd(Bev *b, int fd) noexcept {
     int pri = event_get_priority(&b->pub.ev_read);
     event_del(&b->pub.ev_read);
     event_del(&b->pub.ev_write);
@@ -368,12 +369,19 @@ int sock_set_fd(Bev *b, int fd) noexcept {
     event_priority_set(&b->pub.ev_read, pri);
     event_priority_set(&b->pub.ev_write, pri);
     b->dns_error = 0;
-    if (fd >= 0) {
-        short impl = b->pub.enabled;
-        if (b->read_suspended) impl &= ~EV_READ;
-        if (b->write_suspended) impl &= ~EV_WRITE;
-        if (impl) sock_enable(b, impl);
-    }
+}
+
+// Arms what the user enabled and nothing suspends.
+void arm_enabled(Bev *b) noexcept {
+    short impl = b->pub.enabled;
+    if (b->read_suspended) impl &= ~EV_READ;
+    if (b->write_suspended) impl &= ~EV_WRITE;
+    if (impl) sock_enable(b, impl);
+}
+
+int sock_set_fd(Bev *b, int fd) noexcept {
+    reassign_fd(b, fd);
+    if (fd >= 0) arm_enabled(b);
     return 0;
 }
 
@@ -423,16 +431,36 @@ void socket_write_now(Bev *b) noexcept {
     unlock(b);
 }
 
-int socket_connect(Bev *b, const sockaddr *sa, int socklen) noexcept {
-    incref_and_lock(b);
-    int result = -1;
+namespace {
+
+// Drops one reference and one lock level of the caller's, where the reference cannot be the
+// last (the program holds its own): the release of a set-up that has just armed b's events.
+void let_go(Bev *b) noexcept {
+    if (b->refcnt > 1) {
+        --b->refcnt;
+        unlock(b);
+    } else {
+        decref_and_unlock(b);
+    }
+}
+
+// bufferevent_socket_connect on a locked b on which the caller holds a reference. On
+// success (0) b is let go of (that reference dropped, that lock level released) before
+// return, in the same critical section of the base lock that arms its events: a loop that
+// runs in another thread (sslsplit sets up a worker's connection from its listener thread,
+// on a bufferevent without a lock of its own) can run them, and free b, as soon as that
+// lock is released, so this thread must not touch b after it; and everything their
+// handlers read (connecting above all: seen as a plain write-ready, the connect's write
+// event would be dropped and CONNECTED never reported) is set before they can run. On
+// failure (-1) nothing was armed and the caller still holds b.
+int connect_locked(Bev *b, const sockaddr *sa, int socklen) noexcept {
     int fd = fd_of(b);
     bool own = false;
     int r = 0;
     if (fd < 0) {
-        if (!sa) goto done;
+        if (!sa) return -1;
         fd = ::socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        if (fd < 0) goto done;
+        if (fd < 0) return -1;
         own = true;
     }
     if (sa) {
@@ -447,33 +475,38 @@ int socket_connect(Bev *b, const sockaddr *sa, int socklen) noexcept {
                 ErrnoKeeper keep;
                 ::close(fd);
             }
-            goto done;
+            return -1;
         }
     }
-    sock_set_fd(b, fd);
-    result = 0;
+    reassign_fd(b, fd);
+    core::LockGuard g(base_of(b)->lock_);  // no handler of b runs before the end
     if (r == 2) {
         // Refused at once (possible on some systems): reported from the loop, as libevent does.
+        b->pub.enabled &= ~(EV_READ | EV_WRITE);
         errno = ECONNREFUSED;
         run_eventcb(b, BEV_EVENT_ERROR, BEV_OPT_DEFER_CALLBACKS);
-        b->pub.enabled &= ~(EV_READ | EV_WRITE);
-        sock_disable(b, EV_READ | EV_WRITE);
     } else {
         // In progress, or already done: either way the write handler sees SO_ERROR and
         // reports CONNECTED (or the error) from the loop.
-        // connecting before the write event is armed: when the base's loop runs in another
-        // thread (a listener thread setting up a worker's connection, as sslsplit does), the
-        // connect can complete and its write event run there before this thread returns;
-        // seen as a plain write-ready, it would be dropped and CONNECTED never reported.
         b->connecting = true;
+        arm_enabled(b);
         if (add_event(&b->pub.ev_write, &b->pub.timeout_write) < 0) {
             b->connecting = false;
-            result = -1;
+            event_del(&b->pub.ev_read);
+            return -1;
         }
     }
-done:
+    let_go(b);
+    return 0;
+}
+
+}  // namespace
+
+int socket_connect(Bev *b, const sockaddr *sa, int socklen) noexcept {
+    incref_and_lock(b);
+    if (connect_locked(b, sa, socklen) == 0) return 0;
     decref_and_unlock(b);
-    return result;
+    return -1;
 }
 
 namespace {
@@ -487,10 +520,11 @@ void on_async_lookup(int result, evutil_addrinfo *ai, void *arg) {
     unsuspend_write(b, kSuspendLookup);
     if (result != 0) {
         b->dns_error = static_cast<int16_t>(result);
-        run_eventcb(b, BEV_EVENT_ERROR, 0);
-    } else if (!ai || socket_connect(b, ai->ai_addr, static_cast<int>(ai->ai_addrlen)) < 0) {
-        run_eventcb(b, BEV_EVENT_ERROR, 0);
+    } else if (ai && connect_locked(b, ai->ai_addr, static_cast<int>(ai->ai_addrlen)) == 0) {
+        evutil_freeaddrinfo(ai);  // b is let go of: not to be touched again here
+        return;
     }
+    run_eventcb(b, BEV_EVENT_ERROR, 0);
     if (ai) evutil_freeaddrinfo(ai);
     decref_and_unlock(b);
 }
@@ -544,11 +578,11 @@ int socket_connect_hostname(Bev *b, void *dns_base, int family, const char *host
     unsuspend_write(b, kSuspendLookup);
     if (rc != 0) {
         b->dns_error = static_cast<int16_t>(rc);  // EAI_* codes are small
-        run_eventcb(b, BEV_EVENT_ERROR, 0);
-    } else {
-        if (socket_connect(b, ai->ai_addr, static_cast<int>(ai->ai_addrlen)) < 0)
-            run_eventcb(b, BEV_EVENT_ERROR, 0);
+    } else if (connect_locked(b, ai->ai_addr, static_cast<int>(ai->ai_addrlen)) == 0) {
+        ::freeaddrinfo(ai);  // b is let go of: not to be touched again here
+        return 0;
     }
+    run_eventcb(b, BEV_EVENT_ERROR, 0);
     if (ai) ::freeaddrinfo(ai);
     decref_and_unlock(b);
     return 0;

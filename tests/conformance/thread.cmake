@@ -31,3 +31,17 @@ foreach(side libevent reevent)
     endif()
   endif()
 endforeach()
+
+# Cross-thread set-up races held open with lock callbacks of the test's own (process-wide,
+# so an executable of its own). Label "thread": runs under TSan.
+# (TLS too: libevent_openssl and OpenSSL on each side.)
+reevent_conformance(thread_race SOURCES thread_race_test.cpp LABELS thread TIMEOUT 120)
+find_package(OpenSSL 3 REQUIRED)
+if(TARGET conf_thread_race_reevent)
+  target_link_libraries(conf_thread_race_reevent PRIVATE event_openssl OpenSSL::SSL OpenSSL::Crypto)
+endif()
+if(TARGET conf_thread_race_libevent)
+  pkg_check_modules(THREAD_RACE_SSL REQUIRED IMPORTED_TARGET libevent_openssl)
+  target_link_libraries(conf_thread_race_libevent PRIVATE PkgConfig::THREAD_RACE_SSL
+    OpenSSL::SSL OpenSSL::Crypto)
+endif()

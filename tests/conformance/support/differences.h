@@ -146,3 +146,16 @@ namespace conf { inline constexpr bool kRpcForgivesMisuse = kIsReevent; }
 // the target in place and its evhttp_request_get_uri then gives only "user"; reevent keeps
 // the whole target (the parsed parts are the same).
 namespace conf { inline constexpr bool kConnectUriKeepsUserinfo = kIsReevent; }
+
+// bufferevent_socket_connect from a thread other than the loop's, on a bufferevent without
+// BEV_OPT_THREADSAFE (sslsplit makes them so): libevent 2.1 arms the write event before it
+// marks the bufferevent connecting, and a loop that runs that event in between takes it for
+// a plain write-ready with nothing to write and drops it: BEV_EVENT_CONNECTED never comes.
+// reevent marks it connecting first. (Held open deterministically in thread_race_test.cpp.)
+namespace conf { inline constexpr bool kCrossThreadConnectAlwaysConnects = kIsReevent; }
+
+// An evbuffer without a lock whose callbacks are deferred to a base (evbuffer_defer_callbacks)
+// filled from a thread other than that base's loop: libevent 2.1 queues the deferred run
+// before it takes the reference that run drops, and a loop that runs it in between frees
+// the buffer under the caller. reevent takes the reference first. (thread_race_test.cpp)
+namespace conf { inline constexpr bool kCrossThreadDeferredBufferKept = kIsReevent; }
