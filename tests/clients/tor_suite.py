@@ -257,6 +257,7 @@ def run_single(side, key, cmd, timeout):
 
 
 def expected_failures():
+    """{side or side/backend: set of tests}; "both" means libevent and reevent."""
     exp = {"libevent": set(), "reevent": set()}
     with open(args.expected) as f:
         for line in f:
@@ -264,7 +265,7 @@ def expected_failures():
             if len(line) >= 2:
                 sides = ["libevent", "reevent"] if line[0] == "both" else [line[0]]
                 for s in sides:
-                    exp[s].add(line[1])
+                    exp.setdefault(s, set()).add(line[1])
     return exp
 
 
@@ -315,7 +316,8 @@ def main():
                       if not k.startswith("workqueue-")) or "-"))
         for name in sorted(r):
             if r[name] == "fail":
-                tag = "expected" if name in exp[side.partition("/")[0]] else "UNEXPECTED"
+                listed = exp[side.partition("/")[0]] | exp.get(side, set())
+                tag = "expected" if name in listed else "UNEXPECTED"
                 other = [s for s in sides if s != side and s.partition("/")[2] == side.partition("/")[2]]
                 also = " (%s: %s)" % (other[0], results[other[0]].get(name, "-")) if other else ""
                 lines.append("  %s failure on %s: %s%s" % (tag, side, name, also))
@@ -323,7 +325,7 @@ def main():
                     bad.append((side, name))
             elif r[name] == "flaky":
                 lines.append("  flaky on %s: %s (failed once, passed when rerun)" % (side, name))
-        for name in sorted(exp[side.partition("/")[0]]):
+        for name in sorted(exp[side.partition("/")[0]] | exp.get(side, set())):
             if name in r and r[name] in ("ok", "flaky"):
                 lines.append("  listed as failing on %s but passes now: %s" % (side, name))
     for b in backends:
