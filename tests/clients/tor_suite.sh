@@ -2,7 +2,7 @@
 # Tor's own unit-test programs (Debian bookworm's tor 0.4.9.11 source) built once against the
 # system libevent, then run unchanged on the system libevent and on reevent
 # (LD_LIBRARY_PATH=BUILD_DIR/lib), compared per test.  Not part of CI: it downloads the source
-# (once, sha256 pinned, cached) and the build takes 30-60 minutes on two busy cores.  See
+# (once, sha256 pinned, cached) and the build takes 15-60 minutes on two busy cores.  See
 # "Tor's own unit tests" in docs/design-clients.md.
 #
 #   tests/clients/tor_suite.sh [options] [BUILD_DIR]
@@ -21,7 +21,7 @@
 #                     (src/test/test-timers); default all four (test-slow's process tests
 #                     start src/test/test-process, built too)
 #   --cases "T..."    only these tests of src/test/test and test-slow (tinytest names or
-#                     prefixes ending in "..", e.g. "compat_libevent/.. mainloop/..")
+#                     prefixes ending in "..", e.g. "compat/libevent/.. mainloop/..")
 #   --reruns N        a test that fails is run again alone N times (default 3)
 #   --timeout SEC     per whole-program run (default 3600; a rerun of one test gets 300)
 #   --stall SEC       a program that prints nothing for SEC s (default 180) has its running
@@ -35,7 +35,7 @@
 # the whole run and in at least one rerun, as flaky when every rerun passes.
 # Exit status: 0 when every failing test is listed for that side in
 # tor-suite-expected-failures.txt, 1 on a failure that is not (on reevent: a reevent bug or a
-# regression; on libevent: a broken setup), 2 on a setup error (download, build).
+# regression; on libevent: a broken setup) or on a sanitizer report, 2 on a setup error.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
