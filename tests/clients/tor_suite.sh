@@ -105,6 +105,7 @@ if [ "$(cat "$SRC/.reevent-configured" 2>/dev/null)" != "$STAMP" ]; then  # unpa
         for p in libevent-dev libssl-dev zlib1g-dev pkg-config make gcc; do
             dpkg -s "$p" > /dev/null 2>&1 || missing="$missing $p"
         done
+        # shellcheck disable=SC2086 # one word per package
         [ -z "$missing" ] || { log "installing$missing"; apt-get install -y -q $missing > /dev/null; }
     fi
     rm -rf "$SRC"
@@ -117,6 +118,7 @@ fi
 log "make $PROGS (nice -j2; the first build is long)"
 # micro-revision.i first: tor's Makefile orders it before the tor binary's version.o only,
 # not before the testing library's copy that the test programs link.
+# shellcheck disable=SC2086 # one word per program
 (cd "$SRC" && make micro-revision.i > "$WORK/build.log" 2>&1 &&
     nice make -j2 $PROGS >> "$WORK/build.log" 2>&1) || die "build failed, see $WORK/build.log"
 for p in ${PROGS% *}; do  # test-process: the child that test-slow's process tests start
