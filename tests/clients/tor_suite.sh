@@ -67,8 +67,8 @@ for so in libevent_core libevent_extra libevent_pthreads libevent; do
 done
 
 # 1. The source: Debian's tor_0.4.9.11.orig.tar.gz (bookworm's tor is 0.4.9.11-0+deb12u1;
-#    the checksum is the one its .dsc lists).  Debian's own patches (.diff.gz) are not applied:
-#    they touch packaging and defaults, not the unit tests or the libevent code.
+#    the checksum is the one its .dsc lists).  Debian's .diff.gz is not needed: it only adds
+#    debian/ (packaging), no patch to tor's source.
 VERSION=0.4.9.11
 ORIG=tor_$VERSION.orig.tar.gz
 ORIG_SHA256=2e6c1720118c812acf0079fd47cf91b6bfaba5d766c321c4d3d2a28d6a11a8ed
