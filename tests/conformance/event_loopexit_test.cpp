@@ -2,6 +2,8 @@
 // loopcontinue, EVLOOP_ONCE / NONBLOCK / NO_EXIT_ON_EMPTY.
 #include "event_test_util.h"
 
+#include <vector>
+
 using namespace conf::ev;
 
 class EventLoopExit : public conf::BackendTest {};
@@ -145,6 +147,92 @@ TEST_P(EventLoopExit, LoopcontinueOutsideOrInsideCallbacksLosesNoCallback) {
     event_base_loop(base(), EVLOOP_ONCE);
     EXPECT_EQ(rec.calls.size(), 2u);
     for (auto *x : e) event_free(x);
+}
+
+// Tor's "post-loop" events (its compat_libevent.c): a callback first activates a shared
+// non-persistent "rescan" event whose callback calls loopbreak, then activates the next
+// event of a chain.  The active queue is FIFO, so the rescan callback runs before anything
+// activated after it, the loop returns, and the rest waits, still active, for the next
+// loop call, between which the backend is polled and timers run.  Without that, two events
+// that activate each other would run forever inside one loop call.
+namespace {
+struct Postloop {
+    event_base *b;
+    event *rescan = nullptr;
+    event *ev[2] = {nullptr, nullptr};
+    std::vector<int> order;  // 0/1: chain events, 2: rescan, 3: timer
+    int timer_runs = 0;
+};
+void postloop_rescan_cb(evutil_socket_t, short, void *arg) {
+    auto *p = static_cast<Postloop *>(arg);
+    p->order.push_back(2);
+    event_base_loopbreak(p->b);
+}
+template <int I>
+void postloop_chain_cb(evutil_socket_t, short, void *arg) {
+    auto *p = static_cast<Postloop *>(arg);
+    p->order.push_back(I);
+    event_active(p->rescan, EV_READ, 1);  // a no-op when it is already active
+    event_active(p->ev[1 - I], EV_READ, 1);
+}
+void postloop_timer_cb(evutil_socket_t, short, void *arg) {
+    auto *p = static_cast<Postloop *>(arg);
+    p->order.push_back(3);
+    ++p->timer_runs;
+}
+}  // namespace
+
+TEST_P(EventLoopExit, ActivationsAfterALoopbreakingEventWaitForTheNextLoopCall) {
+    Postloop p{base()};
+    p.rescan = event_new(base(), -1, 0, postloop_rescan_cb, &p);
+    p.ev[0] = event_new(base(), -1, 0, postloop_chain_cb<0>, &p);
+    p.ev[1] = event_new(base(), -1, 0, postloop_chain_cb<1>, &p);
+    event_active(p.ev[0], EV_READ, 1);
+    EXPECT_EQ(event_base_loop(base(), 0), 0);
+    EXPECT_EQ(p.order, (std::vector<int>{0, 2}));
+    EXPECT_TRUE(event_base_got_break(base()));
+    // ev[1] was activated after the rescan event: it is still active, not run.
+    EXPECT_EQ(event_pending(p.ev[1], EV_READ | EV_WRITE | EV_TIMEOUT, nullptr), EV_READ);
+    EXPECT_EQ(event_pending(p.rescan, EV_READ, nullptr), 0);
+    EXPECT_EQ(event_base_loop(base(), 0), 0);
+    EXPECT_EQ(p.order, (std::vector<int>{0, 2, 1, 2}));
+    EXPECT_EQ(event_pending(p.ev[0], EV_READ, nullptr), EV_READ);
+    event_del(p.ev[0]);  // deleting an active event drops its activation
+    EXPECT_EQ(event_base_loop(base(), EVLOOP_NONBLOCK), 1);  // nothing left
+    EXPECT_EQ(p.order.size(), 4u);
+    for (auto *x : {p.rescan, p.ev[0], p.ev[1]}) event_free(x);
+}
+
+TEST_P(EventLoopExit, APostloopChainDoesNotStarveATimer) {
+    // As tor's compat_libevent/postloop_events: the chain never stops, a 10 ms persistent
+    // timer must still run, in a loop that is entered again after every break.
+    Postloop p{base()};
+    p.rescan = event_new(base(), -1, 0, postloop_rescan_cb, &p);
+    p.ev[0] = event_new(base(), -1, 0, postloop_chain_cb<0>, &p);
+    p.ev[1] = event_new(base(), -1, 0, postloop_chain_cb<1>, &p);
+    event *timer = event_new(base(), -1, EV_PERSIST, postloop_timer_cb, &p);
+    timeval ten_ms{0, 10 * 1000};
+    event_add(timer, &ten_ms);
+    event_active(p.ev[0], EV_READ, 1);
+    double start = conf::now_ms();
+    int loops = 0;
+    while (p.timer_runs < 3 && conf::now_ms() - start < 5000) {
+        ASSERT_EQ(event_base_loop(base(), 0), 0);
+        ++loops;
+    }
+    EXPECT_EQ(p.timer_runs, 3);
+    EXPECT_GE(loops, 3);
+    // Every loop call ran exactly one chain event and then the rescan event, with the timer
+    // (when due) between two calls' chain events: never two chain events in one call.
+    int chain_in_call = 0;
+    for (int x : p.order) {
+        if (x == 0 || x == 1) {
+            EXPECT_EQ(++chain_in_call, 1);
+        } else if (x == 2) {
+            chain_in_call = 0;
+        }
+    }
+    for (auto *x : {p.rescan, p.ev[0], p.ev[1], timer}) event_free(x);
 }
 
 CONF_INSTANTIATE_BACKENDS(EventLoopExit);
