@@ -15,14 +15,17 @@ import sys
 
 OK = re.compile(rb"^(not )?ok (\d+)\b(.*)$")
 PLAN = re.compile(rb"^1\.\.(\d+)")
+SANITIZER = re.compile(rb"AddressSanitizer|LeakSanitizer|ThreadSanitizer|runtime error:")
 
 
 def parse_tap(path):
-    """(plan or None, {number: (ok, description)})"""
-    plan, subtests = None, {}
+    """(plan or None, {number: (ok, description)}, sanitizer report line or None)"""
+    plan, subtests, san = None, {}, None
     with open(path, "rb") as f:
         for line in f:
             line = line.rstrip(b"\r\n")
+            if san is None and SANITIZER.search(line):
+                san = line.decode("utf-8", "replace")[:200]
             m = PLAN.match(line)
             if m and plan is None:
                 plan = int(m.group(1))
@@ -32,7 +35,7 @@ def parse_tap(path):
                 n = int(m.group(2))
                 ok = m.group(1) is None or b"# TODO" in m.group(3)
                 subtests[n] = (ok, m.group(3).decode("utf-8", "replace").strip(" -"))
-    return plan, subtests
+    return plan, subtests, san
 
 
 def load_expected(path):
@@ -72,15 +75,17 @@ def main():
                     name, rc, secs = line.split()
                     if name not in order:
                         order.append(name)
-                    plan, subs = parse_tap(os.path.join(rdir, name + ".tap"))
+                    plan, subs, san = parse_tap(os.path.join(rdir, name + ".tap"))
                     oks = sum(1 for ok, _ in subs.values() if ok)
                     failed = sorted(n for n, (ok, _) in subs.items() if not ok)
                     if plan is not None:
                         failed += [n for n in range(1, plan + 1) if n not in subs]
                     passed = (int(rc) == 0 and plan is not None and not failed
-                              and len(subs) == plan)
+                              and len(subs) == plan and san is None)
                     names = [f"{n} {subs[n][1]}" if n in subs else f"{n} (not run)"
                              for n in sorted(set(failed))]
+                    if san is not None:
+                        names.insert(0, f"SANITIZER: {san}")
                     table.setdefault(side, {}).setdefault(name, []).append(
                         (passed, oks, plan, names, int(rc), float(secs)))
 

@@ -24,6 +24,14 @@
 #   --repeat N        run every selected file N times per side (default 1): a file counts
 #                     as failing on a side when any run failed; the table gives failed/runs
 #   --timeout SEC     per test file (default 300)
+#   --sanitize LIST   the sanitizers BUILD_DIR's libraries are built with: address,undefined,
+#                     "none", or "auto" (the default: REEVENT_SANITIZE from
+#                     BUILD_DIR/CMakeCache.txt). memcached is not instrumented, so the reevent
+#                     sides get gcc's libasan.so + libubsan.so in LD_PRELOAD (perl too: it
+#                     starts memcached) with ASAN_OPTIONS=detect_leaks=0:halt_on_error=1 and
+#                     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1; memcached's stderr is
+#                     in the test's output, and a file whose output holds a sanitizer report
+#                     counts as failed (SANITIZER in the table)
 #   --source-build    also build a second memcached against reevent's headers and libraries
 #                     (`cmake --install BUILD_DIR --prefix WORK/prefix`; memcached's configure
 #                     takes --with-libevent=WORK/prefix, not pkg-config) and run the suite with
@@ -50,6 +58,7 @@ REPEAT=1
 TIMEOUT=300
 BUILD=
 SOURCE_BUILD=0
+SANITIZE=auto
 TLS_PROXY=0
 
 while [ $# -gt 0 ]; do
@@ -61,6 +70,7 @@ while [ $# -gt 0 ]; do
         --repeat) REPEAT=$2; shift 2 ;;
         --timeout) TIMEOUT=$2; shift 2 ;;
         --source-build) SOURCE_BUILD=1; shift ;;
+        --sanitize) SANITIZE=$2; shift 2 ;;
         --tls-proxy) TLS_PROXY=1; shift ;;
         -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
         -*) echo "unknown option $1" >&2; exit 2 ;;
@@ -77,6 +87,24 @@ WORK=$(cd "$WORK" && pwd)
 log() { echo "[memcached-suite] $*" >&2; }
 die() { log "error: $*"; exit 2; }
 
+# Sanitizer runtimes for the reevent sides (uninstrumented memcached, instrumented libraries).
+if [ "$SANITIZE" = auto ]; then
+    SANITIZE=$(sed -n 's/^REEVENT_SANITIZE:[A-Z]*=//p' "$BUILD/CMakeCache.txt" 2>/dev/null || true)
+fi
+[ "$SANITIZE" != none ] || SANITIZE=
+SAN_ENV=
+if [ -n "$SANITIZE" ]; then
+    pre=
+    for rt in $(case ",$SANITIZE," in *,address,*) echo libasan.so ;; esac) \
+              $(case ",$SANITIZE," in *,undefined,*) echo libubsan.so ;; esac); do
+        p=$(gcc -print-file-name=$rt)
+        case $p in /*) [ -e "$p" ] || die "gcc has no $rt" ;; *) die "gcc has no $rt" ;; esac
+        pre="${pre:+$pre:}$(readlink -f "$p")"
+    done
+    [ -n "$pre" ] || die "--sanitize $SANITIZE: only address and undefined are supported"
+    SAN_ENV="LD_PRELOAD=$pre ASAN_OPTIONS=detect_leaks=0:halt_on_error=1${ASAN_OPTIONS:+:$ASAN_OPTIONS} UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
+    log "reevent sides: $SAN_ENV"
+fi
 [ $SOURCE_BUILD = 0 ] || SIDES="$SIDES reevent-built"
 if [ $TLS_PROXY = 1 ]; then
     for side in $SIDES; do
@@ -155,7 +183,7 @@ build_memcached() { # flavour dir
         die "make ($flavour) failed: $dir/make.log"
     echo "$stamp" > "$dir/.built"
 }
-build_memcached system "$WORK/memcached"
+case " $SIDES " in *" libevent "*|*" reevent "*) build_memcached system "$WORK/memcached" ;; esac
 if [ $NEED_SOURCE_BUILD = 1 ]; then
     log "installing $BUILD into $WORK/prefix"
     rm -rf "$WORK/prefix"
@@ -180,9 +208,9 @@ side_dir() {
 }
 side_env() {
     case $1 in
-        reevent) echo "LD_LIBRARY_PATH=$REEVENT_LIB" ;;
-        reevent-tls) echo "LD_LIBRARY_PATH=$REEVENT_LIB SSL_TEST=1" ;;
-        reevent-built) echo "LD_LIBRARY_PATH=$WORK/prefix/lib" ;;
+        reevent) echo "LD_LIBRARY_PATH=$REEVENT_LIB $SAN_ENV" ;;
+        reevent-tls) echo "LD_LIBRARY_PATH=$REEVENT_LIB SSL_TEST=1 $SAN_ENV" ;;
+        reevent-built) echo "LD_LIBRARY_PATH=$WORK/prefix/lib $SAN_ENV" ;;
         libevent) echo "REEVENT_MEMCACHED_SUITE_SIDE=libevent" ;;
         libevent-tls) echo "SSL_TEST=1" ;;
     esac
@@ -221,7 +249,8 @@ backend_env() {
 for b in $BACKENDS; do backend_env "$b" > /dev/null; done
 RESULTS=$WORK/results
 rm -rf "$RESULTS"; mkdir -p "$RESULTS"
-files=$(cd "$WORK/memcached" && { echo testapp; ls t/*.t | sed 's|^t/||; s|\.t$||'; } |
+first=$(echo $SIDES | cut -d' ' -f1)
+files=$(cd "$(side_dir "$first")" && { echo testapp; ls t/*.t | sed 's|^t/||; s|\.t$||'; } |
         grep -v -x whitespace)   # whitespace.t checks the source tree itself (Debian skips it)
 [ -z "$TESTS" ] || files=$(echo "$files" | grep -E -- "$TESTS" || true)
 [ -n "$files" ] || die "no test file matches $TESTS"
