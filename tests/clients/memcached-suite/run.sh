@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # memcached 1.6.18's own test suite (t/*.t, perl, and testapp) against reevent and against
 # the system libevent.  Not part of CI: it downloads Debian bookworm's memcached source
-# package at run time, builds it once and runs 82 test files per side (8-10 minutes per
+# package at run time, builds it once and runs 82 test files per side (7-9 minutes per
 # side on two busy cores).  See "memcached's own test suite" in docs/design-clients.md.
 #
 #   tests/clients/memcached-suite/run.sh [options] [BUILD_DIR]
