@@ -683,57 +683,38 @@ TEST_P(BevSsl, FilterFindsTheHelloTheUnderlyingAlreadyRead) {
 // (20 KB per 100 ms tick) measured over 2 s, on the reading or the writing end: never more
 // than 10% above, and at least half (libevent moves whole 16 KiB records and falls 10-35%
 // short; reevent lands within 10% on an idle machine, less under load or ASan).
-// One TLS connection of `way` whose client always has plenty queued, its server counting
-// the plaintext that arrives. The client queues 4 MB at most, ten times what a 200 KB/s
-// limit lets through in the 2.3 s: a filter hands all its output to the socket bufferevent
-// below it, which takes any amount, so topping up on every write callback queued some
-// 300 MB (a second of CPU, far more under ASan) on both libraries.
-struct TlsFlow {
-    static constexpr uint64_t kMaxQueued = 4 << 20;
-    ssltest::Ctx cctx = ssltest::client_ctx();
-    ssltest::Ctx sctx = ssltest::server_ctx();
+double measured_tls_rate(event_base *base, Way w, bool limit_reader) {
+    auto cctx = ssltest::client_ctx();
+    auto sctx = ssltest::server_ctx();
     Recorder c, s;
-    Session p;
+    Session p(base, w, cctx.get(), sctx.get(), c, s);
     uint64_t received = 0;
-    uint64_t queued = 0;
-    TlsFlow(event_base *base, Way way) : p(base, way, cctx.get(), sctx.get(), c, s) {
-        s.drain = false;
-        s.on_read = [this](bufferevent *b) {
-            evbuffer *in = bufferevent_get_input(b);
-            received += evbuffer_get_length(in);
-            evbuffer_drain(in, evbuffer_get_length(in));
-        };
-        c.on_write = [this](bufferevent *b) {
-            static const std::string block(64 * 1024, 'r');
-            if (queued >= kMaxQueued) return;
-            bufferevent_write(b, block.data(), block.size());
-            queued += block.size();
-        };
-        bufferevent_enable(p.srv, EV_READ);
-    }
-};
-
-// The rate (bytes/s) of a flow of `way`, limited on the reader or the writer, measured
-// over 2 s after 300 ms; -1 if the handshake failed. One flow at a time: two measured at
-// once in one loop fell short of the lower bound now and then on a loaded machine.
-double measured_tls_rate(event_base *base, Way way, bool limit_reader) {
-    TlsFlow f(base, way);
-    if (!f.p.handshake()) return -1;
+    s.drain = false;
+    s.on_read = [&](bufferevent *b) {
+        evbuffer *in = bufferevent_get_input(b);
+        received += evbuffer_get_length(in);
+        evbuffer_drain(in, evbuffer_get_length(in));
+    };
+    c.on_write = [](bufferevent *b) {
+        static const std::string block(64 * 1024, 'r');
+        bufferevent_write(b, block.data(), block.size());
+    };
+    bufferevent_enable(p.srv, EV_READ);
+    if (!p.handshake()) return -1;
     timeval tick = conf::tv_ms(100);
     ev_token_bucket_cfg *cfg =
         limit_reader ? ev_token_bucket_cfg_new(20000, 20000, EV_RATE_LIMIT_MAX, EV_RATE_LIMIT_MAX, &tick)
                      : ev_token_bucket_cfg_new(EV_RATE_LIMIT_MAX, EV_RATE_LIMIT_MAX, 20000, 20000, &tick);
-    bufferevent_set_rate_limit(limit_reader ? f.p.srv : f.p.cli, cfg);
-    bufferevent_setwatermark(f.p.cli, EV_WRITE, 64 * 1024, 0);
+    bufferevent_set_rate_limit(limit_reader ? p.srv : p.cli, cfg);
+    bufferevent_setwatermark(p.cli, EV_WRITE, 64 * 1024, 0);
     std::string block(256 * 1024, 'r');
-    bufferevent_write(f.p.cli, block.data(), block.size());
-    f.queued += block.size();
+    bufferevent_write(p.cli, block.data(), block.size());
     run_for(base, 300);
-    const uint64_t start = f.received;
+    uint64_t start = received;
     double t0 = conf::now_ms();
     run_for(base, 2000);
-    const double rate = (f.received - start) / ((conf::now_ms() - t0) / 1000.0);
-    bufferevent_set_rate_limit(limit_reader ? f.p.srv : f.p.cli, nullptr);
+    double rate = (received - start) / ((conf::now_ms() - t0) / 1000.0);
+    bufferevent_set_rate_limit(limit_reader ? p.srv : p.cli, nullptr);
     ev_token_bucket_cfg_free(cfg);
     return rate;
 }
