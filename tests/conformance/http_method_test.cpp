@@ -30,6 +30,8 @@
 #include <functional>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "backend_fixture.h"
 #include "http_test_util.h"
@@ -239,17 +241,32 @@ const Case kCases[] = {
      ok("path cmd=256 type=256 uri=/path body=0:")},
 };
 
+// Every case at once: each on a server of its own (set up as the case says, as SetUp sets
+// up http_) and its own connection, so that the 250 ms idle waits overlap.
 TEST_P(HttpMethods, RawExchangesMatchLibevent) {
+    std::vector<evhttp *> servers;
+    std::vector<std::pair<int, std::string>> requests;
     for (const Case &c : kCases) {
+        evhttp *h = evhttp_new(base());
+        ASSERT_NE(h, nullptr);
+        servers.push_back(h);
+        const int port = httptest::bind_loopback(h);
+        ASSERT_GT(port, 0) << c.name;
+        evhttp_set_cb(h, "/path", seen_cb, const_cast<char *>("path"));
+        evhttp_set_allowed_methods(h, c.allowed == Allowed::by_default
+                                          ? EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
+                                                EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE
+                                      : c.allowed == Allowed::get_only ? EVHTTP_REQ_GET
+                                                                       : 0xffff);
+        evhttp_set_gencb(h, c.gencb ? seen_cb : nullptr, const_cast<char *>("gen"));
+        requests.emplace_back(port, c.request);
+    }
+    const std::vector<std::string> answers = httptest::exchanges_while_looping(base(), requests);
+    for (evhttp *h : servers) evhttp_free(h);
+    for (size_t i = 0; i < std::size(kCases); ++i) {
+        const Case &c = kCases[i];
         SCOPED_TRACE(c.name);
-        evhttp_set_allowed_methods(http_, c.allowed == Allowed::by_default
-                                              ? EVHTTP_REQ_GET | EVHTTP_REQ_POST |
-                                                    EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
-                                                    EVHTTP_REQ_DELETE
-                                          : c.allowed == Allowed::get_only ? EVHTTP_REQ_GET
-                                                                           : 0xffff);
-        evhttp_set_gencb(http_, c.gencb ? seen_cb : nullptr, const_cast<char *>("gen"));
-        std::string got = exchange(c.request);
+        const std::string &got = answers[i];
         EXPECT_EQ(got, c.answer);
         if (std::getenv("CONF_HTTP_DUMP")) {
             std::printf("@@%s\n", c.name);

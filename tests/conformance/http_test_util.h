@@ -15,6 +15,8 @@
 #include <cstdint>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 namespace httptest {
 
@@ -136,6 +138,39 @@ inline std::string exchange_while_looping(event_base *base, int port, const std:
     t.join();
     for (int i = 0; i < 5; ++i) event_base_loop(base, EVLOOP_NONBLOCK);
     return mask_date(out);
+}
+
+// The same for many requests at once: each (port, request) on its own fresh connection from
+// its own thread, all sent together, so that their idle waits overlap; the answers in the
+// order given. Whatever a server holds per connection stays per connection, so a case sees
+// what it would see alone.
+inline std::vector<std::string> exchanges_while_looping(
+    event_base *base, const std::vector<std::pair<int, std::string>> &requests,
+    int idle_ms = 250) {
+    std::vector<std::string> out(requests.size());
+    std::atomic<size_t> left{requests.size()};
+    std::vector<std::thread> threads;
+    threads.reserve(requests.size());
+    for (size_t i = 0; i < requests.size(); ++i) {
+        threads.emplace_back([&, i] {
+            int fd = connect_loopback(static_cast<uint16_t>(requests[i].first));
+            if (fd >= 0) {
+                const std::string &r = requests[i].second;
+                send(fd, r.data(), r.size(), MSG_NOSIGNAL);
+                out[i] = read_all(fd, idle_ms);
+                close(fd);
+            }
+            --left;
+        });
+    }
+    while (left > 0) {
+        event_base_loop(base, EVLOOP_NONBLOCK);
+        usleep(500);
+    }
+    for (std::thread &t : threads) t.join();
+    for (int i = 0; i < 5; ++i) event_base_loop(base, EVLOOP_NONBLOCK);
+    for (std::string &s : out) s = mask_date(std::move(s));
+    return out;
 }
 
 }  // namespace httptest

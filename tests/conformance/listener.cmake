@@ -8,8 +8,13 @@ reevent_conformance(listener SOURCES
 # The programs in examples/, run as processes and driven over loopback. Same test source per
 # library, pointed at that library's build of the examples (see examples/CMakeLists.txt).
 if(EXISTS ${PROJECT_SOURCE_DIR}/examples/CMakeLists.txt)
-  set(example_sides libevent)
-  if(EXISTS ${PROJECT_SOURCE_DIR}/src/capi/bufferevent_capi.cpp)
+  # The sides REEVENT_CONFORMANCE_SIDES asks for, as for every conformance program.
+  set(example_sides)
+  if("libevent" IN_LIST REEVENT_CONFORMANCE_SIDES)
+    list(APPEND example_sides libevent)
+  endif()
+  if(EXISTS ${PROJECT_SOURCE_DIR}/src/capi/bufferevent_capi.cpp AND
+     "reevent" IN_LIST REEVENT_CONFORMANCE_SIDES)
     list(APPEND example_sides reevent)
   endif()
   foreach(side ${example_sides})

@@ -18,10 +18,11 @@ foreach(side libevent reevent)
   endif()
 endforeach()
 
-# Timing program for docs/parts/design-signals.md (locking cost); built, not run by ctest.
+# Timing program for docs/parts/design-signals.md (locking cost); not run by ctest, so built
+# only on demand (ninja thread_lock_cost_reevent thread_lock_cost_libevent).
 foreach(side libevent reevent)
   if(TARGET conf_thread_${side} OR side STREQUAL "libevent")
-    add_executable(thread_lock_cost_${side} thread_lock_cost.cpp)
+    add_executable(thread_lock_cost_${side} EXCLUDE_FROM_ALL thread_lock_cost.cpp)
     target_compile_options(thread_lock_cost_${side} PRIVATE -O2)
     if(side STREQUAL "reevent")
       target_include_directories(thread_lock_cost_${side} BEFORE PRIVATE ${PROJECT_SOURCE_DIR}/include)
