@@ -9,10 +9,13 @@ function M.say(fmt, ...)
   io.write(string.format(fmt, ...), "\n")
 end
 
--- "ok" when t is in [lo - 5 ms, hi]: timers never fire early (5 ms for the wall clock
--- against libevent's monotonic one) and late by at most `hi` on a loaded machine.
+-- "ok" when t is in [lo - 12 ms, hi]: timers never fire early, and late by at most `hi` on
+-- a loaded machine. The 12 ms: the wall clock against libevent's CLOCK_MONOTONIC_COARSE
+-- (4 ms steps at HZ=250), and a timer re-added from its callback counts from the loop's
+-- cached time, up to one step old, so by the third fire of a series the system libevent
+-- was seen 5.0 ms early (a loaded machine, 2026-12-07).
 function M.within(t, lo, hi)
-  if t >= lo - 0.005 and t <= hi then return "ok" end
+  if t >= lo - 0.012 and t <= hi then return "ok" end
   return string.format("off (%.3f s, want %.3f..%.3f)", t, lo, hi)
 end
 
