@@ -190,13 +190,13 @@ expected() {  # expected SIDE BACKEND SCRIPT: listed in the expected-failures fi
 }
 status=0
 printf '%-32s' "script"
-for backend in $BACKENDS; do printf ' %-23s' "$backend (libevent/reev)"; done
+for backend in $BACKENDS; do printf ' %-27s' "$backend (libevent/reevent)"; done
 echo
 for script in $SCRIPTS; do
     printf '%-32s' "$script"
     for backend in $BACKENDS; do
         l=${RESULT[libevent/$backend/$script]} r=${RESULT[reevent/$backend/$script]}
-        printf ' %-23s' "$l/$r"
+        printf ' %-27s' "$l/$r"
         for side in libevent reevent; do
             v=${RESULT[$side/$backend/$script]}
             case $v in FAIL*)
