@@ -50,15 +50,10 @@ while [ $# -gt 0 ]; do
         *) BUILD=$1; shift ;;
     esac
 done
-BUILD=${BUILD:-$REPO/build/release}
-BUILD=$(cd "$BUILD" && pwd) || { echo "no build dir $BUILD" >&2; exit 2; }
-WORK=${WORK:-$BUILD/tmux-suite}
-mkdir -p "$WORK"
-WORK=$(cd "$WORK" && pwd)
+. "$REPO/tests/clients/suite-lib.sh"
+suite_dirs tmux-suite
 EXPECTED=$HERE/tmux-suite-expected-failures.txt
 
-log() { echo "[tmux-suite] $*" >&2; }
-die() { log "error: $*"; exit 2; }
 
 [ -e "$BUILD/lib/libevent_core-2.1.so.7" ] ||
     die "$BUILD/lib/libevent_core-2.1.so.7 missing (ninja -C $BUILD lib/libevent_core-2.1.so.7)"
@@ -68,17 +63,8 @@ die() { log "error: $*"; exit 2; }
 VERSION=3.3a
 ORIG=tmux_$VERSION.orig.tar.gz
 ORIG_SHA256=e4fd347843bd0772c4f48d6dde625b0b109b7a380ff15db21e97c11a4dcdf93f
-dest=$WORK/dl/$ORIG
-mkdir -p "$WORK/dl"
-if ! { [ -e "$dest" ] && echo "$ORIG_SHA256  $dest" | sha256sum -c --status; }; then
-    log "fetching $ORIG"
-    if ! { curl -fsSL --max-time 600 -o "$dest.part" "http://deb.debian.org/debian/pool/main/t/tmux/$ORIG" &&
-           echo "$ORIG_SHA256  $dest.part" | sha256sum -c --status; }; then
-        rm -f "$dest.part"
-        die "could not fetch $ORIG with sha256 $ORIG_SHA256 (to run offline, put it in $WORK/dl/)"
-    fi
-    mv "$dest.part" "$dest"
-fi
+POOL=t/tmux
+suite_fetch "$ORIG" "$ORIG_SHA256"
 
 # 2. Build once against the system libevent (build deps: libevent-dev libncurses-dev, a
 #    compiler, make, bison/yacc are not needed: cmd-parse.c is in the tarball).
@@ -94,7 +80,7 @@ if [ "$(cat "$SRC/.reevent-configured" 2>/dev/null)" != "$STAMP" ]; then
         [ -z "$missing" ] || { log "installing$missing"; apt-get install -y -q $missing > /dev/null; }
     fi
     rm -rf "$SRC"
-    tar -xzf "$dest" -C "$WORK"
+    tar -xzf "$WORK/dl/$ORIG" -C "$WORK"
     log "configuring"
     (cd "$SRC" && ./configure > "$WORK/configure.log" 2>&1) || die "configure failed, see $WORK/configure.log"
     echo "$STAMP" > "$SRC/.reevent-configured"

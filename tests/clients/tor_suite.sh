@@ -53,14 +53,9 @@ while [ $# -gt 0 ]; do
         *) BUILD=$1; shift ;;
     esac
 done
-BUILD=${BUILD:-$REPO/build/release}
-BUILD=$(cd "$BUILD" && pwd) || { echo "no build dir $BUILD" >&2; exit 2; }
-WORK=${WORK:-$BUILD/tor-suite}
-mkdir -p "$WORK"
-WORK=$(cd "$WORK" && pwd)
+. "$REPO/tests/clients/suite-lib.sh"
+suite_dirs tor-suite
 
-log() { echo "[tor-suite] $*" >&2; }
-die() { log "error: $*"; exit 2; }
 
 for so in libevent_core libevent_extra libevent_pthreads libevent; do
     [ -e "$BUILD/lib/$so-2.1.so.7" ] || die "$BUILD/lib/$so-2.1.so.7 missing (build the libraries: ninja -C $BUILD event_core event_extra event_pthreads event)"
@@ -73,21 +68,7 @@ VERSION=0.4.9.11
 ORIG=tor_$VERSION.orig.tar.gz
 ORIG_SHA256=2e6c1720118c812acf0079fd47cf91b6bfaba5d766c321c4d3d2a28d6a11a8ed
 POOL=t/tor
-MIRRORS="http://deb.debian.org/debian/pool/main http://security.debian.org/debian-security/pool/updates/main"
-dest=$WORK/dl/$ORIG
-mkdir -p "$WORK/dl"
-if ! { [ -e "$dest" ] && echo "$ORIG_SHA256  $dest" | sha256sum -c --status; }; then
-    ok=0
-    for m in $MIRRORS; do
-        log "fetching $m/$POOL/$ORIG"
-        if curl -fsSL --max-time 600 -o "$dest.part" "$m/$POOL/$ORIG" 2>/dev/null &&
-           echo "$ORIG_SHA256  $dest.part" | sha256sum -c --status; then
-            mv "$dest.part" "$dest"; ok=1; break
-        fi
-        rm -f "$dest.part"
-    done
-    [ $ok = 1 ] || die "could not fetch $ORIG with sha256 $ORIG_SHA256 (to run offline, put it in $WORK/dl/)"
-fi
+suite_fetch "$ORIG" "$ORIG_SHA256"
 
 # 2. Build once (cached: a stamp records the checksum and the configure line; a build
 #    that failed or was interrupted is resumed by make).  Against the
@@ -109,7 +90,7 @@ if [ "$(cat "$SRC/.reevent-configured" 2>/dev/null)" != "$STAMP" ]; then  # unpa
         [ -z "$missing" ] || { log "installing$missing"; apt-get install -y -q $missing > /dev/null; }
     fi
     rm -rf "$SRC"
-    tar -xzf "$dest" -C "$WORK"
+    tar -xzf "$WORK/dl/$ORIG" -C "$WORK"
     log "configuring ($CONFIGURE)"
     (cd "$SRC" && $CONFIGURE > "$WORK/configure.log" 2>&1) || die "configure failed, see $WORK/configure.log"
     echo "$STAMP" > "$SRC/.reevent-configured"

@@ -78,17 +78,11 @@ while [ $# -gt 0 ]; do
         *) BUILD=$1; shift ;;
     esac
 done
-BUILD=${BUILD:-$REPO/build/release}
-BUILD=$(cd "$BUILD" && pwd) || { echo "no build dir $BUILD" >&2; exit 2; }
-REEVENT_LIB=$BUILD/lib
-WORK=${WORK:-$BUILD/libevent-regress}
-mkdir -p "$WORK"
-WORK=$(cd "$WORK" && pwd)
+. "$REPO/tests/clients/suite-lib.sh"
+suite_dirs libevent-regress
 SYSTEM_LIB=$(dirname "$(gcc -print-file-name=libevent_core.so)")
 [ -e "$SYSTEM_LIB/libevent_core.so" ] || SYSTEM_LIB=/usr/lib/x86_64-linux-gnu
 
-log() { echo "[libevent-regress] $*" >&2; }
-die() { log "error: $*"; exit 2; }
 
 # Sanitizer runtimes for the reevent side (uninstrumented binaries, instrumented libraries).
 if [ "$SANITIZE" = auto ]; then
@@ -145,24 +139,9 @@ ORIG_SHA256=92e6de1be9ec176428fd2367677e61ceffc2ee1cb119035037a27d346b0403bb
 DEBIAN=libevent_2.1.12-stable-8+deb12u1.debian.tar.xz
 DEBIAN_SHA256=0c721f8a55e6a9e225f62f151f477675ed901400b56003bb424ef2eea74f370d
 POOL=libe/libevent
-MIRRORS="http://deb.debian.org/debian/pool/main http://security.debian.org/debian-security/pool/updates/main"
 
-fetch() { # name sha256
-    local name=$1 sum=$2 dest=$WORK/dl/$1 m
-    mkdir -p "$WORK/dl"
-    if [ -e "$dest" ] && echo "$sum  $dest" | sha256sum -c --status; then return 0; fi
-    for m in $MIRRORS; do
-        log "fetching $m/$POOL/$name"
-        if curl -fsSL --max-time 120 -o "$dest.part" "$m/$POOL/$name" 2>/dev/null &&
-           echo "$sum  $dest.part" | sha256sum -c --status; then
-            mv "$dest.part" "$dest"; return 0
-        fi
-        rm -f "$dest.part"
-    done
-    die "could not fetch $name with sha256 $sum (to run offline, put it in $WORK/dl/)"
-}
-fetch "$ORIG" "$ORIG_SHA256"
-[ $PRISTINE = 1 ] || fetch "$DEBIAN" "$DEBIAN_SHA256"
+suite_fetch "$ORIG" "$ORIG_SHA256"
+[ $PRISTINE = 1 ] || suite_fetch "$DEBIAN" "$DEBIAN_SHA256"
 
 # 2. Unpack, apply Debian's patches (series order), configure (for event-config.h and
 #    config.h, which the tests and libevent's private headers include).  Cached.

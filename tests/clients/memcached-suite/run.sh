@@ -77,15 +77,9 @@ while [ $# -gt 0 ]; do
         *) BUILD=$1; shift ;;
     esac
 done
-BUILD=${BUILD:-$REPO/build/release}
-BUILD=$(cd "$BUILD" && pwd) || { echo "no build dir $BUILD" >&2; exit 2; }
-REEVENT_LIB=$BUILD/lib
-WORK=${WORK:-$BUILD/memcached-suite}
-mkdir -p "$WORK"
-WORK=$(cd "$WORK" && pwd)
+. "$REPO/tests/clients/suite-lib.sh"
+suite_dirs memcached-suite
 
-log() { echo "[memcached-suite] $*" >&2; }
-die() { log "error: $*"; exit 2; }
 
 # Sanitizer runtimes for the reevent sides (uninstrumented memcached, instrumented libraries).
 if [ "$SANITIZE" = auto ]; then
@@ -136,22 +130,8 @@ DEBIAN=memcached_1.6.18-1+deb12u1.debian.tar.xz
 DEBIAN_SHA256=7a4aa3c89fa1e3476a7503696f38a8103b6b4d6c66b5bb9958ea4fa0596f5c04
 POOL=m/memcached
 MIRRORS="http://deb.debian.org/debian/pool/main http://security.debian.org/debian-security/pool/updates/main http://deb.debian.org/debian-security/pool/updates/main"
-mkdir -p "$WORK/dl"
-fetch() { # name sha256
-    local name=$1 sum=$2 dest=$WORK/dl/$1 m
-    if [ -e "$dest" ] && echo "$sum  $dest" | sha256sum -c --status; then return 0; fi
-    for m in $MIRRORS; do
-        log "fetching $m/$POOL/$name"
-        if curl -fsSL --max-time 120 -o "$dest.part" "$m/$POOL/$name" 2>/dev/null &&
-           echo "$sum  $dest.part" | sha256sum -c --status; then
-            mv "$dest.part" "$dest"; return 0
-        fi
-    done
-    rm -f "$dest.part"
-    die "could not fetch $name with sha256 $sum (to run offline, put it in $WORK/dl/)"
-}
-fetch "$ORIG" "$ORIG_SHA256"
-fetch "$DEBIAN" "$DEBIAN_SHA256"
+suite_fetch "$ORIG" "$ORIG_SHA256"
+suite_fetch "$DEBIAN" "$DEBIAN_SHA256"
 
 # Unpack, apply Debian's patches, configure and build once per (sources, flavour).
 # flavour "system": against the system libevent; "reevent": against WORK/prefix's pkg-config.
