@@ -433,17 +433,6 @@ void socket_write_now(Bev *b) noexcept {
 
 namespace {
 
-// Drops one reference and one lock level of the caller's, where the reference cannot be the
-// last (the program holds its own): the release of a set-up that has just armed b's events.
-void let_go(Bev *b) noexcept {
-    if (b->refcnt > 1) {
-        --b->refcnt;
-        unlock(b);
-    } else {
-        decref_and_unlock(b);
-    }
-}
-
 // bufferevent_socket_connect on a locked b on which the caller holds a reference. On
 // success (0) b is let go of (that reference dropped, that lock level released) before
 // return, in the same critical section of the base lock that arms its events: a loop that
@@ -496,7 +485,7 @@ int connect_locked(Bev *b, const sockaddr *sa, int socklen) noexcept {
             return -1;
         }
     }
-    let_go(b);
+    decref_and_unlock(b);
     return 0;
 }
 

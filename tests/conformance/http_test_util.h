@@ -115,35 +115,11 @@ inline std::string read_all(int fd, int idle_ms, int first_ms = 3000) {
     }
 }
 
-// Sends `request` over a fresh blocking connection to 127.0.0.1:port from a thread and
-// returns what came back (read_all with `idle_ms`, Date masked), running `base` here
-// meanwhile so that the evhttp server on it answers.
-inline std::string exchange_while_looping(event_base *base, int port, const std::string &request,
-                                          int idle_ms = 250) {
-    std::string out;
-    std::atomic<bool> done{false};
-    std::thread t([&] {
-        int fd = connect_loopback(static_cast<uint16_t>(port));
-        if (fd >= 0) {
-            send(fd, request.data(), request.size(), MSG_NOSIGNAL);
-            out = read_all(fd, idle_ms);
-            close(fd);
-        }
-        done = true;
-    });
-    while (!done) {
-        event_base_loop(base, EVLOOP_NONBLOCK);
-        usleep(500);
-    }
-    t.join();
-    for (int i = 0; i < 5; ++i) event_base_loop(base, EVLOOP_NONBLOCK);
-    return mask_date(out);
-}
-
-// The same for many requests at once: each (port, request) on its own fresh connection from
-// its own thread, all sent together, so that their idle waits overlap; the answers in the
-// order given. Whatever a server holds per connection stays per connection, so a case sees
-// what it would see alone.
+// Sends each (port, request) over a fresh blocking connection to 127.0.0.1:port, each from
+// a thread of its own, all together so that their idle waits overlap, and returns what came
+// back to each in the order given (read_all with `idle_ms`, Date masked), running `base`
+// here meanwhile so that the evhttp servers on it answer. What a server holds per
+// connection stays per connection, so each request sees what it would see alone.
 inline std::vector<std::string> exchanges_while_looping(
     event_base *base, const std::vector<std::pair<int, std::string>> &requests,
     int idle_ms = 250) {
@@ -171,6 +147,12 @@ inline std::vector<std::string> exchanges_while_looping(
     for (int i = 0; i < 5; ++i) event_base_loop(base, EVLOOP_NONBLOCK);
     for (std::string &s : out) s = mask_date(std::move(s));
     return out;
+}
+
+// One request, as exchanges_while_looping.
+inline std::string exchange_while_looping(event_base *base, int port, const std::string &request,
+                                          int idle_ms = 250) {
+    return exchanges_while_looping(base, {{port, request}}, idle_ms)[0];
 }
 
 }  // namespace httptest
