@@ -35,3 +35,16 @@ suite_fetch() {
     done
     die "could not fetch $name with sha256 $sum (to run offline, put it in $WORK/dl/)"
 }
+
+# suite_install_missing PKG...: as root with apt-get, installs those of the Debian packages
+# that are not installed (a build's dependencies); otherwise does nothing (the build then
+# says what is missing).
+suite_install_missing() {
+    [ "$(id -u)" = 0 ] && command -v apt-get > /dev/null || return 0
+    local p missing=
+    for p in "$@"; do
+        dpkg -s "$p" > /dev/null 2>&1 || missing="$missing $p"
+    done
+    # shellcheck disable=SC2086 # one word per package
+    [ -z "$missing" ] || { log "installing$missing"; apt-get install -y -q $missing > /dev/null; }
+}

@@ -71,14 +71,7 @@ suite_fetch "$ORIG" "$ORIG_SHA256"
 SRC=$WORK/tmux-$VERSION
 STAMP="$ORIG_SHA256 ./configure"
 if [ "$(cat "$SRC/.reevent-configured" 2>/dev/null)" != "$STAMP" ]; then
-    if [ "$(id -u)" = 0 ] && command -v apt-get > /dev/null; then
-        missing=
-        for p in libevent-dev libncurses-dev pkg-config make gcc; do
-            dpkg -s "$p" > /dev/null 2>&1 || missing="$missing $p"
-        done
-        # shellcheck disable=SC2086 # one word per package
-        [ -z "$missing" ] || { log "installing$missing"; apt-get install -y -q $missing > /dev/null; }
-    fi
+    suite_install_missing libevent-dev libncurses-dev pkg-config make gcc
     rm -rf "$SRC"
     tar -xzf "$WORK/dl/$ORIG" -C "$WORK"
     log "configuring"

@@ -81,14 +81,7 @@ CONFIGURE="./configure --disable-asciidoc"
 STAMP="$ORIG_SHA256 $CONFIGURE"
 PROGS="src/test/test src/test/test-slow src/test/test_workqueue src/test/test-timers src/test/test-process"
 if [ "$(cat "$SRC/.reevent-configured" 2>/dev/null)" != "$STAMP" ]; then  # unpack, configure
-    if [ "$(id -u)" = 0 ] && command -v apt-get > /dev/null; then
-        missing=
-        for p in libevent-dev libssl-dev zlib1g-dev pkg-config make gcc; do
-            dpkg -s "$p" > /dev/null 2>&1 || missing="$missing $p"
-        done
-        # shellcheck disable=SC2086 # one word per package
-        [ -z "$missing" ] || { log "installing$missing"; apt-get install -y -q $missing > /dev/null; }
-    fi
+    suite_install_missing libevent-dev libssl-dev zlib1g-dev pkg-config make gcc
     rm -rf "$SRC"
     tar -xzf "$WORK/dl/$ORIG" -C "$WORK"
     log "configuring ($CONFIGURE)"
