@@ -245,18 +245,23 @@ int Buffer::setcb(evbuffer_cb fn, void *arg) noexcept {
     return 0;
 }
 
-void Buffer::invoke_callbacks_slow() noexcept {
-    run_callbacks(false);  // with deferral on, only the no-defer ones (the counts stay)
+// flatten keeps run_callbacks inline in both branches (it has another caller, the deferred
+// run): called out of line it cost bufferevent/epoll/pair/size:64 34 instructions per
+// iteration (callgrind: 1586 against 1552).
+[[gnu::flatten]] void Buffer::invoke_callbacks_slow() noexcept {
 #if REEVENT_BUFFER_HAS_DEFERRED
     if (deferred_cbs_ && s_->deferred_ && !dead_) {
+        run_callbacks(false);  // only the no-defer ones (the counts stay for the deferred run)
         // Queued last, with the reference deferred_cb drops taken first: a loop in another
         // thread may run it at once (a buffer without a lock filled from that other
         // thread); dropping a reference not yet taken would free the buffer, and counts
         // read here after the queueing would race with that run.
         incref();
         if (!s_->deferred_->schedule()) decref();
+        return;
     }
 #endif
+    run_callbacks(false);
 }
 
 void Buffer::run_callbacks(bool running_deferred) noexcept {
