@@ -123,15 +123,18 @@ struct evhttp_connection {
 };
 
 struct evhttp {
-    // As a virtual host of another server: its link there and its host pattern.
+    // The first four members sit where libevent 2.1's private struct evhttp has them:
+    // programs (libevent's own regress suite among them) read TAILQ_FIRST(&http->connections)
+    // at offset 48 to see whether the server still holds a connection.
+    // As a virtual host of another server: its link there.
     TAILQ_ENTRY(evhttp) next_vhost;
-    reevent::http::OwnedStr vhost_pattern;
-    TAILQ_HEAD(, evhttp) vhosts;
-    TAILQ_HEAD(, reevent::http::Alias) aliases;
-    event_base *base = nullptr;
     TAILQ_HEAD(, evhttp_bound_socket) sockets;
     TAILQ_HEAD(, reevent::http::PathCallback) callbacks;
     TAILQ_HEAD(, evhttp_connection) connections;
+    reevent::http::OwnedStr vhost_pattern;  // as a virtual host: its host pattern
+    TAILQ_HEAD(, evhttp) vhosts;
+    TAILQ_HEAD(, reevent::http::Alias) aliases;
+    event_base *base = nullptr;
     evhttp_cb gencb = nullptr;
     void *gencb_arg = nullptr;
     bufferevent *(*bevcb)(event_base *, void *) = nullptr;
@@ -152,6 +155,7 @@ struct evhttp {
         TAILQ_INIT(&aliases);
     }
 };
+static_assert(offsetof(evhttp, connections) == 48, "libevent 2.1's place of the connection list");
 
 namespace reevent::http {
 

@@ -410,6 +410,28 @@ INSTANTIATE_TEST_SUITE_P(Errors, HttpIncomingFail,
                                            EVREQ_HTTP_INVALID_HEADER, EVREQ_HTTP_BUFFER_ERROR,
                                            EVREQ_HTTP_REQUEST_CANCEL, EVREQ_HTTP_DATA_TOO_LONG));
 
+// libevent 2.1's private struct evhttp has its list of live connections at offset 48 (after
+// the vhost link and the socket and callback lists); programs, libevent's regress suite among
+// them, read TAILQ_FIRST of it to see whether the server still holds a connection.
+struct HttpServerLayout : HttpIncomingFail {
+    void *first_connection() {
+        void *first;
+        std::memcpy(&first, reinterpret_cast<const char *>(http) + 48, sizeof first);
+        return first;
+    }
+};
+
+TEST_F(HttpServerLayout, ConnectionListHeadIsWhereLibeventHasIt) {
+    EXPECT_EQ(first_connection(), nullptr);
+    hold("GET /held HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+    EXPECT_EQ(first_connection(), static_cast<void *>(evhttp_request_get_connection(held)));
+    evhttp_send_reply(held, HTTP_OK, "OK", nullptr);
+    std::string got = answer();
+    EXPECT_EQ(got.substr(0, got.find("\r\n")), "HTTP/1.1 200 OK");
+    EXPECT_EQ(got.substr(got.size() - 8), "<closed>");
+    EXPECT_EQ(first_connection(), nullptr);
+}
+
 // With a connection, its max headers size bounds the head.
 TEST(HttpParseLimits, ConnectionMaxHeadersSize) {
     Silent server;
