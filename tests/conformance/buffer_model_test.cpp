@@ -4,6 +4,7 @@
 // so the boundaries that matter (lines, CRLF and needles across segments) come up often.
 #include "buffer_test_util.h"
 #include "differences.h"
+#include "eol_model.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -14,39 +15,6 @@
 using buftest::contents;
 
 namespace {
-
-// Line ends as the EOL styles define them: start and length of the first terminator at or
-// after `from`, or npos.
-size_t model_eol(const std::string &s, size_t from, evbuffer_eol_style st, size_t *len) {
-    for (size_t i = from; i < s.size(); ++i) {
-        char c = s[i];
-        switch (st) {
-        case EVBUFFER_EOL_LF:
-            if (c == '\n') return *len = 1, i;
-            break;
-        case EVBUFFER_EOL_NUL:
-            if (c == '\0') return *len = 1, i;
-            break;
-        case EVBUFFER_EOL_CRLF_STRICT:
-            if (c == '\r' && i + 1 < s.size() && s[i + 1] == '\n') return *len = 2, i;
-            break;
-        case EVBUFFER_EOL_CRLF:
-            if (c == '\n') return *len = 1, i;
-            if (c == '\r' && i + 1 < s.size() && s[i + 1] == '\n') return *len = 2, i;
-            break;
-        case EVBUFFER_EOL_ANY:
-            if (c == '\r' || c == '\n') {
-                size_t j = i;
-                while (j < s.size() && (s[j] == '\r' || s[j] == '\n')) ++j;
-                *len = j - i;
-                return i;
-            }
-            break;
-        }
-    }
-    *len = 0;
-    return std::string::npos;
-}
 
 struct Cleanups {
     int added = 0;
@@ -204,7 +172,7 @@ private:
         case 8: {  // readln
             evbuffer_eol_style st = random_style();
             size_t eol = 0;
-            size_t at = model_eol(m, 0, st, &eol);
+            size_t at = eolmodel::find_eol(m, 0, evbuffer_eol_style(st), &eol);
             size_t n = 77;
             char *line = evbuffer_readln(b, &n, st);
             if (at == std::string::npos) {
@@ -263,7 +231,7 @@ private:
             size_t len = 99;
             evbuffer_ptr r = evbuffer_search_eol(b, &sp, &len, st);
             size_t elen = 0;
-            size_t expect = model_eol(m, start, st, &elen);
+            size_t expect = eolmodel::find_eol(m, start, evbuffer_eol_style(st), &elen);
             ASSERT_EQ(r.pos, expect == std::string::npos ? -1 : ev_ssize_t(expect))
                 << "style " << st;
             ASSERT_EQ(len, elen);

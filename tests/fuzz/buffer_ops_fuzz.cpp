@@ -5,6 +5,8 @@
 // reserve/commit and printf.
 #include <event2/buffer.h>
 
+#include "../conformance/support/eol_model.h"
+
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -43,36 +45,6 @@ private:
     do {         \
         if (!(c)) fail(#c); \
     } while (0)
-
-size_t model_eol(const std::string &s, size_t from, int st, size_t *len) {
-    for (size_t i = from; i < s.size(); ++i) {
-        char c = s[i];
-        switch (st) {
-        case EVBUFFER_EOL_LF:
-            if (c == '\n') return *len = 1, i;
-            break;
-        case EVBUFFER_EOL_NUL:
-            if (c == '\0') return *len = 1, i;
-            break;
-        case EVBUFFER_EOL_CRLF_STRICT:
-            if (c == '\r' && i + 1 < s.size() && s[i + 1] == '\n') return *len = 2, i;
-            break;
-        case EVBUFFER_EOL_CRLF:
-            if (c == '\n') return *len = 1, i;
-            if (c == '\r' && i + 1 < s.size() && s[i + 1] == '\n') return *len = 2, i;
-            break;
-        default:
-            if (c == '\r' || c == '\n') {
-                size_t j = i;
-                while (j < s.size() && (s[j] == '\r' || s[j] == '\n')) ++j;
-                *len = j - i;
-                return i;
-            }
-        }
-    }
-    *len = 0;
-    return std::string::npos;
-}
 
 std::string all(evbuffer *b) {
     std::string s(evbuffer_get_length(b), '\0');
@@ -137,7 +109,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         case 5:
         case 6: {
             int st = in.byte() % 5;
-            size_t eol, at = model_eol(m, 0, st, &eol);
+            size_t eol, at = eolmodel::find_eol(m, 0, evbuffer_eol_style(st), &eol);
             size_t n = 9;
             char *l = evbuffer_readln(b, &n, evbuffer_eol_style(st));
             if (at == std::string::npos) {
@@ -167,7 +139,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             CHECK(evbuffer_ptr_set(b, &p, start, EVBUFFER_PTR_SET) == 0);
             size_t len = 7, elen;
             evbuffer_ptr r = evbuffer_search_eol(b, &p, &len, evbuffer_eol_style(st));
-            size_t e = model_eol(m, start, st, &elen);
+            size_t e = eolmodel::find_eol(m, start, evbuffer_eol_style(st), &elen);
             CHECK(r.pos == (e == std::string::npos ? -1 : ev_ssize_t(e)) && len == elen);
             break;
         }
