@@ -479,7 +479,7 @@ void forget_probe(Nameserver *ns) noexcept {
 
 void nameserver_finalized(event *, void *arg) noexcept {
     auto *ns = static_cast<Nameserver *>(arg);
-    if (--ns->finalizing == 0) destroy_obj(ns);
+    if (ns->finalizing.fetch_sub(1, std::memory_order_acq_rel) == 1) destroy_obj(ns);
 }
 
 // Removes a nameserver (lock held). Without a lock (one thread) at once. With one, a
@@ -493,15 +493,19 @@ void retire(Nameserver *ns) noexcept {
     }
     ns->dead = true;
     ns->reading = false;
+    ns->finalizing.store(1, std::memory_order_relaxed);  // our own hold, dropped below
     for (event **ev : {&ns->read_ev, &ns->revive_ev}) {
-        if (event_free_finalize(0, *ev, nameserver_finalized) == 0) {
-            ns->finalizing++;
+        if (!*ev) continue;
+        ns->finalizing.fetch_add(1, std::memory_order_relaxed);
+        if (event_free_finalize(0, *ev, nameserver_finalized) == 0)
             *ev = nullptr;
-        }
+        else
+            ns->finalizing.fetch_sub(1, std::memory_order_relaxed);  // (then freed with ns)
     }
-    if (ns->fd >= 0) close(ns->fd);  // its read event is no longer added
-    ns->fd = -1;
-    if (ns->finalizing == 0) destroy_obj(ns);
+    // The socket stays open until the last finalizer (in the loop thread, after the loop has
+    // applied the read event's removal): closed now, its number could be reused by another
+    // thread's socket before the loop's epoll_ctl on it.
+    nameserver_finalized(nullptr, ns);
 }
 
 }  // namespace

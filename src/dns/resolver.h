@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include <atomic>
 #include <cstdint>
 
 #include "dns/hosts.h"
@@ -45,7 +46,9 @@ struct Nameserver {
     int timeouts = 0;      // consecutive timeouts since the last good reply
     int in_flight = 0;     // requests sent to it and not yet answered
     bool dead = false;     // removed; its events are being finalized (threads only)
-    int finalizing = 0;    // finalizers still to run before it is freed
+    // Finalizers still to run before it is freed, plus one while retire() holds it (they
+    // run in the loop thread, possibly before retire() has finished: hence atomic).
+    std::atomic<int> finalizing{0};
     ~Nameserver();
 };
 

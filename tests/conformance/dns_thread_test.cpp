@@ -363,6 +363,87 @@ TEST_P(DnsThreads, SettingsChangeFromAnotherThreadWhileResolving) {
     fiddler.join();
 }
 
+// User callbacks run without the resolver's lock: from inside one (a lookup's, in the loop
+// thread, and an at-once evdns_getaddrinfo answer, inside the call) another thread can use
+// the same evdns_base and finish before the callback returns.
+struct OtherThreadProbe {
+    evdns_base *dns;
+    Lookup *extra;
+    std::atomic<int> finished_in_time{0};
+    std::atomic<int> calls{0};
+    std::thread th;
+};
+
+void use_from_another_thread(OtherThreadProbe *p) {
+    auto done = std::make_shared<std::atomic<bool>>(false);
+    p->th = std::thread([p, done] {
+        (void)evdns_base_count_nameservers(p->dns);
+        if (p->extra && !p->extra->req)
+            p->extra->req = evdns_base_resolve_ipv4(p->dns, p->extra->name.c_str(), 0, on_a, p->extra);
+        done->store(true);
+    });
+    if (wait_for([&] { return done->load(); }, 3000)) p->finished_in_time.fetch_add(1);
+    p->calls.fetch_add(1);
+}
+
+void on_probe_a(int, char, int, int, void *, void *arg) { use_from_another_thread(static_cast<OtherThreadProbe *>(arg)); }
+void on_probe_gai(int result, evutil_addrinfo *res, void *arg) {
+    if (res) evutil_freeaddrinfo(res);
+    use_from_another_thread(static_cast<OtherThreadProbe *>(arg));
+}
+
+TEST_P(DnsThreads, CallbacksRunWithoutTheResolverLock) {
+    auto first = make_lookups("u-", 1);
+    auto extra = make_lookups("x-", 1);
+    OtherThreadProbe in_loop{dns, extra[0].get()};
+    ASSERT_NE(evdns_base_resolve_ipv4(dns, first[0]->name.c_str(), 0, on_probe_a, &in_loop), nullptr);
+    EXPECT_TRUE(wait_for([&] { return in_loop.calls.load() == 1; }));
+    if (in_loop.th.joinable()) in_loop.th.join();
+    EXPECT_EQ(in_loop.finished_in_time.load(), 1);
+    expect_once_each(extra);
+
+    OtherThreadProbe at_once{dns, nullptr};
+    evutil_addrinfo hints{};
+    hints.ai_family = AF_INET;
+    hints.ai_socktype = SOCK_STREAM;
+    std::thread asker([&] { EXPECT_EQ(evdns_getaddrinfo(dns, "127.0.0.1", "80", &hints, on_probe_gai, &at_once), nullptr); });
+    asker.join();
+    if (at_once.th.joinable()) at_once.th.join();
+    EXPECT_EQ(at_once.calls.load(), 1);
+    EXPECT_EQ(at_once.finished_in_time.load(), 1);
+}
+
+// The nameserver list is cleared (suspending the resolver), given back and resumed from
+// one thread while others resolve and answers come in: every lookup completes once, with
+// its own answer (requests in flight at a clear are sent again after the resume).
+TEST_P(DnsThreads, NameserversClearedAndResumedFromAnotherThreadWhileAnswering) {
+    if (!conf::kDnsClearNameserversFromAnyThread) GTEST_SKIP() << "libevent 2.1 can crash here (differences.h)";
+    constexpr int kThreads = 2, kEach = 40;
+    std::vector<std::vector<std::unique_ptr<Lookup>>> per(kThreads);
+    for (int t = 0; t < kThreads; ++t) per[t] = make_lookups("k" + std::to_string(t) + "-", kEach);
+    std::atomic<bool> done{false};
+    std::thread switcher([&] {
+        while (!done.load()) {
+            evdns_base_clear_nameservers_and_suspend(dns);
+            evdns_base_nameserver_ip_add(dns, server.address().c_str());
+            evdns_base_resume(dns);
+            std::this_thread::sleep_for(std::chrono::microseconds(300));
+        }
+    });
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t)
+        threads.emplace_back([&, t] {
+            for (auto &l : per[t]) {
+                l->req = evdns_base_resolve_ipv4(dns, l->name.c_str(), DNS_QUERY_NO_SEARCH, on_a, l.get());
+                if (!l->req) l->wrong.fetch_add(1);
+            }
+        });
+    for (auto &th : threads) th.join();
+    for (auto &v : per) expect_once_each(v);
+    done = true;
+    switcher.join();
+}
+
 CONF_INSTANTIATE_BACKENDS(DnsThreads);
 
 }  // namespace
