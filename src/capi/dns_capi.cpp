@@ -1,5 +1,7 @@
 // C API of <event2/dns.h> (the client resolver): argument checks and one call into
 // src/dns each, in header order. The handles callers hold are the C++ objects themselves.
+// Each call on an evdns_base holds its lock (when it has one, see resolver.h) around the
+// work; evdns_getaddrinfo takes it inside, to run an at-once callback without it.
 #include <event2/dns.h>
 
 #include <arpa/inet.h>
@@ -71,7 +73,9 @@ void evdns_base_free(struct evdns_base *base, int fail_requests) {
 }
 
 void evdns_base_clear_host_addresses(struct evdns_base *base) {
-    if (base) in(base)->hosts.clear();
+    if (!base) return;
+    dns::Held h(in(base));
+    in(base)->hosts.clear();
 }
 
 const char *evdns_err_to_string(int err) {
@@ -98,43 +102,54 @@ int evdns_base_nameserver_add(struct evdns_base *base, unsigned long int address
     sin.sin_family = AF_INET;
     sin.sin_addr.s_addr = static_cast<in_addr_t>(address);
     sin.sin_port = htons(53);
+    dns::Held h(in(base));
     return dns::add_nameserver(in(base), reinterpret_cast<sockaddr *>(&sin), sizeof sin);
 }
 
-int evdns_base_count_nameservers(struct evdns_base *base) { return base ? in(base)->server_count : 0; }
+int evdns_base_count_nameservers(struct evdns_base *base) {
+    if (!base) return 0;
+    dns::Held h(in(base));
+    return in(base)->server_count;
+}
 
 int evdns_base_clear_nameservers_and_suspend(struct evdns_base *base) {
     if (!base) return -1;
+    dns::Held h(in(base));
     dns::clear_nameservers(in(base));
     return 0;
 }
 
 int evdns_base_resume(struct evdns_base *base) {
     if (!base) return -1;
+    dns::Held h(in(base));
     dns::resume(in(base));
     return 0;
 }
 
 int evdns_base_nameserver_ip_add(struct evdns_base *base, const char *ip_as_string) {
     if (!base || !ip_as_string) return -1;
+    dns::Held h(in(base));
     return dns::add_nameserver_text(in(base), ip_as_string);
 }
 
 int evdns_base_nameserver_sockaddr_add(struct evdns_base *base, const struct sockaddr *sa, ev_socklen_t len,
                                        unsigned flags) {
     if (!base || !sa) return -1;
+    dns::Held h(in(base));
     return dns::add_nameserver(in(base), sa, len);
 }
 
 struct evdns_request *evdns_base_resolve_ipv4(struct evdns_base *base, const char *name, int flags,
                                               evdns_callback_type callback, void *ptr) {
     if (!base || !name) return nullptr;
+    dns::Held h(in(base));
     return out(dns::resolve(in(base), name, dns::kTypeA, flags & DNS_QUERY_NO_SEARCH, callback, ptr));
 }
 
 struct evdns_request *evdns_base_resolve_ipv6(struct evdns_base *base, const char *name, int flags,
                                               evdns_callback_type callback, void *ptr) {
     if (!base || !name) return nullptr;
+    dns::Held h(in(base));
     return out(dns::resolve(in(base), name, dns::kTypeAaaa, flags & DNS_QUERY_NO_SEARCH, callback, ptr));
 }
 
@@ -143,6 +158,7 @@ struct evdns_request *evdns_base_resolve_reverse(struct evdns_base *base, const 
     if (!base || !addr) return nullptr;
     char name[32];
     reverse_v4_name(addr, name, sizeof name);
+    dns::Held h(in(base));
     return out(dns::resolve(in(base), name, dns::kTypePtr, true, callback, ptr));
 }
 
@@ -151,25 +167,32 @@ struct evdns_request *evdns_base_resolve_reverse_ipv6(struct evdns_base *base, c
     if (!base || !addr) return nullptr;
     char name[73];
     reverse_v6_name(addr, name);
+    dns::Held h(in(base));
     return out(dns::resolve(in(base), name, dns::kTypePtr, true, callback, ptr));
 }
 
 void evdns_cancel_request(struct evdns_base *base, struct evdns_request *req) {
-    if (req) dns::cancel(reinterpret_cast<dns::Request *>(req));
+    if (!req) return;
+    auto *r = reinterpret_cast<dns::Request *>(req);
+    dns::Held h(r->base);  // (the request's own base, as libevent uses; null once orphaned)
+    dns::cancel(r);
 }
 
 int evdns_base_set_option(struct evdns_base *base, const char *option, const char *val) {
     if (!base || !option || !val) return -1;
+    dns::Held h(in(base));
     return dns::apply_option(in(base), option, val, DNS_OPTIONS_ALL);
 }
 
 int evdns_base_resolv_conf_parse(struct evdns_base *base, int flags, const char *const filename) {
     if (!base || !filename) return -1;
+    dns::Held h(in(base));
     return dns::resolv_conf_parse(in(base), flags, filename);
 }
 
 int evdns_base_load_hosts(struct evdns_base *base, const char *hosts_fname) {
     if (!base) return -1;
+    dns::Held h(in(base));
     dns::Hosts &hosts = in(base)->hosts;
     // No file, or one that cannot be read: the localhost entries (and -1 for the latter).
     if (hosts_fname && hosts.load_file(hosts_fname) == 0) return 0;
@@ -178,15 +201,21 @@ int evdns_base_load_hosts(struct evdns_base *base, const char *hosts_fname) {
 }
 
 void evdns_base_search_clear(struct evdns_base *base) {
-    if (base) dns::search_clear(in(base));
+    if (!base) return;
+    dns::Held h(in(base));
+    dns::search_clear(in(base));
 }
 
 void evdns_base_search_add(struct evdns_base *base, const char *domain) {
-    if (base && domain) dns::search_add(in(base), domain);
+    if (!base || !domain) return;
+    dns::Held h(in(base));
+    dns::search_add(in(base), domain);
 }
 
 void evdns_base_search_ndots_set(struct evdns_base *base, const int ndots) {
-    if (base) in(base)->ndots = ndots;
+    if (!base) return;
+    dns::Held h(in(base));
+    in(base)->ndots = ndots;
 }
 
 void evdns_set_log_fn(evdns_debug_log_fn_type fn) { dns::set_log_fn(fn); }
@@ -276,6 +305,7 @@ int evdns_server_request_get_requesting_addr(struct evdns_server_request *req, s
 
 int evdns_base_get_nameserver_addr(struct evdns_base *base, int idx, struct sockaddr *sa, ev_socklen_t len) {
     if (!base) return -1;
+    dns::Held h(in(base));
     dns::Nameserver *ns = in(base)->servers;  // a negative idx counts as 0, as in libevent
     for (; ns && idx > 0; --idx) ns = ns->next;
     if (!ns) return -1;

@@ -32,6 +32,11 @@ typedef void (*reevent_gai_cancel_fn)(struct evdns_getaddrinfo_request *req);
 REEVENT_ADDON_ABI void evutil_set_evdns_getaddrinfo_fn_(reevent_gai_fn fn);
 REEVENT_ADDON_ABI void evutil_set_evdns_getaddrinfo_cancel_fn_(reevent_gai_cancel_fn fn);
 
+// libevent's exported (header-less) getter of the installed lock callbacks (thread_capi.cpp):
+// evdns allocates its base's lock with them, as libevent does, only when they are set.
+struct evthread_lock_callbacks;
+REEVENT_ADDON_ABI struct evthread_lock_callbacks *evthread_get_lock_callbacks(void);
+
 // The general log at EVENT_LOG_WARN / EVENT_LOG_MSG.
 REEVENT_ADDON_ABI void event_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 REEVENT_ADDON_ABI void event_msgx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -110,7 +110,9 @@ int map_error(int dns_err) noexcept {
 
 }  // namespace
 
-// One lookup through the resolver: up to two queries whose answers are merged.
+// One lookup through the resolver: up to two queries whose answers are merged. Its fields
+// are guarded by base's lock (base is null once the base was freed: then only the loop
+// thread, which runs the orphaned queries' callbacks, touches it).
 struct GaiRequest {
     Base *base = nullptr;
     evdns_getaddrinfo_cb cb = nullptr;
@@ -135,7 +137,9 @@ struct GaiRequest {
 
 namespace {
 
-void complete(GaiRequest *g) noexcept {
+// The lookup is over: merges the answers, frees g, releases b's lock (held by the caller)
+// and runs the callback without it.
+void complete(GaiRequest *g, Base *b) noexcept {
     evutil_addrinfo *res = nullptr;
     int err;
     if (g->cancelled) {
@@ -162,17 +166,24 @@ void complete(GaiRequest *g) noexcept {
     evdns_getaddrinfo_cb cb = g->cb;
     void *arg = g->arg;
     destroy_obj(g);
+    unlock(b);
     cb(err, res, arg);
 }
 
 void on_skew(evutil_socket_t, short, void *arg) noexcept {
     auto *g = static_cast<GaiRequest *>(arg);
-    // The slower family is given up on; its callback (CANCEL) completes the lookup.
+    Held h(g->base);
+    // The slower family is given up on; its callback (CANCEL) completes the lookup. (A
+    // query already answered, or orphaned by evdns_base_free, is done: cancel ignores it.)
     if (g->q4) cancel(g->q4);
     if (g->q6) cancel(g->q6);
 }
 
+// A query's callback, from the loop without the lock: takes it (another thread may be
+// cancelling the lookup).
 void on_answer(GaiRequest *g, bool v6, int result, int count, void *addresses) noexcept {
+    Base *b = g->base;
+    lock(b);
     (v6 ? g->q6 : g->q4) = nullptr;
     (v6 ? g->err6 : g->err4) = result;
     if (result == DNS_ERR_NONE) {
@@ -183,10 +194,11 @@ void on_answer(GaiRequest *g, bool v6, int result, int count, void *addresses) n
         }
     }
     if (--g->pending == 0) {
-        complete(g);
+        complete(g, b);
         return;
     }
     if (result == DNS_ERR_NONE && !g->cancelled) event_add(g->skew_ev, &g->skew);
+    unlock(b);
 }
 
 void on_v4(int result, char, int count, int, void *addresses, void *arg) {
@@ -258,7 +270,9 @@ GaiRequest *getaddrinfo(Base *b, const char *node, const char *service, const ev
         cb(EVUTIL_EAI_NONAME, nullptr, arg);
         return nullptr;
     }
-    // Host entries (evdns_base_load_hosts).
+    // Host entries (evdns_base_load_hosts), read under the lock; callbacks run without it.
+    bool oom = false;
+    lock(b);
     for (HostEntry *e = b->hosts.head; e; e = e->next) {
         if (evutil_ascii_strcasecmp(e->name.get(), node) != 0) continue;
         int fam = e->addr.ss_family;
@@ -267,10 +281,15 @@ GaiRequest *getaddrinfo(Base *b, const char *node, const char *service, const ev
                       ? append_v4(&res, reinterpret_cast<sockaddr_in *>(&e->addr)->sin_addr, port, hints)
                       : append_v6(&res, reinterpret_cast<sockaddr_in6 *>(&e->addr)->sin6_addr, port, hints);
         if (!ok) {
-            free_list(res);
-            cb(EVUTIL_EAI_MEMORY, nullptr, arg);
-            return nullptr;
+            oom = true;
+            break;
         }
+    }
+    unlock(b);
+    if (oom) {
+        free_list(res);
+        cb(EVUTIL_EAI_MEMORY, nullptr, arg);
+        return nullptr;
     }
     if (res) {
         set_canonname(res, node, hints);
@@ -289,20 +308,25 @@ GaiRequest *getaddrinfo(Base *b, const char *node, const char *service, const ev
     g->arg = arg;
     g->hints = hints;
     g->port = port;
-    g->skew = b->getaddrinfo_skew;
     std::memcpy(g->name, node, std::strlen(node) + 1);
     g->skew_ev = event_new(b->ev_base, -1, 0, on_skew, g);
-    if (g->skew_ev && wants(hints, AF_INET)) {
-        g->q4 = resolve(b, node, kTypeA, false, on_v4, g);
-        if (g->q4) g->pending++;
-        if (g->q4) g->q4->cname_dest = g->cname;
+    // Both queries are sent and counted under the lock: a loop thread that has an answer
+    // at once must wait for it before its callback can count the answer.
+    lock(b);
+    g->skew = b->getaddrinfo_skew;
+    for (bool v6 : {false, true}) {
+        if (!g->skew_ev || !wants(hints, v6 ? AF_INET6 : AF_INET)) continue;
+        Request *q = resolve(b, node, v6 ? kTypeAaaa : kTypeA, false, v6 ? on_v6 : on_v4, g);
+        if (!q) continue;
+        q->cname_dest = g->cname;
+        q->gai = g;
+        (v6 ? g->q6 : g->q4) = q;
+        g->pending++;
     }
-    if (g->skew_ev && wants(hints, AF_INET6)) {
-        g->q6 = resolve(b, node, kTypeAaaa, false, on_v6, g);
-        if (g->q6) g->pending++;
-        if (g->q6) g->q6->cname_dest = g->cname;
-    }
-    if (g->pending == 0) {
+    // Once the lock is released the loop may complete (and free) g: read nothing of it after.
+    const bool none = g->pending == 0;
+    unlock(b);
+    if (none) {
         destroy_obj(g);
         cb(EVUTIL_EAI_FAIL, nullptr, arg);
         return nullptr;
@@ -311,12 +335,19 @@ GaiRequest *getaddrinfo(Base *b, const char *node, const char *service, const ev
 }
 
 void getaddrinfo_cancel(GaiRequest *g) noexcept {
+    Held h(g->base);
     if (g->cancelled) return;
     g->cancelled = true;
-    event_del(g->skew_ev);
+    event_del_noblock(g->skew_ev);
     // Each query reports CANCEL from the loop; the last one completes the lookup.
     if (g->q4) cancel(g->q4);
     if (g->q6) cancel(g->q6);
+}
+
+void getaddrinfo_base_gone(GaiRequest *g, const Request *q, bool dropped) noexcept {
+    g->base = nullptr;
+    if (dropped && g->q4 == q) g->q4 = nullptr;  // (the lookup then never completes, as
+    if (dropped && g->q6 == q) g->q6 = nullptr;  // libevent's without fail_requests)
 }
 
 }  // namespace reevent::dns

@@ -5,12 +5,15 @@
 #include "dns/resolver.h"
 
 #include "core/addon_abi.h"
+#include "dns/getaddrinfo.h"
 
+#include <event2/thread.h>
 #include <event2/util.h>
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
@@ -19,7 +22,7 @@
 namespace reevent::dns {
 namespace {
 
-evdns_debug_log_fn_type g_log_fn = nullptr;
+std::atomic<evdns_debug_log_fn_type> g_log_fn{nullptr};
 
 // ---- intrusive lists --------------------------------------------------------------------
 
@@ -85,7 +88,7 @@ void update_reading(Nameserver *ns) noexcept {
     if (want)
         ns->reading = event_add(ns->read_ev, nullptr) == 0;
     else {
-        event_del(ns->read_ev);
+        event_del_noblock(ns->read_ev);
         ns->reading = false;
     }
 }
@@ -97,7 +100,7 @@ void nameserver_up(Nameserver *ns) noexcept {
     if (ns->up) return;
     ns->up = true;
     ns->failed_probes = 0;
-    event_del(ns->revive_ev);
+    event_del_noblock(ns->revive_ev);
     cancel_probe(ns);  // its answer no longer matters
     char buf[80];
     log(false, "Nameserver %s is back up", format_addr(ns, buf, sizeof buf));
@@ -218,9 +221,10 @@ void finish(Request *r, int err) noexcept {
     } else {
         unlink(b->waiting, r, &b->waiting_tail);
     }
-    event_del(r->timeout_ev);
+    event_del_noblock(r->timeout_ev);
     set_ns(r, nullptr);
     r->err = err;
+    r->done = true;
     push_front(b->delivering, r);
     event_active(r->deliver_ev, EV_TIMEOUT, 1);
     pump_waiting(b);
@@ -232,7 +236,7 @@ bool next_candidate(Request *r) noexcept {
     r->search_step++;
     r->id = fresh_id(r->base);
     r->tx_count = 0;
-    event_del(r->timeout_ev);
+    event_del_noblock(r->timeout_ev);
     transmit(r);
     return true;
 }
@@ -249,11 +253,18 @@ void timed_out(Request *r) noexcept {
     transmit(r);
 }
 
-void on_timeout(evutil_socket_t, short, void *arg) noexcept { timed_out(static_cast<Request *>(arg)); }
+void on_timeout(evutil_socket_t, short, void *arg) noexcept {
+    auto *r = static_cast<Request *>(arg);
+    Held h(r->base);
+    // While this waited for the lock, another thread may have finished the request, put it
+    // back to waiting, or sent it again (its timer added anew): then this timeout is stale.
+    if (r->done || !r->in_flight || event_pending(r->timeout_ev, EV_TIMEOUT, nullptr)) return;
+    timed_out(r);
+}
 
 void handle_reply(Request *r, Owned<Reply> reply) noexcept {
     Nameserver *ns = r->ns;
-    event_del(r->timeout_ev);
+    event_del_noblock(r->timeout_ev);
     // A probe's own answer: it is no longer open (nameserver_up must not cancel it).
     if (r->probe_for && r->probe_for->probe == r) r->probe_for->probe = nullptr;
     if (r->cname_dest && !r->cname_dest[0] && reply->cname[0])
@@ -317,6 +328,8 @@ bool same_host(const sockaddr_storage &a, const sockaddr_storage &b) noexcept {
 void on_read(evutil_socket_t fd, short, void *arg) noexcept {
     auto *ns = static_cast<Nameserver *>(arg);
     Base *b = ns->base;
+    Held h(b);
+    if (ns->dead) return;  // removed by another thread while this waited for the lock
     for (int i = 0; i < 64; ++i) {
         unsigned char msg[1500];
         sockaddr_storage from{};
@@ -339,11 +352,9 @@ void on_read(evutil_socket_t fd, short, void *arg) noexcept {
     }
 }
 
-void deliver_now(Request *r) noexcept {
+void deliver_now(Request *r, evdns_callback_type cb, void *arg) noexcept {
     int err = r->err;
     Reply *reply = r->reply;
-    evdns_callback_type cb = r->callback;
-    void *arg = r->arg;
     if (err != DNS_ERR_NONE || !reply) {
         if (cb) cb(err, 0, 0, err == DNS_ERR_NONE ? 0 : r->err_ttl, nullptr, arg);
         return;
@@ -362,9 +373,17 @@ void deliver_now(Request *r) noexcept {
 
 void on_deliver(evutil_socket_t, short, void *arg) noexcept {
     auto *r = static_cast<Request *>(arg);
-    if (r->base) unlink(r->base->delivering, r);  // (no base: it was freed meanwhile)
-    // The callback may free the base or start new requests; r is off every list already.
-    deliver_now(r);
+    evdns_callback_type cb;
+    void *cb_arg;
+    {
+        Held h(r->base);
+        if (r->base) unlink(r->base->delivering, r);  // (no base: it was freed meanwhile)
+        cb = r->callback;  // (a probe's is cleared, under the lock, when its server goes)
+        cb_arg = r->arg;
+    }
+    // The callback runs without the lock; it may free the base or start new requests. r is
+    // off every list and done (cancel leaves it alone); only the loop thread frees it.
+    deliver_now(r, cb, cb_arg);
     destroy_obj(r);
 }
 
@@ -390,6 +409,7 @@ void apply_buffer_sizes(Nameserver *ns) noexcept {
 void on_probe(int result, char, int, int, void *, void *arg) {
     auto *ns = static_cast<Nameserver *>(arg);
     if (result == DNS_ERR_CANCEL || result == DNS_ERR_SHUTDOWN) return;
+    Held h(ns->base);  // (ns is alive: its removal clears this callback first)
     ns->probe = nullptr;
     if (result == DNS_ERR_NONE || result == DNS_ERR_NOTEXIST) {
         nameserver_up(ns);
@@ -412,7 +432,8 @@ void on_probe(int result, char, int, int, void *, void *arg) {
 void send_probe(evutil_socket_t, short, void *arg) noexcept {
     auto *ns = static_cast<Nameserver *>(arg);
     Base *b = ns->base;
-    if (ns->up || ns->probe) return;
+    Held h(b);
+    if (ns->dead || ns->up || ns->probe) return;
     Owned<Request> r(make_obj<Request>());
     if (!r) return;
     r->base = b;
@@ -441,8 +462,7 @@ void cancel_probe(Nameserver *ns) noexcept {
     ns->probe = nullptr;
     p->callback = nullptr;  // nothing to report
     p->probe_for = nullptr;
-    for (Request *d = ns->base->delivering; d; d = d->next)
-        if (d == p) return;  // already answered: its (now empty) delivery is on its way
+    if (p->done) return;  // already answered: its (now empty) delivery is on its way
     finish(p, DNS_ERR_CANCEL);
 }
 
@@ -455,6 +475,37 @@ void forget_probe(Nameserver *ns) noexcept {
                 r->callback = nullptr;
             }
     ns->probe = nullptr;
+}
+
+void nameserver_finalized(event *, void *arg) noexcept {
+    auto *ns = static_cast<Nameserver *>(arg);
+    if (ns->finalizing.fetch_sub(1, std::memory_order_acq_rel) == 1) destroy_obj(ns);
+}
+
+// Removes a nameserver (lock held). Without a lock (one thread) at once. With one, a
+// callback of its events may be waiting for the lock in the loop thread: the events are
+// finalized instead (no new callback; a running one returns first) and the last finalizer
+// frees it, so that callback finds it marked dead, not freed.
+void retire(Nameserver *ns) noexcept {
+    if (!ns->base->lock) {
+        destroy_obj(ns);
+        return;
+    }
+    ns->dead = true;
+    ns->reading = false;
+    ns->finalizing.store(1, std::memory_order_relaxed);  // our own hold, dropped below
+    for (event **ev : {&ns->read_ev, &ns->revive_ev}) {
+        if (!*ev) continue;
+        ns->finalizing.fetch_add(1, std::memory_order_relaxed);
+        if (event_free_finalize(0, *ev, nameserver_finalized) == 0)
+            *ev = nullptr;
+        else
+            ns->finalizing.fetch_sub(1, std::memory_order_relaxed);  // (then freed with ns)
+    }
+    // The socket stays open until the last finalizer (in the loop thread, after the loop has
+    // applied the read event's removal): closed now, its number could be reused by another
+    // thread's socket before the loop's epoll_ctl on it.
+    nameserver_finalized(nullptr, ns);
 }
 
 }  // namespace
@@ -481,17 +532,32 @@ Base::~Base() {
 Base *new_base(event_base *eb, int flags) noexcept {
     Base *b = make_obj<Base>();
     if (!b) return nullptr;
+    // A lock only where libevent has one: lock callbacks installed (evthread_use_pthreads).
+    const evthread_lock_callbacks *cbs = evthread_get_lock_callbacks();
+    if (cbs && cbs->alloc && cbs->free && cbs->lock && cbs->unlock) {
+        b->lock = cbs->alloc(EVTHREAD_LOCKTYPE_RECURSIVE);
+        if (!b->lock) {
+            destroy_obj(b);
+            return nullptr;
+        }
+        b->lock_fn = cbs->lock;
+        b->unlock_fn = cbs->unlock;
+        b->lock_free_fn = cbs->free;
+    }
     b->ev_base = eb;
     b->disable_when_inactive = (flags & EVDNS_BASE_DISABLE_WHEN_INACTIVE) != 0;
     return b;
 }
 
 void free_base(Base *b, bool fail_requests) noexcept {
+    lock(b);
     for (Nameserver *ns = b->servers; ns; ns = ns->next) forget_probe(ns);  // they report to ns
     // Callbacks run from the loop, after the base is gone: answers already received keep
     // their outcome, requests still open get SHUTDOWN if asked (or vanish silently).
     auto orphan = [](Request *r, int err) {
-        event_del(r->timeout_ev);
+        event_del_noblock(r->timeout_ev);
+        if (r->gai) getaddrinfo_base_gone(r->gai, r, false);
+        r->done = true;
         r->base = nullptr;
         r->ns = nullptr;
         r->in_flight = false;
@@ -511,6 +577,7 @@ void free_base(Base *b, bool fail_requests) noexcept {
                 r->reply = nullptr;
                 orphan(r, DNS_ERR_SHUTDOWN);
             } else {
+                if (r->gai) getaddrinfo_base_gone(r->gai, r, true);
                 r->ns = nullptr;
                 destroy_obj(r);
             }
@@ -519,9 +586,16 @@ void free_base(Base *b, bool fail_requests) noexcept {
     b->waiting_tail = nullptr;
     while (Nameserver *ns = b->servers) {
         b->servers = ns->next;
-        destroy_obj(ns);
+        retire(ns);
     }
+    void *l = b->lock;
+    auto unlock_fn = b->unlock_fn;
+    auto free_fn = b->lock_free_fn;
     destroy_obj(b);
+    if (l) {
+        unlock_fn(0, l);
+        free_fn(l, EVTHREAD_LOCKTYPE_RECURSIVE);
+    }
 }
 
 int add_nameserver(Base *b, const sockaddr *sa, socklen_t len) noexcept {
@@ -591,7 +665,7 @@ void clear_nameservers(Base *b) noexcept {
         while (last->next) last = last->next;
         unlink(b->in_flight, last);
         last->in_flight = false;
-        event_del(last->timeout_ev);
+        event_del_noblock(last->timeout_ev);
         last->ns = nullptr;
         last->tx_count = 0;
         last->next = b->waiting;
@@ -604,7 +678,7 @@ void clear_nameservers(Base *b) noexcept {
     }
     while (Nameserver *ns = b->servers) {
         b->servers = ns->next;
-        destroy_obj(ns);
+        retire(ns);
     }
     b->next_pick = nullptr;
     b->server_count = 0;
@@ -669,15 +743,13 @@ Request *resolve(Base *b, const char *name, uint16_t qtype, bool no_search, evdn
 }
 
 void cancel(Request *r) noexcept {
-    Base *b = r->base;
-    for (Request *d = b->delivering; d; d = d->next)
-        if (d == r) return;  // already answered: its callback is on its way
+    if (r->done) return;  // already answered: its callback is on its way
     destroy_obj(r->reply);
     r->reply = nullptr;
     finish(r, DNS_ERR_CANCEL);
 }
 
-void set_log_fn(evdns_debug_log_fn_type fn) noexcept { g_log_fn = fn; }
+void set_log_fn(evdns_debug_log_fn_type fn) noexcept { g_log_fn.store(fn, std::memory_order_release); }
 
 void log(bool warning, const char *fmt, ...) noexcept {
     char buf[512];
@@ -685,8 +757,8 @@ void log(bool warning, const char *fmt, ...) noexcept {
     va_start(ap, fmt);
     std::vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    if (g_log_fn)
-        g_log_fn(warning ? 1 : 0, buf);
+    if (evdns_debug_log_fn_type fn = g_log_fn.load(std::memory_order_acquire))
+        fn(warning ? 1 : 0, buf);
     else if (warning)  // without an evdns log function: the general log, as in libevent
         event_warnx("%s", buf);
     else

@@ -2,6 +2,16 @@
 // each), requests in flight with their timeouts and retransmits, requests waiting for a
 // nameserver, search domains and the options of evdns_base_set_option. Everything runs on
 // the event_base given to evdns_base_new, through reevent's public event API.
+//
+// Threads: as libevent's, a Base made while evthread lock callbacks are installed
+// (evthread_use_pthreads) has a recursive lock from them, taken by every public entry point
+// (dns_capi.cpp, through Held) and by the callbacks of the resolver's own events; without
+// them it has none and costs one null test per call. User callbacks run without it. Events
+// are deleted without waiting (event_del_noblock) while it is held: a callback of ours may
+// be waiting for the lock in the loop thread, so each one checks, once it holds the lock,
+// whether what it was woken for still stands (Request::done, Nameserver::dead, a timer
+// added again). A nameserver removed while threads are on goes through event finalizers,
+// so a callback that was waiting still finds its memory.
 #pragma once
 
 #include <event2/dns.h>
@@ -9,6 +19,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include <atomic>
 #include <cstdint>
 
 #include "dns/hosts.h"
@@ -18,6 +29,7 @@
 namespace reevent::dns {
 
 struct Base;
+struct GaiRequest;
 
 struct Nameserver {
     Base *base = nullptr;
@@ -33,6 +45,10 @@ struct Nameserver {
     bool up = true;
     int timeouts = 0;      // consecutive timeouts since the last good reply
     int in_flight = 0;     // requests sent to it and not yet answered
+    bool dead = false;     // removed; its events are being finalized (threads only)
+    // Finalizers still to run before it is freed, plus one while retire() holds it (they
+    // run in the loop thread, possibly before retire() has finished: hence atomic).
+    std::atomic<int> finalizing{0};
     ~Nameserver();
 };
 
@@ -61,6 +77,8 @@ struct Request {
     // kMaxName + 1 bytes, owned by the caller for the request's life.
     char *cname_dest = nullptr;
     Nameserver *probe_for = nullptr;      // a probe: asked of this server only
+    bool done = false;                    // finished: delivering (cancel does nothing more)
+    GaiRequest *gai = nullptr;            // the evdns_getaddrinfo lookup it is part of
     ~Request();
 };
 
@@ -88,10 +106,36 @@ struct Base {
     socklen_t bind_len = 0;
     int so_rcvbuf = 0, so_sndbuf = 0;  // 0: the system's default
     Hosts hosts;
+    // The lock (null unless evthread lock callbacks were installed when it was made) and
+    // the functions it was allocated with.
+    void *lock = nullptr;
+    int (*lock_fn)(unsigned, void *) = nullptr;
+    int (*unlock_fn)(unsigned, void *) = nullptr;
+    void (*lock_free_fn)(void *, unsigned) = nullptr;
     ~Base();
 };
 
+inline void lock(Base *b) noexcept {
+    if (b && b->lock) b->lock_fn(0, b->lock);
+}
+inline void unlock(Base *b) noexcept {
+    if (b && b->lock) b->unlock_fn(0, b->lock);
+}
+// Holds b's lock (if b has one) for a scope.
+class Held {
+public:
+    explicit Held(Base *b) noexcept : b_(b) { lock(b_); }
+    ~Held() { unlock(b_); }
+    Held(const Held &) = delete;
+    Held &operator=(const Held &) = delete;
+
+private:
+    Base *b_;
+};
+
 Base *new_base(event_base *eb, int flags) noexcept;
+// Takes b's lock itself and frees it with b. From the loop thread, or while the loop does
+// not run (a callback of ours waiting for the lock would find the base gone, as in libevent).
 void free_base(Base *b, bool fail_requests) noexcept;
 
 // Nameservers.
@@ -108,6 +152,8 @@ void search_add(Base *b, const char *domain) noexcept;
 
 // Options: name with or without the trailing colon. 0 or -1, like evdns_base_set_option.
 int set_option(Base *b, const char *name, const char *value) noexcept;
+
+// The functions below expect b's lock held (dns_capi.cpp takes it).
 
 // Starts a query. Never runs the callback from inside the call.
 Request *resolve(Base *b, const char *name, uint16_t qtype, bool no_search,
