@@ -389,10 +389,10 @@ void flush_cb(evutil_socket_t, short, void *arg) noexcept {
     ++s->refcnt;
     enter(s);
     if (s->kick && !s->freed) {
-        // Just switched to direct mode: see where the caller's BIO stands.
+        // Just switched to direct mode: plaintext OpenSSL already holds is read now; the
+        // rest (and the handshake) waits for the fd's readiness, as libevent's does.
         s->kick = false;
-        if (s->handshaking) handshake_step(s);
-        else read_in(s);
+        if (!s->handshaking && SSL_has_pending(s->ssl)) read_in(s);
     }
     if (!s->freed && !s->dead) write_out(s, false);
     leave(s);
@@ -470,7 +470,7 @@ void go_direct(SslBev *s) noexcept {
     if (s->direct || !s->own_under || s->freed || s->dead) return;
     s->direct = true;
     s->rd_want = EV_READ;
-    s->hs_want = EV_READ;
+    s->hs_want = EV_READ | EV_WRITE;
     s->wr_want = 0;
     s->kick = true;
     update_under_reading(s);
@@ -620,9 +620,16 @@ int ssl_enable(Bev *b, short what) noexcept {
         s->hs_read_off = false;
         update_under_reading(s);
         // Plaintext may wait inside the SSL, or ciphertext in the underlying's input (also
-        // the peer's part of a handshake that was held).
-        if (s->handshaking) handshake_step(s);
-        else read_in(s);
+        // the peer's part of a handshake that was held). In direct mode the fd's readiness
+        // drives the SSL (no call that could wait on the fd from here), but plaintext
+        // OpenSSL holds is read now.
+        if (s->direct) {
+            if (!s->handshaking && SSL_has_pending(s->ssl)) read_in(s);
+        } else if (s->handshaking) {
+            handshake_step(s);
+        } else {
+            read_in(s);
+        }
     }
     if (what & EV_WRITE) request_write(s);
     return 0;
@@ -863,7 +870,13 @@ bufferevent *make(Bev *u, SSL *ssl, bufferevent_ssl_state state, int options,
     // The client speaks first: its hello waits in the underlying's output until the
     // socket is there and connected. A server may find the client's hello already read
     // by the underlying (sslsplit peeks at it before putting TLS on a connection).
-    if (s->handshaking) handshake_step(s);
+    // In direct mode the first step waits for the fd's readiness (the caller's BIO may not be
+    // ready for I/O yet), as libevent's does.
+    if (s->handshaking && !s->direct) handshake_step(s);
+    if (s->direct) {
+        s->hs_want = EV_READ | EV_WRITE;
+        direct_arm(s);
+    }
     kit->decref_and_unlock(s);
     return bev::handle(s);
 }
