@@ -87,6 +87,7 @@ int link_create(BIO *b) {
 int link_destroy(BIO *b) {
     if (Link *l = data_of(b)) {
         BIO_set_data(b, nullptr);
+        if (l->owner && l->gone) l->gone(l->owner);
         if (l->under) {
             l->kit->lock(l->under);
             l->kit->decref_and_unlock(l->under);

@@ -14,6 +14,10 @@ struct Link {
     bev::Bev *under = nullptr;
     const bev::Kit *kit = nullptr;
     bool eof = false;  // the underlying reported EOF: reads past its data return 0
+    // Told when OpenSSL frees the BIO while `owner` is set: the caller replaced the SSL's BIO
+    // (SSL_set_bio). The TLS bufferevent clears `owner` before it frees the BIO itself.
+    void (*gone)(void *owner) = nullptr;
+    void *owner = nullptr;
 };
 
 // A new BIO over `under` (a reference is taken); null on allocation failure.

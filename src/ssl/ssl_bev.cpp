@@ -70,6 +70,21 @@ struct SslBev : Bev {
     uint8_t in_handler = 0;
     // Socket flavour: made active to encrypt output added outside our handlers.
     event flush_ev{};
+    // The link of our BIO while OpenSSL has it (null once the caller replaced it).
+    Link *lk = nullptr;
+    // Socket flavour, "direct" mode: the SSL's BIO is the caller's (set before creation on
+    // the fd, or put in with SSL_set_bio afterwards). It reads and writes the fd itself; the
+    // hidden socket stops reading (it still connects, and writes out what our BIO had
+    // queued before the switch), and io_rd / io_wr watch the fd's readiness for the SSL.
+    bool direct = false;
+    bool kick = false;        // flush_cb makes one full pass (just switched to direct mode)
+    short last_want = 0;      // EV_READ / EV_WRITE: what the last refused SSL call waits for
+    short hs_want = EV_READ;  // direct mode: what the handshake waits for
+    short rd_want = EV_READ;  // ... what SSL_read waits for
+    short wr_want = 0;        // ... what a refused SSL_write waits for (0: none refused)
+    bool io_assigned = false;
+    int io_fd = -1;
+    event io_rd{}, io_wr{};
 };
 
 extern const bufferevent_ops kSslOps;
@@ -83,7 +98,9 @@ const Kit *kit_of(Bev *b) noexcept {
     return b->pub.be_ops->kit;
 }
 
-Link *link(SslBev *s) noexcept { return link_of(SSL_get_rbio(s->ssl)); }
+Link *link(SslBev *s) noexcept { return s->lk; }
+
+void direct_arm(SslBev *s) noexcept;
 
 void save_errors(SslBev *s) noexcept {
     while (unsigned long e = ERR_get_error()) {
@@ -100,7 +117,8 @@ void run_event(SslBev *s, short what) noexcept { s->kit->run_eventcb(s, what, 0)
 // Reading from the underlying is wanted during the handshake (unless the user disabled
 // EV_READ in it) and while our reading is on.
 void update_under_reading(SslBev *s) noexcept {
-    const bool want = !s->failed && (s->handshaking ? !s->hs_read_off
+    // In direct mode the caller's BIO reads the fd, never the hidden socket.
+    const bool want = !s->direct && !s->failed && (s->handshaking ? !s->hs_read_off
                                                     : ((s->pub.enabled & EV_READ) &&
                                                        !s->read_suspended && !s->read_closed));
     Bev *u = s->under;
@@ -108,6 +126,7 @@ void update_under_reading(SslBev *s) noexcept {
     if (want) s->kit->unsuspend_read(u, bev::kSuspendFilter);
     else s->kit->suspend_read(u, bev::kSuspendFilter);
     s->kit->unlock(u);
+    direct_arm(s);
 }
 
 // A fatal error: stop both directions, then tell the user.
@@ -123,13 +142,18 @@ void fail(SslBev *s, short what) noexcept {
 // (EOF or ERROR with `dir`).
 short classify(SslBev *s, int r, short dir) noexcept {
     const int e = SSL_get_error(s->ssl, r);
-    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) return 0;
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+        s->last_want = e == SSL_ERROR_WANT_READ ? EV_READ : EV_WRITE;
+        return 0;
+    }
     if (e == SSL_ERROR_ZERO_RETURN) return static_cast<short>(dir | BEV_EVENT_EOF);
     // A transport that ended without close_notify: OpenSSL 3 says SSL_ERROR_SSL with
     // "unexpected eof", older ones SSL_ERROR_SYSCALL with an empty queue.
+    // (In direct mode the caller's BIO met the end itself: SSL_read returned 0.)
     Link *l = link(s);
     const unsigned long top = ERR_peek_error();
-    const bool dirty = l && l->eof &&
+    const bool at_eof = s->direct ? r == 0 : (l && l->eof);
+    const bool dirty = at_eof &&
                        ((e == SSL_ERROR_SYSCALL && top == 0) ||
                         (e == SSL_ERROR_SSL &&
                          ERR_GET_REASON(top) == SSL_R_UNEXPECTED_EOF_WHILE_READING));
@@ -150,6 +174,8 @@ void read_in(SslBev *s) noexcept;
 int handshake_step(SslBev *s) noexcept {
     if (s->failed) return -1;
     if (!s->handshaking) return 1;
+    // Direct mode: what our BIO queued before the switch goes out first (under_writecb).
+    if (s->direct && evbuffer_get_length(s->under->pub.output)) return 0;
     ERR_clear_error();
     const int r = SSL_do_handshake(s->ssl);
     if (r == 1) {
@@ -162,7 +188,11 @@ int handshake_step(SslBev *s) noexcept {
         return 1;
     }
     const short what = classify(s, r, 0);
-    if (!what) return 0;
+    if (!what) {
+        s->hs_want = s->last_want;
+        direct_arm(s);
+        return 0;
+    }
     fail(s, static_cast<short>(what & ~BEV_EVENT_EOF));
     return -1;
 }
@@ -199,7 +229,7 @@ short read_pass(SslBev *s, bool *any) noexcept {
             // Our BIO reads only the underlying's input: with that empty and nothing buffered
             // in OpenSSL, another SSL_read could only say WANT_READ (half of all SSL_read
             // calls in the TLS echo benchmark). The next ciphertext calls us again.
-            if (!SSL_has_pending(s->ssl)) {
+            if (!SSL_has_pending(s->ssl) && !s->direct) {
                 const Link *l = link(s);
                 if (l && l->under && !l->eof && evbuffer_get_length(l->under->pub.input) == 0)
                     return 0;
@@ -207,7 +237,9 @@ short read_pass(SslBev *s, bool *any) noexcept {
             continue;
         }
         evbuffer_commit_space(in, &v, 0);
-        return classify(s, r, BEV_EVENT_READING);
+        const short what = classify(s, r, BEV_EVENT_READING);
+        if (!what) s->rd_want = s->last_want;
+        return what;
     }
 }
 
@@ -229,7 +261,10 @@ void read_in(SslBev *s) noexcept {
         }
     } while (!what && s->read_again);
     s->in_read = false;
-    if (!what || s->freed || s->dead) return;
+    if (!what || s->freed || s->dead) {
+        direct_arm(s);
+        return;
+    }
     if (what & BEV_EVENT_ERROR) {
         fail(s, static_cast<short>(what & ~BEV_EVENT_ERROR));
         return;
@@ -250,6 +285,8 @@ short write_pass(SslBev *s, bool all, bool *any) noexcept {
         const size_t len = evbuffer_get_length(out);
         if (!len) return 0;
         if (!all && evbuffer_get_length(s->under->pub.output) >= kBacklog) return 0;
+        // Direct mode: what our BIO queued before the switch goes out first.
+        if (s->direct && evbuffer_get_length(s->under->pub.output)) return 0;
         // A write that wanted to be repeated is repeated with the same length.
         size_t n = s->retry_len ? s->retry_len : (len < kChunk ? len : kChunk);
         if (n > len) n = len;
@@ -267,13 +304,17 @@ short write_pass(SslBev *s, bool all, bool *any) noexcept {
         const int r = SSL_write(s->ssl, p, static_cast<int>(n));
         if (r > 0) {
             s->retry_len = 0;
+            s->wr_want = 0;
             evbuffer_drain(out, static_cast<size_t>(r));
             if (s->rate) s->kit->decrement_write_buckets(s, r);
             *any = true;
             continue;
         }
         const short what = classify(s, r, BEV_EVENT_WRITING);
-        if (!what) s->retry_len = n;
+        if (!what) {
+            s->retry_len = n;
+            s->wr_want = s->last_want;
+        }
         return what;
     }
 }
@@ -296,22 +337,30 @@ void write_out(SslBev *s, bool all) noexcept {
                 else s->kit->generic_disarm(s, EV_WRITE);
             }
             // The filter's write callback is deferred (libevent's is too); the socket
-            // flavour's waits for the hidden socket to drain (under_writecb).
-            if (s->own_under) s->wrote = true;
+            // flavour's waits for the hidden socket to drain (under_writecb). In direct mode
+            // the ciphertext is where the caller's BIO put it (the kernel): its turn now,
+            // from one of our handlers, else deferred.
+            if (s->direct)
+                s->kit->trigger_nolock(s, EV_WRITE, s->in_handler ? 0 : BEV_OPT_DEFER_CALLBACKS);
+            else if (s->own_under) s->wrote = true;
             else s->kit->trigger_nolock(s, EV_WRITE, BEV_OPT_DEFER_CALLBACKS);
         }
     } while (!what && s->write_again);
     s->in_write = false;
     if (what && !s->freed && !s->dead) fail(s, static_cast<short>(what & ~(BEV_EVENT_ERROR | BEV_EVENT_EOF)));
+    else direct_arm(s);
 }
 
 // Our handlers (the underlying's callbacks and flush_ev's) bracket their work with these:
 // output the program adds meanwhile is encrypted on the way out of the outermost one.
 void enter(SslBev *s) noexcept { ++s->in_handler; }
 void leave(SslBev *s) noexcept {
-    if (--s->in_handler || !s->flush_pending) return;
-    s->flush_pending = false;
-    if (!s->freed && !s->dead) write_out(s, false);
+    // (Still inside the handler while encrypting: a direct-mode write callback runs now.)
+    while (s->in_handler == 1 && s->flush_pending) {
+        s->flush_pending = false;
+        if (!s->freed && !s->dead) write_out(s, false);
+    }
+    --s->in_handler;
 }
 
 // Output to encrypt (added by the program, or writing enabled): the filter does it now, as
@@ -339,9 +388,131 @@ void flush_cb(evutil_socket_t, short, void *arg) noexcept {
     }
     ++s->refcnt;
     enter(s);
-    if (!s->freed) write_out(s, false);
+    if (s->kick && !s->freed) {
+        // Just switched to direct mode: plaintext OpenSSL already holds is read now; the
+        // rest (and the handshake) waits for the fd's readiness, as libevent's does.
+        s->kick = false;
+        if (!s->handshaking && SSL_has_pending(s->ssl)) read_in(s);
+    }
+    if (!s->freed && !s->dead) write_out(s, false);
     leave(s);
     s->kit->decref_and_unlock(s);
+}
+
+// ---- direct mode ---------------------------------------------------------------------------
+
+// The fd's readiness, in direct mode: what the SSL waits for makes progress now.
+void io_cb(evutil_socket_t, short what, void *arg) noexcept {
+    SslBev *s = static_cast<SslBev *>(arg);
+    s->kit->lock(s);
+    if (s->dead) {
+        s->kit->unlock(s);
+        return;
+    }
+    ++s->refcnt;
+    if (!s->freed && s->direct && !s->failed) {
+        enter(s);
+        if (s->handshaking) {
+            handshake_step(s);
+        } else {
+            if (what & s->rd_want) read_in(s);
+            if ((what & s->wr_want) && !s->freed && !s->dead) write_out(s, false);
+        }
+        leave(s);
+        direct_arm(s);
+    }
+    s->kit->decref_and_unlock(s);
+}
+
+void set_io(event *ev, bool on) noexcept {
+    const bool pending = event_pending(ev, EV_READ | EV_WRITE, nullptr) != 0;
+    if (on && !pending) event_add(ev, nullptr);
+    else if (!on && pending) event_del_noblock(ev);
+}
+
+void io_stop(SslBev *s) noexcept {
+    if (!s->io_assigned) return;
+    event_del_noblock(&s->io_rd);
+    event_del_noblock(&s->io_wr);
+}
+
+// Watches the fd for what the SSL waits for (direct mode only; a no-op otherwise).
+void direct_arm(SslBev *s) noexcept {
+    if (!s->direct || s->freed || s->dead) return;
+    Bev *u = s->under;
+    const int fd = u->pub.be_ops->get_fd(u);
+    if (!s->io_assigned || fd != s->io_fd) {
+        io_stop(s);
+        s->io_assigned = false;
+        s->io_fd = fd;
+        if (fd < 0) return;
+        event_assign(&s->io_rd, u->pub.ev_base, fd, EV_READ | EV_PERSIST, io_cb, s);
+        event_assign(&s->io_wr, u->pub.ev_base, fd, EV_WRITE | EV_PERSIST, io_cb, s);
+        s->io_assigned = true;
+    }
+    short want = 0;
+    // Nothing while the hidden socket connects or still writes what our BIO queued.
+    if (!s->failed && !u->connecting && !evbuffer_get_length(u->pub.output)) {
+        if (s->handshaking) {
+            if (!s->hs_read_off) want = s->hs_want;
+        } else {
+            if ((s->pub.enabled & EV_READ) && !s->read_suspended && !s->read_closed)
+                want |= s->rd_want;
+            if ((s->pub.enabled & EV_WRITE) && !s->write_suspended) want |= s->wr_want;
+        }
+    }
+    set_io(&s->io_rd, want & EV_READ);
+    set_io(&s->io_wr, want & EV_WRITE);
+}
+
+// The caller's BIO is the SSL's now: stop the hidden socket's reading, watch the fd.
+void go_direct(SslBev *s) noexcept {
+    if (s->direct || !s->own_under || s->freed || s->dead) return;
+    s->direct = true;
+    s->rd_want = EV_READ;
+    s->hs_want = EV_READ | EV_WRITE;
+    s->wr_want = 0;
+    s->kick = true;
+    update_under_reading(s);
+    if (!event_pending(&s->flush_ev, EV_WRITE, nullptr)) event_active(&s->flush_ev, EV_WRITE, 1);
+}
+
+// OpenSSL freed our BIO while we did not: the caller replaced it (SSL_set_bio).
+void link_gone(void *owner) noexcept {
+    SslBev *s = static_cast<SslBev *>(owner);
+    s->kit->lock(s);
+    s->lk = nullptr;
+    go_direct(s);
+    s->kit->unlock(s);
+}
+
+// A new BIO of ours over the underlying, telling us when OpenSSL frees it.
+BIO *new_link(SslBev *s, Bev *u) noexcept {
+    BIO *bio = link_bio_new(u, s->kit);
+    if (!bio) return nullptr;
+    Link *l = link_of(bio);
+    l->owner = s;
+    l->gone = link_gone;
+    s->lk = l;
+    return bio;
+}
+
+// Before we free our BIO ourselves.
+void disown_link(SslBev *s) noexcept {
+    if (s->lk) {
+        s->lk->owner = nullptr;
+        s->lk = nullptr;
+    }
+}
+
+// The caller's BIO may have replaced ours without OpenSSL freeing it (the caller kept a
+// reference): seen here, at our entry points.
+void check_bio(SslBev *s) noexcept {
+    if (s->direct || !s->own_under || !s->lk) return;
+    if (link_of(SSL_get_rbio(s->ssl)) != s->lk) {
+        disown_link(s);
+        go_direct(s);
+    }
 }
 
 // ---- the underlying's callbacks -------------------------------------------------------------
@@ -350,7 +521,8 @@ void under_readcb(bufferevent *, void *arg) noexcept {
     SslBev *s = static_cast<SslBev *>(arg);
     s->kit->lock(s);
     ++s->refcnt;
-    if (!s->dead && !s->freed) {
+    if (!s->dead && !s->freed) check_bio(s);
+    if (!s->dead && !s->freed && !s->direct) {
         enter(s);
         if (s->handshaking) handshake_step(s);
         else read_in(s);
@@ -363,8 +535,11 @@ void under_writecb(bufferevent *, void *arg) noexcept {
     SslBev *s = static_cast<SslBev *>(arg);
     s->kit->lock(s);
     ++s->refcnt;
+    if (!s->dead && !s->freed) check_bio(s);
     if (!s->dead && !s->freed) {
         enter(s);
+        // Direct mode: what our BIO had queued is out; the handshake goes on.
+        if (s->direct && s->handshaking) handshake_step(s);
         // Socket flavour: all the ciphertext of what was encrypted is in the kernel now,
         // where libevent's SSL_write put it: the write callback's turn (before encrypting
         // more, so that it runs with nothing of ours left in the hidden socket).
@@ -382,6 +557,7 @@ void under_eventcb(bufferevent *, short what, void *arg) noexcept {
     SslBev *s = static_cast<SslBev *>(arg);
     s->kit->lock(s);
     ++s->refcnt;
+    if (!s->dead && !s->freed && !s->failed) check_bio(s);
     if (!s->dead && !s->freed && !s->failed) {
         enter(s);
         if (what & BEV_EVENT_CONNECTED) {
@@ -438,14 +614,22 @@ void output_cb(evbuffer *, const evbuffer_cb_info *info, void *arg) noexcept {
 
 int ssl_enable(Bev *b, short what) noexcept {
     SslBev *s = static_cast<SslBev *>(b);
+    check_bio(s);
     s->kit->generic_arm(s, what);
     if (what & EV_READ) {
         s->hs_read_off = false;
         update_under_reading(s);
         // Plaintext may wait inside the SSL, or ciphertext in the underlying's input (also
-        // the peer's part of a handshake that was held).
-        if (s->handshaking) handshake_step(s);
-        else read_in(s);
+        // the peer's part of a handshake that was held). In direct mode the fd's readiness
+        // drives the SSL (no call that could wait on the fd from here), but plaintext
+        // OpenSSL holds is read now.
+        if (s->direct) {
+            if (!s->handshaking && SSL_has_pending(s->ssl)) read_in(s);
+        } else if (s->handshaking) {
+            handshake_step(s);
+        } else {
+            read_in(s);
+        }
     }
     if (what & EV_WRITE) request_write(s);
     return 0;
@@ -459,6 +643,7 @@ int ssl_disable(Bev *b, short what) noexcept {
         if (s->handshaking && s->own_under) s->hs_read_off = true;
         update_under_reading(s);
     }
+    direct_arm(s);
     return 0;
 }
 
@@ -483,17 +668,22 @@ void ssl_unlink(Bev *b) noexcept {
         // hold the lock: a flush_cb running in the loop's thread may be waiting for it, so
         // do not wait for that one (it sees `freed`; destruct, unlocked, waits).
         event_del_noblock(&s->flush_ev);
+        io_stop(s);
         if (!(s->options & BEV_OPT_CLOSE_ON_FREE)) {
             // The caller keeps the SSL and the fd (and may still SSL_shutdown on it): send
             // what is encrypted, then let the SSL talk to the fd directly. Without an fd
             // (none yet, or setfd(-1) as evhttp does) the SSL gets a socket BIO on -1, as
             // libevent's setfd(-1) leaves it: our BIO must not stay, since it holds a
             // reference to `u` and through it the base, which the SSL may outlive.
+            // In direct mode the SSL keeps the caller's BIO.
             bufferevent_disable(bev::handle(u), EV_READ | EV_WRITE);
             s->kit->socket_write_now(u);
-            const int fd = u->pub.be_ops->get_fd(u);
-            BIO *sock = BIO_new_socket(fd, BIO_NOCLOSE);
-            SSL_set_bio(s->ssl, sock, sock);  // frees our BIO; none at all if sock failed
+            if (!s->direct) {
+                const int fd = u->pub.be_ops->get_fd(u);
+                BIO *sock = BIO_new_socket(fd, BIO_NOCLOSE);
+                disown_link(s);
+                SSL_set_bio(s->ssl, sock, sock);  // frees our BIO; none at all if sock failed
+            }
         }
         s->kit->release(u);  // the user's side of our socket goes with us
     } else if (s->options & BEV_OPT_CLOSE_ON_FREE) {
@@ -508,7 +698,15 @@ void ssl_destruct(Bev *b) noexcept {
     if (s->own_under) {
         event_del(&s->flush_ev);  // unlocked, `dead` set: a running flush_cb returns at once
         event_debug_unassign(&s->flush_ev);
+        if (s->io_assigned) {
+            event_del(&s->io_rd);
+            event_del(&s->io_wr);
+            event_debug_unassign(&s->io_rd);
+            event_debug_unassign(&s->io_wr);
+            s->io_assigned = false;
+        }
     }
+    disown_link(s);
     if ((s->options & BEV_OPT_CLOSE_ON_FREE) && s->ssl) SSL_free(s->ssl);
     s->ssl = nullptr;
     if (Bev *u = s->under) {
@@ -579,6 +777,18 @@ int ssl_set_fd(Bev *b, int fd) noexcept {
     s->kit->socket_write_now(u);
     const int r = u->pub.be_ops->set_fd(u, fd);
     s->kit->unlock(u);
+    check_bio(s);
+    if (r == 0 && s->direct) {
+        // libevent gives the SSL a socket BIO on the new fd, dropping the caller's: ours
+        // comes back, and with it the hidden socket's reading.
+        BIO *bio = new_link(s, u);
+        if (!bio) return -1;
+        io_stop(s);
+        s->direct = false;
+        s->kick = false;
+        SSL_set_bio(s->ssl, bio, bio);  // frees the caller's BIO
+        update_under_reading(s);
+    }
     if (Link *l = link(s)) l->eof = false;
     if (r == 0) restart_handshake(s);
     return r;
@@ -600,8 +810,9 @@ const bufferevent_ops kSslOps = {
 };
 
 // Builds the TLS bufferevent over `u`, taking a reference on it.
+// With `keep_bio` (socket flavour) the SSL keeps the caller's BIO: direct mode.
 bufferevent *make(Bev *u, SSL *ssl, bufferevent_ssl_state state, int options,
-                  bool own_under) noexcept {
+                  bool own_under, bool keep_bio = false) noexcept {
     const Kit *kit = kit_of(u);
     if (!kit) return nullptr;
     void *mem = event_mm_malloc_(sizeof(SslBev));
@@ -615,8 +826,8 @@ bufferevent *make(Bev *u, SSL *ssl, bufferevent_ssl_state state, int options,
     }
     s->pub.ev_base = u->pub.ev_base;
     kit->generic_init_timeouts(s);
-    BIO *bio = link_bio_new(u, kit);
-    if (!bio || !evbuffer_add_cb(s->pub.output, output_cb, s)) {
+    BIO *bio = keep_bio ? nullptr : link_bio_new(u, kit);
+    if ((!keep_bio && !bio) || !evbuffer_add_cb(s->pub.output, output_cb, s)) {
         if (bio) BIO_free(bio);
         kit->destroy_unlinked(s);
         return nullptr;
@@ -628,7 +839,15 @@ bufferevent *make(Bev *u, SSL *ssl, bufferevent_ssl_state state, int options,
     s->own_under = own_under;
     s->initial_state = state;
     if (own_under) event_assign(&s->flush_ev, u->pub.ev_base, -1, 0, flush_cb, s);
-    SSL_set_bio(ssl, bio, bio);
+    if (bio) {
+        Link *l = link_of(bio);
+        l->owner = s;
+        l->gone = link_gone;
+        s->lk = l;
+        SSL_set_bio(ssl, bio, bio);
+    } else {
+        s->direct = own_under;
+    }
     // Our output buffer may move between a refused SSL_write and its repetition.
     SSL_set_mode(ssl, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     u->pub.readcb = under_readcb;
@@ -651,7 +870,13 @@ bufferevent *make(Bev *u, SSL *ssl, bufferevent_ssl_state state, int options,
     // The client speaks first: its hello waits in the underlying's output until the
     // socket is there and connected. A server may find the client's hello already read
     // by the underlying (sslsplit peeks at it before putting TLS on a connection).
-    if (s->handshaking) handshake_step(s);
+    // In direct mode the first step waits for the fd's readiness (the caller's BIO may not be
+    // ready for I/O yet), as libevent's does.
+    if (s->handshaking && !s->direct) handshake_step(s);
+    if (s->direct) {
+        s->hs_want = EV_READ | EV_WRITE;
+        direct_arm(s);
+    }
     kit->decref_and_unlock(s);
     return bev::handle(s);
 }
@@ -661,16 +886,24 @@ bufferevent *make(Bev *u, SSL *ssl, bufferevent_ssl_state state, int options,
 bufferevent *socket_new(event_base *base, int fd, SSL *ssl, bufferevent_ssl_state state,
                         int options) noexcept {
     if (!base || !ssl) return nullptr;
-    if (fd < 0) {
-        // The caller may have given the SSL its socket already (SSL_set_fd).
-        BIO *rb = SSL_get_rbio(ssl);
-        if (rb && (BIO_method_type(rb) & BIO_TYPE_DESCRIPTOR)) fd = static_cast<int>(BIO_get_fd(rb, nullptr));
+    // An SSL whose BIO already answers with an fd (SSL_set_fd, or a BIO of the caller's on
+    // the socket) keeps that BIO, as with libevent: it does the I/O (direct mode), and with
+    // fd -1 its fd is the socket. Another fd than the BIO's is refused (libevent too).
+    bool keep_bio = false;
+    if (BIO *wb = SSL_get_wbio(ssl)) {
+        const long have = BIO_get_fd(wb, nullptr);
+        if (have >= 0) {
+            if (fd < 0) fd = static_cast<int>(have);
+            else if (have != fd) return nullptr;
+            BIO_set_close(wb, BIO_NOCLOSE);  // the fd is closed by us (BEV_OPT_CLOSE_ON_FREE)
+            keep_bio = true;
+        }
     }
     bufferevent *ub =
         bufferevent_socket_new(base, fd, options & (BEV_OPT_THREADSAFE | BEV_OPT_CLOSE_ON_FREE));
     if (!ub) return nullptr;
     Bev *u = bev::from(ub);
-    bufferevent *b = make(u, ssl, state, options, true);
+    bufferevent *b = make(u, ssl, state, options, true, keep_bio);
     if (!b) {
         // Not ours to close: the caller still owns the fd when creation fails.
         bufferevent_setfd(ub, -1);

@@ -982,6 +982,239 @@ TEST_P(BevSsl, AWriteCallbackThatFreesTheBuffereventAfterAWriteInTheReadCallback
     }
 }
 
+// ---- a BIO of the caller's on the socket (libevent's socket flavour does its I/O through
+// whatever BIO the SSL has and only waits for the fd's readiness) ----
+
+// What a counting BIO saw; owned by the test, so it outlives the BIO.
+struct FdCounts {
+    int fd = -1;
+    int reads = 0, writes = 0, destroyed = 0;
+    size_t bytes_in = 0, bytes_out = 0;
+};
+
+int counting_read(BIO *b, char *out, int len) {
+    auto *n = static_cast<FdCounts *>(BIO_get_data(b));
+    BIO_clear_retry_flags(b);
+    ++n->reads;
+    const ssize_t r = ::recv(n->fd, out, static_cast<size_t>(len), 0);
+    if (r > 0) n->bytes_in += static_cast<size_t>(r);
+    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) BIO_set_retry_read(b);
+    return static_cast<int>(r);
+}
+
+int counting_write(BIO *b, const char *in, int len) {
+    auto *n = static_cast<FdCounts *>(BIO_get_data(b));
+    BIO_clear_retry_flags(b);
+    ++n->writes;
+    const ssize_t r = ::send(n->fd, in, static_cast<size_t>(len), MSG_NOSIGNAL);
+    if (r > 0) n->bytes_out += static_cast<size_t>(r);
+    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) BIO_set_retry_write(b);
+    return static_cast<int>(r);
+}
+
+long counting_ctrl(BIO *b, int cmd, long num, void *ptr) {
+    auto *n = static_cast<FdCounts *>(BIO_get_data(b));
+    switch (cmd) {
+        case BIO_C_GET_FD:
+            if (ptr) *static_cast<int *>(ptr) = n->fd;
+            return n->fd;
+        case BIO_CTRL_GET_CLOSE: return BIO_get_shutdown(b);
+        case BIO_CTRL_SET_CLOSE: BIO_set_shutdown(b, static_cast<int>(num)); return 1;
+        case BIO_CTRL_FLUSH: return 1;
+        default: return 0;
+    }
+}
+
+int counting_destroy(BIO *b) {
+    if (auto *n = static_cast<FdCounts *>(BIO_get_data(b))) ++n->destroyed;
+    return 1;
+}
+
+// A BIO that reads and writes the socket `n.fd` itself and counts its calls (shutdown flag
+// BIO_CLOSE: it never closes the fd, the flag only shows what libevent sets).
+BIO *counting_bio(FdCounts &n) {
+    static BIO_METHOD *m = [] {
+        BIO_METHOD *mm = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "counting fd");
+        BIO_meth_set_read(mm, counting_read);
+        BIO_meth_set_write(mm, counting_write);
+        BIO_meth_set_ctrl(mm, counting_ctrl);
+        BIO_meth_set_destroy(mm, counting_destroy);
+        return mm;
+    }();
+    BIO *b = BIO_new(m);
+    BIO_set_data(b, &n);
+    BIO_set_shutdown(b, BIO_CLOSE);
+    BIO_set_init(b, 1);
+    return b;
+}
+
+// Half a MiB each way, so that the kernel's buffers fill and the SSL waits for writability.
+void exchange_through(event_base *base, bufferevent *cli, Recorder &c, bufferevent *srv, Recorder &s) {
+    const std::string up = letters(512 * 1024, 'a'), down = letters(512 * 1024, 'A');
+    c.data.clear();
+    s.data.clear();
+    bufferevent_write(cli, up.data(), up.size());
+    bufferevent_write(srv, down.data(), down.size());
+    ASSERT_TRUE(run_until(base, [&] { return s.data.size() >= up.size() && c.data.size() >= down.size(); }));
+    EXPECT_TRUE(s.data == up);
+    EXPECT_TRUE(c.data == down);
+}
+
+// Every call moved bytes or met a would-block: no spinning on the fd (half a MiB is 32
+// records; OpenSSL reads a record's header and body apart).
+void expect_few_calls(const FdCounts &n) {
+    EXPECT_GT(n.reads, 0);
+    EXPECT_GT(n.writes, 0);
+    EXPECT_GE(n.bytes_out, 512u * 1024);
+    EXPECT_GE(n.bytes_in, 512u * 1024);
+    EXPECT_LE(n.reads, 600);
+    EXPECT_LE(n.writes, 300);
+}
+
+TEST_P(BevSsl, ABioSetAfterSocketConnectDoesTheIo) {
+    bevtest::Listener l;
+    Recorder c, s;
+    SSL *cs = SSL_new(cctx.get());
+    bufferevent *cli = tls_socket(base(), -1, cs, BUFFEREVENT_SSL_CONNECTING);
+    ASSERT_NE(cli, nullptr);
+    c.attach(cli);
+    bufferevent_enable(cli, EV_READ);
+    ASSERT_EQ(bufferevent_socket_connect(cli, reinterpret_cast<const sockaddr *>(&l.addr()),
+                                         sizeof(sockaddr_in)),
+              0);
+    FdCounts n;
+    n.fd = bufferevent_getfd(cli);
+    ASSERT_GE(n.fd, 0);
+    BIO *bio = counting_bio(n);
+    SSL_set_bio(cs, bio, bio);
+    bufferevent *srv = reading_server_accepted_from(l, s);
+    ASSERT_NE(srv, nullptr);
+    ASSERT_TRUE(ssltest::handshake(base(), c, s));
+    EXPECT_GT(n.reads, 0) << "the server's answer came through the caller's BIO";
+    EXPECT_EQ(SSL_get_rbio(cs), bio);
+    EXPECT_EQ(SSL_get_wbio(cs), bio);
+    EXPECT_EQ(bufferevent_getfd(cli), n.fd);
+    exchange_through(base(), cli, c, srv, s);
+    expect_few_calls(n);
+    bufferevent_free(cli);
+    ASSERT_TRUE(run_until(base(), [&] { return s.got(BEV_EVENT_EOF) || s.got(BEV_EVENT_ERROR); }));
+    EXPECT_EQ(n.destroyed, 1);  // with the SSL (BEV_OPT_CLOSE_ON_FREE; libevent frees it from the loop)
+    bufferevent_free(srv);
+}
+
+// An SSL whose BIO answers BIO_get_fd keeps that BIO: with the same fd, and with -1 (the
+// fd is the BIO's). libevent turns the BIO's close flag off: the fd is the bufferevent's.
+TEST_P(BevSsl, ABioOnTheFdBeforeCreationIsKept) {
+    for (bool give_fd : {true, false}) {
+        SCOPED_TRACE(give_fd ? "fd given" : "fd -1");
+        conf::SocketPair sp;
+        FdCounts n;
+        n.fd = sp[0];
+        SSL *cs = SSL_new(cctx.get());
+        BIO *bio = counting_bio(n);
+        SSL_set_bio(cs, bio, bio);
+        bufferevent *cli = tls_socket(base(), give_fd ? sp[0] : -1, cs, BUFFEREVENT_SSL_CONNECTING);
+        ASSERT_NE(cli, nullptr);
+        sp.release(0);
+        bufferevent *srv = tls_socket(base(), sp.release(1), SSL_new(sctx.get()), BUFFEREVENT_SSL_ACCEPTING);
+        EXPECT_EQ(SSL_get_rbio(cs), bio);
+        EXPECT_EQ(SSL_get_wbio(cs), bio);
+        EXPECT_EQ(BIO_get_close(bio), BIO_NOCLOSE);
+        EXPECT_EQ(bufferevent_getfd(cli), n.fd);
+        EXPECT_EQ(bufferevent_get_underlying(cli), nullptr);
+        Recorder c, s;
+        c.attach(cli);
+        s.attach(srv);
+        bufferevent_enable(cli, EV_READ);
+        bufferevent_enable(srv, EV_READ);
+        ASSERT_TRUE(ssltest::handshake(base(), c, s));
+        exchange_through(base(), cli, c, srv, s);
+        expect_few_calls(n);
+        EXPECT_EQ(c.events.size(), 1u);
+        bufferevent_free(cli);
+        // BEV_OPT_CLOSE_ON_FREE closed the fd: the server hears the end.
+        ASSERT_TRUE(run_until(base(), [&] { return s.got(BEV_EVENT_EOF) || s.got(BEV_EVENT_ERROR); }));
+        EXPECT_EQ(n.destroyed, 1);
+        bufferevent_free(srv);
+    }
+}
+
+TEST_P(BevSsl, ASslOnAnotherFdThanTheOneGivenIsRefused) {
+    conf::SocketPair sp;
+    SSL *cs = SSL_new(cctx.get());
+    SSL_set_fd(cs, sp[0]);
+    EXPECT_EQ(bufferevent_openssl_socket_new(base(), sp[1], cs, BUFFEREVENT_SSL_CONNECTING, 0),
+              nullptr);
+    SSL_free(cs);
+}
+
+// Without BEV_OPT_CLOSE_ON_FREE the SSL keeps the caller's BIO, which still reaches the peer.
+TEST_P(BevSsl, ACallersBioStaysWithTheSslWithoutCloseOnFree) {
+    conf::SocketPair sp;
+    FdCounts n;
+    n.fd = sp[0];
+    SSL *cs = SSL_new(cctx.get());
+    BIO *bio = counting_bio(n);
+    SSL_set_bio(cs, bio, bio);
+    bufferevent *cli = bufferevent_openssl_socket_new(base(), sp[0], cs, BUFFEREVENT_SSL_CONNECTING, 0);
+    ASSERT_NE(cli, nullptr);
+    bufferevent *srv = tls_socket(base(), sp.release(1), SSL_new(sctx.get()), BUFFEREVENT_SSL_ACCEPTING);
+    Recorder c, s;
+    c.attach(cli);
+    s.attach(srv);
+    bufferevent_enable(cli, EV_READ);
+    bufferevent_enable(srv, EV_READ);
+    ASSERT_TRUE(ssltest::handshake(base(), c, s));
+    ASSERT_TRUE(arrives(cli, s, "before the free"));
+    bufferevent_free(cli);
+    EXPECT_EQ(n.destroyed, 0);
+    EXPECT_EQ(SSL_get_rbio(cs), bio);
+    const int writes = n.writes;
+    ASSERT_EQ(SSL_write(cs, "after", 5), 5);
+    EXPECT_GT(n.writes, writes);
+    ASSERT_TRUE(run_until(base(), [&] { return s.data == "before the freeafter"; }));
+    SSL_free(cs);
+    EXPECT_EQ(n.destroyed, 1);
+    bufferevent_free(srv);
+}
+
+// bufferevent_setfd gives the SSL a BIO of the bufferevent's on the new fd: the caller's
+// goes, and the handshake starts again over the new socket.
+TEST_P(BevSsl, SetfdReplacesTheCallersBio) {
+    conf::SocketPair sp, sp2;
+    FdCounts n;
+    n.fd = sp[0];
+    SSL *cs = SSL_new(cctx.get());
+    BIO *bio = counting_bio(n);
+    SSL_set_bio(cs, bio, bio);
+    bufferevent *cli = tls_socket(base(), sp.release(0), cs, BUFFEREVENT_SSL_CONNECTING);
+    ASSERT_NE(cli, nullptr);
+    bufferevent *srv = tls_socket(base(), sp.release(1), SSL_new(sctx.get()), BUFFEREVENT_SSL_ACCEPTING);
+    Recorder c, s, s2;
+    c.attach(cli);
+    s.attach(srv);
+    bufferevent_enable(cli, EV_READ);
+    bufferevent_enable(srv, EV_READ);
+    ASSERT_TRUE(ssltest::handshake(base(), c, s));
+    ASSERT_TRUE(arrives(cli, s, "first"));
+    bufferevent *srv2 = tls_socket(base(), sp2.release(1), SSL_new(sctx.get()), BUFFEREVENT_SSL_ACCEPTING);
+    s2.attach(srv2);
+    bufferevent_enable(srv2, EV_READ);
+    const int old_fd = n.fd;
+    ASSERT_EQ(bufferevent_setfd(cli, sp2.release(0)), 0);
+    EXPECT_EQ(n.destroyed, 1);
+    EXPECT_NE(SSL_get_rbio(cs), nullptr);
+    EXPECT_EQ(SSL_get_fd(cs), bufferevent_getfd(cli));
+    c.events.clear();
+    ASSERT_TRUE(ssltest::handshake(base(), c, s2));
+    ASSERT_TRUE(arrives(cli, s2, "second"));
+    ASSERT_TRUE(arrives(srv2, c, "back"));
+    bufferevent_free(cli);
+    bufferevent_free(srv);
+    bufferevent_free(srv2);
+    evutil_closesocket(old_fd);  // setfd does not close the old fd
+}
+
 CONF_INSTANTIATE_BACKENDS(BevSsl);
 
 }  // namespace
