@@ -151,11 +151,15 @@ void unassign(event *ev) noexcept {
     ev->ev_evcallback.evcb_flags &= ~EVLIST_INIT;
 }
 
+// libevent_global_shutdown: debug mode ends and forgets every event, as libevent's does (its
+// regress dns/leak_* cases shut down, then call event_enable_debug_mode again). Whether it
+// is too late to enable it again is not reset: that depends on bases having existed.
 void shutdown() noexcept {
     Guard g;
     mm::free(g_tab);
     g_tab = nullptr;
     g_cap = g_used = 0;
+    g_on = false;
 }
 
 }  // namespace reevent::core::debug

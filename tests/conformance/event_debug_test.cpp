@@ -165,6 +165,35 @@ void finalized_events_may_be_freed() {
     _exit(7);
 }
 
+// libevent_global_shutdown turns debug mode off and forgets every event it knew (libevent's
+// regress dns/leak_* cases enable it, shut down and enable it again in one process): enabling
+// it again is not "called twice", and an event assigned before the shutdown may still be
+// added, run and deleted afterwards.
+void enable_again_after_global_shutdown() {
+    event_enable_debug_mode();
+    libevent_global_shutdown();
+    correct_use();  // enables it again (fatal "called twice" if the shutdown left it on); exits 7
+}
+
+int g_after_shutdown_fired = 0;
+void after_shutdown_cb(evutil_socket_t, short, void *) { ++g_after_shutdown_fired; }
+
+void global_shutdown_turns_debug_mode_off() {
+    event_enable_debug_mode();
+    event_base *b = event_base_new();
+    event ev;
+    event_assign(&ev, b, -1, 0, after_shutdown_cb, nullptr);
+    libevent_global_shutdown();
+    timeval tv = conf::tv_ms(1);
+    if (event_add(&ev, &tv) != 0) _exit(1);  // not "never-assigned": debug mode is off
+    event_base_dispatch(b);
+    if (g_after_shutdown_fired != 1) _exit(2);
+    event_assign(&ev, b, -1, 0, after_shutdown_cb, nullptr);
+    if (event_add(&ev, &tv) != 0 || event_del(&ev) != 0) _exit(3);
+    event_base_free(b);
+    _exit(7);
+}
+
 // Each scenario runs in a child of its own (debug mode must come before any base there):
 // it dies, exits with `code`, or is killed by `sig`.
 void expect_dies(void (*scenario)()) {
@@ -209,6 +238,14 @@ TEST(EventDebugDeathTest, IoEventOnBlockingFdIsFatal) {
 
 TEST(EventDebugDeathTest, FinalizerMayReassignAndAddItsEvent) {
     expect_exit(&finalizer_reuses_its_event, 7);
+}
+
+TEST(EventDebugDeathTest, EnablingAgainAfterGlobalShutdownIsAllowed) {
+    expect_exit(&enable_again_after_global_shutdown, 7);
+}
+
+TEST(EventDebugDeathTest, GlobalShutdownTurnsDebugModeOff) {
+    expect_exit(&global_shutdown_turns_debug_mode_off, 7);
 }
 
 TEST(EventDebug, UnassignClearsTheInitFlagWithoutDebugMode) {

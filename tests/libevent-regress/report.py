@@ -17,7 +17,10 @@ kind fail (fails every time), flaky (timing; may fail, may pass) or pristine (fa
 time, but only with libevent's upstream tests: run.sh --pristine sets
 LIBEVENT_REGRESS_FLAVOUR=pristine) or asan (fails every time, but only on a side that runs
 with ASan's runtime preloaded: run.sh --sanitize address sets LIBEVENT_REGRESS_SANITIZE and
-LIBEVENT_REGRESS_SAN_SIDES).
+LIBEVENT_REGRESS_SAN_SIDES) or lsan (as asan, but only with run.sh --detect-leaks, which sets
+LIBEVENT_REGRESS_LEAKS=1: LeakSanitizer's report at the case's exit).
+"report.py --repeat RESULTS_DIR" summarises a run.sh --repeat N run instead: per case, side
+and backend, how many of the N runs passed.
 Prints a pass-count table per binary, side and backend, then every failing case,
 marked as expected, flaky or NEW; exits 1 when a failure is not expected.
 """
@@ -30,6 +33,11 @@ GROUPS = {"regress": "main groups", "regress-x": "http+dns+ssl", "regress-r": "r
 BACKENDS = ["epoll", "epoll-changelist", "poll", "select"]
 
 
+def backends_of(seen):
+    """The table's columns: the usual four, then any other backend run (e.g. epoll-debug)."""
+    return BACKENDS + sorted(b for b in set(seen) if b not in BACKENDS)
+
+
 def load_expected(path):
     exp = {}
     with open(path) as f:
@@ -39,7 +47,7 @@ def load_expected(path):
                 continue
             parts = line.split(None, 3)
             if len(parts) < 4 or parts[1] not in ("reevent", "libevent", "both") \
-                    or parts[2] not in ("fail", "flaky", "pristine", "asan"):
+                    or parts[2] not in ("fail", "flaky", "pristine", "asan", "lsan"):
                 sys.exit("%s:%d: want 'case side kind reason'" % (path, n))
             case, side, kind, reason = parts
             if kind == "pristine":
@@ -48,9 +56,12 @@ def load_expected(path):
                     continue
                 kind = "fail"
             sides = ("reevent", "libevent") if side == "both" else (side,)
-            if kind == "asan":
-                # Fails only where ASan's runtime is preloaded (run.sh --sanitize).
+            if kind in ("asan", "lsan"):
+                # Fails only where ASan's runtime is preloaded (run.sh --sanitize), lsan only
+                # with LeakSanitizer on (run.sh --detect-leaks).
                 if "address" not in os.environ.get("LIBEVENT_REGRESS_SANITIZE", ""):
+                    continue
+                if kind == "lsan" and os.environ.get("LIBEVENT_REGRESS_LEAKS") != "1":
                     continue
                 preloaded = os.environ.get("LIBEVENT_REGRESS_SAN_SIDES", "reevent").split()
                 sides = tuple(s for s in sides if s in preloaded)
@@ -112,8 +123,30 @@ def classify(log_path, rc):
     return "CRASH"
 
 
+def repeat_summary(results_dir):
+    """run.sh --repeat N: per case, side and backend, how many of the N runs passed."""
+    runs = collections.defaultdict(list)   # (case, side, backend) -> [verdict]
+    with open(os.path.join(results_dir, "results")) as f:
+        for line in f:
+            side, _binary, backend, case, attempt, rc = line.split()
+            log = os.path.join(results_dir, "log", side, backend,
+                               case.replace("/", "_") + "." + attempt + ".log")
+            runs[(case, side, backend)].append(classify(log, int(rc)))
+    print()
+    print("| case | side | backend | passed | other verdicts |")
+    print("|---|---|---|---|---|")
+    for (case, side, backend), vs in sorted(runs.items()):
+        other = collections.Counter(v for v in vs if v != "OK")
+        print("| %s | %s | %s | %d/%d | %s |" % (
+            case, side, backend, vs.count("OK"), len(vs),
+            ", ".join("%s x%d" % kv for kv in sorted(other.items())) or "-"))
+    return 0
+
+
 def main():
     args = sys.argv[1:]
+    if args[0] == "--repeat":
+        return repeat_summary(args[1])
     rerun = None
     if args[0] == "--rerun":
         rerun = int(args[1])
@@ -158,13 +191,14 @@ def main():
         else:
             fails[(side, case)].append((backend, verdict))
 
+    columns = backends_of(k[2] for k in total)
     print()
-    print("| binary (groups) | side | " + " | ".join(BACKENDS) + " |")
-    print("|---|---|" + "---|" * len(BACKENDS))
+    print("| binary (groups) | side | " + " | ".join(columns) + " |")
+    print("|---|---|" + "---|" * len(columns))
     for binary in GROUPS:
         for side in sides:
             cells = []
-            for be in BACKENDS:
+            for be in columns:
                 t = total.get((binary, side, be))
                 cells.append("%d/%d" % (passed[(binary, side, be)], t) if t else "-")
             if any(c != "-" for c in cells):

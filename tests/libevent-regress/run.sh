@@ -14,13 +14,18 @@
 #   --sides "S..."       reevent and/or libevent (default both)
 #   --backends "B..."    backends of the main groups (default: epoll epoll-changelist poll select;
 #                        also epoll-timerfd and epoll-timerfd-changelist, EVENT_PRECISE_TIMER=1
-#                        as libevent's test/test.sh runs them)
+#                        as libevent's test/test.sh runs them; a name ending in -debug, e.g.
+#                        epoll-debug, is that backend with EVENT_DEBUG_MODE=1, which makes
+#                        regress_main.c call event_enable_debug_mode() first)
 #   --x-backends "B..."  backends of regress-x (http, dns, ssl) and regress-r (rpc)
 #                        (default: epoll)
 #   --cases REGEX        only cases whose name matches (grep -E)
 #   --pristine           libevent's upstream tests without Debian's patches (the system
 #                        libevent is Debian's patched build; see docs/design-clients.md)
 #   --timeout SEC        per case (default 60)
+#   --repeat N           run every selected case N times on each side and backend (no reruns)
+#                        and print how many of the N runs passed, per case, side and backend
+#                        (tells a flaky case from a bug: use with --cases); exit 0
 #   --sanitize LIST      the sanitizers BUILD_DIR's libraries are built with: address,undefined
 #                        or thread, "none", or "auto" (the default: REEVENT_SANITIZE from
 #                        BUILD_DIR/CMakeCache.txt).  The regress binaries are not instrumented,
@@ -58,6 +63,7 @@ BUILD=
 SANITIZE=auto
 LEAKS=0
 SAN_SIDES=reevent
+REPEAT=1
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -70,6 +76,7 @@ while [ $# -gt 0 ]; do
         --cases) CASES=$2; shift 2 ;;
         --pristine) PRISTINE=1; shift ;;
         --timeout) TIMEOUT=$2; shift 2 ;;
+        --repeat) REPEAT=$2; shift 2 ;;
         --sanitize) SANITIZE=$2; shift 2 ;;
         --detect-leaks) LEAKS=1; shift ;;
         --sanitize-libevent) SAN_SIDES="reevent libevent"; shift ;;
@@ -111,7 +118,7 @@ case ",$SANITIZE," in *,thread,*)
 esac
 [ -z "$SANITIZE" ] || [ -n "$SAN_PRELOAD" ] || die "--sanitize $SANITIZE: no runtime to preload"
 [ -z "$SAN_PRELOAD" ] || log "$SAN_SIDES side(s): LD_PRELOAD=$SAN_PRELOAD$SAN_ENV"
-export LIBEVENT_REGRESS_SANITIZE=$SANITIZE LIBEVENT_REGRESS_SAN_SIDES=$SAN_SIDES
+export LIBEVENT_REGRESS_SANITIZE=$SANITIZE LIBEVENT_REGRESS_SAN_SIDES=$SAN_SIDES LIBEVENT_REGRESS_LEAKS=$LEAKS
 # The environment a side's binaries run in (for env(1)).
 side_env() { # side
     case " $SAN_SIDES " in *" $1 "*)
@@ -244,7 +251,11 @@ for side in $SIDES; do
         [ -s "$R/cases-$side-$bin" ] || die "$bin --list-tests listed nothing"
         for be in $bes; do
             { grep -E -- "${CASES:-.}" "$R/cases-$side-$bin" || true; } | while read -r c; do
-                echo "$side $bin $be $c"
+                if [ "$REPEAT" -gt 1 ]; then
+                    for k in $(seq 1 "$REPEAT"); do echo "$side $bin $be $c r$k"; done
+                else
+                    echo "$side $bin $be $c"
+                fi
             done >> "$JOBLIST"
         done
     done
@@ -254,10 +265,12 @@ log "running $(wc -l < "$JOBLIST") case runs, $JOBS at a time"
 runcase() { # side bin backend case [attempt]
     local side=$1 bin=$2 be=$3 c=$4 attempt=${5:-1} out rc
     out=$R/log/$side/$be/$(echo "$c" | tr / _)$([ "$attempt" = 1 ] || echo ".$attempt").log
+    local label=$be
     mkdir -p "$(dirname "$out")"
     local envs=(-u EVENT_NOEPOLL -u EVENT_NOPOLL -u EVENT_NOSELECT -u EVENT_EPOLL_USE_CHANGELIST
                 -u EVENT_SHOW_METHOD -u EVENT_PRECISE_TIMER -u EVENT_DEBUG_MODE -u LD_LIBRARY_PATH
                 -u LD_PRELOAD)
+    case $be in *-debug) envs+=(EVENT_DEBUG_MODE=1); be=${be%-debug} ;; esac
     case $be in
         epoll) ;;
         epoll-changelist) envs+=(EVENT_EPOLL_USE_CHANGELIST=1) ;;
@@ -274,13 +287,18 @@ runcase() { # side bin backend case [attempt]
         > "$out" 2>&1 < /dev/null
     rc=$?
     set -e
-    echo "$side $bin $be $c $attempt $rc" >> "$R/results.$BASHPID"
+    echo "$side $bin $label $c $attempt $rc" >> "$R/results.$BASHPID"
 }
 export -f runcase
 export R WORK TIMEOUT SAN_PRELOAD SAN_ENV SAN_SIDES
 START=$(date +%s)
 xargs -P "$JOBS" -L 1 bash -c 'runcase "$@"' _ < "$JOBLIST"
 cat "$R"/results.* > "$R/results"
+if [ "$REPEAT" -gt 1 ]; then
+    log "ran in $(( $(date +%s) - START )) s"
+    python3 "$HERE/report.py" --repeat "$R"
+    exit 0
+fi
 # Runs that failed though expected-failures.txt does not list them as failing run again,
 # one at a time, up to twice: many cases of the suite check timings to +-50 ms, which a
 # loaded machine misses now and then.  The report names every case that needed this.
