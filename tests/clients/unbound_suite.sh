@@ -10,8 +10,8 @@
 #         longtest` does: each starts real daemons (unbound, unbound-control, ldns-testns,
 #         petal, dnstap collectors, ...) on random local ports with the libevent loop
 # Not part of CI: it downloads the source (once, sha256 pinned, cached), the build takes
-# ~8 minutes on two busy cores and one tdir pass over both sides 20-30 minutes per backend.  See "unbound's own tests" in
-# docs/design-clients.md.
+# ~8 minutes on two busy cores, a tdir pass over both sides 20-30 minutes per backend.
+# See "unbound's own tests" in docs/design-clients.md.
 #
 #   tests/clients/unbound_suite.sh [options] [BUILD_DIR]
 #
