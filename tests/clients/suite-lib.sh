@@ -1,7 +1,8 @@
 # shellcheck shell=bash disable=SC2034
 # Shared by the scripts that build a real program's own test suite from Debian's source and
 # run it on reevent and on the system libevent (tests/libevent-regress/run.sh,
-# tests/clients/tor_suite.sh, tmux_suite.sh, memcached-suite/run.sh). Sourced, not run.
+# tests/clients/tor_suite.sh, tmux_suite.sh, unbound_suite.sh, memcached-suite/run.sh).
+# Sourced, not run.
 
 # suite_dirs NAME: log/die with NAME as prefix; BUILD (the reevent build tree, default
 # REPO/build/release) made absolute, REEVENT_LIB its lib/, WORK (default BUILD/NAME) made
@@ -47,4 +48,16 @@ suite_install_missing() {
     done
     # shellcheck disable=SC2086 # one word per package
     [ -z "$missing" ] || { log "installing$missing"; apt-get install -y -q $missing > /dev/null; }
+}
+
+# backend_env BACKEND: the environment (VAR=value words) that makes libevent and reevent
+# pick that backend: epoll, changelist (or epoll-changelist), poll, select.
+backend_env() {
+    case $1 in
+        epoll) echo "" ;;
+        changelist|epoll-changelist) echo "EVENT_EPOLL_USE_CHANGELIST=1" ;;
+        poll) echo "EVENT_NOEPOLL=1" ;;
+        select) echo "EVENT_NOEPOLL=1 EVENT_NOPOLL=1" ;;
+        *) die "unknown backend $1" ;;
+    esac
 }

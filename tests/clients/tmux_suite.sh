@@ -105,15 +105,6 @@ if [ -z "$SCRIPTS" ]; then
     SCRIPTS=$(cd "$REGRESS" && for f in *.sh; do echo "${f%.sh}"; done)
 fi
 
-backend_env() {
-    case $1 in
-        epoll) echo "" ;;
-        changelist) echo "EVENT_EPOLL_USE_CHANGELIST=1" ;;
-        poll) echo "EVENT_NOEPOLL=1" ;;
-        select) echo "EVENT_NOEPOLL=1 EVENT_NOPOLL=1" ;;
-        *) die "unknown backend $1" ;;
-    esac
-}
 
 RUNS=$WORK/runs
 rm -rf "$RUNS"

@@ -122,15 +122,6 @@ reev_ev=$(LD_LIBRARY_PATH=$BUILD/lib ev_of)
     die "with LD_LIBRARY_PATH=$BUILD/lib, libevent resolves to $reev_ev"
 log "libevent side: $sys_ev; reevent side: $reev_ev"
 
-backend_env() {
-    case $1 in
-        epoll) echo "" ;;
-        changelist) echo "EVENT_EPOLL_USE_CHANGELIST=1" ;;
-        poll) echo "EVENT_NOEPOLL=1" ;;
-        select) echo "EVENT_NOEPOLL=1 EVENT_NOPOLL=1" ;;
-        *) die "unknown backend $1" ;;
-    esac
-}
 side_env() {  # side_env SIDE BACKEND
     local envs
     envs=$(backend_env "$2")

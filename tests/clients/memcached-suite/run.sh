@@ -217,15 +217,6 @@ check_ldd() { # side
 }
 
 # ---------------------------------------------------------------------------------------
-backend_env() {
-    case $1 in
-        epoll) ;;
-        epoll-changelist) echo "EVENT_EPOLL_USE_CHANGELIST=1" ;;
-        poll) echo "EVENT_NOEPOLL=1" ;;
-        select) echo "EVENT_NOEPOLL=1 EVENT_NOPOLL=1" ;;
-        *) die "unknown backend $1" ;;
-    esac
-}
 for b in $BACKENDS; do backend_env "$b" > /dev/null; done
 RESULTS=$WORK/results
 rm -rf "$RESULTS"; mkdir -p "$RESULTS"
