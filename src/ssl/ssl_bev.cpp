@@ -379,14 +379,21 @@ void request_write(SslBev *s) noexcept {
     if (!event_pending(&s->flush_ev, EV_WRITE, nullptr)) event_active(&s->flush_ev, EV_WRITE, 1);
 }
 
-void flush_cb(evutil_socket_t, short, void *arg) noexcept {
-    SslBev *s = static_cast<SslBev *>(arg);
+// An event handler's entry: the lock and a reference, unless the bufferevent is already
+// being torn down (then nothing is held and false is returned).
+bool lock_live(SslBev *s) noexcept {
     s->kit->lock(s);
     if (s->dead) {
         s->kit->unlock(s);
-        return;
+        return false;
     }
     ++s->refcnt;
+    return true;
+}
+
+void flush_cb(evutil_socket_t, short, void *arg) noexcept {
+    SslBev *s = static_cast<SslBev *>(arg);
+    if (!lock_live(s)) return;
     enter(s);
     if (s->kick && !s->freed) {
         // Just switched to direct mode: plaintext OpenSSL already holds is read now; the
@@ -404,12 +411,7 @@ void flush_cb(evutil_socket_t, short, void *arg) noexcept {
 // The fd's readiness, in direct mode: what the SSL waits for makes progress now.
 void io_cb(evutil_socket_t, short what, void *arg) noexcept {
     SslBev *s = static_cast<SslBev *>(arg);
-    s->kit->lock(s);
-    if (s->dead) {
-        s->kit->unlock(s);
-        return;
-    }
-    ++s->refcnt;
+    if (!lock_live(s)) return;
     if (!s->freed && s->direct && !s->failed) {
         enter(s);
         if (s->handshaking) {

@@ -25,35 +25,14 @@
 #include <vector>
 
 #include "backend_fixture.h"
+#include "cross_thread.h"
 #include "differences.h"
 #include "dns_fake_server.h"
 #include "helpers.h"
 
 namespace {
 
-int g_cpu = 0;
-
-void pin_to_shared_cpu() {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(g_cpu, &set);
-    pthread_setaffinity_np(pthread_self(), sizeof set, &set);
-}
-
-void become_idle_class() {
-    sched_param p{};
-    pthread_setschedparam(pthread_self(), SCHED_IDLE, &p);
-}
-
-template <class Pred>
-bool wait_for(Pred done, int ms = 5000) {
-    double until = conf::now_ms() + ms;
-    while (!done()) {
-        if (conf::now_ms() > until) return false;
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    return true;
-}
+using namespace xthread;
 
 // One lookup and what its callback saw.
 struct Lookup {
@@ -120,8 +99,6 @@ protected:
     void SetUp() override {
         // Before any base: libevent allocates an evdns_base's lock only when locking is on.
         ASSERT_EQ(evthread_use_pthreads(), 0);
-        int cpu = sched_getcpu();
-        g_cpu = cpu >= 0 ? cpu : 0;
         conf::BackendTest::SetUp();
         if (HasFatalFailure()) return;
         dns = evdns_base_new(base(), 0);
@@ -136,24 +113,8 @@ protected:
         if (base()) event_base_loop(base(), EVLOOP_NONBLOCK);
         conf::BackendTest::TearDown();
     }
-    void start_loop() {
-        loop_ = std::thread([b = base()] {
-            pin_to_shared_cpu();
-            event_base_loop(b, EVLOOP_NO_EXIT_ON_EMPTY);
-        });
-        std::atomic<bool> ran{false};
-        event *probe = event_new(base(), -1, 0, [](evutil_socket_t, short, void *a) {
-            static_cast<std::atomic<bool> *>(a)->store(true);
-        }, &ran);
-        event_active(probe, EV_READ, 1);
-        EXPECT_TRUE(wait_for([&] { return ran.load(); }));
-        event_free(probe);
-    }
-    void stop_loop() {
-        if (!loop_.joinable()) return;
-        event_base_loopbreak(base());
-        loop_.join();
-    }
+    void start_loop() { loop_.start(base()); }
+    void stop_loop() { loop_.stop(); }
     // n lookups named <prefix><i>.test, each with its own A and AAAA record on the server.
     std::vector<std::unique_ptr<Lookup>> make_lookups(const std::string &prefix, int n, bool silent = false) {
         std::vector<std::unique_ptr<Lookup>> v;
@@ -173,6 +134,21 @@ protected:
         }
         return v;
     }
+    // Thread t resolves the A records of per[t]'s names, one thread per list; then every
+    // callback must have run once with its own answer.
+    void resolve_from_threads(std::vector<std::vector<std::unique_ptr<Lookup>>> &per) {
+        std::vector<std::thread> threads;
+        for (auto &list : per)
+            threads.emplace_back([&] {
+                for (auto &l : list) {
+                    l->req = evdns_base_resolve_ipv4(dns, l->name.c_str(), DNS_QUERY_NO_SEARCH,
+                                                     on_a, l.get());
+                    if (!l->req) l->wrong.fetch_add(1);
+                }
+            });
+        for (auto &th : threads) th.join();
+        for (auto &v : per) expect_once_each(v);
+    }
     static bool all_called(const std::vector<std::unique_ptr<Lookup>> &v) {
         for (auto &l : v)
             if (l->calls.load() < 1) return false;
@@ -191,7 +167,7 @@ protected:
 
     dnsfake::Server server;
     evdns_base *dns = nullptr;
-    std::thread loop_;
+    LoopThread loop_;
     int serial_ = 1;
 };
 
@@ -201,16 +177,7 @@ TEST_P(DnsThreads, ResolveFromSeveralThreadsAnswersEachOnce) {
     constexpr int kThreads = 4, kEach = 40;
     std::vector<std::vector<std::unique_ptr<Lookup>>> per(kThreads);
     for (int t = 0; t < kThreads; ++t) per[t] = make_lookups("r" + std::to_string(t) + "-", kEach);
-    std::vector<std::thread> threads;
-    for (int t = 0; t < kThreads; ++t)
-        threads.emplace_back([&, t] {
-            for (auto &l : per[t]) {
-                l->req = evdns_base_resolve_ipv4(dns, l->name.c_str(), DNS_QUERY_NO_SEARCH, on_a, l.get());
-                if (!l->req) l->wrong.fetch_add(1);
-            }
-        });
-    for (auto &th : threads) th.join();
-    for (auto &v : per) expect_once_each(v);
+    resolve_from_threads(per);
 }
 
 // The same with evdns_getaddrinfo (an A and an AAAA query merged), each asking thread on
@@ -349,16 +316,7 @@ TEST_P(DnsThreads, SettingsChangeFromAnotherThreadWhileResolving) {
             std::this_thread::sleep_for(std::chrono::microseconds(200));
         }
     });
-    std::vector<std::thread> threads;
-    for (int t = 0; t < kThreads; ++t)
-        threads.emplace_back([&, t] {
-            for (auto &l : per[t]) {
-                l->req = evdns_base_resolve_ipv4(dns, l->name.c_str(), DNS_QUERY_NO_SEARCH, on_a, l.get());
-                if (!l->req) l->wrong.fetch_add(1);
-            }
-        });
-    for (auto &th : threads) th.join();
-    for (auto &v : per) expect_once_each(v);
+    resolve_from_threads(per);
     done = true;
     fiddler.join();
 }
@@ -430,16 +388,7 @@ TEST_P(DnsThreads, NameserversClearedAndResumedFromAnotherThreadWhileAnswering) 
             std::this_thread::sleep_for(std::chrono::microseconds(300));
         }
     });
-    std::vector<std::thread> threads;
-    for (int t = 0; t < kThreads; ++t)
-        threads.emplace_back([&, t] {
-            for (auto &l : per[t]) {
-                l->req = evdns_base_resolve_ipv4(dns, l->name.c_str(), DNS_QUERY_NO_SEARCH, on_a, l.get());
-                if (!l->req) l->wrong.fetch_add(1);
-            }
-        });
-    for (auto &th : threads) th.join();
-    for (auto &v : per) expect_once_each(v);
+    resolve_from_threads(per);
     done = true;
     switcher.join();
 }

@@ -41,6 +41,7 @@
 #include <thread>
 
 #include "backend_fixture.h"
+#include "cross_thread.h"
 #include "differences.h"
 #include "helpers.h"
 #include "ssl_support.h"
@@ -173,48 +174,7 @@ int install_hooks() {
 // Before any base exists (process-wide, cannot be undone: this executable uses only these).
 const int g_hooks_ready = install_hooks();
 
-template <class Pred>
-bool wait_for(Pred done, double ms) {
-    const double until = conf::now_ms() + ms;
-    while (!done()) {
-        if (conf::now_ms() > until) return false;
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    return true;
-}
-
-// The CPU the loop thread and the setting-up thread share.
-int g_cpu = 0;
-
-// Set when the system refused the pinning or SCHED_IDLE: the tests still run, but their
-// window is as narrow as in a real program, so a broken library may pass them. Said once
-// per program on stderr, so a green run on such a machine does not read as proof.
-std::atomic<const char *> g_unforced{nullptr};
-
-void note_unforced(const char *what) {
-    const char *expected = nullptr;
-    if (g_unforced.compare_exchange_strong(expected, what))
-        std::fprintf(stderr,
-                     "[   NOTE   ] %s refused here: the race windows are not forced, these "
-                     "tests prove less on this machine\n",
-                     what);
-}
-
-void pin_to_shared_cpu() {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(g_cpu, &set);
-    if (pthread_setaffinity_np(pthread_self(), sizeof set, &set) != 0)
-        note_unforced("pinning to one CPU (pthread_setaffinity_np)");
-}
-
-// The calling thread yields to any other thread of its CPU that wakes up.
-bool become_idle_class() {
-    sched_param p{};
-    if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &p) == 0) return true;
-    note_unforced("SCHED_IDLE (pthread_setschedparam)");
-    return false;
-}
+using namespace xthread;
 
 // Runs fn on a new thread pinned to the loop's CPU under SCHED_IDLE, and waits for it.
 template <class Fn>
@@ -233,8 +193,6 @@ class CrossThreadSetup : public conf::BackendTest {
 protected:
     void SetUp() override {
         ASSERT_EQ(g_hooks_ready, 0);
-        int cpu = sched_getcpu();
-        g_cpu = cpu >= 0 ? cpu : 0;
         conf::BackendTest::SetUp();
         start_loop();
         g_marker = event_new(base(), -1, 0, marker_ran, nullptr);
@@ -242,36 +200,15 @@ protected:
     }
     void TearDown() override {
         if (const char *what = g_unforced.load()) RecordProperty("race_window_not_forced", what);
-        if (loop_.joinable()) {
-            event_base_loopbreak(base());
-            loop_.join();
-        }
+        loop_.stop();
         if (g_marker) event_free(g_marker);
         g_marker = nullptr;
         conf::BackendTest::TearDown();
     }
 public:
-    // Starts the loop thread and returns once it runs (a loopbreak before that would be
-    // forgotten when the loop starts).
-    void start_loop() {
-        loop_ = std::thread([b = base()] {
-            pin_to_shared_cpu();
-            event_base_loop(b, EVLOOP_NO_EXIT_ON_EMPTY);
-        });
-        std::atomic<bool> ran{false};
-        event *probe = event_new(base(), -1, 0, [](evutil_socket_t, short, void *a) {
-            static_cast<std::atomic<bool> *>(a)->store(true);
-        }, &ran);
-        event_active(probe, EV_READ, 1);
-        EXPECT_TRUE(wait_for([&] { return ran.load(); }, 5000));
-        event_free(probe);
-    }
-    // Stops the loop thread (before freeing what it might still touch).
-    void stop_loop() {
-        event_base_loopbreak(base());
-        if (loop_.joinable()) loop_.join();
-    }
-    std::thread loop_;
+    void start_loop() { loop_.start(base()); }
+    void stop_loop() { loop_.stop(); }
+    LoopThread loop_;
 };
 
 // A listening Unix socket (abstract name): a connect to it completes inside connect().
