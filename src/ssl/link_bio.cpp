@@ -132,6 +132,7 @@ BIO *link_bio_new(bev::Bev *under, const bev::Kit *kit) noexcept {
     kit->unlock(under);
     l->under = under;
     l->kit = kit;
+    l->bio = b;
     BIO_set_data(b, l);
     return b;
 }

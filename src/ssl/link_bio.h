@@ -18,6 +18,7 @@ struct Link {
     // (SSL_set_bio). The TLS bufferevent clears `owner` before it frees the BIO itself.
     void (*gone)(void *owner) = nullptr;
     void *owner = nullptr;
+    BIO *bio = nullptr;  // the BIO this is the data of (alive as long as the Link)
 };
 
 // A new BIO over `under` (a reference is taken); null on allocation failure.

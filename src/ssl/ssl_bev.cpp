@@ -509,12 +509,16 @@ void disown_link(SslBev *s) noexcept {
 
 // The caller's BIO may have replaced ours without OpenSSL freeing it (the caller kept a
 // reference): seen here, at our entry points.
-void check_bio(SslBev *s) noexcept {
-    if (s->direct || !s->own_under || !s->lk) return;
-    if (link_of(SSL_get_rbio(s->ssl)) != s->lk) {
-        disown_link(s);
-        go_direct(s);
-    }
+[[gnu::noinline]] void switch_to_callers_bio(SslBev *s) noexcept {
+    disown_link(s);
+    go_direct(s);
+}
+// Inline: it runs at every entry. s->lk is set only while our BIO lives (OpenSSL freeing
+// it clears it through link_gone), so no other BIO can have its address: one pointer
+// compare does.
+inline void check_bio(SslBev *s) noexcept {
+    if (s->lk && !s->direct && s->own_under && SSL_get_rbio(s->ssl) != s->lk->bio) [[unlikely]]
+        switch_to_callers_bio(s);
 }
 
 // ---- the underlying's callbacks -------------------------------------------------------------
